@@ -1,0 +1,240 @@
+//! The inventory of a tree: every file classified, and the totals of the
+//! footprint tables (per kind, per top-level module) with each inode counted
+//! once, attributed to the first of its paths in sorted order.
+
+use crate::kind::{CacheFileName, Kind};
+use crate::layout::Layout;
+use crate::walk::{self, ScanOptions, TreeError, Warning};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A count of files with their apparent size (`st_size`) and real disk usage (`st_blocks` × 512).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Sizes {
+    /// Paths counted (every hardlink is a path).
+    pub files: u64,
+    /// Sum of `st_size`, each inode once.
+    pub apparent_bytes: u64,
+    /// Sum of `st_blocks` × 512, each inode once.
+    pub disk_bytes: u64,
+}
+
+impl Sizes {
+    fn add(&mut self, file: &InventoryFile) {
+        self.files += 1;
+        if file.first_link {
+            self.apparent_bytes += file.apparent;
+            self.disk_bytes += file.disk;
+        }
+    }
+}
+
+/// Totals per kind; in a [`Summary`] every kind is present, in a module only those it has.
+pub type KindTotals = BTreeMap<Kind, Sizes>;
+
+/// One file of the tree.
+#[derive(Debug, Clone)]
+pub struct InventoryFile {
+    /// Relative to the tree root.
+    pub path: PathBuf,
+    /// What the file is to Python.
+    pub kind: Kind,
+    /// The top-level module it belongs to.
+    pub module: String,
+    /// `st_size`.
+    pub apparent: u64,
+    /// `st_blocks` × 512.
+    pub disk: u64,
+    /// Device and inode number: equal for hardlinks.
+    pub inode: (u64, u64),
+    /// `st_nlink`: how many paths the inode has, in the tree or outside it.
+    pub nlink: u64,
+    /// Whether this is the first path of its inode in sorted order, the one its bytes count for.
+    pub first_link: bool,
+}
+
+/// A scanned tree.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The canonical root.
+    pub root: PathBuf,
+    /// Its import roots.
+    pub layout: Layout,
+    /// Every non-directory entry, sorted by path.
+    pub files: Vec<InventoryFile>,
+    /// The directories, the root included (`files` counts directories here).
+    pub directories: Sizes,
+    /// Problems met on the way, sorted by path.
+    pub warnings: Vec<Warning>,
+}
+
+/// Paths sharing an inode with another path of the tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Hardlinks {
+    /// How many paths share their inode with at least one other path in the tree.
+    pub paths: u64,
+    /// Disk bytes that separate copies of those paths would take on top of what they take now.
+    pub saved_bytes: u64,
+}
+
+/// One top-level module's share of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleSummary {
+    /// `email`, `_ssl`, `bin/` (files outside every import root, grouped by top directory).
+    pub name: String,
+    /// Its totals.
+    #[serde(flatten)]
+    pub sizes: Sizes,
+    /// Its totals per kind, only kinds it has.
+    pub by_kind: KindTotals,
+}
+
+/// The footprint tables of a tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// All files.
+    pub totals: Sizes,
+    /// Per kind, every kind present.
+    pub by_kind: KindTotals,
+    /// Per top-level module, largest disk usage first.
+    pub modules: Vec<ModuleSummary>,
+    /// Hardlink sharing inside the tree.
+    pub hardlinks: Hardlinks,
+    /// How many bytecode caches carry each cache tag (`cpython-311`: 1200).
+    pub cache_tags: BTreeMap<String, u64>,
+}
+
+impl Inventory {
+    /// Walks and classifies the tree at `root`.
+    pub fn scan(root: &Path, options: &ScanOptions<'_>) -> Result<Inventory, TreeError> {
+        let root = root.canonicalize().map_err(|source| TreeError::Root {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let walked = walk::walk(&root, options.progress)?;
+
+        let hints: Vec<PathBuf> = options
+            .import_roots
+            .iter()
+            .filter_map(|hint| hint.canonicalize().ok())
+            .filter_map(|hint| hint.strip_prefix(&root).ok().map(Path::to_path_buf))
+            .collect();
+        let has_pyvenv_cfg = walked
+            .files
+            .iter()
+            .any(|f| f.rel == Path::new("pyvenv.cfg"));
+        let layout = Layout::detect(
+            walked.dirs.iter().map(|d| d.rel.as_path()),
+            &hints,
+            has_pyvenv_cfg,
+        );
+
+        let mut directories = Sizes::default();
+        for dir in &walked.dirs {
+            directories.files += 1;
+            directories.apparent_bytes += dir.apparent;
+            directories.disk_bytes += dir.disk;
+        }
+
+        let mut raw = walked.files;
+        raw.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        let mut seen_inodes: HashMap<(u64, u64), ()> = HashMap::new();
+        let files = raw
+            .into_iter()
+            .map(|raw| {
+                let inode = (raw.dev, raw.ino);
+                let first_link = raw.nlink <= 1 || seen_inodes.insert(inode, ()).is_none();
+                InventoryFile {
+                    kind: Kind::of(&raw.rel),
+                    module: layout.module_of(&raw.rel),
+                    path: raw.rel,
+                    apparent: raw.apparent,
+                    disk: raw.disk,
+                    inode,
+                    nlink: raw.nlink,
+                    first_link,
+                }
+            })
+            .collect();
+
+        let mut warnings = walked.warnings;
+        warnings.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
+        Ok(Inventory {
+            root,
+            layout,
+            files,
+            directories,
+            warnings,
+        })
+    }
+
+    /// Computes the footprint tables.
+    pub fn summary(&self) -> Summary {
+        let mut totals = Sizes::default();
+        let mut by_kind: KindTotals = Kind::ALL.iter().map(|&k| (k, Sizes::default())).collect();
+        let mut modules: HashMap<&str, (Sizes, KindTotals)> = HashMap::new();
+        let mut cache_tags: BTreeMap<String, u64> = BTreeMap::new();
+        let mut links_per_inode: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
+
+        for file in &self.files {
+            totals.add(file);
+            by_kind.entry(file.kind).or_default().add(file);
+            let (module_sizes, module_kinds) = modules.entry(&file.module).or_default();
+            module_sizes.add(file);
+            module_kinds.entry(file.kind).or_default().add(file);
+            if matches!(
+                file.kind,
+                Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2
+            ) {
+                let name = file
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default();
+                if let Some(cache) = CacheFileName::parse(&name) {
+                    *cache_tags.entry(cache.tag.to_owned()).or_default() += 1;
+                }
+            }
+            if file.nlink > 1 {
+                let (count, disk) = links_per_inode.entry(file.inode).or_default();
+                *count += 1;
+                if file.first_link {
+                    *disk = file.disk;
+                }
+            }
+        }
+
+        let mut hardlinks = Hardlinks::default();
+        for (count, disk) in links_per_inode
+            .into_values()
+            .filter(|(count, _)| *count > 1)
+        {
+            hardlinks.paths += count;
+            hardlinks.saved_bytes += (count - 1) * disk;
+        }
+
+        let mut modules: Vec<ModuleSummary> = modules
+            .into_iter()
+            .map(|(name, (sizes, by_kind))| ModuleSummary {
+                name: name.to_owned(),
+                sizes,
+                by_kind,
+            })
+            .collect();
+        modules.sort_by(|a, b| {
+            b.sizes
+                .disk_bytes
+                .cmp(&a.sizes.disk_bytes)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+
+        Summary {
+            totals,
+            by_kind,
+            modules,
+            hardlinks,
+            cache_tags,
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Where the import roots of a tree are (directories on `sys.path`), and so
+//! which top-level module each file belongs to: `email/mime/text.py` belongs to
+//! `email`, `lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so` to `_ssl`,
+//! `__pycache__/os.cpython-311.pyc` to `os`.
+
+use crate::kind::CacheFileName;
+use std::ffi::OsStr;
+use std::path::{Component, Path, PathBuf};
+
+/// The import roots of one tree, as paths relative to the tree root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Sorted deepest first, so the first ancestor found is the innermost one.
+    roots: Vec<PathBuf>,
+}
+
+impl Layout {
+    /// Finds the import roots among the tree's directories.
+    ///
+    /// A directory is an import root when it is named `site-packages`,
+    /// `dist-packages` or `lib-dynload`, when it is a versioned library
+    /// directory such as `lib/python3.11` or `lib/pypy3.9`, or when the
+    /// interpreter said so (`hints`: its `sys.path` entries inside the tree).
+    /// The tree root is one too, unless the tree is an installation prefix or
+    /// a venv (it has a versioned library directory or a `pyvenv.cfg`): then
+    /// files outside every import root (`bin/`, `include/`) are grouped by
+    /// their top directory.
+    pub fn detect<'a>(
+        dirs: impl IntoIterator<Item = &'a Path>,
+        hints: &[PathBuf],
+        root_has_pyvenv_cfg: bool,
+    ) -> Layout {
+        let mut roots: Vec<PathBuf> = Vec::new();
+        let mut is_prefix = root_has_pyvenv_cfg;
+        for dir in dirs {
+            let Some(name) = dir.file_name().and_then(OsStr::to_str) else {
+                continue;
+            };
+            if matches!(name, "site-packages" | "dist-packages" | "lib-dynload") {
+                roots.push(dir.to_path_buf());
+            } else if is_versioned_lib_dir(dir, name) {
+                is_prefix = true;
+                roots.push(dir.to_path_buf());
+            }
+        }
+        roots.extend(hints.iter().cloned());
+        if !is_prefix {
+            roots.push(PathBuf::new());
+        }
+        roots.sort_by(|a, b| {
+            let depth = |p: &Path| p.components().count();
+            depth(b).cmp(&depth(a)).then_with(|| a.cmp(b))
+        });
+        roots.dedup();
+        Layout { roots }
+    }
+
+    /// The import roots, relative to the tree root (the empty path is the root).
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// The top-level module that `rel` (a file path relative to the tree root) belongs to.
+    pub fn module_of(&self, rel: &Path) -> String {
+        let inner = self
+            .roots
+            .iter()
+            .find_map(|root| rel.strip_prefix(root).ok().filter(|r| *r != Path::new("")));
+        match inner {
+            Some(inner) => module_in_import_root(inner),
+            None => outside_import_roots(rel),
+        }
+    }
+}
+
+/// `lib/python3.11`, `lib64/python3.13t`, `lib/pypy3.9`, `Lib` (Windows).
+fn is_versioned_lib_dir(dir: &Path, name: &str) -> bool {
+    let parent_is_lib = dir
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|p| p == "lib" || p == "lib64");
+    let versioned = ["python", "pypy"].iter().any(|prefix| {
+        name.strip_prefix(prefix).is_some_and(|version| {
+            let version = version.strip_suffix('t').unwrap_or(version);
+            !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+    });
+    parent_is_lib && versioned
+}
+
+fn module_in_import_root(inner: &Path) -> String {
+    let mut components = inner.components();
+    let Some(Component::Normal(first)) = components.next() else {
+        return inner.to_string_lossy().into_owned();
+    };
+    let first = first.to_string_lossy();
+    let rest = components.as_path();
+    if rest == Path::new("") {
+        // A file directly in the import root: `os.py`, `_ssl.cpython-311-....so`.
+        return name_before_first_dot(&first);
+    }
+    if first == "__pycache__" {
+        let file_name = rest.to_string_lossy();
+        return match CacheFileName::parse(&file_name) {
+            Some(cache) => cache.module.to_owned(),
+            None => name_before_first_dot(&file_name),
+        };
+    }
+    if let Some(dist) = first
+        .strip_suffix(".dist-info")
+        .or_else(|| first.strip_suffix(".egg-info"))
+    {
+        // `pip-23.2.1.dist-info` is the metadata of the distribution `pip`.
+        return dist.split('-').next().unwrap_or(dist).to_owned();
+    }
+    first.into_owned()
+}
+
+fn outside_import_roots(rel: &Path) -> String {
+    let mut components = rel.components();
+    let first = components
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if components.next().is_some() {
+        format!("{first}/")
+    } else {
+        first
+    }
+}
+
+fn name_before_first_dot(file_name: &str) -> String {
+    match file_name.split('.').next() {
+        Some(stem) if !stem.is_empty() => stem.to_owned(),
+        _ => file_name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(dirs: &[&str], pyvenv: bool) -> Layout {
+        Layout::detect(dirs.iter().map(Path::new), &[], pyvenv)
+    }
+
+    #[test]
+    fn stdlib_root_is_an_import_root() {
+        let l = layout(
+            &["email", "email/mime", "lib-dynload", "__pycache__"],
+            false,
+        );
+        let module = |p: &str| l.module_of(Path::new(p));
+        assert_eq!(module("email/mime/text.py"), "email");
+        assert_eq!(
+            module("lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so"),
+            "_ssl"
+        );
+        assert_eq!(module("__pycache__/os.cpython-311.opt-2.pyc"), "os");
+        assert_eq!(module("email/__pycache__/utils.cpython-311.pyc"), "email");
+        assert_eq!(module("os.py"), "os");
+        assert_eq!(module("LICENSE.txt"), "LICENSE");
+    }
+
+    #[test]
+    fn prefix_groups_non_library_files_by_directory() {
+        let l = layout(
+            &[
+                "bin",
+                "lib",
+                "lib/python3.11",
+                "lib/python3.11/site-packages",
+                "lib/python3.11/lib-dynload",
+            ],
+            false,
+        );
+        let module = |p: &str| l.module_of(Path::new(p));
+        assert_eq!(module("bin/python3.11"), "bin/");
+        assert_eq!(module("lib/libpython3.11.a"), "lib/");
+        assert_eq!(module("lib/python3.11/json/decoder.py"), "json");
+        assert_eq!(
+            module("lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so"),
+            "_json"
+        );
+        assert_eq!(
+            module("lib/python3.11/site-packages/pip/__init__.py"),
+            "pip"
+        );
+        assert_eq!(
+            module("lib/python3.11/site-packages/pip-23.2.1.dist-info/RECORD"),
+            "pip"
+        );
+    }
+
+    #[test]
+    fn venv_root_is_not_an_import_root() {
+        let l = layout(&["bin", "lib", "lib/python3.11/site-packages"], true);
+        assert_eq!(l.module_of(Path::new("pyvenv.cfg")), "pyvenv.cfg");
+        assert_eq!(
+            l.module_of(Path::new("lib/python3.11/site-packages/six.py")),
+            "six"
+        );
+    }
+
+    #[test]
+    fn unversioned_python_dir_is_not_a_library() {
+        assert!(!is_versioned_lib_dir(Path::new("lib/python"), "python"));
+        assert!(is_versioned_lib_dir(
+            Path::new("lib64/python3.13t"),
+            "python3.13t"
+        ));
+        assert!(!is_versioned_lib_dir(
+            Path::new("share/python3.11"),
+            "python3.11"
+        ));
+    }
+}

@@ -1,0 +1,22 @@
+//! The inventory of a Python installation: one parallel walk of a directory tree
+//! in which every file gets a top-level module, a kind (source, bytecode per
+//! optimization level, extension, ...), and its apparent and real disk size,
+//! with hardlinked inodes counted once.
+//!
+//! The walk never follows a symlink and never reads anything outside the tree;
+//! problems with single files become [`Warning`]s and the walk goes on.
+
+mod inventory;
+mod kind;
+mod layout;
+mod links;
+mod path_display;
+mod walk;
+
+pub use inventory::{
+    Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
+};
+pub use kind::{CacheFileName, Kind};
+pub use layout::Layout;
+pub use path_display::display_path;
+pub use walk::{ScanOptions, TreeError, Warning};

@@ -1,0 +1,268 @@
+//! One parallel walk over a tree: every directory is read once, every entry
+//! is `lstat`ed once relative to its directory, nothing is followed. Per-entry
+//! problems become warnings; only an unusable root is an error.
+
+use crate::links::{self, LinkTarget};
+use crate::path_display::display_path;
+use serde::{Serialize, Serializer};
+use std::io;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a scan may be told besides the root.
+#[derive(Debug, Default)]
+pub struct ScanOptions<'a> {
+    /// Import roots the interpreter reported (absolute paths; those outside the tree are ignored).
+    pub import_roots: Vec<PathBuf>,
+    /// Bumped by the number of entries seen, for a progress display.
+    pub progress: Option<&'a AtomicU64>,
+}
+
+/// A problem with one path; the walk went on without it (or counted it anyway, as the message says).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The full path the warning is about.
+    #[serde(serialize_with = "serialize_path")]
+    pub path: PathBuf,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", display_path(&self.path), self.message)
+    }
+}
+
+fn serialize_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&display_path(path))
+}
+
+/// Why a tree could not be scanned at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    /// The root does not exist or cannot be examined.
+    #[error("cannot read `{}`", display_path(path))]
+    Root {
+        /// The root as given.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The root is a file, not a directory.
+    #[error("`{}` is not a directory", display_path(.0))]
+    NotADirectory(PathBuf),
+}
+
+/// A non-directory entry as the walk saw it (symlinks included, as themselves).
+#[derive(Debug)]
+pub(crate) struct RawFile {
+    pub rel: PathBuf,
+    pub apparent: u64,
+    pub disk: u64,
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+}
+
+/// A directory as the walk saw it.
+#[derive(Debug)]
+pub(crate) struct RawDir {
+    pub rel: PathBuf,
+    pub apparent: u64,
+    pub disk: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Walked {
+    pub files: Vec<RawFile>,
+    pub dirs: Vec<RawDir>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Walks `root` (already canonical) in parallel.
+pub(crate) fn walk(root: &Path, progress: Option<&AtomicU64>) -> Result<Walked, TreeError> {
+    let metadata = root.symlink_metadata().map_err(|source| TreeError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if !metadata.is_dir() {
+        return Err(TreeError::NotADirectory(root.to_path_buf()));
+    }
+    let walker = Walker {
+        root,
+        progress,
+        out: Mutex::new(Walked::default()),
+    };
+    walker.push_dir(RawDir {
+        rel: PathBuf::new(),
+        apparent: metadata.size(),
+        disk: metadata.blocks() * 512,
+    });
+    rayon::scope(|scope| walker.read_dir(scope, PathBuf::new()));
+    Ok(walker.out.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+struct Walker<'a> {
+    root: &'a Path,
+    progress: Option<&'a AtomicU64>,
+    out: Mutex<Walked>,
+}
+
+impl<'a> Walker<'a> {
+    fn read_dir<'s>(&'s self, scope: &rayon::Scope<'s>, rel: PathBuf) {
+        let abs = self.root.join(&rel);
+        let entries = match std::fs::read_dir(&abs) {
+            Ok(entries) => entries,
+            Err(e) => return self.warn(abs, format!("cannot read directory: {e}")),
+        };
+        let mut files = Vec::new();
+        let mut warnings = Vec::new();
+        let mut seen = 0;
+        for entry in entries {
+            seen += 1;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    warnings.push(warning(&abs, format!("cannot list directory entry: {e}")));
+                    continue;
+                }
+            };
+            let child_rel = rel.join(entry.file_name());
+            // `DirEntry::metadata` is an `fstatat` relative to the open directory: no symlink
+            // is followed and the path is not resolved again from the root.
+            let metadata = entry.metadata();
+            match examine_entry(self.root, &entry.path(), child_rel, metadata, &mut warnings) {
+                Some(Entry::Dir(dir)) => {
+                    let child = dir.rel.clone();
+                    self.push_dir(dir);
+                    scope.spawn(move |scope| self.read_dir(scope, child));
+                }
+                Some(Entry::File(file)) => files.push(file),
+                None => {}
+            }
+        }
+        if let Some(progress) = self.progress {
+            progress.fetch_add(seen, Ordering::Relaxed);
+        }
+        let mut out = self.lock();
+        out.files.append(&mut files);
+        out.warnings.append(&mut warnings);
+    }
+
+    fn push_dir(&self, dir: RawDir) {
+        self.lock().dirs.push(dir);
+    }
+
+    fn warn(&self, path: PathBuf, message: String) {
+        self.lock().warnings.push(Warning { path, message });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Walked> {
+        // A panic elsewhere must not hide what was already collected.
+        self.out.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) enum Entry {
+    Dir(RawDir),
+    File(RawFile),
+}
+
+fn warning(path: &Path, message: String) -> Warning {
+    Warning {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Turns the `lstat` result of the entry at `abs` (`rel` inside the canonical
+/// `root`) into an entry, or into a warning when it cannot be counted.
+pub(crate) fn examine_entry(
+    root: &Path,
+    abs: &Path,
+    rel: PathBuf,
+    metadata: io::Result<std::fs::Metadata>,
+    warnings: &mut Vec<Warning>,
+) -> Option<Entry> {
+    if rel.file_name().is_some_and(|n| n.to_str().is_none()) {
+        warnings.push(warning(
+            abs,
+            "file name is not valid UTF-8; counted, shown with \\x escapes".into(),
+        ));
+    }
+    let metadata = match metadata {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            warnings.push(warning(abs, "vanished during the walk; not counted".into()));
+            return None;
+        }
+        Err(e) => {
+            warnings.push(warning(abs, format!("cannot examine: {e}; not counted")));
+            return None;
+        }
+    };
+    if metadata.is_dir() {
+        return Some(Entry::Dir(RawDir {
+            rel,
+            apparent: metadata.size(),
+            disk: metadata.blocks() * 512,
+        }));
+    }
+    if metadata.file_type().is_symlink() {
+        let problem = match links::resolve(root, abs) {
+            LinkTarget::Inside => None,
+            LinkTarget::Outside(target) => Some(format!(
+                "symlink leads out of the tree (to `{}`); not followed",
+                display_path(&target)
+            )),
+            LinkTarget::Dangling => Some("dangling symlink; counted as a link".into()),
+            LinkTarget::Loop => Some("symlink loop; counted as a link".into()),
+            LinkTarget::Unreadable(e) => {
+                Some(format!("cannot resolve symlink: {e}; counted as a link"))
+            }
+        };
+        if let Some(message) = problem {
+            warnings.push(warning(abs, message));
+        }
+    }
+    Some(Entry::File(RawFile {
+        rel,
+        apparent: metadata.size(),
+        disk: metadata.blocks() * 512,
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+        nlink: metadata.nlink(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vanished_entry_is_a_warning() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut warnings = Vec::new();
+        let abs = dir.path().join("gone.py");
+        let metadata = abs.symlink_metadata();
+        let entry = examine_entry(
+            dir.path(),
+            &abs,
+            PathBuf::from("gone.py"),
+            metadata,
+            &mut warnings,
+        );
+        assert!(entry.is_none());
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].path, abs);
+        assert!(
+            warnings[0].message.contains("vanished"),
+            "{}",
+            warnings[0].message
+        );
+    }
+}

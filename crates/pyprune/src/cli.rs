@@ -1,0 +1,94 @@
+//! The command line, defined once with clap; the doc comments are the help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Measure and shrink the on-disk footprint of Python installations without breaking Python.
+#[derive(Debug, Parser)]
+#[command(name = "pyprune", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// How reports are written to standard output.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to use colors; `auto` honours NO_COLOR and FORCE_COLOR and checks for a terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print less: once hides progress and notes, twice hides warnings too.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+
+    /// Print more about what pyprune found and did (the interpreter, the import roots).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// The interpreter to ask about the tree [default: python3 when no PATH is given].
+    ///
+    /// With no PATH, pyprune runs it once to find its standard library, cache tag and
+    /// magic number. With a PATH, no interpreter is run unless this option is given:
+    /// the cache tags are then read from the file names.
+    #[arg(long, global = true, value_name = "PYTHON")]
+    pub python: Option<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for people.
+    Text,
+    /// One JSON document (schema in docs/json-schema.md).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show how much disk a Python installation takes, by file kind and by module.
+    ///
+    /// Walks the tree once, classifies every file (source, bytecode per optimization
+    /// level, sourceless bytecode, extension module, metadata, data), attributes it to
+    /// a top-level module, and counts apparent and real disk bytes, each hardlinked
+    /// inode once.
+    Analyze(AnalyzeArgs),
+
+    /// Show how small a Python installation can get, and what each step costs.
+    ///
+    /// Not all there yet: for now it shows the footprint analysis of `analyze`,
+    /// the starting point of every plan.
+    Plan(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The tree: a stdlib directory, site-packages, a venv, a prefix or any directory
+    /// [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// How many of the largest modules the text report lists (JSON lists them all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Show apparent sizes (bytes in the files) instead of disk usage in the text tables.
+    #[arg(long)]
+    pub apparent: bool,
+
+    /// Exit with 1 when any warning was emitted.
+    #[arg(long)]
+    pub strict: bool,
+}

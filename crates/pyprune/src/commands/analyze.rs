@@ -1,0 +1,139 @@
+//! `pyprune analyze`: the footprint tables of one tree, as text or JSON.
+
+use super::analyze_text;
+use crate::Outcome;
+use crate::cli::{AnalyzeArgs, Format, GlobalArgs};
+use crate::printer::Printer;
+use crate::target;
+use anyhow::Context as _;
+use pyprune_python::Interpreter;
+use pyprune_tree::{Inventory, ScanOptions, Summary, Warning, display_path};
+use serde::Serialize;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// The JSON document of `analyze --format json` (docs/json-schema.md).
+#[derive(Debug, Serialize)]
+pub struct AnalyzeReport<'a> {
+    pub root: String,
+    pub python: Option<PythonInfo>,
+    #[serde(flatten)]
+    pub summary: &'a Summary,
+    pub directories: Directories,
+    pub warnings: &'a [Warning],
+}
+
+/// The interpreter that described the tree.
+#[derive(Debug, Serialize)]
+pub struct PythonInfo {
+    pub implementation: String,
+    pub version: String,
+    pub cache_tag: String,
+    /// The magic number as the first two bytes of a .pyc read it (3495 for 3.11).
+    pub magic: u16,
+    pub executable: String,
+}
+
+impl From<&Interpreter> for PythonInfo {
+    fn from(python: &Interpreter) -> Self {
+        PythonInfo {
+            implementation: python.implementation.clone(),
+            version: python.version.clone(),
+            cache_tag: python.cache_tag.clone(),
+            magic: python.magic_number(),
+            executable: display_path(&python.executable),
+        }
+    }
+}
+
+/// Directories are counted apart from files: their blocks are real disk usage too.
+#[derive(Debug, Serialize)]
+pub struct Directories {
+    pub count: u64,
+    pub apparent_bytes: u64,
+    pub disk_bytes: u64,
+}
+
+pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let target = target::resolve(args.path.as_deref(), global.python.as_deref())?;
+    if let Some(python) = &target.python {
+        printer.verbose(&format!(
+            "{} {} at `{}`: cache tag {}, magic {}",
+            python.implementation,
+            python.version,
+            display_path(&python.executable),
+            python.cache_tag,
+            python.magic_number()
+        ));
+    }
+
+    let counter = Arc::new(AtomicU64::new(0));
+    let inventory = {
+        let _progress = printer.progress("scanning", Arc::clone(&counter));
+        let options = ScanOptions {
+            import_roots: target
+                .python
+                .as_ref()
+                .map(|p| p.sys_path.clone())
+                .unwrap_or_default(),
+            progress: Some(&counter),
+        };
+        Inventory::scan(&target.root, &options)?
+    };
+    let roots: Vec<String> = inventory
+        .layout
+        .roots()
+        .iter()
+        .map(|r| {
+            if r.as_os_str().is_empty() {
+                ".".to_owned()
+            } else {
+                display_path(r)
+            }
+        })
+        .collect();
+    printer.verbose(&format!("import roots: {}", roots.join(", ")));
+    for warning in &inventory.warnings {
+        printer.warn(&warning.to_string());
+    }
+
+    let summary = inventory.summary();
+    let report = AnalyzeReport {
+        root: display_path(&inventory.root),
+        python: target.python.as_ref().map(PythonInfo::from),
+        summary: &summary,
+        directories: Directories {
+            count: inventory.directories.files,
+            apparent_bytes: inventory.directories.apparent_bytes,
+            disk_bytes: inventory.directories.disk_bytes,
+        },
+        warnings: &inventory.warnings,
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    match global.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &report)
+                .context("cannot write the report")?;
+            writeln!(stdout).context("cannot write the report")?;
+        }
+        Format::Text => {
+            let options = analyze_text::TextOptions {
+                top: args.top,
+                apparent: args.apparent,
+                color: printer.stdout_color(),
+            };
+            let text = analyze_text::render(&report, &options);
+            stdout
+                .write_all(text.as_bytes())
+                .context("cannot write the report")?;
+        }
+    }
+    stdout.flush().context("cannot write the report")?;
+
+    if args.strict && !inventory.warnings.is_empty() {
+        return Ok(Outcome::Problems);
+    }
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,182 @@
+//! The text report of `analyze`: the two tables of the Fedora minimization
+//! document (totals per kind; the largest modules broken down by kind), sized
+//! to fit an 80-column terminal.
+
+use super::analyze::AnalyzeReport;
+use crate::format::{percent, size, size_or_dash};
+use crate::printer::paint;
+use anstyle::Style;
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use pyprune_tree::{Kind, Sizes};
+use std::fmt::Write as _;
+
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    /// How many modules the second table lists.
+    pub top: usize,
+    /// Apparent sizes instead of disk usage in the module table and shares.
+    pub apparent: bool,
+    pub color: bool,
+}
+
+/// The module table's columns after the name: a heading and the kinds it adds up.
+const MODULE_COLUMNS: [(&str, &[Kind]); 6] = [
+    (".py", &[Kind::Source]),
+    (".pyc", &[Kind::BytecodeOpt0]),
+    ("opt-1", &[Kind::BytecodeOpt1]),
+    ("opt-2", &[Kind::BytecodeOpt2]),
+    (".so", &[Kind::Extension]),
+    ("other", &[Kind::Sourceless, Kind::Metadata, Kind::Data]),
+];
+
+pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
+    let measure = |s: &Sizes| {
+        if options.apparent {
+            s.apparent_bytes
+        } else {
+            s.disk_bytes
+        }
+    };
+    let measure_name = if options.apparent {
+        "apparent size"
+    } else {
+        "disk usage"
+    };
+    let heading = |text: &str| paint(options.color, Style::new().bold(), text);
+    let summary = report.summary;
+    let mut out = String::new();
+
+    let _ = writeln!(
+        out,
+        "{}",
+        heading(&format!("Python footprint of {}", report.root))
+    );
+    match &report.python {
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "{} {}, cache tag {}, magic {}",
+                p.implementation, p.version, p.cache_tag, p.magic
+            );
+        }
+        None if summary.cache_tags.is_empty() => {
+            let _ = writeln!(out, "no interpreter asked; no bytecode caches in the tree");
+        }
+        None => {
+            let tags: Vec<String> = summary
+                .cache_tags
+                .iter()
+                .map(|(tag, n)| format!("{tag} ({n})"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "no interpreter asked; cache tags in the tree: {}",
+                tags.join(", ")
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\n{}", heading("By kind"));
+    let mut kinds = new_table(&["kind", "files", "apparent", "on disk", "share"]);
+    for (kind, sizes) in &summary.by_kind {
+        kinds.add_row(vec![
+            kind.name().to_owned(),
+            sizes.files.to_string(),
+            size(sizes.apparent_bytes),
+            size(sizes.disk_bytes),
+            percent(measure(sizes), measure(&summary.totals)),
+        ]);
+    }
+    let totals = &summary.totals;
+    kinds.add_row(vec![
+        "total".to_owned(),
+        totals.files.to_string(),
+        size(totals.apparent_bytes),
+        size(totals.disk_bytes),
+        percent(measure(totals), measure(totals)),
+    ]);
+    let _ = writeln!(out, "{kinds}");
+
+    let links = &summary.hardlinks;
+    if links.paths > 0 {
+        let _ = writeln!(
+            out,
+            "{} paths share an inode with another path; counting each inode once saves {}.",
+            links.paths,
+            size(links.saved_bytes)
+        );
+    }
+    let dirs = &report.directories;
+    let _ = writeln!(
+        out,
+        "{} directories take another {} on disk (not in the tables).",
+        dirs.count,
+        size(dirs.disk_bytes)
+    );
+
+    let shown = summary.modules.len().min(options.top);
+    if shown > 0 {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            heading(&format!(
+                "Largest {shown} of {} modules, by {measure_name}",
+                summary.modules.len()
+            ))
+        );
+        let mut headings = vec!["module"];
+        headings.extend(MODULE_COLUMNS.iter().map(|(name, _)| *name));
+        headings.push("total");
+        let mut modules = new_table(&headings);
+        for module in summary.modules.iter().take(shown) {
+            let mut row = vec![truncate(&module.name, 16)];
+            for (_, kinds) in MODULE_COLUMNS {
+                let bytes: u64 = kinds
+                    .iter()
+                    .filter_map(|k| module.by_kind.get(k))
+                    .map(measure)
+                    .sum();
+                row.push(size_or_dash(bytes));
+            }
+            row.push(size(measure(&module.sizes)));
+            modules.add_row(row);
+        }
+        let _ = writeln!(out, "{modules}");
+    }
+
+    if !report.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} warnings (see standard error).",
+            report.warnings.len()
+        );
+    }
+    out
+}
+
+/// A borderless table: the first column left-aligned and indented by one space,
+/// the numbers right-aligned; columns are kept apart by one space.
+fn new_table(headings: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')))
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(headings.to_vec());
+    for (index, column) in table.column_iter_mut().enumerate() {
+        if index == 0 {
+            column.set_padding((1, 0));
+        } else {
+            column.set_padding((0, 0));
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+fn truncate(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_owned();
+    }
+    let kept: String = name.chars().take(max - 1).collect();
+    format!("{kept}…")
+}

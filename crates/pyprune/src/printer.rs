@@ -1,0 +1,149 @@
+//! The printer owns standard error: warnings, notes and progress go through it,
+//! so that quiet and color settings are honoured in one place. Only report data
+//! goes to standard output.
+
+use crate::cli::ColorChoice;
+use anstyle::{AnsiColor, Style};
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long work runs before a progress indicator appears.
+const PROGRESS_DELAY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    quiet: u8,
+    verbose: u8,
+    stderr_color: bool,
+    stdout_color: bool,
+    stderr_is_tty: bool,
+}
+
+impl Printer {
+    pub fn new(color: ColorChoice, quiet: u8, verbose: u8) -> Printer {
+        let stderr_is_tty = std::io::stderr().is_terminal();
+        Printer {
+            quiet,
+            verbose,
+            stderr_color: use_color(color, stderr_is_tty),
+            stdout_color: use_color(color, std::io::stdout().is_terminal()),
+            stderr_is_tty,
+        }
+    }
+
+    /// Whether report text on stdout may carry colors.
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_color
+    }
+
+    pub fn warn(&self, message: &str) {
+        if self.quiet < 2 {
+            self.labelled("warning", AnsiColor::Yellow, message);
+        }
+    }
+
+    pub fn error(&self, message: &str) {
+        self.labelled("error", AnsiColor::Red, message);
+    }
+
+    /// Something worth knowing that is not a problem.
+    pub fn note(&self, message: &str) {
+        if self.quiet == 0 {
+            self.labelled("note", AnsiColor::Cyan, message);
+        }
+    }
+
+    /// Detail shown only with `-v`.
+    pub fn verbose(&self, message: &str) {
+        if self.verbose > 0 {
+            self.labelled("info", AnsiColor::Blue, message);
+        }
+    }
+
+    fn labelled(&self, label: &str, color: AnsiColor, message: &str) {
+        let style = Style::new().bold().fg_color(Some(color.into()));
+        let label = paint(self.stderr_color, style, label);
+        // A closed stderr is no reason to stop the work.
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {message}");
+    }
+
+    /// A progress indicator for long work: it appears after a second, counts
+    /// what `counter` counts, and disappears when the returned guard is dropped.
+    /// Hidden when stderr is not a terminal, or with `-q` or `-v`.
+    pub fn progress(&self, what: &'static str, counter: Arc<AtomicU64>) -> Progress {
+        let show = self.stderr_is_tty && self.quiet == 0 && self.verbose == 0;
+        Progress::start(show, what, counter)
+    }
+}
+
+/// Applies `style` to `text` when colors are on.
+pub fn paint(enabled: bool, style: Style, text: &str) -> String {
+    if enabled {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `--color`, then NO_COLOR, then FORCE_COLOR, then whether the stream is a terminal.
+fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto if set("FORCE_COLOR") => true,
+        ColorChoice::Auto => is_tty,
+    }
+}
+
+/// A running progress indicator; dropping it stops and clears it.
+#[derive(Debug)]
+pub struct Progress {
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(show: bool, what: &'static str, counter: Arc<AtomicU64>) -> Progress {
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = show.then(|| {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || run_progress(&done, what, &counter))
+        });
+        Progress { done, thread }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run_progress(done: &AtomicBool, what: &str, counter: &AtomicU64) {
+    let tick = Duration::from_millis(50);
+    let started = Instant::now();
+    while started.elapsed() < PROGRESS_DELAY {
+        if done.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep(tick);
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    while !done.load(Ordering::Relaxed) {
+        bar.set_message(format!("{what}: {}", counter.load(Ordering::Relaxed)));
+        bar.tick();
+        std::thread::sleep(tick * 2);
+    }
+    bar.finish_and_clear();
+}
