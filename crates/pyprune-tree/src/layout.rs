@@ -100,7 +100,12 @@ fn module_in_import_root(inner: &Path) -> String {
         return name_before_first_dot(&first);
     }
     if first == "__pycache__" {
-        let file_name = rest.to_string_lossy();
+        // Named after the entry directly inside `__pycache__`.
+        let file_name = rest
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .unwrap_or_default();
         return match CacheFileName::parse(&file_name) {
             Some(cache) => cache.module.to_owned(),
             None => name_before_first_dot(&file_name),

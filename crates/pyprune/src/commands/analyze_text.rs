@@ -95,13 +95,13 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
         size(totals.disk_bytes),
         percent(measure(totals), measure(totals)),
     ]);
-    let _ = writeln!(out, "{kinds}");
+    let _ = writeln!(out, "{kinds}\n");
 
     let links = &summary.hardlinks;
     if links.paths > 0 {
         let _ = writeln!(
             out,
-            "{} paths share an inode with another path; counting each inode once saves {}.",
+            "Hardlinks: {} paths share inodes; counting each inode once saves {}.",
             links.paths,
             size(links.saved_bytes)
         );

@@ -1,0 +1,233 @@
+//! A temp-dir harness: build trees from the installed standard library, compile
+//! them with the real `compileall`, run pyprune on them, and compute what pyprune
+//! should report with an independent implementation (Python, `du`).
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A fresh temporary directory that is removed at the end of the test.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().expect("create a temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates `rel` with `contents`, and its parent directories.
+    pub fn write(&self, rel: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
+        std::fs::write(&path, contents).expect("write");
+        path
+    }
+}
+
+/// The installed interpreter's standard library directory.
+pub fn stdlib() -> PathBuf {
+    PathBuf::from(python_print(
+        "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+    ))
+}
+
+/// Runs `python3 -c code` and returns its trimmed stdout.
+pub fn python_print(code: &str) -> String {
+    let out = python3().args(["-c", code]).output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+/// `python3` with the caller's `PYTHON*` settings removed.
+pub fn python3() -> std::process::Command {
+    let mut command = std::process::Command::new("python3");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PYTHON") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Copies `rels` (files or directories, relative to the installed stdlib) into `dest`,
+/// leaving out any `__pycache__` so that the caches are ours to make.
+pub fn copy_from_stdlib(dest: &Path, rels: &[&str]) {
+    let stdlib = stdlib();
+    for rel in rels {
+        let from = stdlib.join(rel);
+        let to = dest.join(rel);
+        std::fs::create_dir_all(to.parent().expect("has a parent")).expect("mkdir");
+        let status = std::process::Command::new("cp")
+            .args(["-a", "--no-preserve=links"])
+            .arg(&from)
+            .arg(&to)
+            .status()
+            .expect("run cp");
+        assert!(status.success(), "cp {from:?}");
+    }
+    let status = std::process::Command::new("find")
+        .arg(dest)
+        .args([
+            "-name",
+            "__pycache__",
+            "-prune",
+            "-exec",
+            "rm",
+            "-rf",
+            "{}",
+            "+",
+        ])
+        .status()
+        .expect("run find");
+    assert!(status.success());
+}
+
+/// Compiles `dir` with the real `compileall` at all three levels, duplicates hardlinked.
+pub fn compileall_all_levels(dir: &Path) {
+    let out = python3()
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "-o0",
+            "-o1",
+            "-o2",
+            "--hardlink-dupes",
+        ])
+        .arg(dir)
+        .output()
+        .expect("run compileall");
+    assert!(
+        out.status.success(),
+        "compileall: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// A stdlib-shaped tree made of real stdlib files: packages, top-level modules,
+/// extension modules in lib-dynload, a real dist-info in site-packages, compiled
+/// at all levels with duplicates hardlinked, and one sourceless module.
+pub fn real_stdlib_tree(env: &TestEnv) -> PathBuf {
+    let root = env.path().join("lib");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    copy_from_stdlib(
+        &root,
+        &[
+            "email",
+            "json",
+            "encodings",
+            "collections",
+            "importlib",
+            "os.py",
+            "ast.py",
+            "typing.py",
+            "this.py",
+        ],
+    );
+    let dynload = stdlib().join("lib-dynload");
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&dynload).expect("read lib-dynload") {
+        let name = entry.expect("entry").file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("_json.") || name.starts_with("_csv.") || name.starts_with("math.") {
+            copy_from_stdlib(&root, &[&format!("lib-dynload/{name}")]);
+            copied += 1;
+        }
+    }
+    assert!(copied >= 2, "expected extension modules in {dynload:?}");
+    let site_packages = stdlib().join("site-packages");
+    let dist_info = std::fs::read_dir(&site_packages)
+        .expect("read site-packages")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.starts_with("pip-") && n.ends_with(".dist-info"))
+        .expect("pip's dist-info in site-packages");
+    copy_from_stdlib(&root, &[&format!("site-packages/{dist_info}")]);
+    compileall_all_levels(&root);
+    // A sourceless module: bytecode where the source would be, the source gone.
+    let cache = root
+        .join("__pycache__")
+        .join(format!("this.{}.pyc", cache_tag()));
+    std::fs::copy(&cache, root.join("this.pyc")).expect("copy pyc");
+    std::fs::remove_file(root.join("this.py")).expect("remove source");
+    root
+}
+
+pub fn cache_tag() -> String {
+    python_print("import sys; print(sys.implementation.cache_tag)")
+}
+
+/// The `pyprune` binary under test.
+pub fn pyprune() -> Command {
+    let mut command = Command::cargo_bin("pyprune").expect("the pyprune binary");
+    command.env_remove("NO_COLOR").env_remove("FORCE_COLOR");
+    command
+}
+
+/// Runs `pyprune analyze --format json PATH` and parses the report.
+pub fn analyze_json(path: &Path, extra: &[&str]) -> (serde_json::Value, Output) {
+    let output = pyprune()
+        .args(["analyze", "--format", "json"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .expect("run pyprune");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): stdout {:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (report, output)
+}
+
+/// What pyprune should report, computed by `expected_inventory.py` (os.walk + lstat).
+pub fn expected_inventory(root: &Path) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/expected_inventory.py");
+    let out = python3()
+        .arg(script)
+        .arg(root)
+        .output()
+        .expect("run the reference");
+    assert!(
+        out.status.success(),
+        "reference failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("reference JSON")
+}
+
+/// `du -s -B1` of `root`: disk bytes (or apparent bytes), each inode once, directories included.
+pub fn du_bytes(root: &Path, apparent: bool) -> u64 {
+    let mut command = std::process::Command::new("du");
+    command.args(["-s", "-B1"]);
+    if apparent {
+        command.arg("--apparent-size");
+    }
+    let out = command.arg(root).output().expect("run du");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    text.split_whitespace()
+        .next()
+        .expect("a number")
+        .parse()
+        .expect("a number")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

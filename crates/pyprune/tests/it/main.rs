@@ -1,0 +1,8 @@
+//! Integration tests of the `pyprune` binary, in one test binary: they run the
+//! real installed `python3` on real standard-library files copied into temp dirs.
+
+mod analyze_bad_input;
+mod analyze_real_tree;
+mod analyze_text;
+mod cli;
+mod harness;
