@@ -5,8 +5,10 @@
 use crate::kind::{CacheFileName, Kind};
 use crate::layout::Layout;
 use crate::walk::{self, ScanOptions, TreeError, Warning};
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
 /// A count of files with their apparent size (`st_size`) and real disk usage (`st_blocks` × 512).
@@ -138,28 +140,30 @@ impl Inventory {
         }
 
         let mut raw = walked.files;
-        raw.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        let mut seen_inodes: HashMap<(u64, u64), ()> = HashMap::new();
-        let files = raw
-            .into_iter()
-            .map(|raw| {
-                let inode = (raw.dev, raw.ino);
-                let first_link = raw.nlink <= 1 || seen_inodes.insert(inode, ()).is_none();
-                InventoryFile {
-                    kind: Kind::of(&raw.rel),
-                    module: layout.module_of(&raw.rel),
-                    path: raw.rel,
-                    apparent: raw.apparent,
-                    disk: raw.disk,
-                    inode,
-                    nlink: raw.nlink,
-                    first_link,
-                }
+        raw.par_sort_unstable_by(|a, b| compare_paths(&a.rel, &b.rel));
+        let mut files: Vec<InventoryFile> = raw
+            .into_par_iter()
+            .map(|raw| InventoryFile {
+                kind: Kind::of(&raw.rel),
+                module: layout.module_of(&raw.rel),
+                path: raw.rel,
+                apparent: raw.apparent,
+                disk: raw.disk,
+                inode: (raw.dev, raw.ino),
+                nlink: raw.nlink,
+                first_link: true,
             })
             .collect();
+        // Only inodes with several links can be met twice; the first path in sorted order keeps the bytes.
+        let mut seen_inodes: HashSet<(u64, u64)> = HashSet::new();
+        for file in files.iter_mut().filter(|f| f.nlink > 1) {
+            file.first_link = seen_inodes.insert(file.inode);
+        }
 
         let mut warnings = walked.warnings;
-        warnings.sort_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message)));
+        warnings.sort_by(|a, b| {
+            compare_paths(&a.path, &b.path).then_with(|| a.message.cmp(&b.message))
+        });
         Ok(Inventory {
             root,
             layout,
@@ -236,5 +240,37 @@ impl Inventory {
             hardlinks,
             cache_tags,
         }
+    }
+}
+
+/// The order of `Path::cmp` (component by component) computed on the bytes:
+/// for normalized paths it is byte order with `/` ranked below every other
+/// byte, and much cheaper than splitting both paths into components.
+fn compare_paths(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let rank = |byte: u8| if byte == b'/' { 0 } else { u16::from(byte) + 1 };
+    let (a, b) = (a.as_os_str().as_bytes(), b.as_os_str().as_bytes());
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(common), b.get(common)) {
+        (Some(&x), Some(&y)) => rank(x).cmp(&rank(y)),
+        _ => a.len().cmp(&b.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_order_agrees_with_component_order() {
+        let mut paths: Vec<&Path> = [
+            "a-b/x", "a/x", "a/x/y", "a", "a.b", "a/b", "ab", "A", "a/x-y", "a/x/a", "é", "z/\u{1}",
+        ]
+        .iter()
+        .map(Path::new)
+        .collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        paths.sort_by(|a, b| compare_paths(a, b));
+        assert_eq!(paths, expected);
     }
 }

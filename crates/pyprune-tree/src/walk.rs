@@ -135,7 +135,7 @@ impl<'a> Walker<'a> {
             // `DirEntry::metadata` is an `fstatat` relative to the open directory: no symlink
             // is followed and the path is not resolved again from the root.
             let metadata = entry.metadata();
-            match examine_entry(self.root, &entry.path(), child_rel, metadata, &mut warnings) {
+            match examine_entry(self.root, &child_rel, metadata, &mut warnings) {
                 Some(Entry::Dir(dir)) => {
                     let child = dir.rel.clone();
                     self.push_dir(dir);
@@ -179,41 +179,46 @@ fn warning(path: &Path, message: String) -> Warning {
     }
 }
 
-/// Turns the `lstat` result of the entry at `abs` (`rel` inside the canonical
-/// `root`) into an entry, or into a warning when it cannot be counted.
+/// Turns the `lstat` result of the entry `rel` (inside the canonical `root`)
+/// into an entry, or into a warning when it cannot be counted.
 pub(crate) fn examine_entry(
     root: &Path,
-    abs: &Path,
-    rel: PathBuf,
+    rel: &Path,
     metadata: io::Result<std::fs::Metadata>,
     warnings: &mut Vec<Warning>,
 ) -> Option<Entry> {
+    // The full path is only needed for warnings and symlinks: not built for every file.
+    let abs = || root.join(rel);
     if rel.file_name().is_some_and(|n| n.to_str().is_none()) {
         warnings.push(warning(
-            abs,
+            &abs(),
             "file name is not valid UTF-8; counted, shown with \\x escapes".into(),
         ));
     }
     let metadata = match metadata {
         Ok(metadata) => metadata,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            warnings.push(warning(abs, "vanished during the walk; not counted".into()));
+            warnings.push(warning(
+                &abs(),
+                "vanished during the walk; not counted".into(),
+            ));
             return None;
         }
         Err(e) => {
-            warnings.push(warning(abs, format!("cannot examine: {e}; not counted")));
+            warnings.push(warning(&abs(), format!("cannot examine: {e}; not counted")));
             return None;
         }
     };
     if metadata.is_dir() {
         return Some(Entry::Dir(RawDir {
-            rel,
+            rel: rel.to_path_buf(),
             apparent: metadata.size(),
             disk: metadata.blocks() * 512,
         }));
     }
     if metadata.file_type().is_symlink() {
-        let problem = match links::resolve(root, abs) {
+        let abs = abs();
+        let problem = match links::resolve(root, &abs) {
             LinkTarget::Inside => None,
             LinkTarget::Outside(target) => Some(format!(
                 "symlink leads out of the tree (to `{}`); not followed",
@@ -226,11 +231,11 @@ pub(crate) fn examine_entry(
             }
         };
         if let Some(message) = problem {
-            warnings.push(warning(abs, message));
+            warnings.push(warning(&abs, message));
         }
     }
     Some(Entry::File(RawFile {
-        rel,
+        rel: rel.to_path_buf(),
         apparent: metadata.size(),
         disk: metadata.blocks() * 512,
         dev: metadata.dev(),
@@ -249,13 +254,7 @@ mod tests {
         let mut warnings = Vec::new();
         let abs = dir.path().join("gone.py");
         let metadata = abs.symlink_metadata();
-        let entry = examine_entry(
-            dir.path(),
-            &abs,
-            PathBuf::from("gone.py"),
-            metadata,
-            &mut warnings,
-        );
+        let entry = examine_entry(dir.path(), Path::new("gone.py"), metadata, &mut warnings);
         assert!(entry.is_none());
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].path, abs);

@@ -70,7 +70,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
 
     let counter = Arc::new(AtomicU64::new(0));
     let inventory = {
-        let _progress = printer.progress("scanning", Arc::clone(&counter));
+        let _progress = printer.progress("entries scanned", Arc::clone(&counter));
         let options = ScanOptions {
             import_roots: target
                 .python

@@ -101,7 +101,9 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
     if links.paths > 0 {
         let _ = writeln!(
             out,
-            "Hardlinks: {} paths share inodes; counting each inode once saves {}.",
+            "Hardlinks: {} paths share inodes; counting each inode once saves {}.\n\
+             A shared inode counts for the first of its paths in sorted order\n\
+             (`x.TAG.opt-1.pyc` sorts before `x.TAG.pyc`).",
             links.paths,
             size(links.saved_bytes)
         );

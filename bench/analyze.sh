@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmark: `pyprune analyze` against `du -s` on the same tree in the same run,
+# warm cache, runs interleaved; prints the medians and their ratio and, with
+# --record, writes them into docs/BENCHMARKS.md.
+#
+# Usage: bench/analyze.sh [--record] [TREE] [RUNS]
+#   TREE defaults to the prefix of the interpreter behind `python3` (the whole
+#   pyenv Python: tens of thousands of files); RUNS defaults to 15.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+record=0
+if [ "${1:-}" = "--record" ]; then record=1; shift; fi
+tree=${1:-$(env -u PYTHONHOME python3 -c 'import sys; print(sys.prefix)')}
+runs=${2:-15}
+cargo build --release --quiet
+bin=target/release/pyprune
+
+now() { date +%s%N; }
+time_one() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo $(( (t1 - t0) / 1000 )); }
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Warm the cache (and check both work on this tree).
+du -s "$tree" >/dev/null
+"$bin" analyze -q --format json "$tree" >/dev/null
+
+du_times=(); pp_times=()
+for _ in $(seq "$runs"); do
+  du_times+=("$(time_one du -s "$tree")")
+  pp_times+=("$(time_one "$bin" analyze -q --format json "$tree")")
+done
+du_ms=$(printf '%s\n' "${du_times[@]}" | median)
+pp_ms=$(printf '%s\n' "${pp_times[@]}" | median)
+files=$(find "$tree" | wc -l)
+ratio=$(awk -v a="$pp_ms" -v b="$du_ms" 'BEGIN { printf "%.2f", a / b }')
+line="| analyze vs \`du -s\` | $(basename "$(dirname "$tree")")/$(basename "$tree"), $files entries | $((du_ms / 1000)) ms | $((pp_ms / 1000)) ms | ${ratio}x | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"
+echo "tree: $tree ($files entries), $runs runs each, interleaved, warm cache"
+echo "median du -s:            ${du_ms} us"
+echo "median pyprune analyze:  ${pp_ms} us"
+echo "ratio pyprune / du:      ${ratio}x (goal: at most 1.5x)"
+if [ "$record" = 1 ]; then
+  doc=docs/BENCHMARKS.md
+  marker='<!-- analyze rows -->'
+  grep -qF "$marker" "$doc" || { echo "no '$marker' in $doc" >&2; exit 1; }
+  awk -v row="$line" -v m="$marker" '{ print } $0 == m { print row }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
+  echo "recorded in $doc"
+fi
