@@ -234,6 +234,15 @@ pub(crate) fn examine_entry(
             warnings.push(warning(&abs, message));
         }
     }
+    // Sizes come from `lstat` alone, but later steps read files: say which cannot be.
+    // Opening is tried only when some read bit is off, so the common case costs nothing.
+    if metadata.is_file()
+        && metadata.mode() & 0o444 != 0o444
+        && let Err(e) = std::fs::File::open(abs())
+    {
+        let message = format!("unreadable file: {e}; counted by its size");
+        warnings.push(warning(&abs(), message));
+    }
     Some(Entry::File(RawFile {
         rel: rel.to_path_buf(),
         apparent: metadata.size(),
