@@ -1,0 +1,20 @@
+//! Reading CPython `.pyc` files without trusting them.
+//!
+//! The magic number says which release wrote a file ([`Magic`]); the PEP 552
+//! header says how it is checked against its source ([`Header`], [`Freshness`]);
+//! the marshalled code object says where it was compiled and what it contains
+//! ([`marshal`], [`CodeSummary`]). Every parser is bounded in recursion and
+//! allocation and returns an error, never panics, on arbitrary bytes.
+
+mod header;
+mod magic;
+pub mod marshal;
+mod pyc;
+mod source_hash;
+mod summary;
+
+pub use header::{Header, HeaderError, Invalidation};
+pub use magic::{Magic, PythonVersion, UnknownMagic};
+pub use pyc::{Freshness, Pyc, PycError, SourceStat, freshness};
+pub use source_hash::source_hash;
+pub use summary::{CodeKind, CodeObjectSummary, CodeSummary};

@@ -1,0 +1,508 @@
+//! A reader for CPython's marshal format (versions 0–5) that survives any
+//! bytes: recursion is bounded, every length is checked against the bytes
+//! left before anything is allocated, and references are resolved to shared
+//! (`Rc`) objects so that a reference costs no copy.
+
+use crate::magic::PythonVersion;
+use std::rc::Rc;
+
+/// How deep objects may nest: CPython's own bound (`MAX_MARSHAL_STACK_DEPTH`).
+pub const MAX_DEPTH: usize = 2000;
+
+/// Below this much free stack, a nested read continues on a fresh segment.
+const STACK_RED_ZONE: usize = 64 * 1024;
+const STACK_SEGMENT: usize = 1024 * 1024;
+
+const FLAG_REF: u8 = 0x80;
+
+/// An unmarshalled object. Cheap to clone: containers and strings are shared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    Null,
+    None,
+    False,
+    True,
+    StopIteration,
+    Ellipsis,
+    Int(i64),
+    /// An integer too large for 64 bits; its digits are not kept.
+    Long {
+        negative: bool,
+        digits: u32,
+    },
+    Float(f64),
+    Complex(f64, f64),
+    Bytes(Rc<[u8]>),
+    /// Text; invalid UTF-8 (lone surrogates) is replaced.
+    Str(Rc<str>),
+    Tuple(Rc<[Object]>),
+    List(Rc<[Object]>),
+    Dict(Rc<[(Object, Object)]>),
+    Set(Rc<[Object]>),
+    FrozenSet(Rc<[Object]>),
+    Slice(Rc<[Object; 3]>),
+    Code(Rc<Code>),
+}
+
+impl Object {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Object::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items of a tuple or list.
+    pub fn items(&self) -> &[Object] {
+        match self {
+            Object::Tuple(items) | Object::List(items) => items,
+            _ => &[],
+        }
+    }
+}
+
+/// Dropping a deeply nested object must not recurse as deep as it nests: the
+/// children of a uniquely owned container are moved onto a heap stack first.
+impl Drop for Object {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        detach_children(self, &mut pending);
+        while let Some(mut object) = pending.pop() {
+            detach_children(&mut object, &mut pending);
+        }
+    }
+}
+
+fn detach_children(object: &mut Object, pending: &mut Vec<Object>) {
+    let take = |item: &mut Object| std::mem::replace(item, Object::None);
+    match object {
+        Object::Tuple(items)
+        | Object::List(items)
+        | Object::Set(items)
+        | Object::FrozenSet(items) => {
+            if let Some(items) = Rc::get_mut(items) {
+                pending.extend(items.iter_mut().map(take));
+            }
+        }
+        Object::Dict(pairs) => {
+            if let Some(pairs) = Rc::get_mut(pairs) {
+                for (key, value) in pairs.iter_mut() {
+                    pending.push(take(key));
+                    pending.push(take(value));
+                }
+            }
+        }
+        Object::Slice(parts) => {
+            if let Some(parts) = Rc::get_mut(parts) {
+                pending.extend(parts.iter_mut().map(take));
+            }
+        }
+        Object::Code(code) => {
+            if let Some(code) = Rc::get_mut(code) {
+                pending.extend(
+                    [
+                        &mut code.consts,
+                        &mut code.names,
+                        &mut code.filename,
+                        &mut code.name,
+                    ]
+                    .map(take),
+                );
+                pending.extend(code.qualname.take());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A code object: the fields pyprune looks at, for every layout from 3.0 to 3.14.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Code {
+    pub argcount: i32,
+    pub flags: u32,
+    pub consts: Object,
+    pub names: Object,
+    pub filename: Object,
+    pub name: Object,
+    /// `co_qualname`, marshalled from 3.11 on.
+    pub qualname: Option<Object>,
+    pub first_line: i32,
+}
+
+/// Why marshal data could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarshalError {
+    #[error("marshal data ends early (at byte {0})")]
+    Truncated(usize),
+    #[error("unknown marshal type {byte:#04x} at byte {offset}")]
+    UnknownType { byte: u8, offset: usize },
+    #[error("marshal data nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("bad marshal size {size} at byte {offset}")]
+    BadSize { size: i64, offset: usize },
+    #[error("bad reference {index} at byte {offset}")]
+    BadReference { index: u32, offset: usize },
+    #[error("unreadable float at byte {0}")]
+    BadFloat(usize),
+    #[error("NULL object where a value is required, at byte {0}")]
+    UnexpectedNull(usize),
+}
+
+/// Reads one object from `data` (what follows a .pyc header), laid out as CPython `version` writes it.
+pub fn read(data: &[u8], version: PythonVersion) -> Result<Object, MarshalError> {
+    read_prefix(data, version).map(|(object, _)| object)
+}
+
+/// Like [`read`], and also says how many bytes the object took.
+pub fn read_prefix(data: &[u8], version: PythonVersion) -> Result<(Object, usize), MarshalError> {
+    let mut reader = Reader {
+        data,
+        pos: 0,
+        depth: 0,
+        refs: Vec::new(),
+        version,
+    };
+    let object = reader.object()?;
+    Ok((object, reader.pos))
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    depth: usize,
+    /// Objects flagged for reference, by index; `None` while still being read.
+    refs: Vec<Option<Object>>,
+    version: PythonVersion,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], MarshalError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.data.len());
+        let end = end.ok_or(MarshalError::Truncated(self.data.len()))?;
+        let bytes = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn byte(&mut self) -> Result<u8, MarshalError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, MarshalError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn i32(&mut self) -> Result<i32, MarshalError> {
+        Ok(self.u32()? as i32)
+    }
+
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// A count of items that each take at least `min_bytes`: never more than the bytes left allow.
+    fn count(&mut self, min_bytes: usize, offset: usize) -> Result<usize, MarshalError> {
+        let size = self.i32()?;
+        let bad = MarshalError::BadSize {
+            size: i64::from(size),
+            offset,
+        };
+        let size = usize::try_from(size).map_err(|_| bad.clone())?;
+        if size.saturating_mul(min_bytes) > self.remaining() {
+            return Err(bad);
+        }
+        Ok(size)
+    }
+
+    fn object(&mut self) -> Result<Object, MarshalError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(MarshalError::TooDeep);
+        }
+        // Deep nesting must not overflow whatever thread the reader runs on.
+        let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.object_inner());
+        self.depth -= 1;
+        result
+    }
+
+    /// An object that must not be the NULL marker.
+    fn value(&mut self) -> Result<Object, MarshalError> {
+        let offset = self.pos;
+        match self.object()? {
+            Object::Null => Err(MarshalError::UnexpectedNull(offset)),
+            object => Ok(object),
+        }
+    }
+
+    fn object_inner(&mut self) -> Result<Object, MarshalError> {
+        let offset = self.pos;
+        let code = self.byte()?;
+        let flagged = code & FLAG_REF != 0;
+        let kind = code & !FLAG_REF;
+        if kind == b'r' {
+            return self.reference(offset);
+        }
+        // Containers and code get their reference index before their contents, as in CPython.
+        let container = matches!(kind, b'(' | b')' | b'[' | b'{' | b'<' | b'>' | b'c' | b':');
+        let slot = (flagged && container).then(|| {
+            self.refs.push(None);
+            self.refs.len() - 1
+        });
+        let object = if container {
+            self.container(kind, offset)?
+        } else {
+            self.scalar(code, kind, offset)?
+        };
+        match slot {
+            Some(slot) => self.refs[slot] = Some(object.clone()),
+            None if flagged => self.refs.push(Some(object.clone())),
+            None => {}
+        }
+        Ok(object)
+    }
+
+    /// The objects that contain others: the only recursive ones, kept in their own
+    /// small frame so that deep nesting costs little stack.
+    #[inline(never)]
+    fn container(&mut self, kind: u8, offset: usize) -> Result<Object, MarshalError> {
+        Ok(match kind {
+            b')' => {
+                let n = usize::from(self.byte()?);
+                Object::Tuple(self.values(n)?)
+            }
+            b'{' => {
+                let mut pairs = Vec::new();
+                loop {
+                    let key = self.object()?;
+                    if key == Object::Null {
+                        break;
+                    }
+                    pairs.push((key, self.value()?));
+                }
+                Object::Dict(Rc::from(pairs))
+            }
+            b':' => Object::Slice(Rc::new([self.value()?, self.value()?, self.value()?])),
+            b'c' => Object::Code(Rc::new(self.code()?)),
+            _ => {
+                let n = self.count(1, offset)?;
+                let items = self.values(n)?;
+                match kind {
+                    b'(' => Object::Tuple(items),
+                    b'[' => Object::List(items),
+                    b'<' => Object::Set(items),
+                    _ => Object::FrozenSet(items),
+                }
+            }
+        })
+    }
+
+    #[inline(never)]
+    fn reference(&mut self, offset: usize) -> Result<Object, MarshalError> {
+        let index = self.u32()?;
+        let bad = MarshalError::BadReference { index, offset };
+        self.refs.get(index as usize).cloned().flatten().ok_or(bad)
+    }
+
+    #[inline(never)]
+    fn scalar(&mut self, code: u8, kind: u8, offset: usize) -> Result<Object, MarshalError> {
+        Ok(match kind {
+            b'0' => Object::Null,
+            b'N' => Object::None,
+            b'F' => Object::False,
+            b'T' => Object::True,
+            b'S' => Object::StopIteration,
+            b'.' => Object::Ellipsis,
+            b'i' => Object::Int(i64::from(self.i32()?)),
+            b'I' => {
+                let b = self.take(8)?;
+                Object::Int(i64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ]))
+            }
+            b'l' => {
+                let size = self.i32()?;
+                let digits = size.unsigned_abs();
+                if (digits as usize).saturating_mul(2) > self.remaining() {
+                    return Err(MarshalError::BadSize {
+                        size: i64::from(size),
+                        offset,
+                    });
+                }
+                self.take(digits as usize * 2)?;
+                Object::Long {
+                    negative: size < 0,
+                    digits,
+                }
+            }
+            b'g' => Object::Float(self.binary_float()?),
+            b'y' => Object::Complex(self.binary_float()?, self.binary_float()?),
+            b'f' => Object::Float(self.text_float()?),
+            b'x' => Object::Complex(self.text_float()?, self.text_float()?),
+            b's' => {
+                let n = self.count(1, offset)?;
+                Object::Bytes(Rc::from(self.take(n)?))
+            }
+            b'u' | b't' | b'a' | b'A' => {
+                let n = self.count(1, offset)?;
+                Object::Str(text(self.take(n)?))
+            }
+            b'z' | b'Z' => {
+                let n = usize::from(self.byte()?);
+                Object::Str(text(self.take(n)?))
+            }
+            _ => return Err(MarshalError::UnknownType { byte: code, offset }),
+        })
+    }
+
+    fn values(&mut self, n: usize) -> Result<Rc<[Object]>, MarshalError> {
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(self.value()?);
+        }
+        Ok(Rc::from(items))
+    }
+
+    fn binary_float(&mut self) -> Result<f64, MarshalError> {
+        let b = self.take(8)?;
+        Ok(f64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
+    fn text_float(&mut self) -> Result<f64, MarshalError> {
+        let offset = self.pos;
+        let n = usize::from(self.byte()?);
+        let bytes = self.take(n)?;
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or(MarshalError::BadFloat(offset))
+    }
+
+    /// A code object's fields, in the order `version` marshals them.
+    fn code(&mut self) -> Result<Code, MarshalError> {
+        let v = self.version;
+        let argcount = self.i32()?;
+        if v >= PythonVersion::new(3, 8) {
+            self.i32()?; // co_posonlyargcount
+        }
+        self.i32()?; // co_kwonlyargcount
+        if v < PythonVersion::new(3, 11) {
+            self.i32()?; // co_nlocals
+        }
+        self.i32()?; // co_stacksize
+        let flags = self.u32()?;
+        self.value()?; // co_code
+        let consts = self.value()?;
+        let names = self.value()?;
+        if v < PythonVersion::new(3, 11) {
+            self.value()?; // co_varnames
+            self.value()?; // co_freevars
+            self.value()?; // co_cellvars
+        } else {
+            self.value()?; // co_localsplusnames
+            self.value()?; // co_localspluskinds
+        }
+        let filename = self.value()?;
+        let name = self.value()?;
+        let qualname = if v >= PythonVersion::new(3, 11) {
+            Some(self.value()?)
+        } else {
+            None
+        };
+        let first_line = self.i32()?;
+        self.value()?; // co_lnotab / co_linetable
+        if v >= PythonVersion::new(3, 11) {
+            self.value()?; // co_exceptiontable
+        }
+        Ok(Code {
+            argcount,
+            flags,
+            consts,
+            names,
+            filename,
+            name,
+            qualname,
+            first_line,
+        })
+    }
+}
+
+/// Marshal writes text as UTF-8 with `surrogatepass`; lone surrogates become U+FFFD here.
+fn text(bytes: &[u8]) -> Rc<str> {
+    Rc::from(String::from_utf8_lossy(bytes).as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V311: PythonVersion = PythonVersion::new(3, 11);
+
+    #[test]
+    fn reads_scalars_and_containers() {
+        assert_eq!(read(b"N", V311), Ok(Object::None));
+        assert_eq!(read(b"i\x05\x00\x00\x00", V311), Ok(Object::Int(5)));
+        assert_eq!(read(b"z\x02hi", V311), Ok(Object::Str(Rc::from("hi"))));
+        let tuple = read(b")\x02TF", V311).expect("tuple");
+        assert_eq!(tuple.items(), &[Object::True, Object::False]);
+        assert_eq!(read(b"f\x031.5", V311), Ok(Object::Float(1.5)));
+        assert_eq!(
+            read(b"{z\x01aN0", V311).map(|d| matches!(&d, Object::Dict(p) if p.len() == 1)),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn resolves_references() {
+        // A flagged string, then a reference to it inside a tuple.
+        let data = b")\x02\xda\x02abr\x00\x00\x00\x00";
+        let tuple = read(data, V311).expect("tuple");
+        assert_eq!(
+            tuple.items(),
+            &[Object::Str(Rc::from("ab")), Object::Str(Rc::from("ab"))]
+        );
+    }
+
+    #[test]
+    fn rejects_hostile_input_without_allocating() {
+        assert!(matches!(
+            read(b"(\xff\xff\xff\x7f", V311),
+            Err(MarshalError::BadSize { .. })
+        ));
+        assert!(matches!(
+            read(b"s\xff\xff\xff\xff", V311),
+            Err(MarshalError::BadSize { .. })
+        ));
+        assert!(matches!(
+            read(b"l\x00\x00\x00\x80", V311),
+            Err(MarshalError::BadSize { .. })
+        ));
+        assert!(matches!(
+            read(b"r\x00\x00\x00\x00", V311),
+            Err(MarshalError::BadReference { .. })
+        ));
+        // A tuple that refers to itself while it is being read.
+        assert!(matches!(
+            read(b"\xa9\x01r\x00\x00\x00\x00", V311),
+            Err(MarshalError::BadReference { .. })
+        ));
+        assert!(matches!(
+            read(b")\x010", V311),
+            Err(MarshalError::UnexpectedNull(_))
+        ));
+        assert!(matches!(
+            read(b"Q", V311),
+            Err(MarshalError::UnknownType { .. })
+        ));
+        assert!(matches!(read(b"", V311), Err(MarshalError::Truncated(0))));
+        let deep = [b")\x01".repeat(MAX_DEPTH + 1), b"N".to_vec()].concat();
+        assert_eq!(read(&deep, V311), Err(MarshalError::TooDeep));
+        let ok = [b")\x01".repeat(MAX_DEPTH - 1), b"N".to_vec()].concat();
+        assert!(read(&ok, V311).is_ok());
+    }
+}

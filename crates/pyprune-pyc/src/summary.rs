@@ -1,0 +1,138 @@
+//! What a compiled module contains, from its code objects: the file name it
+//! was compiled from, every nested function and class with its qualified name
+//! and first line, and where docstrings were kept.
+
+use crate::magic::PythonVersion;
+use crate::marshal::{Code, Object};
+use serde::Serialize;
+use std::rc::Rc;
+
+/// `CO_NEWLOCALS`: set on functions, clear on module and class bodies.
+const CO_NEWLOCALS: u32 = 0x2;
+/// `CO_HAS_DOCSTRING` (3.14+): the first constant is the docstring.
+const CO_HAS_DOCSTRING: u32 = 0x0400_0000;
+/// Bounds the walk over the constants, which references could make exponential.
+const MAX_CODE_OBJECTS: usize = 100_000;
+
+/// Names a class body sets before its docstring (`__module__ = __name__`, ...).
+const CLASS_PRELUDE: [&str; 4] = ["__name__", "__module__", "__qualname__", "__firstlineno__"];
+
+/// A module or class docstring is compiled as the body's first statement,
+/// `__doc__ = <const>`, so `__doc__` is the first name after the class prelude;
+/// a later `x.__doc__` or `__doc__ = ...` somewhere in the body does not count.
+fn stores_docstring_first(code: &Code) -> bool {
+    let first = code
+        .names
+        .items()
+        .iter()
+        .filter_map(Object::as_str)
+        .find(|name| !CLASS_PRELUDE.contains(name));
+    first == Some("__doc__")
+        && code
+            .consts
+            .items()
+            .iter()
+            .any(|c| matches!(c, Object::Str(_)))
+}
+
+/// The kind and qualified name of the code object a nested one was found in.
+type Parent = (CodeKind, String);
+
+/// What a code object is the body of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeKind {
+    Module,
+    Class,
+    Function,
+    /// A lambda or comprehension body (`<lambda>`, `<genexpr>`): never has a docstring.
+    Anonymous,
+}
+
+/// One code object of a module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeObjectSummary {
+    pub kind: CodeKind,
+    /// `co_qualname` (3.11+), or computed as the compiler does for older releases.
+    pub qualname: String,
+    pub first_line: i32,
+    pub has_docstring: bool,
+}
+
+/// A compiled module's contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeSummary {
+    /// `co_filename` of the module's code: where it was compiled from.
+    pub filename: String,
+    /// The module and every code object nested in it, depth first.
+    pub objects: Vec<CodeObjectSummary>,
+    /// True when the walk stopped at its bound.
+    pub truncated: bool,
+}
+
+impl CodeSummary {
+    /// Summarizes the module code object `top` written by `version`; `None` if it is not code.
+    pub fn of(top: &Object, version: PythonVersion) -> Option<CodeSummary> {
+        let Object::Code(code) = top else { return None };
+        let mut summary = CodeSummary {
+            filename: code.filename.as_str().unwrap_or_default().to_owned(),
+            objects: Vec::new(),
+            truncated: false,
+        };
+        // Depth first without recursion.
+        let mut stack: Vec<(Rc<Code>, Option<Parent>)> = vec![(Rc::clone(code), None)];
+        while let Some((code, parent)) = stack.pop() {
+            if summary.objects.len() >= MAX_CODE_OBJECTS {
+                summary.truncated = true;
+                break;
+            }
+            let name = code.name.as_str().unwrap_or_default();
+            let kind = match &parent {
+                None => CodeKind::Module,
+                Some(_) if name.starts_with('<') => CodeKind::Anonymous,
+                Some(_) if code.flags & CO_NEWLOCALS == 0 => CodeKind::Class,
+                Some(_) => CodeKind::Function,
+            };
+            let qualname = match (&code.qualname, &parent) {
+                (Some(Object::Str(q)), _) => q.to_string(),
+                (_, None) => name.to_owned(),
+                (_, Some((CodeKind::Module, _))) => name.to_owned(),
+                (_, Some((CodeKind::Class, parent))) => format!("{parent}.{name}"),
+                (_, Some((_, parent))) => format!("{parent}.<locals>.{name}"),
+            };
+            let has_docstring = match kind {
+                CodeKind::Module | CodeKind::Class => stores_docstring_first(&code),
+                CodeKind::Function if version >= PythonVersion::new(3, 14) => {
+                    code.flags & CO_HAS_DOCSTRING != 0
+                }
+                // Before 3.14 a function's first constant is its docstring, or None.
+                CodeKind::Function => matches!(code.consts.items().first(), Some(Object::Str(_))),
+                CodeKind::Anonymous => false,
+            };
+            let children: Vec<Rc<Code>> = code
+                .consts
+                .items()
+                .iter()
+                .filter_map(|c| match c {
+                    Object::Code(child) => Some(Rc::clone(child)),
+                    _ => None,
+                })
+                .collect();
+            for child in children.into_iter().rev() {
+                stack.push((child, Some((kind, qualname.clone()))));
+            }
+            summary.objects.push(CodeObjectSummary {
+                kind,
+                qualname,
+                first_line: code.first_line,
+                has_docstring,
+            });
+        }
+        Some(summary)
+    }
+
+    /// Whether the module itself has a docstring.
+    pub fn module_docstring(&self) -> bool {
+        self.objects.first().is_some_and(|o| o.has_docstring)
+    }
+}
