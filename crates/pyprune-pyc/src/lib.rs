@@ -6,6 +6,8 @@
 //! ([`marshal`], [`CodeSummary`]). Every parser is bounded in recursion and
 //! allocation and returns an error, never panics, on arbitrary bytes.
 
+mod cache_name;
+mod file;
 mod header;
 mod magic;
 pub mod marshal;
@@ -13,6 +15,8 @@ mod pyc;
 mod source_hash;
 mod summary;
 
+pub use cache_name::{CacheFileName, source_of_cache, tag_agrees};
+pub use file::{FileError, FileReport, check_file};
 pub use header::{Header, HeaderError, Invalidation};
 pub use magic::{Magic, PythonVersion, UnknownMagic};
 pub use pyc::{Freshness, Pyc, PycError, SourceStat, freshness};

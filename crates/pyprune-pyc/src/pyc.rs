@@ -54,6 +54,8 @@ pub enum Freshness {
     Unchecked { matches: bool },
     /// No source beside it (sourceless bytecode, or an orphaned cache).
     NoSource,
+    /// The source was not examined.
+    NotChecked { reason: String },
 }
 
 /// The facts about a source file that importlib compares with a cache.

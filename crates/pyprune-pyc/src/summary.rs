@@ -13,26 +13,42 @@ const CO_NEWLOCALS: u32 = 0x2;
 const CO_HAS_DOCSTRING: u32 = 0x0400_0000;
 /// Bounds the walk over the constants, which references could make exponential.
 const MAX_CODE_OBJECTS: usize = 100_000;
+/// Bounds the qualified names built for pre-3.11 files, which nesting could make huge.
+const MAX_QUALNAME: usize = 1024;
 
 /// Names a class body sets before its docstring (`__module__ = __name__`, ...).
 const CLASS_PRELUDE: [&str; 4] = ["__name__", "__module__", "__qualname__", "__firstlineno__"];
 
 /// A module or class docstring is compiled as the body's first statement,
-/// `__doc__ = <const>`, so `__doc__` is the first name after the class prelude;
-/// a later `x.__doc__` or `__doc__ = ...` somewhere in the body does not count.
-fn stores_docstring_first(code: &Code) -> bool {
-    let first = code
+/// `__doc__ = <str constant>` (an explicit `__doc__ = "..."` compiles the same
+/// and counts too). So `__doc__` is the first name after the class prelude, and
+/// the first constant after the prelude's (a class body's qualified name, and
+/// from 3.13 its first line number) is a string.
+fn stores_docstring_first(code: &Code, kind: CodeKind) -> bool {
+    let first_name = code
         .names
         .items()
         .iter()
         .filter_map(Object::as_str)
         .find(|name| !CLASS_PRELUDE.contains(name));
-    first == Some("__doc__")
-        && code
-            .consts
-            .items()
-            .iter()
-            .any(|c| matches!(c, Object::Str(_)))
+    if first_name != Some("__doc__") {
+        return false;
+    }
+    let mut consts = code.consts.items().iter();
+    if kind == CodeKind::Class {
+        // `__qualname__ = '<qualname>'` comes before the docstring.
+        let mut skipped_qualname = false;
+        let first = consts.find(|c| match c {
+            Object::Str(_) if !skipped_qualname => {
+                skipped_qualname = true;
+                false
+            }
+            Object::Int(_) => false,
+            _ => true,
+        });
+        return matches!(first, Some(Object::Str(_)));
+    }
+    matches!(consts.next(), Some(Object::Str(_)))
 }
 
 /// The kind and qualified name of the code object a nested one was found in.
@@ -100,8 +116,9 @@ impl CodeSummary {
                 (_, Some((CodeKind::Class, parent))) => format!("{parent}.{name}"),
                 (_, Some((_, parent))) => format!("{parent}.<locals>.{name}"),
             };
+            let qualname = truncate(qualname, MAX_QUALNAME);
             let has_docstring = match kind {
-                CodeKind::Module | CodeKind::Class => stores_docstring_first(&code),
+                CodeKind::Module | CodeKind::Class => stores_docstring_first(&code, kind),
                 CodeKind::Function if version >= PythonVersion::new(3, 14) => {
                     code.flags & CO_HAS_DOCSTRING != 0
                 }
@@ -135,4 +152,16 @@ impl CodeSummary {
     pub fn module_docstring(&self) -> bool {
         self.objects.first().is_some_and(|o| o.has_docstring)
     }
+}
+
+fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }

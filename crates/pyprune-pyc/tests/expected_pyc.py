@@ -23,17 +23,29 @@ def code_objects(code):
     return out
 
 
+def explicit_doc(body):
+    """A body that starts with `__doc__ = "<str>"`: compiled exactly as a docstring, kept at -OO."""
+    if not body or not isinstance(body[0], ast.Assign) or len(body[0].targets) != 1:
+        return False
+    target, value = body[0].targets[0], body[0].value
+    return (isinstance(target, ast.Name) and target.id == "__doc__"
+            and isinstance(value, ast.Constant) and isinstance(value.value, str))
+
+
+def has_doc(node, optimization):
+    docstring = optimization < 2 and ast.get_docstring(node, clean=False) is not None
+    return docstring or (not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and explicit_doc(node.body))
+
+
 def documented(tree, optimization):
     """Qualified names of the functions and classes whose docstring is kept (and the module's)."""
-    if optimization >= 2:
-        return {"module": False, "defs": []}
     defs = []
 
     def visit(node, prefix, in_function):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 qualname = prefix + child.name
-                if ast.get_docstring(child, clean=False) is not None:
+                if has_doc(child, optimization):
                     defs.append(qualname)
                 is_function = not isinstance(child, ast.ClassDef)
                 visit(child, qualname + (".<locals>." if is_function else "."), is_function)
@@ -43,7 +55,7 @@ def documented(tree, optimization):
                 visit(child, prefix, in_function)
 
     visit(tree, "", False)
-    return {"module": ast.get_docstring(tree, clean=False) is not None, "defs": sorted(defs)}
+    return {"module": has_doc(tree, optimization), "defs": sorted(defs)}
 
 
 def freshness(data, source):

@@ -140,6 +140,7 @@ fn our_freshness(pyc: &Pyc, source: &Path) -> &'static str {
         Freshness::Unchecked { matches: true } => "unchecked-matching",
         Freshness::Unchecked { matches: false } => "unchecked-differing",
         Freshness::NoSource => "no-source",
+        Freshness::NotChecked { .. } => "not-checked",
     }
 }
 

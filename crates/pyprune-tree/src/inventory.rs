@@ -2,9 +2,10 @@
 //! footprint tables (per kind, per top-level module) with each inode counted
 //! once, attributed to the first of its paths in sorted order.
 
-use crate::kind::{CacheFileName, Kind};
+use crate::kind::Kind;
 use crate::layout::Layout;
 use crate::walk::{self, ScanOptions, TreeError, Warning};
+use pyprune_pyc::CacheFileName;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};

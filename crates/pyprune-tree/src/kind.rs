@@ -2,6 +2,7 @@
 //! cache of one optimization level (PEP 3147/488 names), sourceless bytecode,
 //! an extension module, packaging metadata, or data.
 
+use pyprune_pyc::CacheFileName;
 use serde::Serialize;
 use std::path::{Component, Path};
 
@@ -107,71 +108,9 @@ fn in_pycache(rel: &Path) -> bool {
         .is_some_and(|dir| dir == "__pycache__")
 }
 
-/// The parts of a PEP 3147/488 cache file name: `NAME.TAG[.opt-N].pyc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheFileName<'a> {
-    /// The module's own name (`os`, `__init__`).
-    pub module: &'a str,
-    /// The interpreter's cache tag (`cpython-311`, `pypy39`).
-    pub tag: &'a str,
-    /// 0 for the plain cache, else the `opt-N` level.
-    pub optimization: u32,
-}
-
-impl<'a> CacheFileName<'a> {
-    /// Parses a file name such as `os.cpython-311.opt-1.pyc`; `None` if it is not one.
-    pub fn parse(file_name: &'a str) -> Option<Self> {
-        let stem = file_name.strip_suffix(".pyc")?;
-        let (rest, optimization) = match stem.rsplit_once('.') {
-            Some((rest, last)) if last.starts_with("opt-") => {
-                let level: u32 = last["opt-".len()..].parse().ok()?;
-                // PEP 488: an empty optimization tag means no `.opt-` part at all.
-                if level == 0 {
-                    return None;
-                }
-                (rest, level)
-            }
-            _ => (stem, 0),
-        };
-        let (module, tag) = rest.rsplit_once('.')?;
-        if module.is_empty() || tag.is_empty() {
-            return None;
-        }
-        Some(CacheFileName {
-            module,
-            tag,
-            optimization,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_cache_names() {
-        assert_eq!(
-            CacheFileName::parse("os.cpython-311.pyc"),
-            Some(CacheFileName {
-                module: "os",
-                tag: "cpython-311",
-                optimization: 0
-            })
-        );
-        assert_eq!(
-            CacheFileName::parse("__init__.pypy39.opt-2.pyc"),
-            Some(CacheFileName {
-                module: "__init__",
-                tag: "pypy39",
-                optimization: 2
-            })
-        );
-        assert_eq!(CacheFileName::parse("os.pyc"), None);
-        assert_eq!(CacheFileName::parse("os.cpython-311.opt-0.pyc"), None);
-        assert_eq!(CacheFileName::parse("os.cpython-311.opt-x.pyc"), None);
-        assert_eq!(CacheFileName::parse(".cpython-311.pyc"), None);
-    }
 
     #[test]
     fn classifies_paths() {

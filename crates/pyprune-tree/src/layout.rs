@@ -3,7 +3,7 @@
 //! `email`, `lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so` to `_ssl`,
 //! `__pycache__/os.cpython-311.pyc` to `os`.
 
-use crate::kind::CacheFileName;
+use pyprune_pyc::CacheFileName;
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 

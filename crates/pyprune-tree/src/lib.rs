@@ -16,7 +16,7 @@ mod walk;
 pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };
-pub use kind::{CacheFileName, Kind};
+pub use kind::Kind;
 pub use layout::Layout;
 pub use path_display::display_path;
 pub use walk::{ScanOptions, TreeError, Warning};

@@ -67,6 +67,14 @@ pub enum Command {
     /// inode once.
     Analyze(AnalyzeArgs),
 
+    /// Describe .pyc files without trusting them: release, header, freshness, contents.
+    ///
+    /// For each file: the CPython release its magic number belongs to, the PEP 552
+    /// invalidation mode, whether the import system would use it for its source
+    /// (fresh, stale, no source), the file name embedded at compile time, and its code
+    /// objects (functions, classes, docstrings kept or stripped).
+    Inspect(InspectArgs),
+
     /// Show how small a Python installation can get, and what each step costs.
     ///
     /// Not all there yet: for now it shows the footprint analysis of `analyze`,
@@ -91,4 +99,15 @@ pub struct AnalyzeArgs {
     /// Exit with 1 when any warning was emitted.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The .pyc files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// List every code object (qualified name, first line, docstring) in the text report.
+    #[arg(long)]
+    pub objects: bool,
 }

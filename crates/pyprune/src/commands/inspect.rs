@@ -1,0 +1,187 @@
+//! `pyprune inspect FILE...`: what each .pyc is, as text or JSON.
+
+use crate::Outcome;
+use crate::cli::{Format, GlobalArgs, InspectArgs};
+use crate::printer::Printer;
+use anyhow::Context as _;
+use pyprune_pyc::{CodeKind, FileReport, Freshness, Invalidation, check_file};
+use pyprune_tree::display_path;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// One entry of `inspect --format json`: the report, or the error, for one file.
+#[derive(Debug, Serialize)]
+struct Entry {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    report: Option<FileReport>,
+}
+
+pub fn run(args: &InspectArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let mut entries = Vec::new();
+    for path in &args.files {
+        let shown = display_path(path);
+        match check_file(path) {
+            Ok(report) => entries.push(Entry {
+                path: shown,
+                error: None,
+                report: Some(report),
+            }),
+            Err(err) => {
+                printer.warn(&format!("{shown}: {err}"));
+                entries.push(Entry {
+                    path: shown,
+                    error: Some(err.to_string()),
+                    report: None,
+                });
+            }
+        }
+    }
+
+    let mut stdout = std::io::stdout().lock();
+    match global.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &entries)
+                .context("cannot write the report")?;
+            writeln!(stdout).context("cannot write the report")?;
+        }
+        Format::Text => {
+            for entry in &entries {
+                let text = match &entry.report {
+                    Some(report) => render(&entry.path, report, args.objects),
+                    None => format!(
+                        "{}\n  error: {}\n",
+                        entry.path,
+                        entry.error.as_deref().unwrap_or_default()
+                    ),
+                };
+                stdout
+                    .write_all(text.as_bytes())
+                    .context("cannot write the report")?;
+            }
+        }
+    }
+    stdout.flush().context("cannot write the report")?;
+    let failed = entries.iter().any(|e| e.error.is_some());
+    Ok(if failed {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
+}
+
+fn render(path: &str, report: &FileReport, list_objects: bool) -> String {
+    let header = &report.pyc.header;
+    let magic = &header.magic;
+    let mut out = format!("{path}\n");
+    let release = if magic.is_final {
+        String::new()
+    } else {
+        " pre-release".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "  written by    CPython {}{release} (magic {})",
+        magic.version, magic.number
+    );
+    if let Some(tag) = &report.cache_tag {
+        let agreement = match report.tag_agrees {
+            Some(false) => format!(
+                " (disagrees with the magic number, which says {})",
+                magic.version.cache_tag()
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  cache tag     {tag}{agreement}");
+    }
+    let invalidation = match header.invalidation {
+        Invalidation::Timestamp {
+            mtime,
+            source_size: Some(size),
+        } => {
+            format!("timestamp (source mtime {mtime}, size {size})")
+        }
+        Invalidation::Timestamp {
+            mtime,
+            source_size: None,
+        } => format!("timestamp (source mtime {mtime})"),
+        Invalidation::CheckedHash { hash } => format!("checked hash ({})", hex(&hash)),
+        Invalidation::UncheckedHash { hash } => format!("unchecked hash ({})", hex(&hash)),
+    };
+    let _ = writeln!(out, "  invalidation  {invalidation}");
+    let source = report.source.as_deref().map(display_path);
+    let freshness = match (&report.freshness, &source) {
+        (Freshness::Fresh, Some(source)) => format!("{source}: fresh, import uses this cache"),
+        (Freshness::Stale { reason }, Some(source)) => {
+            format!("{source}: stale ({reason}), import recompiles")
+        }
+        (Freshness::Unchecked { matches }, Some(source)) => format!(
+            "{source}: not checked by import; the hash {} the source",
+            if *matches {
+                "matches"
+            } else {
+                "does not match"
+            }
+        ),
+        (Freshness::NotChecked { reason }, _) => format!("not checked: {reason}"),
+        (Freshness::NoSource, Some(source)) => format!("{source}: missing"),
+        _ => "none (sourceless bytecode)".to_owned(),
+    };
+    let _ = writeln!(out, "  source        {freshness}");
+    let code = &report.pyc.code;
+    let _ = writeln!(out, "  compiled as   {}", code.filename);
+    let count = |kind: CodeKind| code.objects.iter().filter(|o| o.kind == kind).count();
+    let documented = |kind: CodeKind| {
+        code.objects
+            .iter()
+            .filter(|o| o.kind == kind && o.has_docstring)
+            .count()
+    };
+    let _ = writeln!(
+        out,
+        "  contents      module docstring {}; {} functions ({} documented), {} classes ({} documented), {} lambdas and comprehensions",
+        if code.module_docstring() {
+            "kept"
+        } else {
+            "absent"
+        },
+        count(CodeKind::Function),
+        documented(CodeKind::Function),
+        count(CodeKind::Class),
+        documented(CodeKind::Class),
+        count(CodeKind::Anonymous),
+    );
+    if list_objects {
+        for object in &code.objects {
+            let doc = if object.has_docstring {
+                "  (docstring)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "    line {:>5}  {:<8} {}{doc}",
+                object.first_line,
+                kind_name(object.kind),
+                object.qualname
+            );
+        }
+    }
+    out
+}
+
+fn kind_name(kind: CodeKind) -> &'static str {
+    match kind {
+        CodeKind::Module => "module",
+        CodeKind::Class => "class",
+        CodeKind::Function => "function",
+        CodeKind::Anonymous => "anon",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
