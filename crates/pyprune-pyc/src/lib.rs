@@ -16,7 +16,7 @@ mod source_hash;
 mod summary;
 
 pub use cache_name::{CacheFileName, source_of_cache, tag_agrees};
-pub use file::{FileError, FileReport, check_file};
+pub use file::{CacheContext, FileError, FileReport, QuickReport, check_file, check_file_quick};
 pub use header::{Header, HeaderError, Invalidation};
 pub use magic::{Magic, PythonVersion, UnknownMagic};
 pub use pyc::{Freshness, Pyc, PycError, SourceStat, freshness};

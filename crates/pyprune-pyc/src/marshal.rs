@@ -42,6 +42,13 @@ pub enum Object {
     FrozenSet(Rc<[Object]>),
     Slice(Rc<[Object; 3]>),
     Code(Rc<Code>),
+    /// Text not decoded, from a skimming read: bytes `start..start + len` of the input.
+    Span {
+        start: usize,
+        len: usize,
+    },
+    /// A container or bytes whose contents a skimming read did not keep.
+    Skipped,
 }
 
 impl Object {
@@ -155,15 +162,51 @@ pub fn read(data: &[u8], version: PythonVersion) -> Result<Object, MarshalError>
 
 /// Like [`read`], and also says how many bytes the object took.
 pub fn read_prefix(data: &[u8], version: PythonVersion) -> Result<(Object, usize), MarshalError> {
-    let mut reader = Reader {
-        data,
-        pos: 0,
-        depth: 0,
-        refs: Vec::new(),
-        version,
-    };
-    let object = reader.object()?;
-    Ok((object, reader.pos))
+    let mut reader = Reader::new(data, version, false);
+    match reader.object() {
+        Ok(object) => Ok((object, reader.pos)),
+        Err(Halt::Error(e)) => Err(e),
+        Err(Halt::Filename(_)) => {
+            unreachable!("only a reader told to stop at a file name stops there")
+        }
+    }
+}
+
+/// The `co_filename` of the first code object in `data`, reading no further
+/// than needed. Every code object of a compiled module carries the same file
+/// name, and the first one met ends within the first few kilobytes of most
+/// pycs, so this reads far less than [`read`]. `Ok(None)`: no code object.
+pub fn first_filename(data: &[u8], version: PythonVersion) -> Result<Option<String>, MarshalError> {
+    let mut reader = Reader::new(data, version, true);
+    match reader.object() {
+        Ok(_) => Ok(None),
+        Err(Halt::Filename(name)) => Ok(Some(name)),
+        Err(Halt::Error(e)) => Err(e),
+    }
+}
+
+/// What a skimming read keeps of a string: where it is.
+fn span_text(data: &[u8], object: &Object) -> Option<String> {
+    match object {
+        Object::Str(text) => Some(text.to_string()),
+        Object::Span { start, len } => data
+            .get(*start..start + len)
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    }
+}
+
+/// Why the reader stopped before the end of an object.
+enum Halt {
+    Error(MarshalError),
+    /// A reader told to stop at the first file name found one.
+    Filename(String),
+}
+
+impl From<MarshalError> for Halt {
+    fn from(error: MarshalError) -> Halt {
+        Halt::Error(error)
+    }
 }
 
 struct Reader<'a> {
@@ -173,9 +216,22 @@ struct Reader<'a> {
     /// Objects flagged for reference, by index; `None` while still being read.
     refs: Vec<Option<Object>>,
     version: PythonVersion,
+    /// Skim: keep no contents (strings as spans), stop at the first code object's file name.
+    stop_at_filename: bool,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8], version: PythonVersion, stop_at_filename: bool) -> Reader<'a> {
+        Reader {
+            data,
+            pos: 0,
+            depth: 0,
+            refs: Vec::new(),
+            version,
+            stop_at_filename,
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&[u8], MarshalError> {
         let end = self
             .pos
@@ -218,10 +274,10 @@ impl Reader<'_> {
         Ok(size)
     }
 
-    fn object(&mut self) -> Result<Object, MarshalError> {
+    fn object(&mut self) -> Result<Object, Halt> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(MarshalError::TooDeep);
+            return Err(MarshalError::TooDeep.into());
         }
         // Deep nesting must not overflow whatever thread the reader runs on.
         let result = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.object_inner());
@@ -230,21 +286,21 @@ impl Reader<'_> {
     }
 
     /// An object that must not be the NULL marker.
-    fn value(&mut self) -> Result<Object, MarshalError> {
+    fn value(&mut self) -> Result<Object, Halt> {
         let offset = self.pos;
         match self.object()? {
-            Object::Null => Err(MarshalError::UnexpectedNull(offset)),
+            Object::Null => Err(MarshalError::UnexpectedNull(offset).into()),
             object => Ok(object),
         }
     }
 
-    fn object_inner(&mut self) -> Result<Object, MarshalError> {
+    fn object_inner(&mut self) -> Result<Object, Halt> {
         let offset = self.pos;
         let code = self.byte()?;
         let flagged = code & FLAG_REF != 0;
         let kind = code & !FLAG_REF;
         if kind == b'r' {
-            return self.reference(offset);
+            return Ok(self.reference(offset)?);
         }
         // Containers and code get their reference index before their contents, as in CPython.
         let container = matches!(kind, b'(' | b')' | b'[' | b'{' | b'<' | b'>' | b'c' | b':');
@@ -268,7 +324,10 @@ impl Reader<'_> {
     /// The objects that contain others: the only recursive ones, kept in their own
     /// small frame so that deep nesting costs little stack.
     #[inline(never)]
-    fn container(&mut self, kind: u8, offset: usize) -> Result<Object, MarshalError> {
+    fn container(&mut self, kind: u8, offset: usize) -> Result<Object, Halt> {
+        if self.stop_at_filename && kind != b'c' {
+            return self.skip_container(kind, offset);
+        }
         Ok(match kind {
             b')' => {
                 let n = usize::from(self.byte()?);
@@ -298,6 +357,25 @@ impl Reader<'_> {
                 }
             }
         })
+    }
+
+    /// Reads a container's contents without keeping them.
+    fn skip_container(&mut self, kind: u8, offset: usize) -> Result<Object, Halt> {
+        let n = match kind {
+            b')' => usize::from(self.byte()?),
+            b'{' => {
+                while self.object()? != Object::Null {
+                    self.value()?;
+                }
+                return Ok(Object::Skipped);
+            }
+            b':' => 3,
+            _ => self.count(1, offset)?,
+        };
+        for _ in 0..n {
+            self.value()?;
+        }
+        Ok(Object::Skipped)
     }
 
     #[inline(never)]
@@ -344,26 +422,43 @@ impl Reader<'_> {
             b'x' => Object::Complex(self.text_float()?, self.text_float()?),
             b's' => {
                 let n = self.count(1, offset)?;
-                Object::Bytes(Rc::from(self.take(n)?))
+                let skim = self.stop_at_filename;
+                let bytes = self.take(n)?;
+                if skim {
+                    Object::Skipped
+                } else {
+                    Object::Bytes(Rc::from(bytes))
+                }
             }
             b'u' | b't' | b'a' | b'A' => {
                 let n = self.count(1, offset)?;
-                Object::Str(text(self.take(n)?))
+                self.string(n)?
             }
             b'z' | b'Z' => {
                 let n = usize::from(self.byte()?);
-                Object::Str(text(self.take(n)?))
+                self.string(n)?
             }
             _ => return Err(MarshalError::UnknownType { byte: code, offset }),
         })
     }
 
-    fn values(&mut self, n: usize) -> Result<Rc<[Object]>, MarshalError> {
+    fn values(&mut self, n: usize) -> Result<Rc<[Object]>, Halt> {
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
             items.push(self.value()?);
         }
         Ok(Rc::from(items))
+    }
+
+    /// Text of `n` bytes: decoded, or only located when skimming.
+    fn string(&mut self, n: usize) -> Result<Object, MarshalError> {
+        let (start, skim) = (self.pos, self.stop_at_filename);
+        let bytes = self.take(n)?;
+        Ok(if skim {
+            Object::Span { start, len: n }
+        } else {
+            Object::Str(text(bytes))
+        })
     }
 
     fn binary_float(&mut self) -> Result<f64, MarshalError> {
@@ -384,7 +479,7 @@ impl Reader<'_> {
     }
 
     /// A code object's fields, in the order `version` marshals them.
-    fn code(&mut self) -> Result<Code, MarshalError> {
+    fn code(&mut self) -> Result<Code, Halt> {
         let v = self.version;
         let argcount = self.i32()?;
         if v >= PythonVersion::new(3, 8) {
@@ -408,6 +503,11 @@ impl Reader<'_> {
             self.value()?; // co_localspluskinds
         }
         let filename = self.value()?;
+        if self.stop_at_filename {
+            return Err(Halt::Filename(
+                span_text(self.data, &filename).unwrap_or_default(),
+            ));
+        }
         let name = self.value()?;
         let qualname = if v >= PythonVersion::new(3, 11) {
             Some(self.value()?)

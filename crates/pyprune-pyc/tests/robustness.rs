@@ -47,6 +47,15 @@ fn the_corpus_parses() {
 }
 
 #[test]
+fn skimming_finds_the_same_file_name_as_a_full_read() {
+    for data in corpus() {
+        let pyc = Pyc::parse(data).expect("parses");
+        let skimmed = pyprune_pyc::marshal::first_filename(&data[16..], pyc.header.magic.version);
+        assert_eq!(skimmed, Ok(Some(pyc.code.filename.clone())));
+    }
+}
+
+#[test]
 fn every_truncation_is_an_error() {
     let data = small_pyc();
     for len in 0..data.len() {
@@ -153,6 +162,9 @@ proptest! {
             apply(&mut data, m);
         }
         let _ = Pyc::parse(&data);
+        if data.len() > 16 {
+            let _ = pyprune_pyc::marshal::first_filename(&data[16..], PythonVersion::new(3, 11));
+        }
     }
 
     #[test]

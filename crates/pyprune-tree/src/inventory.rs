@@ -55,6 +55,8 @@ pub struct InventoryFile {
     pub nlink: u64,
     /// Whether this is the first path of its inode in sorted order, the one its bytes count for.
     pub first_link: bool,
+    /// A symlink, counted as itself and never followed.
+    pub is_symlink: bool,
 }
 
 /// A scanned tree.
@@ -153,6 +155,7 @@ impl Inventory {
                 inode: (raw.dev, raw.ino),
                 nlink: raw.nlink,
                 first_link: true,
+                is_symlink: raw.is_symlink,
             })
             .collect();
         // Only inodes with several links can be met twice; the first path in sorted order keeps the bytes.

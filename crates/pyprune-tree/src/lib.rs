@@ -6,6 +6,7 @@
 //! The walk never follows a symlink and never reads anything outside the tree;
 //! problems with single files become [`Warning`]s and the walk goes on.
 
+mod bytecode;
 mod inventory;
 mod kind;
 mod layout;
@@ -13,6 +14,7 @@ mod links;
 mod path_display;
 mod walk;
 
+pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
 pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };

@@ -66,6 +66,7 @@ pub(crate) struct RawFile {
     pub dev: u64,
     pub ino: u64,
     pub nlink: u64,
+    pub is_symlink: bool,
 }
 
 /// A directory as the walk saw it.
@@ -250,6 +251,7 @@ pub(crate) fn examine_entry(
         dev: metadata.dev(),
         ino: metadata.ino(),
         nlink: metadata.nlink(),
+        is_symlink: metadata.file_type().is_symlink(),
     }))
 }
 

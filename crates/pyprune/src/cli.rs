@@ -99,6 +99,20 @@ pub struct AnalyzeArgs {
     /// Exit with 1 when any warning was emitted.
     #[arg(long)]
     pub strict: bool,
+
+    /// Also check every .pyc: stale caches, caches for another Python, embedded paths
+    /// outside the tree (leaked build roots), cache tags that disagree with the magic
+    /// number, unreadable bytecode.
+    ///
+    /// Reads each file's header and the start of its code (up to its embedded file name),
+    /// so it costs about twice a plain walk on a tree full of bytecode; damage further
+    /// into a file goes unnoticed here (`pyprune inspect` reads files whole).
+    #[arg(long)]
+    pub bytecode: bool,
+
+    /// List the files behind each bytecode finding (implies --bytecode).
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ use crate::printer::Printer;
 use crate::target;
 use anyhow::Context as _;
 use pyprune_python::Interpreter;
-use pyprune_tree::{Inventory, ScanOptions, Summary, Warning, display_path};
+use pyprune_tree::{
+    BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Warning, display_path,
+};
 use serde::Serialize;
 use std::io::Write as _;
 use std::sync::Arc;
@@ -21,6 +23,8 @@ pub struct AnalyzeReport<'a> {
     #[serde(flatten)]
     pub summary: &'a Summary,
     pub directories: Directories,
+    /// `None` unless `--bytecode` (or `--list`) asked for the checks.
+    pub bytecode: Option<&'a BytecodeReport>,
     pub warnings: &'a [Warning],
 }
 
@@ -69,7 +73,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     }
 
     let counter = Arc::new(AtomicU64::new(0));
-    let inventory = {
+    let mut inventory = {
         let _progress = printer.progress("entries scanned", Arc::clone(&counter));
         let options = ScanOptions {
             import_roots: target
@@ -81,6 +85,13 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         };
         Inventory::scan(&target.root, &options)?
     };
+    let bytecode = (args.bytecode || args.list).then(|| {
+        inventory.check_bytecode(&BytecodeOptions {
+            expected_magic: target.python.as_ref().map(Interpreter::magic_number),
+            given_root: std::path::absolute(&target.root).ok(),
+            list: args.list,
+        })
+    });
     let roots: Vec<String> = inventory
         .layout
         .roots()
@@ -108,6 +119,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
             apparent_bytes: inventory.directories.apparent_bytes,
             disk_bytes: inventory.directories.disk_bytes,
         },
+        bytecode: bytecode.as_ref(),
         warnings: &inventory.warnings,
     };
 

@@ -7,7 +7,7 @@ use crate::format::{percent, size, size_or_dash};
 use crate::printer::paint;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
-use pyprune_tree::{Kind, Sizes};
+use pyprune_tree::{BytecodeReport, Findings, Kind, Sizes};
 use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +146,10 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
         let _ = writeln!(out, "{modules}");
     }
 
+    if let Some(bytecode) = report.bytecode {
+        render_bytecode(&mut out, bytecode, &heading);
+    }
+
     if !report.warnings.is_empty() {
         let _ = writeln!(
             out,
@@ -181,4 +185,40 @@ fn truncate(name: &str, max: usize) -> String {
     }
     let kept: String = name.chars().take(max - 1).collect();
     format!("{kept}…")
+}
+
+fn render_bytecode(out: &mut String, bytecode: &BytecodeReport, heading: &dyn Fn(&str) -> String) {
+    if bytecode.checked == 0 {
+        return;
+    }
+    let expected = bytecode
+        .expected_version
+        .map_or_else(|| "another Python".to_owned(), |v| format!("not {v}"));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        heading(&format!("Bytecode: {} files checked", bytecode.checked))
+    );
+    let rows: [(String, &Findings); 5] = [
+        ("stale (source changed since)".into(), &bytecode.stale),
+        (
+            format!("for another Python ({expected})"),
+            &bytecode.other_version,
+        ),
+        (
+            "embedding a path outside the tree".into(),
+            &bytecode.leaked_paths,
+        ),
+        (
+            "cache tag disagrees with magic number".into(),
+            &bytecode.tag_mismatch,
+        ),
+        ("not readable as bytecode".into(), &bytecode.unreadable),
+    ];
+    for (label, findings) in rows {
+        let _ = writeln!(out, " {label:<42} {:>8}", findings.count);
+        for finding in findings.files.iter().flatten() {
+            let _ = writeln!(out, "   {}: {}", finding.path, finding.detail);
+        }
+    }
 }

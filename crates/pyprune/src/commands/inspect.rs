@@ -87,8 +87,8 @@ fn render(path: &str, report: &FileReport, list_objects: bool) -> String {
         "  written by    CPython {}{release} (magic {})",
         magic.version, magic.number
     );
-    if let Some(tag) = &report.cache_tag {
-        let agreement = match report.tag_agrees {
+    if let Some(tag) = &report.context.cache_tag {
+        let agreement = match report.context.tag_agrees {
             Some(false) => format!(
                 " (disagrees with the magic number, which says {})",
                 magic.version.cache_tag()
@@ -112,8 +112,8 @@ fn render(path: &str, report: &FileReport, list_objects: bool) -> String {
         Invalidation::UncheckedHash { hash } => format!("unchecked hash ({})", hex(&hash)),
     };
     let _ = writeln!(out, "  invalidation  {invalidation}");
-    let source = report.source.as_deref().map(display_path);
-    let freshness = match (&report.freshness, &source) {
+    let source = report.context.source.as_deref().map(display_path);
+    let freshness = match (&report.context.freshness, &source) {
         (Freshness::Fresh, Some(source)) => format!("{source}: fresh, import uses this cache"),
         (Freshness::Stale { reason }, Some(source)) => {
             format!("{source}: stale ({reason}), import recompiles")

@@ -2,7 +2,10 @@
 //! real installed `python3` on real standard-library files copied into temp dirs.
 
 mod analyze_bad_input;
+mod analyze_bytecode;
 mod analyze_real_tree;
 mod analyze_text;
 mod cli;
 mod harness;
+mod inspect;
+mod pyc_builder;
