@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: `pyprune analyze` against `du -s` on the same tree in the same run,
-# warm cache, runs interleaved; prints the medians and their ratio and, with
-# --record, writes them into docs/BENCHMARKS.md.
+# Benchmark: `pyprune analyze` (and `analyze --bytecode`, which also reads every
+# .pyc) against `du -s` on the same tree in the same run, warm cache, runs
+# interleaved; prints the medians and their ratios and, with --record, writes
+# them into docs/BENCHMARKS.md.
 #
 # Usage: bench/analyze.sh [--record] [TREE] [RUNS]
 #   TREE defaults to the prefix of the interpreter behind `python3` (the whole
@@ -23,24 +24,28 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 du -s "$tree" >/dev/null
 "$bin" analyze -q --format json "$tree" >/dev/null
 
-du_times=(); pp_times=()
+du_times=(); pp_times=(); bc_times=()
 for _ in $(seq "$runs"); do
   du_times+=("$(time_one du -s "$tree")")
   pp_times+=("$(time_one "$bin" analyze -q --format json "$tree")")
+  bc_times+=("$(time_one "$bin" analyze -q --bytecode --format json "$tree")")
 done
 du_ms=$(printf '%s\n' "${du_times[@]}" | median)
 pp_ms=$(printf '%s\n' "${pp_times[@]}" | median)
+bc_ms=$(printf '%s\n' "${bc_times[@]}" | median)
 files=$(find "$tree" | wc -l)
-ratio=$(awk -v a="$pp_ms" -v b="$du_ms" 'BEGIN { printf "%.2f", a / b }')
-line="| analyze vs \`du -s\` | $(basename "$(dirname "$tree")")/$(basename "$tree"), $files entries | $((du_ms / 1000)) ms | $((pp_ms / 1000)) ms | ${ratio}x | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+name="$(basename "$(dirname "$tree")")/$(basename "$tree"), $files entries"
+row() { echo "| $1 | $name | $((du_ms / 1000)) ms | $(($2 / 1000)) ms | $(ratio "$2" "$du_ms")x | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"; }
+lines=("$(row 'analyze vs `du -s`' "$pp_ms")" "$(row 'analyze --bytecode vs `du -s`' "$bc_ms")")
 echo "tree: $tree ($files entries), $runs runs each, interleaved, warm cache"
-echo "median du -s:            ${du_ms} us"
-echo "median pyprune analyze:  ${pp_ms} us"
-echo "ratio pyprune / du:      ${ratio}x (goal: at most 1.5x)"
+echo "median du -s:                       ${du_ms} us"
+echo "median pyprune analyze:             ${pp_ms} us  ratio $(ratio "$pp_ms" "$du_ms")x (goal: at most 1.5x)"
+echo "median pyprune analyze --bytecode:  ${bc_ms} us  ratio $(ratio "$bc_ms" "$du_ms")x (reads every .pyc; du reads none)"
 if [ "$record" = 1 ]; then
   doc=docs/BENCHMARKS.md
   marker='<!-- analyze rows -->'
   grep -qF "$marker" "$doc" || { echo "no '$marker' in $doc" >&2; exit 1; }
-  awk -v row="$line" -v m="$marker" '{ print } $0 == m { print row }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
+  awk -v rows="$(printf '%s\n' "${lines[@]}")" -v m="$marker" '{ print } $0 == m { print rows }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
   echo "recorded in $doc"
 fi

@@ -26,6 +26,7 @@ pub struct CacheContext {
     /// Whether that tag names the release the magic number says; `None` when not comparable.
     pub tag_agrees: Option<bool>,
     /// The source the cache belongs to, when it is named like a cache.
+    #[serde(serialize_with = "pyprune_fs::serialize_optional_path")]
     pub source: Option<PathBuf>,
     pub freshness: Freshness,
 }

@@ -6,8 +6,8 @@
 
 use crate::inventory::Inventory;
 use crate::kind::Kind;
-use crate::path_display::display_path;
 use crate::walk::Warning;
+use pyprune_fs::display_path;
 use pyprune_pyc::{Freshness, Magic, PythonVersion, QuickReport, check_file_quick};
 use rayon::prelude::*;
 use serde::Serialize;

@@ -11,7 +11,6 @@ mod inventory;
 mod kind;
 mod layout;
 mod links;
-mod path_display;
 mod walk;
 
 pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
@@ -20,5 +19,5 @@ pub use inventory::{
 };
 pub use kind::Kind;
 pub use layout::Layout;
-pub use path_display::display_path;
+pub use pyprune_fs::display_path;
 pub use walk::{ScanOptions, TreeError, Warning};

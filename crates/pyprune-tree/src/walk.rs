@@ -3,8 +3,8 @@
 //! problems become warnings; only an unusable root is an error.
 
 use crate::links::{self, LinkTarget};
-use crate::path_display::display_path;
-use serde::{Serialize, Serializer};
+use pyprune_fs::display_path;
+use serde::Serialize;
 use std::io;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ pub struct ScanOptions<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
     /// The full path the warning is about.
-    #[serde(serialize_with = "serialize_path")]
+    #[serde(serialize_with = "pyprune_fs::serialize_path")]
     pub path: PathBuf,
     /// What is wrong, in words.
     pub message: String,
@@ -34,10 +34,6 @@ impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", display_path(&self.path), self.message)
     }
-}
-
-fn serialize_path<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&display_path(path))
 }
 
 /// Why a tree could not be scanned at all.

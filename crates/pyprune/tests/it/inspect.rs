@@ -119,3 +119,29 @@ fn bad_files_are_named_and_the_rest_still_inspected() {
         assert!(stderr.contains(&*path.to_string_lossy()), "{stderr}");
     }
 }
+
+#[test]
+fn non_utf8_paths_survive_into_json() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = TestEnv::new();
+    let dir = env.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("mod.py"), "x = 1\n").expect("write");
+    compileall_all_levels(env.path());
+    let pyc = dir.join(format!("__pycache__/mod.{}.pyc", cache_tag()));
+    let output = pyprune()
+        .args(["inspect", "--format", "json"])
+        .arg(&pyc)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let source = report[0]["source"].as_str().expect("source");
+    assert!(source.ends_with("caf\\xE9/mod.py"), "{source}");
+    assert!(
+        report[0]["path"]
+            .as_str()
+            .expect("path")
+            .contains("caf\\xE9/__pycache__")
+    );
+}

@@ -29,3 +29,19 @@ mod tests {
         assert_eq!(display_path(path), "pkg/café-\\xFF.py");
     }
 }
+
+/// Serializes a path as [`display_path`] text (serde's own refuses non-UTF-8 paths).
+pub fn serialize_path<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&display_path(path))
+}
+
+/// [`serialize_path`] for an optional path (`null` when absent).
+pub fn serialize_optional_path<S: serde::Serializer>(
+    path: &Option<std::path::PathBuf>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => serialize_path(path, serializer),
+        None => serializer.serialize_none(),
+    }
+}
