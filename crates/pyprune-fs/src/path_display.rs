@@ -18,18 +18,6 @@ pub fn display_path(path: &Path) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::ffi::OsStr;
-
-    #[test]
-    fn escapes_invalid_bytes_only() {
-        let path = Path::new(OsStr::from_bytes(b"pkg/caf\xc3\xa9-\xff.py"));
-        assert_eq!(display_path(path), "pkg/café-\\xFF.py");
-    }
-}
-
 /// Serializes a path as [`display_path`] text (serde's own refuses non-UTF-8 paths).
 pub fn serialize_path<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&display_path(path))
@@ -43,5 +31,17 @@ pub fn serialize_optional_path<S: serde::Serializer>(
     match path {
         Some(path) => serialize_path(path, serializer),
         None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn escapes_invalid_bytes_only() {
+        let path = Path::new(OsStr::from_bytes(b"pkg/caf\xc3\xa9-\xff.py"));
+        assert_eq!(display_path(path), "pkg/café-\\xFF.py");
     }
 }

@@ -24,13 +24,7 @@ const SOURCES: &[&str] = &[
 ];
 
 fn python3() -> Command {
-    let mut command = Command::new("python3");
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PYTHON") {
-            command.env_remove(key);
-        }
-    }
-    command
+    pyprune_python::clean_command(std::ffi::OsStr::new("python3"))
 }
 
 fn stdlib() -> PathBuf {

@@ -2,16 +2,14 @@
 
 use super::analyze_text;
 use crate::Outcome;
-use crate::cli::{AnalyzeArgs, Format, GlobalArgs};
+use crate::cli::{AnalyzeArgs, GlobalArgs};
 use crate::printer::Printer;
 use crate::target;
-use anyhow::Context as _;
 use pyprune_python::Interpreter;
 use pyprune_tree::{
     BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Warning, display_path,
 };
 use serde::Serialize;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -123,26 +121,14 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         warnings: &inventory.warnings,
     };
 
-    let mut stdout = std::io::stdout().lock();
-    match global.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &report)
-                .context("cannot write the report")?;
-            writeln!(stdout).context("cannot write the report")?;
-        }
-        Format::Text => {
-            let options = analyze_text::TextOptions {
-                top: args.top,
-                apparent: args.apparent,
-                color: printer.stdout_color(),
-            };
-            let text = analyze_text::render(&report, &options);
-            stdout
-                .write_all(text.as_bytes())
-                .context("cannot write the report")?;
-        }
-    }
-    stdout.flush().context("cannot write the report")?;
+    let options = analyze_text::TextOptions {
+        top: args.top,
+        apparent: args.apparent,
+        color: printer.stdout_color(),
+    };
+    super::write_report(global.format, &report, |report| {
+        analyze_text::render(report, &options)
+    })?;
 
     if args.strict && !inventory.warnings.is_empty() {
         return Ok(Outcome::Problems);

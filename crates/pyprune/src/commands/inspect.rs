@@ -1,14 +1,12 @@
 //! `pyprune inspect FILE...`: what each .pyc is, as text or JSON.
 
 use crate::Outcome;
-use crate::cli::{Format, GlobalArgs, InspectArgs};
+use crate::cli::{GlobalArgs, InspectArgs};
 use crate::printer::Printer;
-use anyhow::Context as _;
 use pyprune_pyc::{CodeKind, FileReport, Freshness, Invalidation, check_file};
 use pyprune_tree::display_path;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 /// One entry of `inspect --format json`: the report, or the error, for one file.
 #[derive(Debug, Serialize)]
@@ -41,30 +39,19 @@ pub fn run(args: &InspectArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         }
     }
 
-    let mut stdout = std::io::stdout().lock();
-    match global.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &entries)
-                .context("cannot write the report")?;
-            writeln!(stdout).context("cannot write the report")?;
-        }
-        Format::Text => {
-            for entry in &entries {
-                let text = match &entry.report {
-                    Some(report) => render(&entry.path, report, args.objects),
-                    None => format!(
-                        "{}\n  error: {}\n",
-                        entry.path,
-                        entry.error.as_deref().unwrap_or_default()
-                    ),
-                };
-                stdout
-                    .write_all(text.as_bytes())
-                    .context("cannot write the report")?;
-            }
-        }
-    }
-    stdout.flush().context("cannot write the report")?;
+    super::write_report(global.format, &entries, |entries| {
+        entries
+            .iter()
+            .map(|entry| match &entry.report {
+                Some(report) => render(&entry.path, report, args.objects),
+                None => format!(
+                    "{}\n  error: {}\n",
+                    entry.path,
+                    entry.error.as_deref().unwrap_or_default()
+                ),
+            })
+            .collect()
+    })?;
     let failed = entries.iter().any(|e| e.error.is_some());
     Ok(if failed {
         Outcome::Problems

@@ -5,8 +5,11 @@ mod analyze_text;
 mod inspect;
 
 use crate::Outcome;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::printer::Printer;
+use anyhow::Context as _;
+use serde::Serialize;
+use std::io::Write as _;
 
 pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match &cli.command {
@@ -17,4 +20,24 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
             analyze::run(args, &cli.global, printer)
         }
     }
+}
+
+/// Writes a report to stdout: `report` as one JSON document, or the text that
+/// `render` makes of it.
+fn write_report<T: Serialize>(
+    format: Format,
+    report: &T,
+    render: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut stdout, report).context("cannot write the report")?;
+            writeln!(stdout).context("cannot write the report")?;
+        }
+        Format::Text => stdout
+            .write_all(render(report).as_bytes())
+            .context("cannot write the report")?,
+    }
+    stdout.flush().context("cannot write the report")
 }

@@ -54,13 +54,7 @@ pub fn python_print(code: &str) -> String {
 
 /// `python3` with the caller's `PYTHON*` settings removed.
 pub fn python3() -> std::process::Command {
-    let mut command = std::process::Command::new("python3");
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PYTHON") {
-            command.env_remove(key);
-        }
-    }
-    command
+    pyprune_python::clean_command(std::ffi::OsStr::new("python3"))
 }
 
 /// Copies `rels` (files or directories, relative to the installed stdlib) into `dest`,
