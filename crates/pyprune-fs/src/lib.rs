@@ -1,6 +1,9 @@
-//! Filesystem helpers shared by pyprune's crates. For now: how a path is shown
-//! to people and written into JSON, where every byte must survive.
+//! Filesystem helpers shared by pyprune's crates: opening files of an
+//! untrusted tree safely, and showing paths (and text taken from files) to
+//! people and in JSON so that every byte survives and none can forge output.
 
+mod open;
 mod path_display;
 
-pub use path_display::{display_path, serialize_optional_path, serialize_path};
+pub use open::{OpenError, open_regular};
+pub use path_display::{display_path, display_text, serialize_optional_path, serialize_path};

@@ -7,6 +7,7 @@ use crate::cache_name::{CacheFileName, source_of_cache, tag_agrees};
 use crate::header::Header;
 use crate::marshal::{self, MarshalError};
 use crate::pyc::{Freshness, Pyc, PycError, SourceStat, freshness};
+use pyprune_fs::{OpenError, open_regular};
 use serde::Serialize;
 use std::io::Read as _;
 use std::os::unix::fs::MetadataExt as _;
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// Larger files are not read: no real module's bytecode comes close.
 const MAX_PYC_BYTES: u64 = 256 * 1024 * 1024;
+/// How much of a source is hashed at most (a larger one gets a wrong hash: stale).
+const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
 /// The quick check's first read; the first file name lies within it in ~93% of
 /// the 3.11 stdlib's pycs (median offset 830 bytes).
 const QUICK_PREFIX: u64 = 4096;
@@ -55,6 +58,9 @@ pub struct QuickReport {
 pub enum FileError {
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    /// A symlink or not a regular file: not opened.
+    #[error("{0}; not read")]
+    NotOpened(OpenError),
     #[error("larger than {} MiB; not read", MAX_PYC_BYTES >> 20)]
     TooLarge,
     #[error(transparent)]
@@ -67,9 +73,18 @@ impl From<MarshalError> for FileError {
     }
 }
 
+/// Opens the `.pyc` at `path` the safe way (no symlink, no FIFO).
+fn open_pyc(path: &Path) -> Result<std::fs::File, FileError> {
+    match open_regular(path) {
+        Ok((file, _)) => Ok(file),
+        Err(OpenError::Io(e)) => Err(FileError::Io(e)),
+        Err(refused) => Err(FileError::NotOpened(refused)),
+    }
+}
+
 /// Reads the whole `.pyc` at `path` and checks it.
 pub fn check_file(path: &Path) -> Result<FileReport, FileError> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_pyc(path)?;
     let mut data = Vec::new();
     read_more(&mut file, &mut data, MAX_PYC_BYTES + 1)?;
     if data.len() as u64 > MAX_PYC_BYTES {
@@ -84,7 +99,7 @@ pub fn check_file(path: &Path) -> Result<FileReport, FileError> {
 /// object's file name (more only when that lies further in) and checks that.
 /// A file damaged beyond that point passes; [`check_file`] reads it all.
 pub fn check_file_quick(path: &Path) -> Result<QuickReport, FileError> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = open_pyc(path)?;
     let mut data = Vec::with_capacity(QUICK_PREFIX as usize);
     let mut want = QUICK_PREFIX;
     let mut at_end = read_more(&mut file, &mut data, want)?;
@@ -115,8 +130,9 @@ fn read_more(file: &mut std::fs::File, data: &mut Vec<u8>, limit: u64) -> std::i
     Ok((read as u64) < limit)
 }
 
-/// Tag, source and freshness of the cache at `path`. A source that is a
-/// symlink is not followed (it may lead out of the tree): it is not checked.
+/// Tag, source and freshness of the cache at `path`. The source is opened the
+/// safe way too: a symlink (which may lead out of the tree), a FIFO or a
+/// directory in its place is not checked.
 fn cache_context(path: &Path, header: &Header) -> Result<CacheContext, FileError> {
     let source = source_of_cache(path);
     let cache_tag = source.as_ref().and_then(|_| {
@@ -128,15 +144,21 @@ fn cache_context(path: &Path, header: &Header) -> Result<CacheContext, FileError
         .and_then(|tag| tag_agrees(tag, &header.magic));
     let freshness = match &source {
         None => Freshness::NoSource,
-        Some(source) => match source.symlink_metadata() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Freshness::NoSource,
-            Err(e) => return Err(e.into()),
-            Ok(meta) if meta.file_type().is_symlink() => Freshness::NotChecked {
-                reason: "the source is a symlink, which pyprune does not follow".into(),
+        Some(source) => match open_regular(source) {
+            Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Freshness::NoSource
+            }
+            Err(OpenError::Io(e)) => return Err(e.into()),
+            Err(refused) => Freshness::NotChecked {
+                reason: format!("the source {refused}"),
             },
-            Ok(meta) => {
+            Ok((mut file, meta)) => {
                 let stat = SourceStat::new(meta.mtime(), meta.mtime_nsec(), meta.len());
-                freshness(header, Some(stat), || std::fs::read(source))?
+                freshness(header, Some(stat), || {
+                    let mut bytes = Vec::new();
+                    read_more(&mut file, &mut bytes, MAX_SOURCE_BYTES)?;
+                    Ok(bytes)
+                })?
             }
         },
     };

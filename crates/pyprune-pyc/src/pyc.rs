@@ -67,14 +67,15 @@ pub struct SourceStat {
 }
 
 impl SourceStat {
-    /// From `st_mtime` and `st_mtime_nsec`, truncated toward zero as Python's `int(st_mtime)` is.
+    /// From `st_mtime` and `st_mtime_nsec`, as importlib gets it: Python's
+    /// `st_mtime` is the float `sec + nsec * 1e-9` (which rounds up to the next
+    /// second when `nsec` is close to 1e9), and `int()` truncates it toward zero.
     pub fn new(mtime_sec: i64, mtime_nsec: i64, size: u64) -> SourceStat {
-        let mtime = if mtime_sec < 0 && mtime_nsec > 0 {
-            mtime_sec + 1
-        } else {
-            mtime_sec
-        };
-        SourceStat { mtime, size }
+        let float_mtime = mtime_sec as f64 + mtime_nsec as f64 * 1e-9;
+        SourceStat {
+            mtime: float_mtime.trunc() as i64,
+            size,
+        }
     }
 }
 
@@ -123,4 +124,22 @@ pub fn freshness(
             matches: hash_of(&read_source()?) == hash,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mtime_is_truncated_from_the_float_python_sees() {
+        assert_eq!(
+            SourceStat::new(1_700_000_000, 999_999_999, 0).mtime,
+            1_700_000_001
+        );
+        assert_eq!(
+            SourceStat::new(1_700_000_000, 500_000_000, 0).mtime,
+            1_700_000_000
+        );
+        assert_eq!(SourceStat::new(-2, 500_000_000, 0).mtime, -1);
+    }
 }

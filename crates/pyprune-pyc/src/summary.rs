@@ -16,8 +16,16 @@ const MAX_CODE_OBJECTS: usize = 100_000;
 /// Bounds the qualified names built for pre-3.11 files, which nesting could make huge.
 const MAX_QUALNAME: usize = 1024;
 
-/// Names a class body sets before its docstring (`__module__ = __name__`, ...).
-const CLASS_PRELUDE: [&str; 4] = ["__name__", "__module__", "__qualname__", "__firstlineno__"];
+/// Names a class body sets before its docstring (`__module__ = __name__`, ...;
+/// a PEP 695 generic class also binds its type parameters first).
+const CLASS_PRELUDE: [&str; 6] = [
+    "__name__",
+    "__module__",
+    "__qualname__",
+    "__firstlineno__",
+    ".type_params",
+    "__type_params__",
+];
 
 /// A module or class docstring is compiled as the body's first statement,
 /// `__doc__ = <str constant>` (an explicit `__doc__ = "..."` compiles the same
@@ -51,8 +59,9 @@ fn stores_docstring_first(code: &Code, kind: CodeKind) -> bool {
     matches!(consts.next(), Some(Object::Str(_)))
 }
 
-/// The kind and qualified name of the code object a nested one was found in.
-type Parent = (CodeKind, String);
+/// The kind and qualified name of the code object a nested one was found in,
+/// shared by all its children.
+type Parent = (CodeKind, Rc<str>);
 
 /// What a code object is the body of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,7 +118,7 @@ impl CodeSummary {
                 Some(_) if code.flags & CO_NEWLOCALS == 0 => CodeKind::Class,
                 Some(_) => CodeKind::Function,
             };
-            let qualname = match (&code.qualname, &parent) {
+            let qualname: String = match (&code.qualname, &parent) {
                 (Some(Object::Str(q)), _) => q.to_string(),
                 (_, None) => name.to_owned(),
                 (_, Some((CodeKind::Module, _))) => name.to_owned(),
@@ -135,8 +144,15 @@ impl CodeSummary {
                     _ => None,
                 })
                 .collect();
-            for child in children.into_iter().rev() {
-                stack.push((child, Some((kind, qualname.clone()))));
+            // References let a small file name the same code object millions of times:
+            // never hold more pending work than the walk may still do.
+            let room = MAX_CODE_OBJECTS.saturating_sub(summary.objects.len() + 1 + stack.len());
+            if children.len() > room {
+                summary.truncated = true;
+            }
+            let shared: Rc<str> = Rc::from(qualname.as_str());
+            for child in children.into_iter().take(room).rev() {
+                stack.push((child, Some((kind, Rc::clone(&shared)))));
             }
             summary.objects.push(CodeObjectSummary {
                 kind,

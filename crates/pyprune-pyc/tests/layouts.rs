@@ -182,3 +182,84 @@ fn every_layout_from_3_8_to_3_14_is_summarized_alike() {
         );
     }
 }
+
+#[test]
+fn a_generic_class_binds_its_type_parameters_before_its_docstring() {
+    // 3.12's PEP 695 class body: `.type_params` and `__type_params__` precede `__doc__`.
+    let version = PythonVersion::new(3, 12);
+    let class = code(
+        version,
+        Spec {
+            name: "C",
+            flags: 0,
+            consts: vec![text("C"), text("Generic doc.")],
+            names: &[
+                "__name__",
+                "__module__",
+                "__qualname__",
+                ".type_params",
+                "__type_params__",
+                "__doc__",
+            ],
+            line: 1,
+        },
+        "C",
+    );
+    let module = code(
+        version,
+        Spec {
+            name: "<module>",
+            flags: 0,
+            consts: vec![class],
+            names: &["C"],
+            line: 1,
+        },
+        "<module>",
+    );
+    let object = marshal::read(&module, version).expect("reads");
+    let summary = CodeSummary::of(&object, version).expect("code");
+    assert_eq!(summary.objects[1].qualname, "C");
+    assert!(summary.objects[1].has_docstring);
+    assert!(!summary.objects[0].has_docstring);
+}
+
+#[test]
+fn a_code_object_referenced_a_million_times_is_summarized_in_bounded_work() {
+    // consts = (flagged code object, then 1,000,000 references to it): 5 MB of
+    // input that would otherwise unfold into a million summaries.
+    let version = PythonVersion::new(3, 11);
+    let mut child = code(
+        version,
+        Spec {
+            name: "f",
+            flags: 0x2,
+            consts: vec![b"N".to_vec()],
+            names: &[],
+            line: 2,
+        },
+        &"q".repeat(1000),
+    );
+    child[0] |= 0x80; // FLAG_REF: reference index 0
+    let mut consts = vec![child];
+    consts.extend(std::iter::repeat_n(
+        b"r\x00\x00\x00\x00".to_vec(),
+        1_000_000,
+    ));
+    let module = code(
+        version,
+        Spec {
+            name: "<module>",
+            flags: 0,
+            consts,
+            names: &[],
+            line: 1,
+        },
+        "<module>",
+    );
+    let started = std::time::Instant::now();
+    let object = marshal::read(&module, version).expect("reads");
+    let summary = CodeSummary::of(&object, version).expect("code");
+    assert!(summary.truncated);
+    assert!(summary.objects.len() <= 100_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}

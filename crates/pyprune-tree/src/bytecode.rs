@@ -62,6 +62,22 @@ pub struct BytecodeReport {
     pub unreadable: Findings,
 }
 
+impl BytecodeReport {
+    /// How many findings deserve attention (for `--strict`).
+    pub fn problems(&self) -> u64 {
+        [
+            &self.stale,
+            &self.other_version,
+            &self.leaked_paths,
+            &self.tag_mismatch,
+            &self.unreadable,
+        ]
+        .iter()
+        .map(|f| f.count)
+        .sum()
+    }
+}
+
 /// What to check against.
 #[derive(Debug, Clone, Default)]
 pub struct BytecodeOptions {
@@ -142,6 +158,7 @@ impl Inventory {
             }
         }
         self.warnings.extend(warnings);
+        crate::inventory::sort_warnings(&mut self.warnings);
         report
     }
 }

@@ -113,11 +113,13 @@ pub struct Summary {
 impl Inventory {
     /// Walks and classifies the tree at `root`.
     pub fn scan(root: &Path, options: &ScanOptions<'_>) -> Result<Inventory, TreeError> {
+        let root_as_given = std::path::absolute(root).ok();
         let root = root.canonicalize().map_err(|source| TreeError::Root {
             path: root.to_path_buf(),
             source,
         })?;
-        let walked = walk::walk(&root, options.progress)?;
+        let given = root_as_given.filter(|given| *given != root);
+        let walked = walk::walk(&root, given.as_slice(), options.progress)?;
 
         let hints: Vec<PathBuf> = options
             .import_roots
@@ -165,9 +167,7 @@ impl Inventory {
         }
 
         let mut warnings = walked.warnings;
-        warnings.sort_by(|a, b| {
-            compare_paths(&a.path, &b.path).then_with(|| a.message.cmp(&b.message))
-        });
+        sort_warnings(&mut warnings);
         Ok(Inventory {
             root,
             layout,
@@ -245,6 +245,12 @@ impl Inventory {
             cache_tags,
         }
     }
+}
+
+/// Warnings are reported in path order, then by message.
+pub(crate) fn sort_warnings(warnings: &mut [Warning]) {
+    warnings
+        .sort_by(|a, b| compare_paths(&a.path, &b.path).then_with(|| a.message.cmp(&b.message)));
 }
 
 /// The order of `Path::cmp` (component by component) computed on the bytes:

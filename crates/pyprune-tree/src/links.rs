@@ -24,8 +24,10 @@ pub(crate) enum LinkTarget {
 }
 
 /// Resolves the symlink `link` (an absolute path whose parent is a real
-/// directory inside the canonical `root`).
-pub(crate) fn resolve(root: &Path, link: &Path) -> LinkTarget {
+/// directory inside the canonical `root`). `aliases` are other spellings of the
+/// root (the path the user gave, before its symlinks were resolved): an
+/// absolute target under one of them is inside too.
+pub(crate) fn resolve(root: &Path, aliases: &[PathBuf], link: &Path) -> LinkTarget {
     let (Some(parent), Some(name)) = (link.parent(), link.file_name()) else {
         return LinkTarget::Dangling;
     };
@@ -67,7 +69,10 @@ pub(crate) fn resolve(root: &Path, link: &Path) -> LinkTarget {
             Err(e) => return LinkTarget::Unreadable(e),
         };
         let relative = if target.is_absolute() {
-            let Ok(inside) = target.strip_prefix(root) else {
+            let inside = std::iter::once(root)
+                .chain(aliases.iter().map(PathBuf::as_path))
+                .find_map(|r| target.strip_prefix(r).ok());
+            let Some(inside) = inside else {
                 return LinkTarget::Outside(target);
             };
             current = root.to_path_buf();
@@ -116,7 +121,7 @@ mod tests {
         symlink("in", root.join("a/chain")).expect("link");
         symlink("out/x", root.join("a/via-out")).expect("link");
 
-        let check = |name: &str| resolve(&root, &root.join("a").join(name));
+        let check = |name: &str| resolve(&root, &[], &root.join("a").join(name));
         assert!(matches!(check("in"), LinkTarget::Inside));
         assert!(matches!(check("up-and-in"), LinkTarget::Inside));
         assert!(matches!(check("chain"), LinkTarget::Inside));

@@ -81,7 +81,11 @@ pub(crate) struct Walked {
 }
 
 /// Walks `root` (already canonical) in parallel.
-pub(crate) fn walk(root: &Path, progress: Option<&AtomicU64>) -> Result<Walked, TreeError> {
+pub(crate) fn walk(
+    root: &Path,
+    aliases: &[PathBuf],
+    progress: Option<&AtomicU64>,
+) -> Result<Walked, TreeError> {
     let metadata = root.symlink_metadata().map_err(|source| TreeError::Root {
         path: root.to_path_buf(),
         source,
@@ -91,6 +95,7 @@ pub(crate) fn walk(root: &Path, progress: Option<&AtomicU64>) -> Result<Walked, 
     }
     let walker = Walker {
         root,
+        aliases,
         progress,
         out: Mutex::new(Walked::default()),
     };
@@ -105,6 +110,7 @@ pub(crate) fn walk(root: &Path, progress: Option<&AtomicU64>) -> Result<Walked, 
 
 struct Walker<'a> {
     root: &'a Path,
+    aliases: &'a [PathBuf],
     progress: Option<&'a AtomicU64>,
     out: Mutex<Walked>,
 }
@@ -132,7 +138,7 @@ impl<'a> Walker<'a> {
             // `DirEntry::metadata` is an `fstatat` relative to the open directory: no symlink
             // is followed and the path is not resolved again from the root.
             let metadata = entry.metadata();
-            match examine_entry(self.root, &child_rel, metadata, &mut warnings) {
+            match examine_entry(self.root, self.aliases, &child_rel, metadata, &mut warnings) {
                 Some(Entry::Dir(dir)) => {
                     let child = dir.rel.clone();
                     self.push_dir(dir);
@@ -180,6 +186,7 @@ fn warning(path: &Path, message: String) -> Warning {
 /// into an entry, or into a warning when it cannot be counted.
 pub(crate) fn examine_entry(
     root: &Path,
+    aliases: &[PathBuf],
     rel: &Path,
     metadata: io::Result<std::fs::Metadata>,
     warnings: &mut Vec<Warning>,
@@ -215,7 +222,7 @@ pub(crate) fn examine_entry(
     }
     if metadata.file_type().is_symlink() {
         let abs = abs();
-        let problem = match links::resolve(root, &abs) {
+        let problem = match links::resolve(root, aliases, &abs) {
             LinkTarget::Inside => None,
             LinkTarget::Outside(target) => Some(format!(
                 "symlink leads out of the tree (to `{}`); not followed",
@@ -261,7 +268,13 @@ mod tests {
         let mut warnings = Vec::new();
         let abs = dir.path().join("gone.py");
         let metadata = abs.symlink_metadata();
-        let entry = examine_entry(dir.path(), Path::new("gone.py"), metadata, &mut warnings);
+        let entry = examine_entry(
+            dir.path(),
+            &[],
+            Path::new("gone.py"),
+            metadata,
+            &mut warnings,
+        );
         assert!(entry.is_none());
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].path, abs);

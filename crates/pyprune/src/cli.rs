@@ -96,7 +96,7 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub apparent: bool,
 
-    /// Exit with 1 when any warning was emitted.
+    /// Exit with 1 when any warning was emitted (or, with --bytecode, anything was found).
     #[arg(long)]
     pub strict: bool,
 

@@ -130,7 +130,8 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         analyze_text::render(report, &options)
     })?;
 
-    if args.strict && !inventory.warnings.is_empty() {
+    let findings = bytecode.as_ref().map_or(0, BytecodeReport::problems);
+    if args.strict && (!inventory.warnings.is_empty() || findings > 0) {
         return Ok(Outcome::Problems);
     }
     Ok(Outcome::Success)

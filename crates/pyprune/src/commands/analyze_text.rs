@@ -7,6 +7,7 @@ use crate::format::{percent, size, size_or_dash};
 use crate::printer::paint;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use pyprune_fs::display_text;
 use pyprune_tree::{BytecodeReport, Findings, Kind, Sizes};
 use std::fmt::Write as _;
 
@@ -131,7 +132,7 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
         headings.push("total");
         let mut modules = new_table(&headings);
         for module in summary.modules.iter().take(shown) {
-            let mut row = vec![truncate(&module.name, 16)];
+            let mut row = vec![truncate(&display_text(&module.name), 16)];
             for (_, kinds) in MODULE_COLUMNS {
                 let bytes: u64 = kinds
                     .iter()
@@ -218,7 +219,12 @@ fn render_bytecode(out: &mut String, bytecode: &BytecodeReport, heading: &dyn Fn
     for (label, findings) in rows {
         let _ = writeln!(out, " {label:<42} {:>8}", findings.count);
         for finding in findings.files.iter().flatten() {
-            let _ = writeln!(out, "   {}: {}", finding.path, finding.detail);
+            let _ = writeln!(
+                out,
+                "   {}: {}",
+                finding.path,
+                display_text(&finding.detail)
+            );
         }
     }
 }

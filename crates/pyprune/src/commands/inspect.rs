@@ -3,8 +3,8 @@
 use crate::Outcome;
 use crate::cli::{GlobalArgs, InspectArgs};
 use crate::printer::Printer;
+use pyprune_fs::{display_path, display_text};
 use pyprune_pyc::{CodeKind, FileReport, Freshness, Invalidation, check_file};
-use pyprune_tree::display_path;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -119,7 +119,7 @@ fn render(path: &str, report: &FileReport, list_objects: bool) -> String {
     };
     let _ = writeln!(out, "  source        {freshness}");
     let code = &report.pyc.code;
-    let _ = writeln!(out, "  compiled as   {}", code.filename);
+    let _ = writeln!(out, "  compiled as   {}", display_text(&code.filename));
     let count = |kind: CodeKind| code.objects.iter().filter(|o| o.kind == kind).count();
     let documented = |kind: CodeKind| {
         code.objects
@@ -153,7 +153,7 @@ fn render(path: &str, report: &FileReport, list_objects: bool) -> String {
                 "    line {:>5}  {:<8} {}{doc}",
                 object.first_line,
                 kind_name(object.kind),
-                object.qualname
+                display_text(&object.qualname)
             );
         }
     }

@@ -205,3 +205,44 @@ fn a_missing_interpreter_is_a_fatal_error_naming_it() {
     assert!(stderr.contains("/nonexistent/python9"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn control_characters_in_names_cannot_forge_output() {
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    let forged = "x\nwarning: all good\u{1b}[31m.py";
+    std::os::unix::fs::symlink("/nowhere", root.join(forged)).expect("symlink");
+    env.write("evil\u{1b}[2J/__init__.py", "x = 1\n");
+    let output = pyprune()
+        .args(["analyze", "--color", "never"])
+        .arg(&root)
+        .output()
+        .expect("run");
+    let stderr = stderr(&output);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains("\nwarning: all good"),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("x\\x0Awarning: all good\\x1B[31m.py"),
+        "{stderr:?}"
+    );
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(stdout.contains("evil\\x1B[2J"), "{stdout}");
+}
+
+#[test]
+fn absolute_links_through_the_roots_own_alias_stay_inside() {
+    let env = TestEnv::new();
+    let real = env.path().join("real");
+    env.write("real/a.py", "a = 1\n");
+    let alias = env.path().join("alias");
+    symlink(&real, &alias).expect("symlink");
+    // Spelled through the alias the user names the tree by, not its canonical path.
+    symlink(alias.join("a.py"), real.join("b.py")).expect("symlink");
+    let (report, output) = analyze_json(&alias, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(report["warnings"], json!([]));
+    assert_eq!(report["by_kind"]["source"]["files"], json!(2));
+}

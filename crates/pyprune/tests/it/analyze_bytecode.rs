@@ -191,3 +191,60 @@ fn bytecode_for_another_release_is_counted() {
     );
     assert_eq!(report["bytecode"]["tag_mismatch"]["count"], json!(0));
 }
+
+#[test]
+fn fifos_and_symlinks_named_like_bytecode_neither_hang_nor_are_followed() {
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    env.write("hashed.py", "x = 1\n");
+    let out = python3()
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "--invalidation-mode",
+            "checked-hash",
+        ])
+        .arg(&root)
+        .output()
+        .expect("compileall");
+    assert!(out.status.success());
+    // The checked-hash cache's source becomes a FIFO; a FIFO and a symlink pose as caches.
+    std::fs::remove_file(root.join("hashed.py")).expect("rm");
+    let mkfifo = |path: &Path| {
+        assert!(
+            Command::new("mkfifo")
+                .arg(path)
+                .status()
+                .expect("mkfifo")
+                .success()
+        )
+    };
+    mkfifo(&root.join("hashed.py"));
+    mkfifo(&root.join("pipe.pyc"));
+    let outside = TestEnv::new();
+    let secret = outside.write("secret.pyc", b"not for reading");
+    std::os::unix::fs::symlink(&secret, root.join("link.pyc")).expect("symlink");
+
+    let output = pyprune()
+        .args(["analyze", "--list", "--strict", "--format", "json"])
+        .arg(&root)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "findings fail --strict: {}",
+        stderr(&output)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(listed(&report, "unreadable"), ["pipe.pyc"]);
+    let detail = report["bytecode"]["unreadable"]["files"][0]["detail"]
+        .as_str()
+        .expect("detail");
+    assert!(detail.contains("not a regular file"), "{detail}");
+    // The symlink is a file of the tree but never opened; the FIFO source is not read.
+    assert_eq!(report["bytecode"]["checked"], json!(2));
+    assert_eq!(report["bytecode"]["stale"]["count"], json!(0));
+}

@@ -145,3 +145,35 @@ fn non_utf8_paths_survive_into_json() {
             .contains("caf\\xE9/__pycache__")
     );
 }
+
+#[test]
+fn freshness_follows_the_float_mtime_python_sees() {
+    // st_mtime = 1700000000.999999999 is the float 1700000001.0 in Python: the
+    // cache records 1700000001, and importlib finds it fresh.
+    let env = TestEnv::new();
+    let source = env.write("m.py", "x = 1\n");
+    let code = format!(
+        "import os, py_compile; os.utime({0:?}, ns=(1700000000999999999,) * 2); py_compile.compile({0:?}, doraise=True)",
+        source.display().to_string()
+    );
+    let out = python3().args(["-c", &code]).output().expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pyc = env
+        .path()
+        .join(format!("__pycache__/m.{}.pyc", cache_tag()));
+    let output = pyprune()
+        .args(["inspect", "--format", "json"])
+        .arg(&pyc)
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report[0]["header"]["invalidation"]["mtime"],
+        json!(1_700_000_001)
+    );
+    assert_eq!(report[0]["freshness"]["state"], json!("fresh"));
+}

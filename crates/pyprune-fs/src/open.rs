@@ -1,0 +1,87 @@
+//! Opening a file of an untrusted tree for reading: never through a symlink
+//! (it may lead out of the tree, or have been swapped in since the walk), never
+//! blocking (a FIFO named `x.pyc` must not hang the run), regular files only.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::Path;
+
+/// Why a path was not opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The last component is a symlink.
+    Symlink,
+    /// A directory, FIFO, socket or device.
+    NotRegular,
+    /// The open or `fstat` failed.
+    Io(io::Error),
+}
+
+impl std::error::Error for OpenError {}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Symlink => f.write_str("is a symlink, which pyprune does not follow"),
+            OpenError::NotRegular => f.write_str("is not a regular file"),
+            OpenError::Io(e) => write!(f, "cannot read: {e}"),
+        }
+    }
+}
+
+/// Opens `path` for reading if it is a regular file reached without following
+/// a symlink in its last component; returns it with its `fstat`.
+pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => OpenError::Symlink,
+            _ => OpenError::Io(e),
+        })?;
+    // Checked on the open file, so that nothing can be swapped in between.
+    let metadata = file.metadata().map_err(OpenError::Io)?;
+    if !metadata.is_file() {
+        return Err(OpenError::NotRegular);
+    }
+    Ok((file, metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn refuses_symlinks_fifos_and_directories_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("f.pyc");
+        std::fs::write(&file, b"data").expect("write");
+        std::os::unix::fs::symlink(&file, dir.path().join("link.pyc")).expect("symlink");
+        let fifo = dir.path().join("fifo.pyc");
+        assert!(
+            Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
+
+        assert!(open_regular(&file).is_ok());
+        assert!(matches!(
+            open_regular(&dir.path().join("link.pyc")),
+            Err(OpenError::Symlink)
+        ));
+        assert!(matches!(open_regular(&fifo), Err(OpenError::NotRegular)));
+        assert!(matches!(
+            open_regular(dir.path()),
+            Err(OpenError::NotRegular)
+        ));
+        assert!(matches!(
+            open_regular(&dir.path().join("none")),
+            Err(OpenError::Io(_))
+        ));
+    }
+}
