@@ -1,9 +1,14 @@
 //! Everything pyprune learns from a Python interpreter, by running it: where
 //! its standard library is, which cache tag and magic number its bytecode
-//! carries, and which directories are on its `sys.path`.
+//! carries, and which directories are on its `sys.path` — and a pool of
+//! long-lived interpreters that compile sources exactly as `compileall` does.
 
 mod discover;
 mod env;
+mod pool;
 
 pub use discover::{DiscoverError, Interpreter, discover};
 pub use env::clean_command;
+pub use pool::{
+    CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
+};
