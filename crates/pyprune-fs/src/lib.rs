@@ -1,9 +1,11 @@
 //! Filesystem helpers shared by pyprune's crates: opening files of an
-//! untrusted tree safely, and showing paths (and text taken from files) to
+//! untrusted tree safely, replacing files atomically, and showing paths (and text taken from files) to
 //! people and in JSON so that every byte survives and none can forge output.
 
 mod open;
 mod path_display;
+mod replace;
 
 pub use open::{OpenError, open_regular};
 pub use path_display::{display_path, display_text, serialize_optional_path, serialize_path};
+pub use replace::{replace_with_bytes, replace_with_link};

@@ -1,8 +1,16 @@
-# A pyprune compile worker, run as `python -I -S -u -c <this>`: one JSON request
-# per line on stdin, one JSON reply per line on stdout. Each source is compiled
-# by py_compile.compile, the very call compileall makes, so the bytes written
-# are compileall's. Paths travel as hex of their bytes (non-UTF-8 names survive).
-import json
+# A pyprune compile worker, run as `python -I -S -u -c <this>`. Each source is
+# compiled by py_compile.compile, the very call compileall makes, so the bytes
+# written are compileall's.
+#
+# The protocol is plain text on purpose: marshal sets FLAG_REF on objects whose
+# refcount is above one, and calling json in this process was seen to change
+# later pycs; nothing here may leave objects alive that compileall would not.
+#
+# Request, one line, tab-separated:  ID SOURCE DFILE MODE LEVEL:CFILE[,LEVEL:CFILE...]
+#   paths are hex of their bytes (non-UTF-8 names survive), DFILE is "-" for none,
+#   MODE is timestamp, checked-hash or unchecked-hash.
+# Reply, one line: ID ok WARNINGS  or  ID error MESSAGE WARNINGS
+#   MESSAGE and WARNINGS are hex of UTF-8 text; warnings are separated by NUL.
 import os
 import py_compile
 import sys
@@ -19,33 +27,37 @@ def path(hex_path):
     return os.fsdecode(bytes.fromhex(hex_path))
 
 
-def handle(request):
-    source = path(request["source"])
-    dfile = path(request["dfile"]) if request["dfile"] is not None else None
-    mode = MODES[request["mode"]]
+def text(value):
+    return value.encode("utf-8", "backslashreplace").hex()
+
+
+def handle(fields):
+    request_id, source, dfile, mode, targets = fields
+    source = path(source)
+    dfile = None if dfile == "-" else path(dfile)
+    mode = MODES[mode]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:
-            for level, cfile in request["targets"]:
-                py_compile.compile(source, path(cfile), dfile, True, optimize=level, invalidation_mode=mode)
-        except py_compile.PyCompileError as error:
-            return {"ok": False, "error": error.msg, "warnings": [str(w.message) for w in caught]}
-        except (SyntaxError, UnicodeError, OSError, ValueError) as error:
-            message = error.__class__.__name__ + ": " + str(error)
-            return {"ok": False, "error": message, "warnings": [str(w.message) for w in caught]}
-    shown = [f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in caught]
-    return {"ok": True, "warnings": shown}
+            for target in targets.split(","):
+                level, cfile = target.split(":")
+                py_compile.compile(source, path(cfile), dfile, True, optimize=int(level), invalidation_mode=mode)
+            error = None
+        except py_compile.PyCompileError as exc:
+            error = exc.msg
+        except (SyntaxError, UnicodeError, OSError, ValueError) as exc:
+            error = exc.__class__.__name__ + ": " + str(exc)
+        shown = "\0".join(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in caught)
+    if error is None:
+        return f"{request_id}\tok\t{text(shown)}\n"
+    return f"{request_id}\terror\t{text(error)}\t{text(shown)}\n"
 
 
 def main():
     import importlib.util
-    print(json.dumps({"ready": True, "magic": importlib.util.MAGIC_NUMBER.hex()}), flush=True)
+    sys.stdout.write("ready\t" + importlib.util.MAGIC_NUMBER.hex() + "\n")
     for line in sys.stdin:
-        request = json.loads(line)
-        reply = handle(request)
-        reply["id"] = request["id"]
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+        sys.stdout.write(handle(line.rstrip("\n").split("\t")))
 
 
 main()

@@ -5,7 +5,6 @@
 //! ended when the pool is done.
 
 use crate::env::clean_command;
-use serde::Deserialize;
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::ffi::OsStrExt as _;
@@ -138,14 +137,51 @@ pub fn compile_all(
     })
 }
 
-#[derive(Deserialize)]
+/// A worker's answer to one request.
 struct Reply {
     id: usize,
-    ok: bool,
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
+    error: Option<String>,
     warnings: Vec<String>,
+}
+
+impl Reply {
+    /// `ID ok WARNINGS` or `ID error MESSAGE WARNINGS` (hex-encoded text).
+    fn parse(line: &str) -> Option<Reply> {
+        let mut fields = line.split('\t');
+        let id = fields.next()?.parse().ok()?;
+        let error = match fields.next()? {
+            "ok" => None,
+            "error" => Some(text(fields.next()?)?),
+            _ => return None,
+        };
+        let warnings = text(fields.next()?)?;
+        let warnings = warnings
+            .split('\0')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some(Reply {
+            id,
+            error,
+            warnings,
+        })
+    }
+}
+
+fn text(hex: &str) -> Option<String> {
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    Some(String::from_utf8_lossy(&bytes?).into_owned())
+}
+
+fn hex(path: &std::path::Path) -> String {
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// One running interpreter.
@@ -210,7 +246,7 @@ impl Worker {
             stderr,
         };
         match worker.lines.recv_timeout(HANDSHAKE_TIMEOUT) {
-            Ok(line) if line.contains("\"ready\": true") => Ok(worker),
+            Ok(line) if line.starts_with("ready\t") => Ok(worker),
             Ok(line) => {
                 worker.kill();
                 Err(handshake(format!("it said {line:?}")))
@@ -234,20 +270,18 @@ impl Worker {
         request: &CompileRequest,
         timeout: Duration,
     ) -> (CompileOutcome, Option<Worker>) {
-        let hex = |p: &std::path::Path| -> String {
-            p.as_os_str()
-                .as_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        };
-        let line = serde_json::json!({
-            "id": id,
-            "source": hex(&request.source),
-            "dfile": request.dfile.as_deref().map(hex),
-            "mode": request.mode.name(),
-            "targets": request.targets.iter().map(|(level, cfile)| (level, hex(cfile))).collect::<Vec<_>>(),
-        });
+        let targets: Vec<String> = request
+            .targets
+            .iter()
+            .map(|(level, cfile)| format!("{level}:{}", hex(cfile)))
+            .collect();
+        let dfile = request.dfile.as_deref().map_or_else(|| "-".to_owned(), hex);
+        let line = format!(
+            "{id}\t{}\t{dfile}\t{}\t{}",
+            hex(&request.source),
+            request.mode.name(),
+            targets.join(",")
+        );
         if writeln!(self.stdin, "{line}")
             .and_then(|()| self.stdin.flush())
             .is_err()
@@ -255,19 +289,17 @@ impl Worker {
             return self.died("the worker stopped reading requests");
         }
         match self.lines.recv_timeout(timeout) {
-            Ok(line) => match serde_json::from_str::<Reply>(&line) {
-                Ok(reply) if reply.id == id && reply.ok => (
-                    CompileOutcome::Compiled {
-                        warnings: reply.warnings,
-                    },
-                    Some(self),
-                ),
-                Ok(reply) if reply.id == id => (
-                    CompileOutcome::Failed {
-                        message: reply.error,
-                    },
-                    Some(self),
-                ),
+            Ok(line) => match Reply::parse(&line) {
+                Some(Reply {
+                    id: replied,
+                    error: None,
+                    warnings,
+                }) if replied == id => (CompileOutcome::Compiled { warnings }, Some(self)),
+                Some(Reply {
+                    id: replied,
+                    error: Some(message),
+                    ..
+                }) if replied == id => (CompileOutcome::Failed { message }, Some(self)),
                 _ => self.died(&format!("the worker answered {line:?}")),
             },
             Err(RecvTimeoutError::Timeout) => {

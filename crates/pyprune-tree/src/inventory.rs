@@ -55,8 +55,10 @@ pub struct InventoryFile {
     pub nlink: u64,
     /// Whether this is the first path of its inode in sorted order, the one its bytes count for.
     pub first_link: bool,
-    /// A symlink, counted as itself and never followed.
+    /// A symlink, counted as itself and never followed by the walk.
     pub is_symlink: bool,
+    /// False for a symlink that leads nowhere or out of the tree (true for other files).
+    pub target_inside: bool,
 }
 
 /// A scanned tree.
@@ -158,6 +160,7 @@ impl Inventory {
                 nlink: raw.nlink,
                 first_link: true,
                 is_symlink: raw.is_symlink,
+                target_inside: raw.target_inside,
             })
             .collect();
         // Only inodes with several links can be met twice; the first path in sorted order keeps the bytes.

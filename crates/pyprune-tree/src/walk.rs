@@ -63,6 +63,8 @@ pub(crate) struct RawFile {
     pub ino: u64,
     pub nlink: u64,
     pub is_symlink: bool,
+    /// False for a symlink that leads nowhere or out of the tree.
+    pub target_inside: bool,
 }
 
 /// A directory as the walk saw it.
@@ -220,6 +222,7 @@ pub(crate) fn examine_entry(
             disk: metadata.blocks() * 512,
         }));
     }
+    let mut target_inside = true;
     if metadata.file_type().is_symlink() {
         let abs = abs();
         let problem = match links::resolve(root, aliases, &abs) {
@@ -234,6 +237,7 @@ pub(crate) fn examine_entry(
                 Some(format!("cannot resolve symlink: {e}; counted as a link"))
             }
         };
+        target_inside = problem.is_none();
         if let Some(message) = problem {
             warnings.push(warning(&abs, message));
         }
@@ -255,6 +259,7 @@ pub(crate) fn examine_entry(
         ino: metadata.ino(),
         nlink: metadata.nlink(),
         is_symlink: metadata.file_type().is_symlink(),
+        target_inside,
     }))
 }
 

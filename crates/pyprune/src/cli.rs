@@ -67,6 +67,15 @@ pub enum Command {
     /// inode once.
     Analyze(AnalyzeArgs),
 
+    /// Compile bytecode for chosen optimization levels, byte-identical to compileall.
+    ///
+    /// The target interpreter writes every cache (through py_compile, as compileall
+    /// does) on a pool of long-lived workers. Levels that the source's syntax tree
+    /// proves identical (no asserts or `__debug__`: -O changes nothing; no docstrings:
+    /// -OO changes nothing more) are not compiled again but hardlinked, and levels that
+    /// come out identical are hardlinked as `compileall --hardlink-dupes` does.
+    Compile(CompileArgs),
+
     /// Describe .pyc files without trusting them: release, header, freshness, contents.
     ///
     /// For each file: the CPython release its magic number belongs to, the PEP 552
@@ -124,4 +133,62 @@ pub struct InspectArgs {
     /// List every code object (qualified name, first line, docstring) in the text report.
     #[arg(long)]
     pub objects: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvalidationModeArg {
+    Timestamp,
+    CheckedHash,
+    UncheckedHash,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// An optimization level to compile for (0, 1 or 2); repeat for several [default: 0].
+    #[arg(short = 'o', long = "optimize", value_name = "LEVEL", value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub levels: Vec<u8>,
+
+    /// How caches record their source [default: checked-hash when SOURCE_DATE_EPOCH is set, else timestamp].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub invalidation_mode: Option<InvalidationModeArg>,
+
+    /// Strip this prefix from the path embedded in the bytecode (compileall -s), e.g. a build root.
+    #[arg(long, value_name = "DIR")]
+    pub strip_prefix: Option<PathBuf>,
+
+    /// Prepend this to the path embedded in the bytecode, after --strip-prefix (compileall -p).
+    #[arg(long, value_name = "DIR")]
+    pub prepend_prefix: Option<PathBuf>,
+
+    /// Skip sources whose path matches this regular expression (compileall -x).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Option<String>,
+
+    /// Worker interpreters to run [default: the number of CPUs].
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Compile even sources whose caches look up to date.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Write identical levels as separate files instead of hardlinks.
+    #[arg(long)]
+    pub no_dedupe: bool,
+
+    /// Write the caches into this separate tree, laid out as PYTHONPYCACHEPREFIX expects.
+    #[arg(long, value_name = "DIR")]
+    pub pycache_prefix: Option<PathBuf>,
+
+    /// Compile every requested level even where the syntax tree proves levels identical
+    /// (slower; the bytes come out the same).
+    #[arg(long)]
+    pub compile_every_level: bool,
+
+    /// Seconds one source may take before its worker is killed and the file reported.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
 }

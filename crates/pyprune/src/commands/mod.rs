@@ -2,6 +2,7 @@
 
 mod analyze;
 mod analyze_text;
+mod compile;
 mod inspect;
 
 use crate::Outcome;
@@ -14,6 +15,7 @@ use std::io::Write as _;
 pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Analyze(args) => analyze::run(args, &cli.global, printer),
+        Command::Compile(args) => compile::run(args, &cli.global, printer),
         Command::Inspect(args) => inspect::run(args, &cli.global, printer),
         Command::Plan(args) => {
             printer.note("`plan` shows the footprint analysis for now; per-step predictions are not implemented yet");

@@ -1,0 +1,320 @@
+//! One `compile` run: find the sources as `compileall` would, skip the fresh
+//! ones, plan which levels to compile, compile on the pool, then make the
+//! levels that came out identical hardlinks (or copies) of each other.
+
+use crate::cache_path::{cache_file, embedded_path};
+use pyprune_fs::{display_path, replace_with_bytes, replace_with_link};
+use pyprune_pyc::SourceStat;
+use pyprune_python::{
+    CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
+};
+use pyprune_source::OptimizationProfile;
+use pyprune_tree::{Inventory, Kind, ScanOptions, TreeError, Warning};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::ffi::OsString;
+use std::io::Read as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// What to compile and how.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// The tree, spelled as the user gave it: sources are named (and embedded) from it, as compileall does.
+    pub root: PathBuf,
+    pub python: OsString,
+    /// The interpreter's cache tag and magic number.
+    pub cache_tag: String,
+    pub magic: [u8; 4],
+    /// Optimization levels, sorted, without duplicates.
+    pub levels: Vec<u8>,
+    pub mode: InvalidationMode,
+    pub strip_prefix: Option<PathBuf>,
+    pub prepend_prefix: Option<PathBuf>,
+    pub exclude: Option<regex::Regex>,
+    pub jobs: usize,
+    /// Compile even sources whose caches look fresh.
+    pub force: bool,
+    /// Hardlink identical levels (else they are separate copies).
+    pub dedupe: bool,
+    /// Compile only the levels the syntax tree says can differ.
+    pub skip_identical_levels: bool,
+    pub pycache_prefix: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+/// A source that could not be compiled.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileFailure {
+    pub path: String,
+    /// The interpreter's own message.
+    pub message: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CompileReport {
+    /// `.py` files found.
+    pub sources: u64,
+    /// Sources skipped because every cache looked fresh (compileall's check).
+    pub up_to_date: u64,
+    /// Sources compiled.
+    pub compiled: u64,
+    /// Compilations the interpreter ran (one per source and level compiled).
+    pub compilations: u64,
+    /// Levels not compiled because the syntax tree proved them identical to the one below.
+    pub levels_skipped: u64,
+    /// Cache files made hardlinks of an identical level.
+    pub links: u64,
+    /// Cache files written as copies of an identical level (with --no-dedupe, or where links failed).
+    pub copies: u64,
+    /// Disk bytes the links save.
+    pub bytes_saved: u64,
+    pub failures: Vec<FileFailure>,
+    /// Problems met on the way (walk warnings, compiler warnings, links that failed).
+    pub warnings: Vec<Warning>,
+}
+
+/// Why a run could not be done at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("cannot find the current directory")]
+    Cwd(#[source] std::io::Error),
+}
+
+/// One source and its plan.
+struct Job {
+    source: PathBuf,
+    size: u64,
+    /// (level, cache file, compiled here) in level order.
+    levels: Vec<(u8, PathBuf, bool)>,
+}
+
+/// Compiles the tree at `options.root`; `progress` counts sources done.
+pub fn compile_tree(
+    options: &CompileOptions,
+    progress: Option<&AtomicU64>,
+) -> Result<CompileReport, CompileError> {
+    let cwd = std::env::current_dir().map_err(CompileError::Cwd)?;
+    let inventory = Inventory::scan(&options.root, &ScanOptions::default())?;
+    let mut report = CompileReport {
+        warnings: inventory.warnings.clone(),
+        ..CompileReport::default()
+    };
+
+    let sources: Vec<(PathBuf, u64)> = inventory
+        .files
+        .iter()
+        .filter(|f| f.kind == Kind::Source && f.target_inside && !in_pycache(&f.path))
+        .map(|f| options.root.join(&f.path))
+        .filter(|source| {
+            options
+                .exclude
+                .as_ref()
+                .is_none_or(|rx| !rx.is_match(&source.to_string_lossy()))
+        })
+        .filter_map(|source| {
+            // compileall's `os.path.isfile`: a regular file, through an in-tree link.
+            let meta = std::fs::metadata(&source)
+                .ok()
+                .filter(std::fs::Metadata::is_file)?;
+            Some((source, meta.len()))
+        })
+        .collect();
+    report.sources = sources.len() as u64;
+
+    let planned: Vec<Option<Job>> = sources
+        .into_par_iter()
+        .map(|(source, size)| plan(options, &cwd, source, size))
+        .collect();
+    let mut jobs: Vec<Job> = Vec::new();
+    for job in planned {
+        match job {
+            Some(job) => jobs.push(job),
+            None => {
+                report.up_to_date += 1;
+                bump(progress);
+            }
+        }
+    }
+    // Largest first: the long compilations start early and no worker idles at the end.
+    jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.source.cmp(&b.source)));
+
+    let requests: Vec<CompileRequest> = jobs
+        .iter()
+        .map(|job| CompileRequest {
+            source: job.source.clone(),
+            dfile: embedded_path(
+                &job.source,
+                options.strip_prefix.as_deref(),
+                options.prepend_prefix.as_deref(),
+            ),
+            mode: options.mode,
+            targets: job
+                .levels
+                .iter()
+                .filter(|l| l.2)
+                .map(|(level, cfile, _)| (*level, cfile.clone()))
+                .collect(),
+        })
+        .collect();
+    let pool = PoolOptions {
+        python: options.python.clone(),
+        workers: options.jobs,
+        timeout: options.timeout,
+    };
+    compile_all(&pool, &requests, |index, outcome| {
+        let job = &jobs[index];
+        match outcome {
+            CompileOutcome::Compiled { warnings } => {
+                report.compiled += 1;
+                report.compilations += requests[index].targets.len() as u64;
+                for message in warnings {
+                    report.warnings.push(Warning {
+                        path: job.source.clone(),
+                        message,
+                    });
+                }
+                finish_levels(options, job, &mut report);
+            }
+            CompileOutcome::Failed { message } => {
+                report.failures.push(FileFailure {
+                    path: display_path(&job.source),
+                    message,
+                });
+            }
+        }
+        bump(progress);
+    })?;
+    report.failures.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
+}
+
+fn bump(progress: Option<&AtomicU64>) {
+    if let Some(progress) = progress {
+        progress.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn in_pycache(rel: &Path) -> bool {
+    rel.components()
+        .any(|c| c == Component::Normal("__pycache__".as_ref()))
+}
+
+/// The plan for one source, or `None` when compileall would find it up to date.
+fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Option<Job> {
+    let cfiles: Vec<PathBuf> = options
+        .levels
+        .iter()
+        .map(|&level| {
+            cache_file(
+                &source,
+                &options.cache_tag,
+                level,
+                options.pycache_prefix.as_deref(),
+                cwd,
+            )
+        })
+        .collect();
+    if !options.force && looks_fresh(&source, &cfiles, options.magic) {
+        return None;
+    }
+    let profile = if options.skip_identical_levels && options.levels.len() > 1 {
+        std::fs::read(&source)
+            .ok()
+            .and_then(|bytes| OptimizationProfile::of(&bytes))
+    } else {
+        None
+    };
+    let mut levels = Vec::with_capacity(cfiles.len());
+    for (i, (&level, cfile)) in options.levels.iter().zip(cfiles).enumerate() {
+        let previous = i.checked_sub(1).map(|p| options.levels[p]);
+        let same = match (previous, profile) {
+            (Some(previous), Some(profile)) => identical_levels(profile, previous, level),
+            _ => false,
+        };
+        levels.push((level, cfile, !same));
+    }
+    Some(Job {
+        source,
+        size,
+        levels,
+    })
+}
+
+/// Whether `low` and `high` (> low) compile to the same code.
+fn identical_levels(profile: OptimizationProfile, low: u8, high: u8) -> bool {
+    (low..high).all(|below| profile.same_as_previous_level(below + 1))
+}
+
+/// compileall's check: every cache's first 12 bytes are the magic number,
+/// flags 0 and the source's mtime (its size is not compared).
+fn looks_fresh(source: &Path, cfiles: &[PathBuf], magic: [u8; 4]) -> bool {
+    let Ok(meta) = std::fs::metadata(source) else {
+        return false;
+    };
+    let mtime = SourceStat::new(meta.mtime(), meta.mtime_nsec(), meta.len()).mtime;
+    let mut expect = magic.to_vec();
+    expect.extend_from_slice(&[0, 0, 0, 0]);
+    expect.extend_from_slice(&((mtime & 0xffff_ffff) as u32).to_le_bytes());
+    cfiles.iter().all(|cfile| {
+        let mut head = [0u8; 12];
+        std::fs::File::open(cfile)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok()
+            && head[..] == expect[..]
+    })
+}
+
+/// After the compiled levels are written: each level identical to the one
+/// below becomes a hardlink of it (a copy with `--no-dedupe`), as
+/// `compileall --hardlink-dupes` links a level to the previous one.
+fn finish_levels(options: &CompileOptions, job: &Job, report: &mut CompileReport) {
+    for pair in job.levels.windows(2) {
+        let ((_, previous, _), (_, cfile, compiled)) = (&pair[0], &pair[1]);
+        let Ok(previous_bytes) = std::fs::read(previous) else {
+            continue;
+        };
+        if *compiled
+            && !(options.dedupe && std::fs::read(cfile).is_ok_and(|bytes| bytes == previous_bytes))
+        {
+            continue;
+        }
+        if *compiled {
+            // Compiled, and the same bytes: link it as compileall would.
+        } else {
+            report.levels_skipped += 1;
+        }
+        let saved = std::fs::metadata(previous)
+            .map(|m| m.blocks() * 512)
+            .unwrap_or_default();
+        let linked = options.dedupe && replace_with_link(previous, cfile).is_ok();
+        if linked {
+            report.links += 1;
+            report.bytes_saved += saved;
+            continue;
+        }
+        let mode = std::fs::metadata(previous)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        match replace_with_bytes(cfile, &previous_bytes, mode) {
+            Ok(()) => report.copies += 1,
+            Err(e) => report.warnings.push(Warning {
+                path: cfile.clone(),
+                message: format!("cannot write this level: {e}"),
+            }),
+        }
+        if options.dedupe {
+            report.warnings.push(Warning {
+                path: cfile.clone(),
+                message: "cannot hardlink it to the identical level below; copied instead".into(),
+            });
+        }
+    }
+}

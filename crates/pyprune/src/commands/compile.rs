@@ -1,0 +1,108 @@
+//! `pyprune compile`: bytecode as compileall writes it, faster.
+
+use crate::Outcome;
+use crate::cli::{CompileArgs, GlobalArgs, InvalidationModeArg};
+use crate::printer::Printer;
+use crate::target;
+use anyhow::Context as _;
+use pyprune_compile::{CompileOptions, CompileReport, compile_tree};
+use pyprune_fs::display_path;
+use pyprune_python::InvalidationMode;
+use std::ffi::OsStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    // Compiling needs the interpreter whose bytecode the tree gets: always ask one.
+    let python = global.python.as_deref().unwrap_or(OsStr::new("python3"));
+    let target = target::resolve(args.path.as_deref(), Some(python))?;
+    let interpreter = target.python.context("no interpreter to compile with")?;
+    printer.verbose(&format!(
+        "compiling with {} {} (cache tag {})",
+        interpreter.implementation, interpreter.version, interpreter.cache_tag
+    ));
+
+    let mut levels = if args.levels.is_empty() {
+        vec![0]
+    } else {
+        args.levels.clone()
+    };
+    levels.sort_unstable();
+    levels.dedup();
+    let mode = match args.invalidation_mode {
+        Some(InvalidationModeArg::Timestamp) => InvalidationMode::Timestamp,
+        Some(InvalidationModeArg::CheckedHash) => InvalidationMode::CheckedHash,
+        Some(InvalidationModeArg::UncheckedHash) => InvalidationMode::UncheckedHash,
+        // As py_compile decides when not told.
+        None if std::env::var_os("SOURCE_DATE_EPOCH").is_some_and(|v| !v.is_empty()) => {
+            InvalidationMode::CheckedHash
+        }
+        None => InvalidationMode::Timestamp,
+    };
+    let exclude = args
+        .exclude
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .context("--exclude is not a valid regular expression")?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let options = CompileOptions {
+        root: target.root.clone(),
+        python: interpreter.command.clone(),
+        cache_tag: interpreter.cache_tag.clone(),
+        magic: interpreter.magic,
+        levels,
+        mode,
+        strip_prefix: args.strip_prefix.clone(),
+        prepend_prefix: args.prepend_prefix.clone(),
+        exclude,
+        jobs: jobs.max(1),
+        force: args.force,
+        dedupe: !args.no_dedupe,
+        skip_identical_levels: !args.compile_every_level,
+        pycache_prefix: args.pycache_prefix.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+
+    let started = Instant::now();
+    let counter = Arc::new(AtomicU64::new(0));
+    let report = {
+        let _progress = printer.progress("sources done", Arc::clone(&counter));
+        compile_tree(&options, Some(&counter))?
+    };
+    for warning in &report.warnings {
+        printer.warn(&warning.to_string());
+    }
+    for failure in &report.failures {
+        printer.error(&format!("{}: {}", failure.path, failure.message));
+    }
+    let elapsed = started.elapsed();
+    super::write_report(global.format, &report, |report| {
+        summary(report, &display_path(&target.root), elapsed)
+    })?;
+    Ok(if report.failures.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Problems
+    })
+}
+
+fn summary(report: &CompileReport, root: &str, elapsed: Duration) -> String {
+    format!(
+        "{root}: {} sources, {} compiled ({} compilations), {} up to date, {} failed; \
+         {} levels skipped as identical, {} links made ({} saved), {} copies; {:.1} s\n",
+        report.sources,
+        report.compiled,
+        report.compilations,
+        report.up_to_date,
+        report.failures.len(),
+        report.levels_skipped,
+        report.links,
+        crate::format::size(report.bytes_saved),
+        report.copies,
+        elapsed.as_secs_f64(),
+    )
+}
