@@ -6,6 +6,7 @@ mod analyze_bytecode;
 mod analyze_real_tree;
 mod analyze_text;
 mod cli;
+mod compile;
 mod harness;
 mod inspect;
 mod pyc_builder;

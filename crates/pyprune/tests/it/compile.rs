@@ -1,0 +1,340 @@
+//! `pyprune compile` against `python3 -m compileall` on copies of the real
+//! standard library: the same bytes, modes and hardlink structure for every
+//! level and invalidation mode, and for every option that has a compileall twin.
+
+use crate::harness::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+/// Every .pyc under `root`: bytes and mode by relative path, and the hardlink groups.
+#[derive(Debug, PartialEq, Eq)]
+struct Caches {
+    files: BTreeMap<PathBuf, (Vec<u8>, u32)>,
+    links: Vec<Vec<PathBuf>>,
+}
+
+fn caches(root: &Path) -> Caches {
+    let mut files = BTreeMap::new();
+    let mut by_inode: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let meta = path.symlink_metadata().expect("lstat");
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "pyc") {
+                let rel = path.strip_prefix(root).expect("inside").to_path_buf();
+                files.insert(
+                    rel.clone(),
+                    (std::fs::read(&path).expect("read"), meta.mode()),
+                );
+                by_inode.entry(meta.ino()).or_default().push(rel);
+            }
+        }
+    }
+    let mut links: Vec<Vec<PathBuf>> = by_inode.into_values().filter(|g| g.len() > 1).collect();
+    for group in &mut links {
+        group.sort();
+    }
+    links.sort();
+    Caches { files, links }
+}
+
+fn remove_caches(root: &Path) {
+    let status = std::process::Command::new("find")
+        .arg(root)
+        .args([
+            "-name",
+            "__pycache__",
+            "-prune",
+            "-exec",
+            "rm",
+            "-rf",
+            "{}",
+            "+",
+        ])
+        .status()
+        .expect("find");
+    assert!(status.success());
+}
+
+/// A copy of the installed stdlib (site-packages left out), without caches, mtimes kept.
+fn stdlib_copy(env: &TestEnv, with_tests: bool) -> PathBuf {
+    let root = env.path().join("lib");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(stdlib())
+        .arg(&root)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(root.join("site-packages"));
+    if !with_tests {
+        for dir in [
+            "test",
+            "idlelib",
+            "tkinter",
+            "lib2to3/tests",
+            "ctypes/test",
+            "unittest/test",
+            "distutils/tests",
+        ] {
+            let _ = std::fs::remove_dir_all(root.join(dir));
+        }
+    }
+    remove_caches(&root);
+    root
+}
+
+fn compileall(args: &[&str], root: &Path) {
+    let out = python3()
+        .args(["-m", "compileall", "-q"])
+        .args(args)
+        .arg(root)
+        .output()
+        .expect("compileall");
+    // compileall exits 1 when a source does not compile (the test suite has some on purpose).
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn pyprune_compile(args: &[&str], root: &Path) -> std::process::Output {
+    pyprune()
+        .args(["compile", "-q"])
+        .args(args)
+        .arg(root)
+        .output()
+        .expect("pyprune compile")
+}
+
+/// Fails naming the files that differ (not dumping their bytes).
+fn assert_same_caches(ours: &Caches, reference: &Caches) {
+    let differing: Vec<_> = reference
+        .files
+        .keys()
+        .chain(ours.files.keys())
+        .filter(|k| reference.files.get(*k) != ours.files.get(*k))
+        .take(5)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} vs {} files; differing: {differing:?}",
+        reference.files.len(),
+        ours.files.len()
+    );
+    assert_eq!(reference.links, ours.links, "hardlink structure");
+}
+
+/// compileall's result, then pyprune's on the same sources: they must be equal.
+fn assert_same_as_compileall(
+    root: &Path,
+    compileall_args: &[&str],
+    pyprune_args: &[&str],
+) -> Caches {
+    compileall(compileall_args, root);
+    let reference = caches(root);
+    assert!(
+        reference.files.len() > 10,
+        "compileall wrote {} files",
+        reference.files.len()
+    );
+    remove_caches(root);
+    let output = pyprune_compile(pyprune_args, root);
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&output)
+    );
+    let ours = caches(root);
+    assert_same_caches(&ours, &reference);
+    ours
+}
+
+#[test]
+fn every_level_and_invalidation_mode_matches_compileall() {
+    for mode in ["timestamp", "checked-hash", "unchecked-hash"] {
+        let env = TestEnv::new();
+        let root = stdlib_copy(&env, false);
+        let levels = ["-o0", "-o1", "-o2"];
+        let mut compileall_args = levels.to_vec();
+        compileall_args.extend(["--hardlink-dupes", "--invalidation-mode", mode, "-j0"]);
+        let mut ours = levels.to_vec();
+        ours.extend(["--invalidation-mode", mode]);
+        let result = assert_same_as_compileall(&root, &compileall_args, &ours);
+        assert!(!result.links.is_empty(), "{mode}: duplicates were linked");
+    }
+}
+
+#[test]
+fn skipping_levels_by_syntax_tree_changes_no_byte_of_the_whole_stdlib() {
+    // The whole installed stdlib, its test suite included: compiled with every level
+    // compiled, then with identical levels skipped.
+    let env = TestEnv::new();
+    let root = stdlib_copy(&env, true);
+    let all = ["-o0", "-o1", "-o2", "--compile-every-level"];
+    let output = pyprune_compile(&all, &root);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the test suite has sources that do not compile"
+    );
+    let every_level = caches(&root);
+    remove_caches(&root);
+    let output = pyprune()
+        .args(["compile", "-o0", "-o1", "-o2", "--format", "json"])
+        .arg(&root)
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(report["levels_skipped"].as_u64() > Some(1000), "{report}");
+    assert_same_caches(&caches(&root), &every_level);
+}
+
+#[test]
+fn embedded_paths_and_pycache_prefix_match_compileall() {
+    let env = TestEnv::new();
+    let root = env.path().join("build/usr/lib/py");
+    copy_from_stdlib(&root, &["json", "email", "this.py"]);
+    let build = env.path().join("build");
+    let (strip, prepend) = (build.to_string_lossy().into_owned(), "/".to_owned());
+    assert_same_as_compileall(
+        &root,
+        &[
+            "-o0",
+            "-o2",
+            "--hardlink-dupes",
+            "-s",
+            &strip,
+            "-p",
+            &prepend,
+        ],
+        &[
+            "-o0",
+            "-o2",
+            "--strip-prefix",
+            &strip,
+            "--prepend-prefix",
+            &prepend,
+        ],
+    );
+    let pyc = root.join(format!("json/__pycache__/decoder.{}.pyc", cache_tag()));
+    let shown = pyprune()
+        .args(["inspect", "--format", "json"])
+        .arg(&pyc)
+        .output()
+        .expect("inspect");
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!(
+        shown[0]["code"]["filename"],
+        serde_json::json!("/usr/lib/py/json/decoder.py")
+    );
+
+    // A separate cache tree, as PYTHONPYCACHEPREFIX lays it out.
+    remove_caches(&root);
+    let prefix = env.path().join("cache");
+    // -B: the interpreter must not also cache compileall's own imports under the prefix.
+    let out = python3()
+        .arg("-B")
+        .arg("-X")
+        .arg(format!("pycache_prefix={}", prefix.display()))
+        .args(["-m", "compileall", "-q", "-o0", "-o1"])
+        .arg(&root)
+        .output()
+        .expect("compileall");
+    assert!(out.status.success());
+    let reference = caches(&prefix);
+    std::fs::remove_dir_all(&prefix).expect("rm");
+    let output = pyprune_compile(
+        &[
+            "-o0",
+            "-o1",
+            "--no-dedupe",
+            "--pycache-prefix",
+            &prefix.to_string_lossy(),
+        ],
+        &root,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_same_caches(&caches(&prefix), &reference);
+    assert!(
+        caches(&root).files.is_empty(),
+        "nothing written beside the sources"
+    );
+}
+
+#[test]
+fn errors_exclusions_freshness_and_copies() {
+    let env = TestEnv::new();
+    let root = env.path().join("lib");
+    copy_from_stdlib(&root, &["json", "colorsys.py"]);
+    env.write("lib/broken.py", "def f(:\n");
+    env.write("lib/skipme/mod.py", "x = 1\n");
+
+    let output = pyprune_compile(&["-o0", "-o1", "--exclude", "skip"], &root);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("broken.py") && err.contains("SyntaxError"),
+        "{err}"
+    );
+    let tag = cache_tag();
+    assert!(
+        root.join(format!("json/__pycache__/decoder.{tag}.pyc"))
+            .exists(),
+        "the rest was compiled"
+    );
+    assert!(!root.join("skipme/__pycache__").exists(), "excluded");
+
+    // A second run finds everything fresh, as compileall would; --force redoes it.
+    let again = pyprune()
+        .args([
+            "compile",
+            "-o0",
+            "-o1",
+            "--exclude",
+            "skip",
+            "--format",
+            "json",
+        ])
+        .arg(&root)
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(report["compiled"], serde_json::json!(0));
+    // Every source but the broken one, which has no cache to be fresh.
+    assert_eq!(
+        report["up_to_date"].as_u64(),
+        report["sources"].as_u64().map(|n| n - 1)
+    );
+    let forced = pyprune()
+        .args([
+            "compile",
+            "-o0",
+            "-o1",
+            "-f",
+            "--exclude",
+            "skip",
+            "--format",
+            "json",
+        ])
+        .arg(&root)
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&forced.stdout).expect("JSON");
+    assert_eq!(report["up_to_date"], serde_json::json!(0));
+
+    // --no-dedupe: the bytes of compileall without --hardlink-dupes, no links.
+    remove_caches(&root);
+    std::fs::remove_file(root.join("broken.py")).expect("rm");
+    let ours = assert_same_as_compileall(
+        &root,
+        &["-o0", "-o1", "-x", "skip"],
+        &["-o0", "-o1", "--no-dedupe", "--exclude", "skip"],
+    );
+    assert!(ours.links.is_empty());
+}
