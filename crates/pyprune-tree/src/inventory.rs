@@ -55,6 +55,10 @@ pub struct InventoryFile {
     pub nlink: u64,
     /// Whether this is the first path of its inode in sorted order, the one its bytes count for.
     pub first_link: bool,
+    /// `st_mode` (file type and permissions), `st_uid`, `st_gid`.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
     /// A symlink, counted as itself and never followed by the walk.
     pub is_symlink: bool,
     /// False for a symlink that leads nowhere or out of the tree (true for other files).
@@ -159,6 +163,9 @@ impl Inventory {
                 inode: (raw.dev, raw.ino),
                 nlink: raw.nlink,
                 first_link: true,
+                mode: raw.mode,
+                uid: raw.uid,
+                gid: raw.gid,
                 is_symlink: raw.is_symlink,
                 target_inside: raw.target_inside,
             })

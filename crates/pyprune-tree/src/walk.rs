@@ -62,6 +62,10 @@ pub(crate) struct RawFile {
     pub dev: u64,
     pub ino: u64,
     pub nlink: u64,
+    /// `st_mode`, `st_uid`, `st_gid`.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
     pub is_symlink: bool,
     /// False for a symlink that leads nowhere or out of the tree.
     pub target_inside: bool,
@@ -258,6 +262,9 @@ pub(crate) fn examine_entry(
         dev: metadata.dev(),
         ino: metadata.ino(),
         nlink: metadata.nlink(),
+        mode: metadata.mode(),
+        uid: metadata.uid(),
+        gid: metadata.gid(),
         is_symlink: metadata.file_type().is_symlink(),
         target_inside,
     }))

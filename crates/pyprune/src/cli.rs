@@ -76,6 +76,13 @@ pub enum Command {
     /// come out identical are hardlinked as `compileall --hardlink-dupes` does.
     Compile(CompileArgs),
 
+    /// Hardlink identical files: a module's identical caches, or any identical files.
+    ///
+    /// Only files on one filesystem with equal mode, owner, group and extended attributes
+    /// (security labels) are merged, unless --content-only; each replacement is atomic
+    /// (a link under a temporary name, then a rename over the file).
+    Dedupe(DedupeArgs),
+
     /// Describe .pyc files without trusting them: release, header, freshness, contents.
     ///
     /// For each file: the CPython release its magic number belongs to, the PEP 552
@@ -191,4 +198,34 @@ pub struct CompileArgs {
     /// Seconds one source may take before its worker is killed and the file reported.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// A module's caches across optimization levels (what compileall --hardlink-dupes links).
+    Caches,
+    /// Any identical regular files of the tree.
+    Tree,
+}
+
+#[derive(Debug, Args)]
+pub struct DedupeArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// Which files may be merged.
+    #[arg(long, value_enum, default_value_t = ScopeArg::Caches)]
+    pub scope: ScopeArg,
+
+    /// Merge files with equal content even if mode, owner, group or extended attributes differ.
+    #[arg(long)]
+    pub content_only: bool,
+
+    /// Make copy-on-write clones instead of hardlinks (btrfs, XFS, ...): the files stay separate.
+    #[arg(long)]
+    pub reflink: bool,
+
+    /// Only report what would be merged and saved.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -3,6 +3,7 @@
 mod analyze;
 mod analyze_text;
 mod compile;
+mod dedupe;
 mod inspect;
 
 use crate::Outcome;
@@ -16,6 +17,7 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     match &cli.command {
         Command::Analyze(args) => analyze::run(args, &cli.global, printer),
         Command::Compile(args) => compile::run(args, &cli.global, printer),
+        Command::Dedupe(args) => dedupe::run(args, &cli.global, printer),
         Command::Inspect(args) => inspect::run(args, &cli.global, printer),
         Command::Plan(args) => {
             printer.note("`plan` shows the footprint analysis for now; per-step predictions are not implemented yet");

@@ -3,62 +3,7 @@
 //! level and invalidation mode, and for every option that has a compileall twin.
 
 use crate::harness::*;
-use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-
-/// Every .pyc under `root`: bytes and mode by relative path, and the hardlink groups.
-#[derive(Debug, PartialEq, Eq)]
-struct Caches {
-    files: BTreeMap<PathBuf, (Vec<u8>, u32)>,
-    links: Vec<Vec<PathBuf>>,
-}
-
-fn caches(root: &Path) -> Caches {
-    let mut files = BTreeMap::new();
-    let mut by_inode: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let meta = path.symlink_metadata().expect("lstat");
-            if meta.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "pyc") {
-                let rel = path.strip_prefix(root).expect("inside").to_path_buf();
-                files.insert(
-                    rel.clone(),
-                    (std::fs::read(&path).expect("read"), meta.mode()),
-                );
-                by_inode.entry(meta.ino()).or_default().push(rel);
-            }
-        }
-    }
-    let mut links: Vec<Vec<PathBuf>> = by_inode.into_values().filter(|g| g.len() > 1).collect();
-    for group in &mut links {
-        group.sort();
-    }
-    links.sort();
-    Caches { files, links }
-}
-
-fn remove_caches(root: &Path) {
-    let status = std::process::Command::new("find")
-        .arg(root)
-        .args([
-            "-name",
-            "__pycache__",
-            "-prune",
-            "-exec",
-            "rm",
-            "-rf",
-            "{}",
-            "+",
-        ])
-        .status()
-        .expect("find");
-    assert!(status.success());
-}
 
 /// A copy of the installed stdlib (site-packages left out), without caches, mtimes kept.
 fn stdlib_copy(env: &TestEnv, with_tests: bool) -> PathBuf {
@@ -110,24 +55,6 @@ fn pyprune_compile(args: &[&str], root: &Path) -> std::process::Output {
         .arg(root)
         .output()
         .expect("pyprune compile")
-}
-
-/// Fails naming the files that differ (not dumping their bytes).
-fn assert_same_caches(ours: &Caches, reference: &Caches) {
-    let differing: Vec<_> = reference
-        .files
-        .keys()
-        .chain(ours.files.keys())
-        .filter(|k| reference.files.get(*k) != ours.files.get(*k))
-        .take(5)
-        .collect();
-    assert!(
-        differing.is_empty(),
-        "{} vs {} files; differing: {differing:?}",
-        reference.files.len(),
-        ours.files.len()
-    );
-    assert_eq!(reference.links, ours.links, "hardlink structure");
 }
 
 /// compileall's result, then pyprune's on the same sources: they must be equal.

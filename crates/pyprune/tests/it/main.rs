@@ -7,6 +7,7 @@ mod analyze_real_tree;
 mod analyze_text;
 mod cli;
 mod compile;
+mod dedupe;
 mod harness;
 mod inspect;
 mod pyc_builder;

@@ -1,0 +1,229 @@
+//! Merging a group of identical files into one inode (or into clones), one
+//! atomic replacement at a time, each checked again just before it is made.
+
+use crate::groups::{Candidate, size_groups, xattrs};
+use pyprune_fs::replace_with_link;
+use pyprune_tree::{Inventory, ScanOptions, TreeError, Warning};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+/// Which files may be merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Only the caches of one module across optimization levels (`NAME.TAG[.opt-N].pyc`
+    /// in one `__pycache__`), as `compileall --hardlink-dupes` and rpm's brp-python-hardlink do.
+    Caches,
+    /// Any identical regular files of the tree.
+    Tree,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DedupeOptions {
+    pub scope: Scope,
+    /// Merge files whose content is equal even if mode, owner, group or extended attributes differ.
+    pub content_only: bool,
+    /// Copy-on-write clones instead of hardlinks (where the filesystem has them).
+    pub reflink: bool,
+    /// Only say what would be merged and saved.
+    pub dry_run: bool,
+}
+
+/// What a run merged (or, with `dry_run`, would merge).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DedupeReport {
+    /// Groups of identical files found (two or more distinct inodes each).
+    pub groups: u64,
+    /// Paths made a link (or clone) of their group's first file.
+    pub merged: u64,
+    /// Disk bytes freed: those of every inode whose last path was merged.
+    pub bytes_saved: u64,
+    pub dry_run: bool,
+    /// Problems met on the way; each file named here was left as it was.
+    pub warnings: Vec<Warning>,
+}
+
+/// Files up to this size are compared by their bytes; larger ones by a BLAKE3
+/// hash first, then byte by byte just before they are merged.
+const COMPARE_IN_MEMORY: u64 = 16 * 1024 * 1024;
+
+/// Merges the identical files of the tree at `root`.
+pub fn dedupe_tree(root: &Path, options: &DedupeOptions) -> Result<DedupeReport, TreeError> {
+    let inventory = Inventory::scan(root, &ScanOptions::default())?;
+    let root = inventory.root.clone();
+    let groups = size_groups(
+        &inventory,
+        options.scope == Scope::Caches,
+        options.content_only,
+    );
+    // Each group holds files of one size, so an inode belongs to one group only:
+    // groups are merged in parallel and their savings simply add up.
+    let outcomes: Vec<DedupeReport> = groups
+        .par_iter()
+        .map(|group| merge_group(&root, group, options))
+        .collect();
+    let mut report = DedupeReport {
+        dry_run: options.dry_run,
+        warnings: inventory.warnings.clone(),
+        ..DedupeReport::default()
+    };
+    for outcome in outcomes {
+        report.groups += outcome.groups;
+        report.merged += outcome.merged;
+        report.bytes_saved += outcome.bytes_saved;
+        report.warnings.extend(outcome.warnings);
+    }
+    report.warnings.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(report)
+}
+
+/// A file's content as far as equality goes.
+#[derive(PartialEq, Eq, Hash)]
+enum Content {
+    Bytes(Vec<u8>),
+    Hash([u8; 32]),
+}
+
+fn read_content(path: &Path, size: u64) -> io::Result<Content> {
+    let (file, _) = pyprune_fs::open_regular(path).map_err(|e| io::Error::other(e.to_string()))?;
+    if size <= COMPARE_IN_MEMORY {
+        let mut bytes = Vec::with_capacity(size as usize);
+        let mut file = file;
+        io::Read::read_to_end(&mut file, &mut bytes)?;
+        return Ok(Content::Bytes(bytes));
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(file)?;
+    Ok(Content::Hash(*hasher.finalize().as_bytes()))
+}
+
+/// Reads a group of same-size files once, splits it into sets of equal
+/// content, and merges each set into its first file (in path order).
+fn merge_group(root: &Path, group: &[Candidate], options: &DedupeOptions) -> DedupeReport {
+    let mut report = DedupeReport::default();
+    let mut sets: HashMap<Content, Vec<&Candidate>> = HashMap::new();
+    let mut read_inodes: HashMap<u64, ()> = HashMap::new();
+    for candidate in group {
+        let path = root.join(&candidate.path);
+        // A second path of an inode already read has the same content.
+        if read_inodes.insert(candidate.ino, ()).is_some() {
+            continue;
+        }
+        match read_content(&path, candidate.size) {
+            Ok(content) => sets.entry(content).or_default().push(candidate),
+            Err(e) => report.warnings.push(Warning {
+                path,
+                message: format!("cannot read: {e}; left as it was"),
+            }),
+        }
+    }
+    let mut links_left: HashMap<u64, u64> = HashMap::new();
+    for set in sets.into_values().filter(|set| set.len() > 1) {
+        report.groups += 1;
+        let keeper = set[0];
+        let keeper_path = root.join(&keeper.path);
+        let keeper_xattrs = if options.content_only {
+            None
+        } else {
+            xattrs(&keeper_path).ok()
+        };
+        for candidate in &set[1..] {
+            let path = root.join(&candidate.path);
+            if let Err(reason) = check(&path, candidate, &keeper_path, keeper_xattrs.as_deref()) {
+                report.warnings.push(Warning {
+                    path,
+                    message: format!("{reason}; left as it was"),
+                });
+                continue;
+            }
+            if !options.dry_run {
+                let result = if options.reflink {
+                    replace_with_clone(&keeper_path, &path, candidate)
+                } else {
+                    replace_with_link(&keeper_path, &path)
+                };
+                if let Err(error) = result {
+                    let message = format!("{}; left as it was", explain(&error, options.reflink));
+                    report.warnings.push(Warning { path, message });
+                    continue;
+                }
+            }
+            // Every path of this inode in the tree goes the same way as this one.
+            report.merged += group.iter().filter(|c| c.ino == candidate.ino).count() as u64;
+            let left = links_left.entry(candidate.ino).or_insert(candidate.nlink);
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                report.bytes_saved += candidate.disk;
+            }
+        }
+    }
+    report
+}
+
+/// Why `path` must not be merged into the keeper, if it must not.
+fn check(
+    path: &Path,
+    candidate: &Candidate,
+    keeper: &Path,
+    keeper_xattrs: Option<&[(std::ffi::OsString, Vec<u8>)]>,
+) -> Result<(), String> {
+    if candidate.mode & 0o200 == 0 {
+        return Err("read-only".into());
+    }
+    if let Some(keeper_xattrs) = keeper_xattrs {
+        let own = xattrs(path).map_err(|e| format!("cannot read its extended attributes: {e}"))?;
+        if own != keeper_xattrs {
+            return Err("extended attributes differ from its identical twin's".into());
+        }
+    }
+    // Large files were compared by hash: their bytes decide, right before the change.
+    if candidate.size > COMPARE_IN_MEMORY {
+        let same = std::fs::read(path)
+            .ok()
+            .zip(std::fs::read(keeper).ok())
+            .is_some_and(|(a, b)| a == b);
+        if !same {
+            return Err("changed since it was examined".into());
+        }
+    }
+    Ok(())
+}
+
+fn explain(error: &io::Error, reflink: bool) -> String {
+    match error.raw_os_error() {
+        Some(18) => "on another filesystem than its twin (EXDEV)".into(),
+        Some(31) => "its twin has as many links as the filesystem allows (EMLINK)".into(),
+        Some(1) => "the filesystem did not permit the link (EPERM)".into(),
+        Some(95) if reflink => "this filesystem cannot make copy-on-write clones".into(),
+        _ => format!("cannot {}: {error}", if reflink { "clone" } else { "link" }),
+    }
+}
+
+/// Replaces `target` with a copy-on-write clone of `keeper` that keeps the
+/// target's mode, owner and extended attributes: clone beside it, then rename.
+fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io::Result<()> {
+    let dir = target
+        .parent()
+        .ok_or_else(|| io::Error::other("no parent directory"))?;
+    let temporary: PathBuf = dir.join(format!(".pyprune-clone-{}", std::process::id()));
+    let result = (|| {
+        reflink_copy::reflink(keeper, &temporary)?;
+        std::fs::set_permissions(
+            &temporary,
+            std::fs::Permissions::from_mode(candidate.mode & 0o7777),
+        )?;
+        std::os::unix::fs::chown(&temporary, Some(candidate.uid), Some(candidate.gid))?;
+        for (name, value) in xattrs(target)? {
+            xattr::set(&temporary, &name, &value)?;
+        }
+        std::fs::rename(&temporary, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}

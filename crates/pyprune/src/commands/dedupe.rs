@@ -1,0 +1,45 @@
+//! `pyprune dedupe`: identical files made one.
+
+use crate::Outcome;
+use crate::cli::{DedupeArgs, GlobalArgs, ScopeArg};
+use crate::printer::Printer;
+use crate::target;
+use pyprune_dedupe::{DedupeOptions, DedupeReport, Scope, dedupe_tree};
+use pyprune_fs::display_path;
+
+pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let target = target::resolve(args.path.as_deref(), global.python.as_deref())?;
+    let options = DedupeOptions {
+        scope: match args.scope {
+            ScopeArg::Caches => Scope::Caches,
+            ScopeArg::Tree => Scope::Tree,
+        },
+        content_only: args.content_only,
+        reflink: args.reflink,
+        dry_run: args.dry_run,
+    };
+    let report = dedupe_tree(&target.root, &options)?;
+    for warning in &report.warnings {
+        printer.warn(&warning.to_string());
+    }
+    let root = display_path(&target.root);
+    super::write_report(global.format, &report, |report| {
+        summary(report, &root, args.reflink)
+    })?;
+    Ok(Outcome::Success)
+}
+
+fn summary(report: &DedupeReport, root: &str, reflink: bool) -> String {
+    let (verb, what) = match (report.dry_run, reflink) {
+        (true, _) => ("would merge", "would save"),
+        (false, true) => ("cloned", "saved"),
+        (false, false) => ("linked", "saved"),
+    };
+    format!(
+        "{root}: {} groups of identical files; {verb} {} files, {what} {} ({} warnings)\n",
+        report.groups,
+        report.merged,
+        crate::format::size(report.bytes_saved),
+        report.warnings.len()
+    )
+}

@@ -1,0 +1,211 @@
+//! `pyprune dedupe` against `compileall --hardlink-dupes` and util-linux
+//! `hardlink`, and the rules that keep it from merging what must stay apart.
+
+use crate::harness::*;
+use serde_json::{Value, json};
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::path::Path;
+
+fn dedupe(args: &[&str], root: &Path) -> (Value, std::process::Output) {
+    let output = pyprune()
+        .args(["dedupe", "--format", "json"])
+        .args(args)
+        .arg(root)
+        .output()
+        .expect("run");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (report, output)
+}
+
+fn compiled_tree(env: &TestEnv) -> std::path::PathBuf {
+    let root = env.path().join("lib");
+    copy_from_stdlib(
+        &root,
+        &["json", "email", "collections", "this.py", "colorsys.py"],
+    );
+    let out = python3()
+        .args(["-m", "compileall", "-q", "-o0", "-o1", "-o2"])
+        .arg(&root)
+        .output()
+        .expect("compileall");
+    assert!(out.status.success());
+    root
+}
+
+#[test]
+fn caches_scope_links_what_compileall_would_and_saves_what_it_predicted() {
+    let env = TestEnv::new();
+    let root = compiled_tree(&env);
+    let before = caches(&root);
+    assert!(before.links.is_empty());
+    let du_before = du_bytes(&root, false);
+
+    let (predicted, _) = dedupe(&["--dry-run"], &root);
+    assert_eq!(caches(&root), before, "a dry run changes nothing");
+    let (report, output) = dedupe(&[], &root);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(report["bytes_saved"], predicted["bytes_saved"]);
+    assert_eq!(
+        report["bytes_saved"].as_u64(),
+        Some(du_before - du_bytes(&root, false))
+    );
+
+    // Same bytes as before, linked exactly as compileall --hardlink-dupes links them.
+    let ours = caches(&root);
+    assert_eq!(ours.files, before.files);
+    remove_caches(&root);
+    let out = python3()
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "-o0",
+            "-o1",
+            "-o2",
+            "--hardlink-dupes",
+        ])
+        .arg(&root)
+        .output()
+        .expect("compileall");
+    assert!(out.status.success());
+    assert_same_caches(&ours, &caches(&root));
+    // Nothing temporary is left behind.
+    let leftovers = std::process::Command::new("find")
+        .arg(&root)
+        .args(["-name", ".pyprune-*"])
+        .output()
+        .expect("find");
+    assert!(leftovers.stdout.is_empty());
+}
+
+#[test]
+fn tree_scope_saves_what_util_linux_hardlink_saves() {
+    let env = TestEnv::new();
+    let ours = compiled_tree(&env);
+    let theirs = env.path().join("theirs");
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&ours)
+            .arg(&theirs)
+            .status()
+            .expect("cp")
+            .success()
+    );
+    let du_before = du_bytes(&ours, false);
+    assert_eq!(du_before, du_bytes(&theirs, false));
+
+    let out = std::process::Command::new("hardlink")
+        .arg("-c")
+        .arg(&theirs)
+        .output()
+        .expect("hardlink");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (report, _) = dedupe(&["--scope", "tree", "--content-only"], &ours);
+    let saved = du_before - du_bytes(&ours, false);
+    assert!(saved > 0);
+    assert_eq!(
+        saved,
+        du_before - du_bytes(&theirs, false),
+        "the same bytes saved as hardlink -c"
+    );
+    assert_eq!(report["bytes_saved"].as_u64(), Some(saved));
+}
+
+#[test]
+fn files_that_differ_in_mode_owner_or_labels_stay_apart() {
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    let content = "x = 1\n".repeat(100);
+    for name in ["a.py", "b.py", "c.py", "d.py", "e.py"] {
+        env.write(name, &content);
+    }
+    std::fs::set_permissions(root.join("b.py"), std::fs::Permissions::from_mode(0o600))
+        .expect("chmod");
+    std::fs::set_permissions(root.join("c.py"), std::fs::Permissions::from_mode(0o444))
+        .expect("chmod");
+    let labelled = python3()
+        .args([
+            "-c",
+            "import os, sys; os.setxattr(sys.argv[1], 'user.label', b'x')",
+        ])
+        .arg(root.join("d.py"))
+        .status()
+        .expect("python3");
+    assert!(
+        labelled.success(),
+        "user xattrs are supported on this filesystem"
+    );
+
+    let (report, output) = dedupe(&["--scope", "tree"], &root);
+    assert!(output.status.success());
+    let ino = |n: &str| std::fs::metadata(root.join(n)).expect("stat").ino();
+    // a and e merge; b and c (other modes) are not even grouped with them; d (a label) is warned about.
+    assert_eq!(ino("a.py"), ino("e.py"));
+    assert_ne!(ino("a.py"), ino("b.py"));
+    assert_ne!(ino("a.py"), ino("c.py"));
+    assert_ne!(ino("a.py"), ino("d.py"));
+    let warned = |report: &Value| -> Vec<String> {
+        let list = report["warnings"].as_array().expect("list");
+        list.iter()
+            .map(|w| w["path"].as_str().expect("path").to_owned())
+            .collect()
+    };
+    assert_eq!(warned(&report), [root.join("d.py").display().to_string()]);
+    assert!(stderr(&output).contains("extended attributes differ"));
+
+    // --content-only merges all but the read-only one, which is warned about.
+    let (report, output) = dedupe(&["--scope", "tree", "--content-only"], &root);
+    assert_eq!(ino("a.py"), ino("b.py"));
+    assert_eq!(ino("a.py"), ino("d.py"));
+    assert_ne!(ino("a.py"), ino("c.py"));
+    assert_eq!(warned(&report), [root.join("c.py").display().to_string()]);
+    assert!(stderr(&output).contains("read-only"));
+    assert_eq!(
+        std::fs::read_to_string(root.join("d.py")).expect("read"),
+        content
+    );
+}
+
+#[test]
+fn reflinks_where_unsupported_leave_every_file_as_it_was() {
+    let env = TestEnv::new();
+    let root = compiled_tree(&env);
+    let before = caches(&root);
+    let (report, output) = dedupe(&["--reflink"], &root);
+    assert!(output.status.success());
+    let fs = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(&root)
+        .output()
+        .expect("stat");
+    if String::from_utf8_lossy(&fs.stdout).trim() == "ext2/ext3" {
+        // ext4 has no copy-on-write clones: every merge is refused, nothing changes.
+        assert_eq!(report["merged"], json!(0));
+        assert!(
+            stderr(&output).contains("copy-on-write"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(caches(&root), before);
+    } else {
+        assert_eq!(caches(&root).files, before.files, "clones keep every byte");
+    }
+}
+
+#[test]
+fn links_out_of_the_tree_are_never_touched() {
+    let outside = TestEnv::new();
+    let secret = outside.write("same.py", "y = 2\n".repeat(50));
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    env.write("same.py", "y = 2\n".repeat(50));
+    std::os::unix::fs::symlink(&secret, root.join("link.py")).expect("symlink");
+    let (report, _) = dedupe(&["--scope", "tree", "--content-only"], &root);
+    assert_eq!(report["groups"], json!(0));
+    assert_eq!(std::fs::metadata(&secret).expect("stat").nlink(), 1);
+}
