@@ -76,6 +76,8 @@ pub struct Inventory {
     pub files: Vec<InventoryFile>,
     /// The directories, the root included (`files` counts directories here).
     pub directories: Sizes,
+    /// Every directory (relative; the root is the empty path) with its disk bytes.
+    pub directories_list: Vec<(PathBuf, u64)>,
     /// Problems met on the way, sorted by path.
     pub warnings: Vec<Warning>,
 }
@@ -144,6 +146,12 @@ impl Inventory {
         );
 
         let mut directories = Sizes::default();
+        let mut directories_list: Vec<(PathBuf, u64)> = walked
+            .dirs
+            .iter()
+            .map(|d| (d.rel.clone(), d.disk))
+            .collect();
+        directories_list.sort_by(|a, b| compare_paths(&a.0, &b.0));
         for dir in &walked.dirs {
             directories.files += 1;
             directories.apparent_bytes += dir.apparent;
@@ -183,6 +191,7 @@ impl Inventory {
             layout,
             files,
             directories,
+            directories_list,
             warnings,
         })
     }

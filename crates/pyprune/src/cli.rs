@@ -93,9 +93,13 @@ pub enum Command {
 
     /// Show how small a Python installation can get, and what each step costs.
     ///
-    /// Not all there yet: for now it shows the footprint analysis of `analyze`,
-    /// the starting point of every plan.
-    Plan(AnalyzeArgs),
+    /// Predicts every minimization step alone and every built-in profile on the tree
+    /// (nothing is written): the disk size each leaves, what it saves, and what the
+    /// user gives up for it.
+    Plan(PlanArgs),
+
+    /// Apply a profile or a list of steps: to a copy (--out).
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -228,4 +232,33 @@ pub struct DedupeArgs {
     /// Only report what would be merged and saved.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// A built-in profile (see `pyprune plan`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "steps",
+        conflicts_with = "steps"
+    )]
+    pub profile: Option<String>,
+
+    /// Steps to apply, in order (comma-separated step names, see `pyprune plan`).
+    #[arg(long, value_name = "STEP,...", value_delimiter = ',')]
+    pub steps: Vec<String>,
+
+    /// Write the minimized tree here (it must not exist); the original is left as it is.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }

@@ -2,9 +2,11 @@
 
 mod analyze;
 mod analyze_text;
+mod apply;
 mod compile;
 mod dedupe;
 mod inspect;
+mod plan;
 
 use crate::Outcome;
 use crate::cli::{Cli, Command, Format};
@@ -19,10 +21,8 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Compile(args) => compile::run(args, &cli.global, printer),
         Command::Dedupe(args) => dedupe::run(args, &cli.global, printer),
         Command::Inspect(args) => inspect::run(args, &cli.global, printer),
-        Command::Plan(args) => {
-            printer.note("`plan` shows the footprint analysis for now; per-step predictions are not implemented yet");
-            analyze::run(args, &cli.global, printer)
-        }
+        Command::Plan(args) => plan::run(args, &cli.global, printer),
+        Command::Apply(args) => apply::run(args, &cli.global, printer),
     }
 }
 

@@ -71,13 +71,16 @@ fn a_closed_pipe_is_not_an_error() {
 }
 
 #[test]
-fn plan_runs_the_analysis_for_now() {
+fn plan_predicts_every_step_and_profile() {
     let env = TestEnv::new();
     env.write("m.py", "x = 1\n");
     let output = pyprune().arg("plan").arg(env.path()).output().expect("run");
-    assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stdout).contains("By kind"));
-    assert!(stderr(&output).contains("per-step predictions are not implemented yet"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for row in ["drop-caches", "sourceless", "lossless", "fedora-default"] {
+        assert!(text.contains(row), "{row} missing:\n{text}");
+    }
+    assert!(stderr(&output).contains("not planned yet"));
     let quiet = pyprune()
         .args(["plan", "-q"])
         .arg(env.path())

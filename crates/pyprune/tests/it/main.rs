@@ -5,6 +5,7 @@ mod analyze_bad_input;
 mod analyze_bytecode;
 mod analyze_real_tree;
 mod analyze_text;
+mod apply;
 mod cli;
 mod compile;
 mod dedupe;

@@ -1,0 +1,86 @@
+//! What a step does to a tree, as data: the same list is applied to the
+//! model (prediction) and performed on disk (the work).
+
+use pyprune_fs::{replace_with_bytes, replace_with_link};
+use pyprune_tree::Kind;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// One change to a tree; paths are relative to its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Delete a file.
+    Remove(PathBuf),
+    /// Make `target` a hardlink of `existing` (replacing what `target` was).
+    Link { existing: PathBuf, target: PathBuf },
+    /// Create or replace a file with these bytes and this mode.
+    Write {
+        path: PathBuf,
+        bytes: Vec<u8>,
+        mode: u32,
+        kind: Kind,
+        module: String,
+    },
+    /// Rename a file (its kind may change: a cache becoming sourceless bytecode).
+    Move {
+        from: PathBuf,
+        to: PathBuf,
+        kind: Kind,
+    },
+    /// Delete a directory that is empty by then.
+    RemoveDir(PathBuf),
+}
+
+/// An action that could not be performed.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} `{}`", pyprune_fs::display_path(.path))]
+pub struct ActionError {
+    pub what: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Performs `action` in the tree at `root`. Every replacement is atomic (a
+/// temporary name in the same directory, then a rename); nothing is followed
+/// through a symlink, since the paths come from a walk that follows none.
+pub fn perform(root: &Path, action: &Action) -> Result<(), ActionError> {
+    fn fail<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ActionError + 'a {
+        move |source| ActionError {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    match action {
+        Action::Remove(path) => {
+            std::fs::remove_file(root.join(path)).map_err(fail("cannot remove", path))
+        }
+        Action::Link { existing, target } => {
+            replace_with_link(&root.join(existing), &root.join(target))
+                .map_err(fail("cannot link", target))
+        }
+        Action::Write {
+            path, bytes, mode, ..
+        } => {
+            let full = root.join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(fail("cannot create the directory of", path))?;
+            }
+            replace_with_bytes(&full, bytes, *mode).map_err(fail("cannot write", path))
+        }
+        Action::Move { from, to, .. } => {
+            let target = root.join(to);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(fail("cannot create the directory of", to))?;
+            }
+            std::fs::rename(root.join(from), target).map_err(fail("cannot move", from))
+        }
+        Action::RemoveDir(path) => match std::fs::remove_dir(root.join(path)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other.map_err(fail("cannot remove the directory", path)),
+        },
+    }
+}

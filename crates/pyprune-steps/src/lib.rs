@@ -1,0 +1,16 @@
+//! Minimization steps. Each step looks at a [`Model`] of the tree and returns
+//! the [`Action`]s it takes (remove this, link that, write these bytes). The
+//! same actions are applied to the model to predict sizes (`plan`) and to the
+//! disk to do the work (`apply`), so a prediction cannot drift from what is done.
+
+mod action;
+mod model;
+mod plan;
+mod profiles;
+mod steps;
+
+pub use action::{Action, ActionError, perform};
+pub use model::{Model, ModelFile, Origin};
+pub use plan::{ApplyError, PlanRow, apply, copy_tree, plan, predict};
+pub use profiles::{PROFILES, Profile};
+pub use steps::{Context, STEPS, StepError, StepInfo, StepName, step_actions};

@@ -1,0 +1,186 @@
+//! The model of a tree that steps plan against: its files (with sizes and
+//! inodes, hardlinks shared) and directories, updated by actions exactly as
+//! the disk would be, so that its size is the prediction.
+
+use crate::action::Action;
+use pyprune_tree::{Inventory, Kind};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where a file's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// In the tree, at this relative path as it was scanned.
+    Disk(PathBuf),
+    /// Written by an earlier step.
+    Bytes(Arc<[u8]>),
+}
+
+/// One file as the model sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFile {
+    pub origin: Origin,
+    /// `st_mode` permission bits.
+    pub mode: u32,
+    pub kind: Kind,
+    /// Top-level module it belongs to.
+    pub module: String,
+    pub apparent: u64,
+    pub disk: u64,
+    /// Identity of its data: files sharing it are hardlinks.
+    pub inode: u64,
+}
+
+/// A tree as planned: files by relative path, directories, and the block size new files round to.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub files: BTreeMap<PathBuf, ModelFile>,
+    pub dirs: BTreeSet<PathBuf>,
+    pub block_size: u64,
+    /// Disk bytes of each directory, as found (new ones take one block).
+    dir_disk: HashMap<PathBuf, u64>,
+    next_inode: u64,
+}
+
+impl Model {
+    /// The model of a scanned tree.
+    pub fn from_inventory(inventory: &Inventory, block_size: u64) -> Model {
+        let mut inodes: HashMap<(u64, u64), u64> = HashMap::new();
+        let mut files = BTreeMap::new();
+        for file in &inventory.files {
+            let next = inodes.len() as u64;
+            let inode = *inodes.entry(file.inode).or_insert(next);
+            files.insert(
+                file.path.clone(),
+                ModelFile {
+                    origin: Origin::Disk(file.path.clone()),
+                    mode: file.mode & 0o7777,
+                    kind: file.kind,
+                    module: file.module.clone(),
+                    apparent: file.apparent,
+                    disk: file.disk,
+                    inode,
+                },
+            );
+        }
+        let dirs: BTreeSet<PathBuf> = inventory
+            .directories_list
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect();
+        let dir_disk = inventory.directories_list.iter().cloned().collect();
+        Model {
+            files,
+            dirs,
+            block_size,
+            dir_disk,
+            next_inode: inodes.len() as u64,
+        }
+    }
+
+    /// Disk bytes of files (each inode once) and directories: what `du -s` would say.
+    pub fn disk_total(&self) -> u64 {
+        let mut seen = HashMap::new();
+        for file in self.files.values() {
+            seen.insert(file.inode, file.disk);
+        }
+        let dirs: u64 = self
+            .dirs
+            .iter()
+            .map(|d| self.dir_disk.get(d).copied().unwrap_or(self.block_size))
+            .sum();
+        seen.values().sum::<u64>() + dirs
+    }
+
+    /// Disk bytes a new file of `len` bytes takes.
+    pub fn blocks_for(&self, len: u64) -> u64 {
+        len.div_ceil(self.block_size) * self.block_size
+    }
+
+    /// Applies one action to the model.
+    pub fn apply(&mut self, action: &Action) {
+        match action {
+            Action::Remove(path) => {
+                self.files.remove(path);
+            }
+            Action::Link { existing, target } => {
+                if let Some(file) = self.files.get(existing).cloned() {
+                    self.files.insert(target.clone(), file);
+                }
+            }
+            Action::Write {
+                path,
+                bytes,
+                kind,
+                module,
+                mode,
+            } => {
+                let len = bytes.len() as u64;
+                self.next_inode += 1;
+                let file = ModelFile {
+                    origin: Origin::Bytes(Arc::from(bytes.as_slice())),
+                    mode: *mode,
+                    kind: *kind,
+                    module: module.clone(),
+                    apparent: len,
+                    disk: self.blocks_for(len),
+                    inode: self.next_inode,
+                };
+                self.ensure_parents(path);
+                self.files.insert(path.clone(), file);
+            }
+            Action::Move { from, to, kind } => {
+                if let Some(mut file) = self.files.remove(from) {
+                    file.kind = *kind;
+                    self.ensure_parents(to);
+                    self.files.insert(to.clone(), file);
+                }
+            }
+            Action::RemoveDir(path) => {
+                self.dirs.remove(path);
+            }
+        }
+    }
+
+    /// Applies an action that was also performed on disk: files keep pointing
+    /// at where their bytes now are (a moved file, a written file).
+    pub fn apply_live(&mut self, action: &Action) {
+        self.apply(action);
+        match action {
+            Action::Move { to, .. } | Action::Write { path: to, .. } => {
+                if let Some(file) = self.files.get_mut(to) {
+                    file.origin = Origin::Disk(to.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn ensure_parents(&mut self, path: &Path) {
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            self.dirs.insert(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+
+    /// Directories that hold nothing (no file and no other directory below them).
+    pub fn empty_dirs(&self) -> Vec<PathBuf> {
+        let mut used: BTreeSet<&Path> = BTreeSet::new();
+        for path in self.files.keys().chain(self.dirs.iter()) {
+            let mut parent = path.parent();
+            while let Some(p) = parent {
+                if !used.insert(p) {
+                    break;
+                }
+                parent = p.parent();
+            }
+        }
+        self.dirs
+            .iter()
+            .filter(|d| !used.contains(d.as_path()) && !d.as_os_str().is_empty())
+            .cloned()
+            .collect()
+    }
+}

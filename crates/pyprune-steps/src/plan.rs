@@ -1,0 +1,153 @@
+//! The plan: every step alone and every profile, predicted on the model of
+//! one tree, with the size each leaves and what it costs the user.
+
+use crate::action::{Action, ActionError, perform};
+use crate::model::Model;
+use crate::profiles::PROFILES;
+use crate::steps::{Context, STEPS, StepError, StepName, step_actions};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+
+/// One row of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRow {
+    /// `step` or `profile`.
+    pub kind: &'static str,
+    pub name: String,
+    /// Where the source documents propose it (steps), or what it promises (profiles).
+    pub about: String,
+    /// `du -s` of the tree after it.
+    pub disk_bytes: u64,
+    pub saved_bytes: i64,
+    pub saved_percent: f64,
+    /// What the user gives up, one item per step that costs something.
+    pub gives_up: Vec<String>,
+}
+
+/// Predicts `steps` in order on `model`; returns the final model.
+pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<Model, StepError> {
+    let mut model = model.clone();
+    for &step in steps {
+        for action in step_actions(step, &model, context)? {
+            model.apply(&action);
+        }
+    }
+    Ok(model)
+}
+
+/// Every step alone, then every profile.
+pub fn plan(model: &Model, context: &Context) -> Result<Vec<PlanRow>, StepError> {
+    let baseline = model.disk_total();
+    let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = STEPS
+        .iter()
+        .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
+        .collect();
+    jobs.extend(PROFILES.iter().map(|p| {
+        (
+            "profile",
+            p.name.to_owned(),
+            p.what.to_owned(),
+            p.steps.to_vec(),
+        )
+    }));
+    jobs.into_par_iter()
+        .map(|(kind, name, about, steps)| {
+            let after = predict(model, &steps, context)?;
+            let disk_bytes = after.disk_total();
+            let saved_bytes = baseline as i64 - disk_bytes as i64;
+            let gives_up = steps
+                .iter()
+                .map(|s| s.info().gives_up)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect();
+            Ok(PlanRow {
+                kind,
+                name,
+                about,
+                disk_bytes,
+                saved_bytes,
+                saved_percent: if baseline == 0 {
+                    0.0
+                } else {
+                    saved_bytes as f64 * 100.0 / baseline as f64
+                },
+                gives_up,
+            })
+        })
+        .collect()
+}
+
+/// Why applying stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Step(#[from] StepError),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+/// Performs `steps` on the tree at `context.root`, whose model is `model`;
+/// `done` hears of each action performed. Returns the model of the result.
+pub fn apply(
+    mut model: Model,
+    steps: &[StepName],
+    context: &Context,
+    mut done: impl FnMut(&Action),
+) -> Result<Model, ApplyError> {
+    for &step in steps {
+        for action in step_actions(step, &model, context)? {
+            perform(&context.root, &action)?;
+            model.apply_live(&action);
+            done(&action);
+        }
+    }
+    Ok(model)
+}
+
+/// Copies the tree at `from` to `to` (which must not exist): directories,
+/// files with their modes and modification times (caches are checked against
+/// their sources' mtimes), hardlinks as hardlinks, symlinks as symlinks.
+pub fn copy_tree(inventory: &pyprune_tree::Inventory, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir(to)?;
+    for (dir, _) in &inventory.directories_list {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir(to.join(dir))?;
+        }
+    }
+    let mut first_copy: std::collections::HashMap<(u64, u64), std::path::PathBuf> =
+        std::collections::HashMap::new();
+    for file in &inventory.files {
+        let source = inventory.root.join(&file.path);
+        let target = to.join(&file.path);
+        if file.is_symlink {
+            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
+            continue;
+        }
+        if let Some(existing) = first_copy.get(&file.inode) {
+            std::fs::hard_link(existing, &target)?;
+            continue;
+        }
+        let (mut input, meta) = pyprune_fs::open_regular(&source)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", source.display())))?;
+        let mut output = std::fs::File::create(&target)?;
+        std::io::copy(&mut input, &mut output)?;
+        output.set_permissions(meta.permissions())?;
+        output.set_times(
+            std::fs::FileTimes::new()
+                .set_modified(meta.modified()?)
+                .set_accessed(meta.accessed()?),
+        )?;
+        first_copy.insert(file.inode, target);
+    }
+    // Directory mtimes last: creating their entries changed them.
+    for (dir, _) in inventory.directories_list.iter().rev() {
+        if let Ok(meta) = std::fs::metadata(inventory.root.join(dir))
+            && let Ok(handle) = std::fs::File::open(to.join(dir))
+        {
+            let _ = handle.set_times(std::fs::FileTimes::new().set_modified(meta.modified()?));
+        }
+    }
+    Ok(())
+}

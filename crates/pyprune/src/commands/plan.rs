@@ -1,0 +1,145 @@
+//! `pyprune plan`: every step and profile predicted on the tree, as a table.
+
+use crate::Outcome;
+use crate::cli::{GlobalArgs, PlanArgs};
+use crate::format::{percent, size};
+use crate::printer::{Printer, paint};
+use crate::target;
+use anstyle::Style;
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use pyprune_fs::display_path;
+use pyprune_pyc::PythonVersion;
+use pyprune_steps::{Context, Model, PlanRow, plan};
+use pyprune_tree::{Inventory, ScanOptions};
+use serde::Serialize;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::Path;
+
+/// A scanned tree ready to plan against.
+pub(super) struct Prepared {
+    pub inventory: Inventory,
+    pub model: Model,
+    pub context: Context,
+}
+
+/// Scans the target and works out the cache tag and release its bytecode is for.
+pub(super) fn prepare(
+    path: Option<&Path>,
+    python: Option<&OsStr>,
+    printer: &Printer,
+) -> anyhow::Result<Prepared> {
+    let target = target::resolve(path, python)?;
+    let inventory = Inventory::scan(&target.root, &ScanOptions::default())?;
+    for warning in &inventory.warnings {
+        printer.warn(&warning.to_string());
+    }
+    let summary = inventory.summary();
+    let cache_tag = match &target.python {
+        Some(python) => python.cache_tag.clone(),
+        // Without an interpreter, the tag most of the tree's caches carry.
+        None => summary
+            .cache_tags
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default(),
+    };
+    let version = match &target.python {
+        Some(python) => PythonVersion::parse(&python.version),
+        None => cache_tag
+            .strip_prefix("cpython-3")
+            .and_then(|minor| minor.parse().ok())
+            .map(|m| PythonVersion::new(3, m)),
+    };
+    let block_size = std::fs::metadata(&inventory.root)
+        .map(|m| m.blksize())
+        .unwrap_or(4096)
+        .max(512);
+    let model = Model::from_inventory(&inventory, block_size);
+    let context = Context {
+        root: inventory.root.clone(),
+        cache_tag,
+        version,
+    };
+    Ok(Prepared {
+        inventory,
+        model,
+        context,
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct PlanReport<'a> {
+    root: String,
+    disk_bytes: u64,
+    cache_tag: &'a str,
+    rows: &'a [PlanRow],
+}
+
+pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let prepared = prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    printer.note(
+        "not planned yet: zip-data-modules, zip-stdlib and the full-zip and minimal profiles",
+    );
+    let rows = plan(&prepared.model, &prepared.context)?;
+    let report = PlanReport {
+        root: display_path(&prepared.inventory.root),
+        disk_bytes: prepared.model.disk_total(),
+        cache_tag: &prepared.context.cache_tag,
+        rows: &rows,
+    };
+    let color = printer.stdout_color();
+    super::write_report(global.format, &report, |report| render(report, color))?;
+    Ok(Outcome::Success)
+}
+
+fn render(report: &PlanReport<'_>, color: bool) -> String {
+    let heading = |text: &str| paint(color, Style::new().bold(), text);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", heading(&format!("Plan for {}", report.root)));
+    let _ = writeln!(
+        out,
+        "now {} on disk (du -s); nothing is written by `plan`",
+        size(report.disk_bytes)
+    );
+    for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
+        let _ = writeln!(out, "\n{}", heading(title));
+        let mut table = Table::new();
+        table
+            .load_style(
+                TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')),
+            )
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(100)
+            .set_header(vec!["", "on disk", "saved", "", "what you give up"]);
+        for (index, column) in table.column_iter_mut().enumerate() {
+            column.set_padding(if index == 0 { (1, 0) } else { (0, 0) });
+            if (1..=3).contains(&index) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for row in report.rows.iter().filter(|r| r.kind == kind) {
+            let saved = if row.saved_bytes >= 0 {
+                size(row.saved_bytes as u64)
+            } else {
+                format!("-{}", size(row.saved_bytes.unsigned_abs()))
+            };
+            let gives_up = if row.gives_up.is_empty() {
+                "nothing".to_owned()
+            } else {
+                row.gives_up.join("; ")
+            };
+            table.add_row(vec![
+                row.name.clone(),
+                size(row.disk_bytes),
+                saved,
+                percent(row.saved_bytes.max(0) as u64, report.disk_bytes),
+                gives_up,
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    out
+}

@@ -1,0 +1,114 @@
+//! `pyprune plan` and `apply`: every step and profile applied to a copy of the
+//! real stdlib; the disk size measured by `du` must be within 2% of the
+//! prediction, the original untouched, and what is left must still import.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn plan_rows(root: &Path) -> Vec<Value> {
+    let output = pyprune()
+        .args(["plan", "--format", "json"])
+        .arg(root)
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    report["rows"].as_array().expect("rows").clone()
+}
+
+#[test]
+fn every_prediction_is_within_two_percent_of_du() {
+    let env = TestEnv::new();
+    let root = real_stdlib_tree(&env);
+    let before = caches(&root);
+    let du_before = du_bytes(&root, false);
+    let rows = plan_rows(&root);
+    assert!(rows.len() >= 12, "{rows:?}");
+    for row in &rows {
+        let name = row["name"].as_str().expect("name");
+        let out = env.path().join(format!("out-{name}"));
+        let flag = if row["kind"] == "profile" {
+            "--profile"
+        } else {
+            "--steps"
+        };
+        let output = pyprune()
+            .args(["apply", flag, name, "--format", "json", "--out"])
+            .arg(&out)
+            .arg(&root)
+            .output()
+            .expect("apply");
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        let predicted = row["disk_bytes"].as_u64().expect("u64") as f64;
+        let measured = du_bytes(&out, false) as f64;
+        let error = (predicted - measured).abs() / measured;
+        assert!(
+            error < 0.02,
+            "{name}: predicted {predicted}, du says {measured} ({:.2}%)",
+            error * 100.0
+        );
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    // The original was only read.
+    assert_eq!(du_bytes(&root, false), du_before);
+    assert_same_caches(&caches(&root), &before);
+}
+
+#[test]
+fn a_sourceless_copy_still_imports_and_runs() {
+    let env = TestEnv::new();
+    let root = real_stdlib_tree(&env);
+    let out = env.path().join("out");
+    let output = pyprune()
+        .args(["apply", "--steps", "sourceless", "--out"])
+        .arg(&out)
+        .arg(&root)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!out.join("json/decoder.py").exists() && out.join("json/decoder.pyc").exists());
+    // The copied modules import from the sourceless bytecode, ahead of the real stdlib.
+    let run = python3()
+        .args(["-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import json, email.utils; print(json.__file__, json.dumps([1]))"])
+        .arg(&out)
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        text.contains("out/json/__init__.pyc") && text.contains("[1]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn apply_refuses_an_existing_output_and_unknown_names() {
+    let env = TestEnv::new();
+    env.write("m.py", "x = 1\n");
+    let exists = env.path().join("exists");
+    std::fs::create_dir(&exists).expect("mkdir");
+    let output = pyprune()
+        .args(["apply", "--profile", "lossless", "--out"])
+        .arg(&exists)
+        .arg(env.path())
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("exists"));
+    let output = pyprune()
+        .args(["apply", "--profile", "tiny", "--out"])
+        .arg(env.path().join("o"))
+        .arg(env.path())
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("lossless"),
+        "names the profiles there are"
+    );
+}
