@@ -47,7 +47,7 @@ done
 hl=$(printf '%s\n' "${hl_times[@]}" | median); pp=$(printf '%s\n' "${pp_times[@]}" | median)
 ratio=$(awk -v a="$pp" -v b="$hl" 'BEGIN { printf "%.2f", a / b }')
 echo "tree: compiled copy of $stdlib ($files files, $before bytes), $runs runs each, interleaved"
-echo "bytes saved: hardlink -c $hl_saved, pyprune $pp_saved (same: $same)"
+echo "bytes saved: hardlink -c $hl_saved, pyprune $pp_saved (same: $same; pyprune keeps sources with different mtimes apart)"
 echo "median hardlink -c: ${hl} ms; median pyprune dedupe: ${pp} ms; pyprune takes ${ratio}x hardlink's time (goal: at most 1x)"
 if [ "$record" = 1 ]; then
   doc=docs/BENCHMARKS.md; marker='<!-- dedupe rows -->'

@@ -18,7 +18,9 @@ pub fn cache_file(
     let name = source.file_name().unwrap_or_default().as_bytes();
     // `tail.rpartition('.')`: everything before the last dot (or the whole name if none).
     let base = match name.iter().rposition(|&b| b == b'.') {
-        Some(0) | None => name,
+        None => name,
+        // `'.py'.rpartition('.')` gives an empty base, and importlib then uses the rest.
+        Some(0) => &name[1..],
         Some(dot) => &name[..dot],
     };
     let mut file = base.to_vec();

@@ -9,7 +9,7 @@ use pyprune_python::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
 use pyprune_source::OptimizationProfile;
-use pyprune_tree::{Inventory, Kind, ScanOptions, TreeError, Warning};
+use pyprune_tree::{Inventory, ScanOptions, TreeError, Warning};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::ffi::OsString;
@@ -111,7 +111,11 @@ pub fn compile_tree(
     let sources: Vec<(PathBuf, u64)> = inventory
         .files
         .iter()
-        .filter(|f| f.kind == Kind::Source && f.target_inside && !in_pycache(&f.path))
+        // compileall compiles every `*.py`, those inside `*.dist-info` included; a link
+        // that leads out of the tree is not followed (a warning from the walk says so).
+        .filter(|f| {
+            f.path.extension().is_some_and(|e| e == "py") && f.target_inside && !in_pycache(&f.path)
+        })
         .map(|f| options.root.join(&f.path))
         .filter(|source| {
             options
@@ -129,16 +133,20 @@ pub fn compile_tree(
         .collect();
     report.sources = sources.len() as u64;
 
-    let planned: Vec<Option<Job>> = sources
+    let planned: Vec<Planned> = sources
         .into_par_iter()
         .map(|(source, size)| plan(options, &cwd, source, size))
         .collect();
     let mut jobs: Vec<Job> = Vec::new();
-    for job in planned {
-        match job {
-            Some(job) => jobs.push(job),
-            None => {
+    for planned in planned {
+        match planned {
+            Planned::Compile(job) => jobs.push(job),
+            Planned::UpToDate => {
                 report.up_to_date += 1;
+                bump(progress);
+            }
+            Planned::Refused(path, message) => {
+                report.warnings.push(Warning { path, message });
                 bump(progress);
             }
         }
@@ -207,8 +215,17 @@ fn in_pycache(rel: &Path) -> bool {
         .any(|c| c == Component::Normal("__pycache__".as_ref()))
 }
 
-/// The plan for one source, or `None` when compileall would find it up to date.
-fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Option<Job> {
+/// What to do with one source.
+enum Planned {
+    Compile(Job),
+    /// compileall would find every cache fresh.
+    UpToDate,
+    /// Not compiled, for the reason given.
+    Refused(PathBuf, String),
+}
+
+/// The plan for one source.
+fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Planned {
     let cfiles: Vec<PathBuf> = options
         .levels
         .iter()
@@ -222,8 +239,20 @@ fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Opt
             )
         })
         .collect();
+    // A `__pycache__` that is a symlink would carry the writes wherever it leads.
+    if options.pycache_prefix.is_none()
+        && let Some(dir) = cfiles.first().and_then(|c| c.parent())
+        && dir
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        let message =
+            "its __pycache__ is a symlink, which pyprune does not write through; not compiled"
+                .into();
+        return Planned::Refused(source, message);
+    }
     if !options.force && looks_fresh(&source, &cfiles, options.magic) {
-        return None;
+        return Planned::UpToDate;
     }
     let profile = if options.skip_identical_levels && options.levels.len() > 1 {
         std::fs::read(&source)
@@ -241,7 +270,7 @@ fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Opt
         };
         levels.push((level, cfile, !same));
     }
-    Some(Job {
+    Planned::Compile(Job {
         source,
         size,
         levels,
@@ -264,10 +293,9 @@ fn looks_fresh(source: &Path, cfiles: &[PathBuf], magic: [u8; 4]) -> bool {
     expect.extend_from_slice(&[0, 0, 0, 0]);
     expect.extend_from_slice(&((mtime & 0xffff_ffff) as u32).to_le_bytes());
     cfiles.iter().all(|cfile| {
+        // A FIFO or a symlink in a cache's place is not a fresh cache (and must not block).
         let mut head = [0u8; 12];
-        std::fs::File::open(cfile)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok()
+        pyprune_fs::open_regular(cfile).is_ok_and(|(mut f, _)| f.read_exact(&mut head).is_ok())
             && head[..] == expect[..]
     })
 }

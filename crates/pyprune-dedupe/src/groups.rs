@@ -20,6 +20,9 @@ pub(crate) struct Candidate {
     pub gid: u32,
     pub size: u64,
     pub disk: u64,
+    /// As the walk saw them: re-checked right before the file is replaced.
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
 }
 
 /// A module's caches: its `__pycache__` directory and `NAME.TAG`.
@@ -33,6 +36,10 @@ struct Key {
     size: u64,
     /// Mode, owner and group, unless only content counts.
     attributes: Option<(u32, u32, u32)>,
+    /// A source's modification time as its caches record it (whole seconds),
+    /// always: a merged source takes its twin's mtime, which must not make its
+    /// own caches stale.
+    source_mtime: Option<i128>,
 }
 
 /// Groups (sorted by path) of two or more distinct inodes that may hold equal content.
@@ -68,6 +75,7 @@ pub(crate) fn size_groups(
             dev: file.inode.0,
             size: file.apparent,
             attributes: (!content_only).then_some((file.mode, file.uid, file.gid)),
+            source_mtime: (file.kind == Kind::Source).then(|| recorded_mtime(file.mtime_ns)),
         };
         groups.entry(key).or_default().push(Candidate {
             path: file.path.clone(),
@@ -78,6 +86,8 @@ pub(crate) fn size_groups(
             gid: file.gid,
             size: file.apparent,
             disk: file.disk,
+            mtime_ns: file.mtime_ns,
+            ctime_ns: file.ctime_ns,
         });
     }
     let mut groups: Vec<Vec<Candidate>> = groups
@@ -92,6 +102,15 @@ pub(crate) fn size_groups(
     // Largest files first, so that no worker is left with a big one at the end.
     groups.sort_by(|a, b| (b[0].disk * b.len() as u64).cmp(&(a[0].disk * a.len() as u64)));
     groups
+}
+
+/// The mtime a cache of this source records (`int(st_mtime)`, as importlib computes it).
+fn recorded_mtime(mtime_ns: i128) -> i128 {
+    let (sec, nsec) = (
+        mtime_ns.div_euclid(1_000_000_000),
+        mtime_ns.rem_euclid(1_000_000_000),
+    );
+    i128::from(pyprune_pyc::SourceStat::new(sec as i64, nsec as i64, 0).mtime)
 }
 
 /// `(dir/__pycache__, "NAME.TAG")` for a cache file: the caches of one module.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Which files may be merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,50 +129,99 @@ fn merge_group(root: &Path, group: &[Candidate], options: &DedupeOptions) -> Ded
         let keeper_xattrs = if options.content_only {
             None
         } else {
-            xattrs(&keeper_path).ok()
-        };
-        for candidate in &set[1..] {
-            let path = root.join(&candidate.path);
-            if let Err(reason) = check(&path, candidate, &keeper_path, keeper_xattrs.as_deref()) {
-                report.warnings.push(Warning {
-                    path,
-                    message: format!("{reason}; left as it was"),
-                });
-                continue;
-            }
-            if !options.dry_run {
-                let result = if options.reflink {
-                    replace_with_clone(&keeper_path, &path, candidate)
-                } else {
-                    replace_with_link(&keeper_path, &path)
-                };
-                if let Err(error) = result {
-                    let message = format!("{}; left as it was", explain(&error, options.reflink));
-                    report.warnings.push(Warning { path, message });
+            match xattrs(&keeper_path) {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    // Without the keeper's labels nothing can be compared: leave the set alone.
+                    let message = format!(
+                        "cannot read its extended attributes: {e}; its identical twins were left as they were"
+                    );
+                    report.warnings.push(Warning {
+                        path: keeper_path,
+                        message,
+                    });
                     continue;
                 }
             }
-            // Every path of this inode in the tree goes the same way as this one.
-            report.merged += group.iter().filter(|c| c.ino == candidate.ino).count() as u64;
-            let left = links_left.entry(candidate.ino).or_insert(candidate.nlink);
-            *left = left.saturating_sub(1);
-            if *left == 0 {
-                report.bytes_saved += candidate.disk;
+        };
+        for candidate in &set[1..] {
+            // Every path of the candidate's inode in the tree becomes the keeper's.
+            for (nth, path_of_inode) in group.iter().filter(|c| c.ino == candidate.ino).enumerate()
+            {
+                let path = root.join(&path_of_inode.path);
+                // Replacing the inode's first path changed its ctime (one link fewer): only
+                // the first path can be held to the ctime the walk saw.
+                if let Err(reason) = check(
+                    &path,
+                    path_of_inode,
+                    nth == 0,
+                    keeper,
+                    &keeper_path,
+                    keeper_xattrs.as_deref(),
+                ) {
+                    report.warnings.push(Warning {
+                        path,
+                        message: format!("{reason}; left as it was"),
+                    });
+                    continue;
+                }
+                if !options.dry_run {
+                    let result = if options.reflink {
+                        replace_with_clone(&keeper_path, &path, path_of_inode)
+                    } else {
+                        replace_with_link(&keeper_path, &path)
+                    };
+                    if let Err(error) = result {
+                        let message =
+                            format!("{}; left as it was", explain(&error, options.reflink));
+                        report.warnings.push(Warning { path, message });
+                        continue;
+                    }
+                }
+                report.merged += 1;
+                let left = links_left.entry(candidate.ino).or_insert(candidate.nlink);
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    report.bytes_saved += candidate.disk;
+                }
             }
         }
     }
     report
 }
 
+/// Whether the file at `path` is still the one the walk saw: same inode, size,
+/// mode, owner and times (the contents were compared from that file).
+fn unchanged(path: &Path, seen: &Candidate, with_ctime: bool) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    path.symlink_metadata().is_ok_and(|m| {
+        m.is_file()
+            && m.ino() == seen.ino
+            && m.len() == seen.size
+            && m.mode() == seen.mode
+            && (m.uid(), m.gid()) == (seen.uid, seen.gid)
+            && i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()) == seen.mtime_ns
+            && (!with_ctime
+                || i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec())
+                    == seen.ctime_ns)
+    })
+}
+
 /// Why `path` must not be merged into the keeper, if it must not.
 fn check(
     path: &Path,
     candidate: &Candidate,
-    keeper: &Path,
+    first_path: bool,
+    keeper: &Candidate,
+    keeper_path: &Path,
     keeper_xattrs: Option<&[(std::ffi::OsString, Vec<u8>)]>,
 ) -> Result<(), String> {
     if candidate.mode & 0o200 == 0 {
         return Err("read-only".into());
+    }
+    // The keeper gains links as the set is merged: its ctime moves too.
+    if !unchanged(path, candidate, first_path) || !unchanged(keeper_path, keeper, false) {
+        return Err("changed since it was examined".into());
     }
     if let Some(keeper_xattrs) = keeper_xattrs {
         let own = xattrs(path).map_err(|e| format!("cannot read its extended attributes: {e}"))?;
@@ -184,7 +233,7 @@ fn check(
     if candidate.size > COMPARE_IN_MEMORY {
         let same = std::fs::read(path)
             .ok()
-            .zip(std::fs::read(keeper).ok())
+            .zip(std::fs::read(keeper_path).ok())
             .is_some_and(|(a, b)| a == b);
         if !same {
             return Err("changed since it was examined".into());
@@ -204,19 +253,19 @@ fn explain(error: &io::Error, reflink: bool) -> String {
 }
 
 /// Replaces `target` with a copy-on-write clone of `keeper` that keeps the
-/// target's mode, owner and extended attributes: clone beside it, then rename.
+/// target's mode, owner and extended attributes: clone into a new temporary
+/// file beside it (created here, so never anyone else's), then rename.
 fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io::Result<()> {
-    let dir = target
-        .parent()
-        .ok_or_else(|| io::Error::other("no parent directory"))?;
-    let temporary: PathBuf = dir.join(format!(".pyprune-clone-{}", std::process::id()));
+    let temporary = pyprune_fs::temporary_beside(target)?;
+    let clone = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
     let result = (|| {
-        reflink_copy::reflink(keeper, &temporary)?;
-        std::fs::set_permissions(
-            &temporary,
-            std::fs::Permissions::from_mode(candidate.mode & 0o7777),
-        )?;
-        std::os::unix::fs::chown(&temporary, Some(candidate.uid), Some(candidate.gid))?;
+        let source = std::fs::File::open(keeper)?;
+        reflink_copy::reflink_file(&source, &clone)?;
+        clone.set_permissions(std::fs::Permissions::from_mode(candidate.mode & 0o7777))?;
+        std::os::unix::fs::fchown(&clone, Some(candidate.uid), Some(candidate.gid))?;
         for (name, value) in xattrs(target)? {
             xattr::set(&temporary, &name, &value)?;
         }

@@ -9,8 +9,10 @@ use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A temporary name beside `target`, unique within this process and run.
-fn temporary_beside(target: &Path) -> io::Result<PathBuf> {
+/// A temporary name beside `target`, unique within this process (pid and a
+/// counter shared by all threads). Callers create it with `create_new`, so a
+/// clash with another process is an error, never an overwrite.
+pub fn temporary_beside(target: &Path) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = target
         .parent()
@@ -25,9 +27,13 @@ fn temporary_beside(target: &Path) -> io::Result<PathBuf> {
 pub fn replace_with_link(existing: &Path, target: &Path) -> io::Result<()> {
     let temporary = temporary_beside(target)?;
     std::fs::hard_link(existing, &temporary)?;
-    std::fs::rename(&temporary, target).inspect_err(|_| {
+    let renamed = std::fs::rename(&temporary, target);
+    // Renaming onto another link of the same inode does nothing and succeeds,
+    // leaving the temporary name: it is ours, remove it either way.
+    if renamed.is_err() || temporary.symlink_metadata().is_ok() {
         let _ = std::fs::remove_file(&temporary);
-    })
+    }
+    renamed
 }
 
 /// Writes `bytes` to `target` with `mode` through a temporary file and a rename.
@@ -80,5 +86,31 @@ mod tests {
         // A failed link leaves the target alone.
         assert!(replace_with_link(&dir.path().join("missing"), &c).is_err());
         assert_eq!(std::fs::read(&c).expect("c"), b"new");
+    }
+}
+
+#[cfg(test)]
+mod unique_names {
+    use super::*;
+
+    #[test]
+    fn temporary_names_never_repeat_across_threads() {
+        let names: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..1000)
+                            .map(|_| temporary_beside(Path::new("d/f")).expect("name"))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        let unique: std::collections::HashSet<&PathBuf> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
     }
 }

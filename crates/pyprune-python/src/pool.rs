@@ -300,7 +300,10 @@ impl Worker {
                     error: Some(message),
                     ..
                 }) if replied == id => (CompileOutcome::Failed { message }, Some(self)),
-                _ => self.died(&format!("the worker answered {line:?}")),
+                _ => {
+                    let shown: String = line.chars().take(200).collect();
+                    self.died(&format!("the worker answered {shown:?}"))
+                }
             },
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();

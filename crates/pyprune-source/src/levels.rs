@@ -19,6 +19,11 @@ impl OptimizationProfile {
     /// every level must be compiled.
     pub fn of(source: &[u8]) -> Option<OptimizationProfile> {
         let source = source.strip_prefix(b"\xef\xbb\xbf").unwrap_or(source);
+        // With another encoding declared, the bytes read as UTF-8 are not what Python
+        // compiles (`unicode_escape` can turn a comment into code): analyse nothing.
+        if declares_other_encoding(source) {
+            return None;
+        }
         let text = std::str::from_utf8(source).ok()?;
         let parsed = ruff_python_parser::parse_module(text).ok()?;
         let body = &parsed.syntax().body;
@@ -40,6 +45,31 @@ impl OptimizationProfile {
             _ => false,
         }
     }
+}
+
+/// A PEP 263 declaration (`coding[:=] NAME` in a comment on line 1 or 2) of anything but UTF-8.
+fn declares_other_encoding(source: &[u8]) -> bool {
+    source.split(|&b| b == b'\n').take(2).any(|line| {
+        let text = String::from_utf8_lossy(line);
+        let Some(comment) = text.trim_start().strip_prefix('#') else {
+            return false;
+        };
+        let Some(at) = comment.find("coding") else {
+            return false;
+        };
+        let rest = &comment[at + "coding".len()..];
+        let Some(rest) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) else {
+            return false;
+        };
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect::<String>()
+            .to_ascii_lowercase()
+            .replace('_', "-");
+        !name.is_empty() && !matches!(name.as_str(), "utf-8" | "utf8" | "utf-8-sig")
+    })
 }
 
 struct Finder {
@@ -111,6 +141,25 @@ mod tests {
         assert_eq!(profile("x = 1\n'late'\n"), Some((false, false)));
         // `x.__debug__` is an attribute, which optimization leaves alone.
         assert_eq!(profile("y = x.__debug__\n"), Some((false, false)));
+    }
+
+    #[test]
+    fn other_encodings_are_not_analysed() {
+        assert_eq!(
+            OptimizationProfile::of(b"# -*- coding: unicode_escape -*-\n# \\nassert 1\n"),
+            None
+        );
+        assert_eq!(
+            OptimizationProfile::of(
+                b"#!/usr/bin/python\n# vim: set fileencoding=latin-1 :\nx = 1\n"
+            ),
+            None
+        );
+        assert!(OptimizationProfile::of(b"# coding: utf-8\nx = 1\n").is_some());
+        assert!(
+            OptimizationProfile::of(b"# nothing here\n\n# coding: latin-1\nx = 1\n").is_some(),
+            "only lines 1 and 2 count"
+        );
     }
 
     #[test]

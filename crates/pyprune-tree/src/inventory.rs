@@ -57,6 +57,9 @@ pub struct InventoryFile {
     pub first_link: bool,
     /// `st_mode` (file type and permissions), `st_uid`, `st_gid`.
     pub mode: u32,
+    /// `st_mtime` and `st_ctime` in nanoseconds, as the walk saw them.
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
     pub uid: u32,
     pub gid: u32,
     /// A symlink, counted as itself and never followed by the walk.
@@ -172,6 +175,8 @@ impl Inventory {
                 nlink: raw.nlink,
                 first_link: true,
                 mode: raw.mode,
+                mtime_ns: raw.mtime_ns,
+                ctime_ns: raw.ctime_ns,
                 uid: raw.uid,
                 gid: raw.gid,
                 is_symlink: raw.is_symlink,

@@ -64,6 +64,9 @@ pub(crate) struct RawFile {
     pub nlink: u64,
     /// `st_mode`, `st_uid`, `st_gid`.
     pub mode: u32,
+    /// `st_mtime` and `st_ctime`, in nanoseconds.
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
     pub uid: u32,
     pub gid: u32,
     pub is_symlink: bool,
@@ -263,6 +266,8 @@ pub(crate) fn examine_entry(
         ino: metadata.ino(),
         nlink: metadata.nlink(),
         mode: metadata.mode(),
+        mtime_ns: i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec()),
+        ctime_ns: i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec()),
         uid: metadata.uid(),
         gid: metadata.gid(),
         is_symlink: metadata.file_type().is_symlink(),

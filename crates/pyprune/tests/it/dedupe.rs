@@ -122,7 +122,14 @@ fn files_that_differ_in_mode_owner_or_labels_stay_apart() {
     let root = env.path().canonicalize().expect("canonical");
     let content = "x = 1\n".repeat(100);
     for name in ["a.py", "b.py", "c.py", "d.py", "e.py"] {
-        env.write(name, &content);
+        let path = env.write(name, &content);
+        // One mtime for all: sources are merged only when their caches would not notice.
+        let status = std::process::Command::new("touch")
+            .args(["-d", "2024-01-01 12:00:00"])
+            .arg(path)
+            .status()
+            .expect("touch");
+        assert!(status.success());
     }
     std::fs::set_permissions(root.join("b.py"), std::fs::Permissions::from_mode(0o600))
         .expect("chmod");
@@ -208,4 +215,47 @@ fn links_out_of_the_tree_are_never_touched() {
     let (report, _) = dedupe(&["--scope", "tree", "--content-only"], &root);
     assert_eq!(report["groups"], json!(0));
     assert_eq!(std::fs::metadata(&secret).expect("stat").nlink(), 1);
+}
+
+#[test]
+fn every_link_of_a_merged_inode_is_merged_and_sources_keep_their_mtimes() {
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    let data = vec![7u8; 10_000];
+    env.write("b.bin", &data);
+    env.write("c.bin", &data);
+    std::fs::hard_link(root.join("c.bin"), root.join("c2.bin")).expect("link");
+    // Identical sources with different mtimes: merging would leave one's caches stale.
+    env.write("x/m.py", "z = 3\n".repeat(100));
+    env.write("y/m.py", "z = 3\n".repeat(100));
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2020-01-01"])
+        .arg(root.join("y/m.py"))
+        .status()
+        .expect("touch");
+    assert!(touched.success());
+
+    let (report, _) = dedupe(&["--scope", "tree"], &root);
+    let ino = |n: &str| std::fs::metadata(root.join(n)).expect("stat").ino();
+    assert_eq!(ino("b.bin"), ino("c.bin"));
+    assert_eq!(
+        ino("b.bin"),
+        ino("c2.bin"),
+        "both paths of the merged inode"
+    );
+    assert_eq!(report["merged"], json!(2));
+    assert_eq!(
+        report["bytes_saved"].as_u64(),
+        Some(
+            std::fs::metadata(root.join("b.bin"))
+                .expect("stat")
+                .blocks()
+                * 512
+        )
+    );
+    assert_ne!(
+        ino("x/m.py"),
+        ino("y/m.py"),
+        "sources with different mtimes stay apart"
+    );
 }
