@@ -45,6 +45,22 @@ pub struct ActionError {
 /// temporary name in the same directory, then a rename); nothing is followed
 /// through a symlink, since the paths come from a walk that follows none.
 pub fn perform(root: &Path, action: &Action) -> Result<(), ActionError> {
+    // Every path must stay inside the tree: no `..`, nothing absolute.
+    let paths: Vec<&Path> = match action {
+        Action::Remove(p) | Action::RemoveDir(p) | Action::Write { path: p, .. } => vec![p],
+        Action::Link { existing, target } => vec![existing, target],
+        Action::Move { from, to, .. } => vec![from, to],
+    };
+    if let Some(outside) = paths.into_iter().find(|p| {
+        !p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    }) {
+        return Err(ActionError {
+            what: "refusing to touch a path outside the tree:",
+            path: outside.to_path_buf(),
+            source: io::Error::other("outside the tree"),
+        });
+    }
     fn fail<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ActionError + 'a {
         move |source| ActionError {
             what,

@@ -32,4 +32,34 @@ pub const PROFILES: &[Profile] = &[
             StepName::DedupeCaches,
         ],
     },
+    Profile {
+        name: "compact",
+        what: "sourceless bytecode on disk (imports as fast as from caches), extensions stripped",
+        steps: &[StepName::StripExtensions, StepName::Sourceless],
+    },
+    Profile {
+        name: "full-zip",
+        what: "every module importable, from pythonXY.zip with its source; extensions stripped",
+        // zipimport runs the zip's bytecode at every level, so the few modules left on
+        // disk need no optimized caches either.
+        steps: &[
+            StepName::StripExtensions,
+            StepName::ZipStdlib,
+            StepName::DropOptimizedCaches,
+        ],
+    },
+    Profile {
+        name: "minimal",
+        what: "the smallest layout that imports every kept module: no tests, IDLE/Tk, developer tools or dead batteries; bytecode-only zip; extensions stripped",
+        steps: &[
+            StepName::ExcludeTests,
+            StepName::ExcludeIdleTk,
+            StepName::ExcludeDevModules,
+            StepName::ExcludeDeadBatteries,
+            StepName::StripExtensions,
+            StepName::ZipStdlibBytecode,
+            StepName::DropOptimizedCaches,
+            StepName::Sourceless,
+        ],
+    },
 ];

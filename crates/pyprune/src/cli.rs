@@ -259,6 +259,8 @@ pub struct ApplyArgs {
     pub steps: Vec<String>,
 
     /// Write the minimized tree here (it must not exist); the original is left as it is.
+    /// A standard library directory is written as DIR/lib/python3.X, with the zip
+    /// steps' python3X.zip beside it (a prefix layout: `PYTHONHOME=DIR` runs on it).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }

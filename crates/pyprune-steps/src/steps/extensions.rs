@@ -9,11 +9,15 @@ use pyprune_tree::Kind;
 use rayon::prelude::*;
 
 pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
-    let scratch = std::env::temp_dir().join(format!("pyprune-strip-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(|source| StepError::Read {
-        path: scratch.clone(),
-        source,
-    })?;
+    // Its own scratch directory: plan rows strip in parallel.
+    let scratch_dir = tempfile::Builder::new()
+        .prefix("pyprune-strip-")
+        .tempdir()
+        .map_err(|source| StepError::Read {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let scratch = scratch_dir.path();
     let extensions: Vec<_> = model
         .files
         .iter()
@@ -52,6 +56,6 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
             }))
         })
         .collect();
-    let _ = std::fs::remove_dir_all(&scratch);
+    drop(scratch_dir);
     results.into_iter().filter_map(Result::transpose).collect()
 }

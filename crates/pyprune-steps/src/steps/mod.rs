@@ -5,6 +5,7 @@ mod caches;
 mod exclude;
 mod extensions;
 mod sourceless;
+mod zip;
 
 use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
@@ -29,6 +30,11 @@ pub enum StepName {
     ExcludeDevModules,
     ExcludeDeadBatteries,
     StripExtensions,
+    ZipDataModules,
+    ZipStdlib,
+    ZipStdlibStored,
+    ZipStdlibBytecode,
+    ZipStdlibBytecodeStored,
 }
 
 /// What a step is for, in words.
@@ -80,6 +86,41 @@ pub const STEPS: &[StepInfo] = &[
         origin: "container builds",
         what: "strip debug and unneeded symbols from extension modules",
         gives_up: "debug symbols of extension modules",
+    },
+    StepInfo {
+        name: StepName::ZipDataModules,
+        id: "zip-data-modules",
+        origin: "Fedora solution 3",
+        what: "encodings and pydoc_data (sources and bytecode) into pythonXY.zip",
+        gives_up: "encodings and pydoc_data cannot be hot-patched",
+    },
+    StepInfo {
+        name: StepName::ZipStdlib,
+        id: "zip-stdlib",
+        origin: "Fedora solution 4",
+        what: "the zip-safe pure-Python stdlib, sources and bytecode, deflated into pythonXY.zip",
+        gives_up: "source cannot be hot-patched; the interpreter's own uncaught-exception printer shows no lines (traceback.print_exc does)",
+    },
+    StepInfo {
+        name: StepName::ZipStdlibStored,
+        id: "zip-stdlib-stored",
+        origin: "Fedora solution 4",
+        what: "like zip-stdlib, members stored (faster imports, larger)",
+        gives_up: "source cannot be hot-patched; the interpreter's own uncaught-exception printer shows no lines (traceback.print_exc does)",
+    },
+    StepInfo {
+        name: StepName::ZipStdlibBytecode,
+        id: "zip-stdlib-bytecode",
+        origin: "Fedora solutions 4 and 7",
+        what: "the zip-safe pure-Python stdlib as bytecode only, deflated into pythonXY.zip",
+        gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
+    },
+    StepInfo {
+        name: StepName::ZipStdlibBytecodeStored,
+        id: "zip-stdlib-bytecode-stored",
+        origin: "Fedora solutions 4 and 7",
+        what: "like zip-stdlib-bytecode, members stored",
+        gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
     },
     StepInfo {
         name: StepName::Sourceless,
@@ -214,6 +255,51 @@ pub fn step_actions(
         StepName::ExcludeDevModules => exclude::dev_modules(model),
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
         StepName::StripExtensions => extensions::strip(model, context)?,
+        StepName::ZipDataModules => zip::zip(
+            model,
+            context,
+            zip::ZipOptions {
+                sources: true,
+                deflate: true,
+                only: Some(&["encodings", "pydoc_data"]),
+            },
+        )?,
+        StepName::ZipStdlib => zip::zip(
+            model,
+            context,
+            zip::ZipOptions {
+                sources: true,
+                deflate: true,
+                only: None,
+            },
+        )?,
+        StepName::ZipStdlibStored => zip::zip(
+            model,
+            context,
+            zip::ZipOptions {
+                sources: true,
+                deflate: false,
+                only: None,
+            },
+        )?,
+        StepName::ZipStdlibBytecode => zip::zip(
+            model,
+            context,
+            zip::ZipOptions {
+                sources: false,
+                deflate: true,
+                only: None,
+            },
+        )?,
+        StepName::ZipStdlibBytecodeStored => zip::zip(
+            model,
+            context,
+            zip::ZipOptions {
+                sources: false,
+                deflate: false,
+                only: None,
+            },
+        )?,
     };
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)

@@ -80,9 +80,9 @@ struct PlanReport<'a> {
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let prepared = prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
-    printer.note(
-        "not planned yet: zip-data-modules, zip-stdlib and the full-zip and minimal profiles",
-    );
+    if prepared.context.version.is_none() {
+        printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
+    }
     let rows = plan(&prepared.model, &prepared.context)?;
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),

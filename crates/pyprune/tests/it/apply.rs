@@ -67,6 +67,9 @@ fn a_sourceless_copy_still_imports_and_runs() {
         .output()
         .expect("apply");
     assert!(output.status.success(), "{}", stderr(&output));
+    // A stdlib directory comes out in a prefix layout: OUT/lib/python3.X.
+    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let out = out.join("lib").join(format!("python{version}"));
     assert!(!out.join("json/decoder.py").exists() && out.join("json/decoder.pyc").exists());
     // The copied modules import from the sourceless bytecode, ahead of the real stdlib.
     let run = python3()
