@@ -84,7 +84,7 @@ fn a_sourceless_copy_still_imports_and_runs() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        text.contains("out/json/__init__.pyc") && text.contains("[1]"),
+        text.contains(&format!("python{version}/json/__init__.pyc")) && text.contains("[1]"),
         "{text}"
     );
 }
