@@ -11,4 +11,5 @@ mod compile;
 mod dedupe;
 mod harness;
 mod inspect;
+mod profiles;
 mod pyc_builder;

@@ -1,0 +1,182 @@
+//! The built-in profiles against the goals, on a "libs" tree built as
+//! ../shared/scripts/make-libs-tree.sh builds it (the stdlib without its test
+//! suite, IDLE, Tk and turtledemo, compiled at all levels with duplicates
+//! hardlinked): sizes measured by `du`, every kept module imported by the real
+//! interpreter, tracebacks from the zip with their source lines.
+
+use crate::harness::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The "libs" tree, laid out as PREFIX/lib/python3.X.
+fn libs_tree(env: &TestEnv) -> PathBuf {
+    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let stdlib = env.path().join("libs/lib").join(format!("python{version}"));
+    std::fs::create_dir_all(stdlib.parent().expect("parent")).expect("mkdir");
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(crate::harness::stdlib())
+            .arg(&stdlib)
+            .status()
+            .expect("cp")
+            .success()
+    );
+    for gone in [
+        "site-packages",
+        "test",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "turtle.py",
+        "lib2to3/tests",
+        "ctypes/test",
+        "unittest/test",
+        "sqlite3/test",
+        "distutils/tests",
+    ] {
+        let path = stdlib.join(gone);
+        let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+    }
+    for entry in std::fs::read_dir(&stdlib).expect("ls") {
+        let path = entry.expect("entry").path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("config-"))
+        {
+            std::fs::remove_dir_all(path).expect("rm");
+        }
+    }
+    remove_caches(&stdlib);
+    std::fs::create_dir(stdlib.join("site-packages")).expect("mkdir");
+    let out = python3()
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "-j0",
+            "-o0",
+            "-o1",
+            "-o2",
+            "--hardlink-dupes",
+        ])
+        .arg(&stdlib)
+        .output()
+        .expect("compileall");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stdlib
+}
+
+fn python_binary() -> String {
+    python_print("import sys; print(sys.executable)")
+}
+
+/// The modules that import from the installation at `prefix`.
+fn importable(prefix: &Path) -> BTreeSet<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/importable.py");
+    let out = python3()
+        .arg(script)
+        .arg(python_binary())
+        .arg(prefix)
+        .output()
+        .expect("importable.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("EXIT"), "{text}");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("OK "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
+    let env = TestEnv::new();
+    let stdlib = libs_tree(&env);
+    let prefix = stdlib.parent().and_then(Path::parent).expect("prefix");
+    let before = du_bytes(&stdlib, false) as f64;
+    let original = importable(prefix);
+    assert!(original.len() > 200, "{original:?}");
+
+    for (profile, goal) in [("full-zip", 0.30), ("minimal", 0.15), ("compact", 0.40)] {
+        let out = env.path().join(profile);
+        let output = pyprune()
+            .args(["apply", "--profile", profile, "--out"])
+            .arg(&out)
+            .arg(&stdlib)
+            .output()
+            .expect("apply");
+        assert!(output.status.success(), "{profile}: {}", stderr(&output));
+        let share = du_bytes(&out, false) as f64 / before;
+        assert!(
+            share <= goal,
+            "{profile}: {:.1}% of the libs tree (goal {:.0}%)",
+            share * 100.0,
+            goal * 100.0
+        );
+        let kept = importable(&out);
+        let lost: Vec<&String> = original.difference(&kept).collect();
+        if profile == "minimal" {
+            // Only what the profile excludes may be gone.
+            let excluded = [
+                "aifc",
+                "asynchat",
+                "asyncore",
+                "audioop",
+                "cgi",
+                "cgitb",
+                "chunk",
+                "crypt",
+                "_crypt",
+                "distutils",
+                "doctest",
+                "ensurepip",
+                "imghdr",
+                "lib2to3",
+                "mailcap",
+                "nis",
+                "nntplib",
+                "ossaudiodev",
+                "pipes",
+                "pydoc",
+                "pydoc_data",
+                "smtpd",
+                "sndhdr",
+                "spwd",
+                "sunau",
+                "telnetlib",
+                "unittest",
+                "uu",
+                "venv",
+                "xdrlib",
+            ];
+            let unexpected: Vec<&&String> = lost
+                .iter()
+                .filter(|m| {
+                    !excluded.contains(&m.as_str())
+                        && !m.starts_with("_test")
+                        && !matches!(
+                            m.as_str(),
+                            "_ctypes_test" | "_xxtestfuzz" | "xxlimited" | "xxlimited_35"
+                        )
+                })
+                .collect();
+            assert!(unexpected.is_empty(), "minimal lost {unexpected:?}");
+        } else {
+            assert!(lost.is_empty(), "{profile} lost {lost:?}");
+        }
+    }
+
+    // full-zip keeps tracebacks: the traceback module finds lines in the zip.
+    let run = std::process::Command::new(python_binary())
+        .args(["-S", "-s", "-P", "-B", "-c", "import json, traceback\ntry:\n    json.loads('{bad')\nexcept Exception:\n    traceback.print_exc()\n"])
+        .env_clear()
+        .env("PYTHONHOME", env.path().join("full-zip"))
+        .output()
+        .expect("python");
+    let text = String::from_utf8_lossy(&run.stderr);
+    assert!(text.contains("return _default_decoder.decode(s)"), "{text}");
+}
