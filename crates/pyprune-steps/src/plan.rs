@@ -23,6 +23,15 @@ pub struct PlanRow {
     pub saved_percent: f64,
     /// What the user gives up, one item per step that costs something.
     pub gives_up: Vec<String>,
+    /// The steps, in order.
+    pub steps: Vec<StepName>,
+    /// With `--measure-import`: median import time of the module set, as a ratio to
+    /// the unchanged tree's (`None` when not measured or when the imports failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_ratio: Option<f64>,
+    /// With `--measure-import`: whether the module set imported at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imports: Option<bool>,
 }
 
 /// Predicts `steps` in order on `model`; returns the final model.
@@ -61,7 +70,13 @@ pub fn plan(model: &Model, context: &Context) -> Result<Vec<PlanRow>, StepError>
                 .map(|s| s.info().gives_up)
                 .filter(|g| !g.is_empty())
                 .map(str::to_owned)
-                .collect();
+                .fold(Vec::<String>::new(), |mut all, item| {
+                    // Two steps can cost the same thing: say it once.
+                    if !all.contains(&item) {
+                        all.push(item);
+                    }
+                    all
+                });
             Ok(PlanRow {
                 kind,
                 name,
@@ -74,6 +89,9 @@ pub fn plan(model: &Model, context: &Context) -> Result<Vec<PlanRow>, StepError>
                     saved_bytes as f64 * 100.0 / baseline as f64
                 },
                 gives_up,
+                steps,
+                import_ratio: None,
+                imports: None,
             })
         })
         .collect()

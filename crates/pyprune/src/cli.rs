@@ -238,6 +238,16 @@ pub struct DedupeArgs {
 pub struct PlanArgs {
     /// The tree [default: the standard library of the interpreter].
     pub path: Option<PathBuf>,
+
+    /// Also build every layout in a temporary directory and time importing a fixed
+    /// set of modules with the interpreter (-B, medians of interleaved runs), as a
+    /// ratio to the unchanged tree.
+    #[arg(long)]
+    pub measure_import: bool,
+
+    /// How many timed imports per layout with --measure-import.
+    #[arg(long, value_name = "N", default_value_t = 9)]
+    pub runs: usize,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Serialize)]
-struct ApplyReport {
+pub(super) struct ApplyReport {
     out: String,
     steps: Vec<&'static str>,
     actions: u64,
@@ -68,7 +68,7 @@ fn partial_name(out: &Path) -> PathBuf {
     out.with_file_name(format!(".{name}.pyprune-partial-{}", std::process::id()))
 }
 
-fn build(
+pub(super) fn build(
     steps: &[StepName],
     prepared: &super::plan::Prepared,
     dir: &Path,

@@ -6,6 +6,7 @@ mod apply;
 mod compile;
 mod dedupe;
 mod inspect;
+mod measure;
 mod plan;
 
 use crate::Outcome;

@@ -22,6 +22,8 @@ pub(super) struct Prepared {
     pub inventory: Inventory,
     pub model: Model,
     pub context: Context,
+    /// The interpreter that described the tree, if one was asked.
+    pub python: Option<std::ffi::OsString>,
 }
 
 /// Scans the target and works out the cache tag and release its bytecode is for.
@@ -63,10 +65,12 @@ pub(super) fn prepare(
         cache_tag,
         version,
     };
+    let python = target.python.as_ref().map(|p| p.command.clone());
     Ok(Prepared {
         inventory,
         model,
         context,
+        python,
     })
 }
 
@@ -83,7 +87,20 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
     }
-    let rows = plan(&prepared.model, &prepared.context)?;
+    let mut rows = plan(&prepared.model, &prepared.context)?;
+    if args.measure_import {
+        let python = prepared.python.clone().unwrap_or_else(|| "python3".into());
+        let layouts: Vec<_> = rows.iter().map(|r| r.steps.clone()).collect();
+        printer.note(&format!(
+            "building {} layouts and timing imports; this takes a while",
+            layouts.len() + 1
+        ));
+        let measured = super::measure::measure(&prepared, &python, &layouts, args.runs.max(1))?;
+        for (row, time) in rows.iter_mut().zip(measured.layouts) {
+            row.imports = Some(time.is_some());
+            row.import_ratio = time.map(|t| t.as_secs_f64() / measured.baseline.as_secs_f64());
+        }
+    }
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),
         disk_bytes: prepared.model.disk_total(),
@@ -113,10 +130,17 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
             )
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(100)
-            .set_header(vec!["", "on disk", "saved", "", "what you give up"]);
+            .set_header(vec![
+                "",
+                "on disk",
+                "saved",
+                "",
+                "import",
+                "what you give up",
+            ]);
         for (index, column) in table.column_iter_mut().enumerate() {
             column.set_padding(if index == 0 { (1, 0) } else { (0, 0) });
-            if (1..=3).contains(&index) {
+            if (1..=4).contains(&index) {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
@@ -136,6 +160,11 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
                 size(row.disk_bytes),
                 saved,
                 percent(row.saved_bytes.max(0) as u64, report.disk_bytes),
+                match (row.imports, row.import_ratio) {
+                    (Some(true), Some(ratio)) => format!("{ratio:.2}x"),
+                    (Some(false), _) => "fails".to_owned(),
+                    _ => "-".to_owned(),
+                },
                 gives_up,
             ]);
         }

@@ -170,6 +170,34 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         }
     }
 
+    // --measure-import builds and times every layout; every profile imports the module set.
+    let output = pyprune()
+        .args([
+            "plan",
+            "--measure-import",
+            "--runs",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg(&stdlib)
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for row in report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["kind"] == "profile")
+    {
+        assert_eq!(row["imports"], serde_json::json!(true), "{row}");
+        assert!(
+            row["import_ratio"].as_f64().is_some_and(|r| r > 0.0),
+            "{row}"
+        );
+    }
+
     // full-zip keeps tracebacks: the traceback module finds lines in the zip.
     let run = std::process::Command::new(python_binary())
         .args(["-S", "-s", "-P", "-B", "-c", "import json, traceback\ntry:\n    json.loads('{bad')\nexcept Exception:\n    traceback.print_exc()\n"])
