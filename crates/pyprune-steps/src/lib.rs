@@ -4,13 +4,15 @@
 //! disk to do the work (`apply`), so a prediction cannot drift from what is done.
 
 mod action;
+mod journal;
 mod model;
 mod plan;
 mod profiles;
 mod steps;
 
 pub use action::{Action, ActionError, perform};
+pub use journal::{JOURNAL_DIR, Journal, JournalError, commit, has_journal, undo};
 pub use model::{Model, ModelFile, Origin};
-pub use plan::{ApplyError, PlanRow, apply, copy_tree, plan, predict};
+pub use plan::{ApplyError, PlanRow, actions_for, apply, copy_tree, plan, predict};
 pub use profiles::{PROFILES, Profile};
 pub use steps::{Context, STEPS, StepError, StepInfo, StepName, step_actions};

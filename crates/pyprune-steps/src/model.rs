@@ -143,20 +143,6 @@ impl Model {
         }
     }
 
-    /// Applies an action that was also performed on disk: files keep pointing
-    /// at where their bytes now are (a moved file, a written file).
-    pub fn apply_live(&mut self, action: &Action) {
-        self.apply(action);
-        match action {
-            Action::Move { to, .. } | Action::Write { path: to, .. } => {
-                if let Some(file) = self.files.get_mut(to) {
-                    file.origin = Origin::Disk(to.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-
     fn ensure_parents(&mut self, path: &Path) {
         let mut dir = path.parent();
         while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {

@@ -36,13 +36,7 @@ pub struct PlanRow {
 
 /// Predicts `steps` in order on `model`; returns the final model.
 pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<Model, StepError> {
-    let mut model = model.clone();
-    for &step in steps {
-        for action in step_actions(step, &model, context)? {
-            model.apply(&action);
-        }
-    }
-    Ok(model)
+    actions_for(model, steps, context).map(|(_, model)| model)
 }
 
 /// Every step alone, then every profile.
@@ -106,22 +100,38 @@ pub enum ApplyError {
     Action(#[from] ActionError),
 }
 
+/// Every action of `steps` in order, all computed from the model before anything
+/// changes (so every file a step reads is still as it was), with the model of the result.
+pub fn actions_for(
+    model: &Model,
+    steps: &[StepName],
+    context: &Context,
+) -> Result<(Vec<Action>, Model), StepError> {
+    let mut model = model.clone();
+    let mut all = Vec::new();
+    for &step in steps {
+        for action in step_actions(step, &model, context)? {
+            model.apply(&action);
+            all.push(action);
+        }
+    }
+    Ok((all, model))
+}
+
 /// Performs `steps` on the tree at `context.root`, whose model is `model`;
 /// `done` hears of each action performed. Returns the model of the result.
 pub fn apply(
-    mut model: Model,
+    model: Model,
     steps: &[StepName],
     context: &Context,
     mut done: impl FnMut(&Action),
 ) -> Result<Model, ApplyError> {
-    for &step in steps {
-        for action in step_actions(step, &model, context)? {
-            perform(&context.root, &action)?;
-            model.apply_live(&action);
-            done(&action);
-        }
+    let (actions, result) = actions_for(&model, steps, context)?;
+    for action in &actions {
+        perform(&context.root, action)?;
+        done(action);
     }
-    Ok(model)
+    Ok(result)
 }
 
 /// Copies the tree at `from` to `to` (which must not exist): directories,

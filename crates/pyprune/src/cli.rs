@@ -98,8 +98,18 @@ pub enum Command {
     /// user gives up for it.
     Plan(PlanArgs),
 
-    /// Apply a profile or a list of steps: to a copy (--out).
+    /// Apply a profile or a list of steps: to a copy (--out) or in place (--in-place).
+    ///
+    /// In place, every change is journaled first (in `.pyprune-journal/` inside the tree),
+    /// so that a kill at any moment leaves a working tree and `pyprune undo` restores the
+    /// original byte for byte; `pyprune commit` (or --commit) drops the journal.
     Apply(ApplyArgs),
+
+    /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.
+    Undo(TreeArgs),
+
+    /// Keep an in-place apply for good: drop its journal and the old files it kept for undo.
+    Commit(TreeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -271,6 +281,25 @@ pub struct ApplyArgs {
     /// Write the minimized tree here (it must not exist); the original is left as it is.
     /// A standard library directory is written as DIR/lib/python3.X, with the zip
     /// steps' python3X.zip beside it (a prefix layout: `PYTHONHOME=DIR` runs on it).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "in_place",
+        conflicts_with = "in_place"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Change the tree itself (for build roots), journaled: see `pyprune undo`.
+    #[arg(long)]
+    pub in_place: bool,
+
+    /// With --in-place: drop the journal at the end (no undo; the space is freed).
+    #[arg(long, requires = "in_place")]
+    pub commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
 }

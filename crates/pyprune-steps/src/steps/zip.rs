@@ -156,8 +156,9 @@ pub(crate) fn zip(
         }
     }
     let bytes = write_zip(&members, options.deflate);
-    let mut actions: Vec<Action> = removed.into_iter().map(Action::Remove).collect();
-    actions.push(Action::Write {
+    // The zip first, then the files it replaces: killed in between, every module
+    // still imports (from the zip, which comes first on sys.path).
+    let mut actions = vec![Action::Write {
         path: zip_path.clone(),
         bytes,
         mode: 0o644,
@@ -166,7 +167,8 @@ pub(crate) fn zip(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-    });
+    }];
+    actions.extend(removed.into_iter().map(Action::Remove));
     Ok(actions)
 }
 

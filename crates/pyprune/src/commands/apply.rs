@@ -1,11 +1,11 @@
 //! `pyprune apply`: a profile or steps performed on a copy of the tree.
 
 use crate::Outcome;
-use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, TreeArgs};
 use crate::printer::Printer;
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
-use pyprune_steps::{Context, Model, PROFILES, StepName, apply, copy_tree};
+use pyprune_steps::{Action, Context, Journal, Model, PROFILES, StepName, apply, copy_tree};
 use pyprune_tree::{Inventory, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -21,36 +21,34 @@ pub(super) struct ApplyReport {
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let steps = chosen_steps(args)?;
+    if args.in_place {
+        return in_place(args, &steps, global, printer);
+    }
+    let out = args
+        .out
+        .as_deref()
+        .context("--out or --in-place is required")?;
     let prepared = super::plan::prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
-    if args.out.symlink_metadata().is_ok() {
+    if out.symlink_metadata().is_ok() {
         bail!(
             "`{}` exists; --out must name a new directory",
-            display_path(&args.out)
+            display_path(out)
         );
     }
     // Built under a temporary name beside OUT and renamed into place at the end:
     // OUT appears whole or not at all.
-    let partial = partial_name(&args.out);
-    let result = build(&steps, &prepared, &partial);
-    match result {
+    let partial = partial_name(out);
+    match build(&steps, &prepared, &partial) {
         Ok(report) => {
-            std::fs::rename(&partial, &args.out).with_context(|| {
-                format!("cannot rename the result to `{}`", display_path(&args.out))
-            })?;
-            let report = ApplyReport {
-                out: display_path(&args.out),
-                ..report
-            };
-            super::write_report(global.format, &report, |r| {
-                format!(
-                    "{}: {} applied in {} actions; {} on disk (predicted {})\n",
-                    r.out,
-                    r.steps.join(", "),
-                    r.actions,
-                    crate::format::size(r.disk_bytes),
-                    crate::format::size(r.predicted_disk_bytes)
-                )
-            })?;
+            std::fs::rename(&partial, out)
+                .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
+            write_summary(
+                global,
+                &ApplyReport {
+                    out: display_path(out),
+                    ..report
+                },
+            )?;
             Ok(Outcome::Success)
         }
         Err(error) => {
@@ -58,6 +56,114 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             Err(error)
         }
     }
+}
+
+fn write_summary(global: &GlobalArgs, report: &ApplyReport) -> anyhow::Result<()> {
+    super::write_report(global.format, report, |r| {
+        format!(
+            "{}: {} applied in {} actions; {} on disk (predicted {})\n",
+            r.out,
+            r.steps.join(", "),
+            r.actions,
+            crate::format::size(r.disk_bytes),
+            crate::format::size(r.predicted_disk_bytes)
+        )
+    })
+}
+
+/// The change made to the tree itself, journaled; rolled back if any action fails.
+fn in_place(
+    args: &ApplyArgs,
+    steps: &[StepName],
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let root = crate::target::resolve(args.path.as_deref(), global.python.as_deref())?.root;
+    if pyprune_steps::has_journal(&root) {
+        // A re-run after a crash (or over an uncommitted change) starts from the original.
+        printer
+            .note("an earlier in-place change was not committed (or was killed): undoing it first");
+        pyprune_steps::undo(&root)?;
+    }
+    let prepared = super::plan::prepare(Some(&root), global.python.as_deref(), printer)?;
+    let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
+    // Everything must stay inside the tree; the zip steps need the prefix for that.
+    let escapes = |p: &Path| {
+        p.components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    };
+    if actions.iter().any(|a| match a {
+        Action::Write { path, .. } | Action::Remove(path) | Action::RemoveDir(path) => {
+            escapes(path)
+        }
+        Action::Link { existing, target } => escapes(existing) || escapes(target),
+        Action::Move { from, to, .. } => escapes(from) || escapes(to),
+    }) {
+        bail!(
+            "these steps write pythonXY.zip beside the stdlib directory, outside `{}`: name the installation prefix instead, or use --out",
+            display_path(&prepared.inventory.root)
+        );
+    }
+    let tree = prepared.inventory.root.clone();
+    let mut journal = Journal::begin(&tree)?;
+    for action in &actions {
+        if let Err(error) = journal.perform(action) {
+            drop(journal);
+            pyprune_steps::undo(&tree)
+                .context("the change failed, and so did undoing it; run `pyprune undo` again")?;
+            return Err(anyhow::Error::new(error).context("the change failed and was undone"));
+        }
+    }
+    if args.commit {
+        journal.commit()?;
+    } else {
+        printer.note(&format!(
+            "undo with `pyprune undo {0}`; keep it and free the space with `pyprune commit {0}`",
+            display_path(&tree)
+        ));
+    }
+    let report = ApplyReport {
+        out: display_path(&tree),
+        steps: steps.iter().map(|s| s.info().id).collect(),
+        actions: actions.len() as u64,
+        predicted_disk_bytes: result.disk_total(),
+        disk_bytes: result.disk_total(),
+    };
+    write_summary(global, &report)?;
+    Ok(Outcome::Success)
+}
+
+pub fn undo(args: &TreeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let root = crate::target::resolve(args.path.as_deref(), global.python.as_deref())?.root;
+    let undone = pyprune_steps::undo(&root)?;
+    printer.verbose(&format!("{undone} journaled actions undone"));
+    super::write_report(
+        global.format,
+        &serde_json::json!({ "root": display_path(&root), "undone": undone }),
+        |_| {
+            format!(
+                "{}: restored ({undone} actions undone)\n",
+                display_path(&root)
+            )
+        },
+    )?;
+    Ok(Outcome::Success)
+}
+
+pub fn commit(args: &TreeArgs, global: &GlobalArgs, _printer: &Printer) -> anyhow::Result<Outcome> {
+    let root = crate::target::resolve(args.path.as_deref(), global.python.as_deref())?.root;
+    pyprune_steps::commit(&root)?;
+    super::write_report(
+        global.format,
+        &serde_json::json!({ "root": display_path(&root), "committed": true }),
+        |_| {
+            format!(
+                "{}: committed (the journal is gone; no undo)\n",
+                display_path(&root)
+            )
+        },
+    )?;
+    Ok(Outcome::Success)
 }
 
 fn partial_name(out: &Path) -> PathBuf {

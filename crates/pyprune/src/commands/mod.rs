@@ -24,6 +24,8 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Inspect(args) => inspect::run(args, &cli.global, printer),
         Command::Plan(args) => plan::run(args, &cli.global, printer),
         Command::Apply(args) => apply::run(args, &cli.global, printer),
+        Command::Undo(args) => apply::undo(args, &cli.global, printer),
+        Command::Commit(args) => apply::commit(args, &cli.global, printer),
     }
 }
 

@@ -10,6 +10,7 @@ mod cli;
 mod compile;
 mod dedupe;
 mod harness;
+mod in_place;
 mod inspect;
 mod profiles;
 mod pyc_builder;

@@ -1,0 +1,285 @@
+//! In-place changes that a kill cannot leave half done and that can be undone
+//! byte for byte. Before each action, its reversible form is appended to a log
+//! in `.pyprune-journal/` inside the tree; a file that goes is renamed into the
+//! journal's trash (same inode: content, mode and times kept), a file that is
+//! replaced is first hardlinked into the trash and then replaced atomically.
+//! Undo replays the log backwards; each step of it checks what is on disk, so
+//! it is right whether the last recorded action happened or not.
+
+use crate::action::{Action, ActionError, perform};
+use pyprune_fs::display_path;
+use std::io::{self, BufRead as _, Write as _};
+use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+/// The journal's directory, at the root of the tree it records.
+pub const JOURNAL_DIR: &str = ".pyprune-journal";
+
+/// Why a journaled change or an undo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("`{}` already has a journal of an earlier in-place change (undo it with `pyprune undo`, or keep it with `pyprune commit`)", display_path(.0))]
+    Exists(PathBuf),
+    #[error("`{}` has no journal: nothing to undo", display_path(.0))]
+    Missing(PathBuf),
+    #[error("the journal in `{root}` cannot be read: {reason}", root = display_path(.0), reason = .1)]
+    Corrupt(PathBuf, String),
+    #[error("journal `{}`", display_path(.path))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Action(ActionError),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Whether the tree at `root` has a journal (an unfinished or uncommitted change).
+pub fn has_journal(root: &Path) -> bool {
+    root.join(JOURNAL_DIR).symlink_metadata().is_ok()
+}
+
+/// An in-place change in progress.
+#[derive(Debug)]
+pub struct Journal {
+    root: PathBuf,
+    dir: PathBuf,
+    log: std::fs::File,
+    seq: u64,
+}
+
+fn hex(path: &Path) -> String {
+    path.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn unhex(text: &str) -> Option<PathBuf> {
+    let bytes: Option<Vec<u8>> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect();
+    Some(PathBuf::from(std::ffi::OsString::from_vec(bytes?)))
+}
+
+impl Journal {
+    /// Starts a journal in `root`; refuses when one is there already.
+    pub fn begin(root: &Path) -> Result<Journal, JournalError> {
+        let dir = root.join(JOURNAL_DIR);
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(JournalError::Exists(root.to_path_buf()));
+            }
+            other => other.map_err(io_error(&dir))?,
+        }
+        std::fs::create_dir(dir.join("trash")).map_err(io_error(&dir))?;
+        let log_path = dir.join("log");
+        let log = std::fs::OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io_error(&log_path))?;
+        Ok(Journal {
+            root: root.to_path_buf(),
+            dir,
+            log,
+            seq: 0,
+        })
+    }
+
+    fn record(&mut self, line: &str) -> Result<(), JournalError> {
+        // One write per line: a kill leaves whole lines (a torn last line is ignored on undo).
+        self.log
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(io_error(&self.dir))
+    }
+
+    fn trash(&self, seq: u64) -> PathBuf {
+        self.dir.join("trash").join(seq.to_string())
+    }
+
+    /// Records the reversible form of `action`, then performs it.
+    pub fn perform(&mut self, action: &Action) -> Result<(), JournalError> {
+        self.seq += 1;
+        let seq = self.seq;
+        let root = self.root.clone();
+        match action {
+            Action::Remove(path) => {
+                self.record(&format!("{seq}\tremove\t{}", hex(path)))?;
+                std::fs::rename(root.join(path), self.trash(seq))
+                    .map_err(io_error(&root.join(path)))?;
+            }
+            Action::Link { target: path, .. }
+            | Action::Write { path, .. }
+            | Action::Move { to: path, .. } => {
+                self.make_parents(path)?;
+                let full = root.join(path);
+                if let Action::Move { from, .. } = action {
+                    self.record(&format!("{seq}\tmove\t{}\t{}", hex(from), hex(path)))?;
+                } else if full.symlink_metadata().is_ok() {
+                    // Another name for the old file first: the path is never missing.
+                    std::fs::hard_link(&full, self.trash(seq)).map_err(io_error(&full))?;
+                    self.record(&format!("{seq}\treplace\t{}", hex(path)))?;
+                } else {
+                    self.record(&format!("{seq}\tcreate\t{}", hex(path)))?;
+                }
+                perform(&root, action).map_err(JournalError::Action)?;
+            }
+            Action::RemoveDir(path) => {
+                let full = root.join(path);
+                let mode = full
+                    .symlink_metadata()
+                    .map(|m| m.permissions().mode() & 0o7777)
+                    .unwrap_or(0o755);
+                self.record(&format!("{seq}\trmdir\t{}\t{mode:o}", hex(path)))?;
+                perform(&root, action).map_err(JournalError::Action)?;
+            }
+        }
+        self.record(&format!("done\t{seq}"))
+    }
+
+    /// Creates the missing directories above `path`, each recorded for undo.
+    fn make_parents(&mut self, path: &Path) -> Result<(), JournalError> {
+        let mut missing = Vec::new();
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            if self.root.join(d).symlink_metadata().is_ok() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            dir = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            self.seq += 1;
+            let seq = self.seq;
+            self.record(&format!("{seq}\tmkdir\t{}", hex(&d)))?;
+            std::fs::create_dir(self.root.join(&d)).map_err(io_error(&self.root.join(&d)))?;
+        }
+        Ok(())
+    }
+
+    /// Ends the change for good: the journal (and the old files kept for undo) goes.
+    pub fn commit(self) -> Result<(), JournalError> {
+        drop(self.log);
+        std::fs::remove_dir_all(&self.dir).map_err(io_error(&self.dir))
+    }
+}
+
+/// Drops the journal of a finished in-place change: it can no longer be undone.
+pub fn commit(root: &Path) -> Result<(), JournalError> {
+    let dir = root.join(JOURNAL_DIR);
+    if dir.symlink_metadata().is_err() {
+        return Err(JournalError::Missing(root.to_path_buf()));
+    }
+    std::fs::remove_dir_all(&dir).map_err(io_error(&dir))
+}
+
+/// Restores the tree at `root` as it was before the journaled change, whether
+/// that change finished or was killed halfway, and removes the journal.
+/// Returns how many recorded actions were undone.
+pub fn undo(root: &Path) -> Result<u64, JournalError> {
+    let dir = root.join(JOURNAL_DIR);
+    let log_path = dir.join("log");
+    let log = match std::fs::File::open(&log_path) {
+        Ok(log) => log,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.symlink_metadata().is_err() => {
+            return Err(JournalError::Missing(root.to_path_buf()));
+        }
+        // A journal directory without a log: killed before the first action.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
+            return Ok(0);
+        }
+        Err(e) => {
+            return Err(JournalError::Io {
+                path: log_path,
+                source: e,
+            });
+        }
+    };
+    let mut entries: Vec<Vec<String>> = Vec::new();
+    for line in io::BufReader::new(log).lines() {
+        let line = line.map_err(io_error(&log_path))?;
+        let fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
+        if fields.first().is_some_and(|f| f != "done") && fields.len() >= 3 {
+            entries.push(fields);
+        }
+    }
+    let trash = |seq: &str| dir.join("trash").join(seq);
+    let path_of = |field: &str| {
+        unhex(field)
+            .map(|p| root.join(p))
+            .ok_or_else(|| JournalError::Corrupt(root.to_path_buf(), format!("bad path {field:?}")))
+    };
+    let mut undone = 0;
+    for fields in entries.iter().rev() {
+        let (seq, op) = (fields[0].as_str(), fields[1].as_str());
+        let path = path_of(&fields[2])?;
+        let exists = |p: &Path| p.symlink_metadata().is_ok();
+        match op {
+            // The old file is in the trash if the removal happened.
+            "remove" | "replace" if exists(&trash(seq)) => {
+                std::fs::rename(trash(seq), &path).map_err(io_error(&path))?;
+            }
+            "remove" | "replace" => {}
+            "create" if exists(&path) => std::fs::remove_file(&path).map_err(io_error(&path))?,
+            "create" => {}
+            "move" => {
+                let from = path;
+                let to = path_of(fields.get(3).map(String::as_str).unwrap_or_default())?;
+                if exists(&to) && !exists(&from) {
+                    std::fs::rename(&to, &from).map_err(io_error(&to))?;
+                }
+            }
+            "rmdir" if !exists(&path) => {
+                std::fs::create_dir(&path).map_err(io_error(&path))?;
+                let mode = fields
+                    .get(3)
+                    .and_then(|m| u32::from_str_radix(m, 8).ok())
+                    .unwrap_or(0o755);
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                    .map_err(io_error(&path))?;
+            }
+            "rmdir" => {}
+            "mkdir" if exists(&path) => std::fs::remove_dir(&path).map_err(io_error(&path))?,
+            "mkdir" => {}
+            other => {
+                return Err(JournalError::Corrupt(
+                    root.to_path_buf(),
+                    format!("unknown entry {other:?}"),
+                ));
+            }
+        }
+        undone += 1;
+    }
+    // A kill inside an atomic replacement leaves its temporary name behind.
+    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    for fields in &entries {
+        for field in fields.iter().skip(2).take(2) {
+            if let Some(parent) = unhex(field).and_then(|p| p.parent().map(Path::to_path_buf)) {
+                dirs.insert(root.join(parent));
+            }
+        }
+    }
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".pyprune-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
+    Ok(undone)
+}
