@@ -14,5 +14,5 @@ pub use action::{Action, ActionError, perform};
 pub use journal::{JOURNAL_DIR, Journal, JournalError, commit, has_journal, undo};
 pub use model::{Model, ModelFile, Origin};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, copy_tree, plan, predict};
-pub use profiles::{PROFILES, Profile};
+pub use profiles::{PROFILES, Profile, ProfileDef, ProfileError, parse_profiles};
 pub use steps::{Context, STEPS, StepError, StepInfo, StepName, step_actions};

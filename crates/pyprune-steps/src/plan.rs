@@ -3,7 +3,7 @@
 
 use crate::action::{Action, ActionError, perform};
 use crate::model::Model;
-use crate::profiles::PROFILES;
+use crate::profiles::ProfileDef;
 use crate::steps::{Context, STEPS, StepError, StepName, step_actions};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -39,21 +39,22 @@ pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<M
     actions_for(model, steps, context).map(|(_, model)| model)
 }
 
-/// Every step alone, then every profile.
-pub fn plan(model: &Model, context: &Context) -> Result<Vec<PlanRow>, StepError> {
+/// Every step alone, then every profile of `profiles` (the built-in ones and any from a file).
+pub fn plan(
+    model: &Model,
+    context: &Context,
+    profiles: &[ProfileDef],
+) -> Result<Vec<PlanRow>, StepError> {
     let baseline = model.disk_total();
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = STEPS
         .iter()
         .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
         .collect();
-    jobs.extend(PROFILES.iter().map(|p| {
-        (
-            "profile",
-            p.name.to_owned(),
-            p.what.to_owned(),
-            p.steps.to_vec(),
-        )
-    }));
+    jobs.extend(
+        profiles
+            .iter()
+            .map(|p| ("profile", p.name.clone(), p.what.clone(), p.steps.clone())),
+    );
     jobs.into_par_iter()
         .map(|(kind, name, about, steps)| {
             let after = predict(model, &steps, context)?;

@@ -255,6 +255,10 @@ pub struct PlanArgs {
     #[arg(long)]
     pub measure_import: bool,
 
+    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// How many timed imports per layout with --measure-import.
     #[arg(long, value_name = "N", default_value_t = 9)]
     pub runs: usize,
@@ -273,6 +277,10 @@ pub struct ApplyArgs {
         conflicts_with = "steps"
     )]
     pub profile: Option<String>,
+
+    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Steps to apply, in order (comma-separated step names, see `pyprune plan`).
     #[arg(long, value_name = "STEP,...", value_delimiter = ',')]

@@ -5,7 +5,7 @@ use crate::cli::{ApplyArgs, GlobalArgs, TreeArgs};
 use crate::printer::Printer;
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
-use pyprune_steps::{Action, Context, Journal, Model, PROFILES, StepName, apply, copy_tree};
+use pyprune_steps::{Action, Context, Journal, Model, StepName, apply, copy_tree};
 use pyprune_tree::{Inventory, ScanOptions};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -223,11 +223,12 @@ pub(super) fn build(
 
 fn chosen_steps(args: &ApplyArgs) -> anyhow::Result<Vec<StepName>> {
     if let Some(name) = &args.profile {
-        let profile = PROFILES.iter().find(|p| p.name == name).with_context(|| {
-            let names: Vec<&str> = PROFILES.iter().map(|p| p.name).collect();
-            format!("no profile `{name}` (built in: {})", names.join(", "))
+        let profiles = super::plan::profiles(args.config.as_deref())?;
+        let profile = profiles.iter().find(|p| &p.name == name).with_context(|| {
+            let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+            format!("no profile `{name}` (there are: {})", names.join(", "))
         })?;
-        return Ok(profile.steps.to_vec());
+        return Ok(profile.steps.clone());
     }
     args.steps
         .iter()

@@ -6,6 +6,7 @@ use crate::format::{percent, size};
 use crate::printer::{Printer, paint};
 use crate::target;
 use anstyle::Style;
+use anyhow::Context as _;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::display_path;
 use pyprune_pyc::PythonVersion;
@@ -87,7 +88,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
     }
-    let mut rows = plan(&prepared.model, &prepared.context)?;
+    let profiles = profiles(args.config.as_deref())?;
+    let mut rows = plan(&prepared.model, &prepared.context, &profiles)?;
     if args.measure_import {
         let python = prepared.python.clone().unwrap_or_else(|| "python3".into());
         let layouts: Vec<_> = rows.iter().map(|r| r.steps.clone()).collect();
@@ -171,4 +173,27 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
         let _ = writeln!(out, "{table}");
     }
     out
+}
+
+/// The built-in profiles, then those of `config`; a file may not redefine a built-in one.
+pub(super) fn profiles(config: Option<&Path>) -> anyhow::Result<Vec<pyprune_steps::ProfileDef>> {
+    let mut all: Vec<pyprune_steps::ProfileDef> =
+        pyprune_steps::PROFILES.iter().map(Into::into).collect();
+    if let Some(config) = config {
+        let text = std::fs::read_to_string(config)
+            .with_context(|| format!("cannot read `{}`", display_path(config)))?;
+        for profile in pyprune_steps::parse_profiles(&text)
+            .with_context(|| format!("in `{}`", display_path(config)))?
+        {
+            if all.iter().any(|p| p.name == profile.name) {
+                anyhow::bail!(
+                    "`{}` defines `{}`, which is a built-in profile: choose another name",
+                    display_path(config),
+                    profile.name
+                );
+            }
+            all.push(profile);
+        }
+    }
+    Ok(all)
 }

@@ -115,3 +115,66 @@ fn apply_refuses_an_existing_output_and_unknown_names() {
         "names the profiles there are"
     );
 }
+
+#[test]
+fn profiles_from_a_file_are_planned_and_applied() {
+    let env = TestEnv::new();
+    let root = real_stdlib_tree(&env);
+    let config = env.write(
+        "profiles.toml",
+        "[profile.slim]\nabout = \"zipped bytecode, stored\"\nsteps = [\"drop-opt2\", { step = \"zip-stdlib\", sources = false, compression = \"stored\" }]\n",
+    );
+    let output = pyprune()
+        .args(["plan", "--format", "json", "--config"])
+        .arg(&config)
+        .arg(&root)
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let slim = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == "slim")
+        .expect("the file's profile")
+        .clone();
+    assert_eq!(
+        slim["steps"],
+        serde_json::json!(["drop-opt2", "zip-stdlib-bytecode-stored"])
+    );
+    let out = env.path().join("slim");
+    let output = pyprune()
+        .args(["apply", "--profile", "slim", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg(&root)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let measured = du_bytes(&out, false) as f64;
+    let predicted = slim["disk_bytes"].as_f64().expect("f64");
+    assert!(
+        (predicted - measured).abs() / measured < 0.02,
+        "{predicted} vs {measured}"
+    );
+
+    // A broken file is a clear error naming it; a built-in name cannot be taken.
+    let broken = env.write(
+        "broken.toml",
+        "[profile.lossless]\nsteps = [\"drop-opt2\"]\n",
+    );
+    let output = pyprune()
+        .args(["plan", "--config"])
+        .arg(&broken)
+        .arg(&root)
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("broken.toml") && stderr(&output).contains("built-in"),
+        "{}",
+        stderr(&output)
+    );
+}
