@@ -35,6 +35,7 @@ pub enum StepName {
     ZipStdlibStored,
     ZipStdlibBytecode,
     ZipStdlibBytecodeStored,
+    CompressPycs,
 }
 
 /// What a step is for, in words.
@@ -123,6 +124,13 @@ pub const STEPS: &[StepInfo] = &[
         gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
     },
     StepInfo {
+        name: StepName::CompressPycs,
+        id: "compress-pycs",
+        origin: "Fedora solution 8 (plan only)",
+        what: "every bytecode file compressed on its own, as the document sized it",
+        gives_up: "cannot be applied: CPython cannot read compressed pycs (shown for comparison)",
+    },
+    StepInfo {
         name: StepName::Sourceless,
         id: "sourceless",
         origin: "Fedora solution 7, discussion \"minimal\"",
@@ -174,6 +182,11 @@ pub const STEPS: &[StepInfo] = &[
 ];
 
 impl StepName {
+    /// Whether the step only exists in plans: applying it would break Python.
+    pub fn plan_only(self) -> bool {
+        self == StepName::CompressPycs
+    }
+
     pub fn info(self) -> &'static StepInfo {
         STEPS.iter().find(|s| s.name == self).unwrap_or(&STEPS[0])
     }
@@ -255,6 +268,7 @@ pub fn step_actions(
         StepName::ExcludeDevModules => exclude::dev_modules(model),
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
         StepName::StripExtensions => extensions::strip(model, context)?,
+        StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
         StepName::ZipDataModules => zip::zip(
             model,
             context,

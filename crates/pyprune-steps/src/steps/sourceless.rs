@@ -102,3 +102,28 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let _ = encoder.write_all(bytes);
     encoder.finish().unwrap_or_default()
 }
+
+/// Fedora's solution 8, sized as the document sized it: each bytecode file
+/// replaced by its own compressed form. Plan only: no CPython reads such files.
+pub(crate) fn compress_each_pyc(
+    model: &Model,
+    context: &Context,
+) -> Result<Vec<Action>, StepError> {
+    let mut actions = Vec::new();
+    for (path, file) in &model.files {
+        if matches!(
+            file.kind,
+            Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
+        ) {
+            let bytes = context.read(file)?;
+            actions.push(Action::Write {
+                path: path.clone(),
+                bytes: gzip(&bytes),
+                mode: file.mode,
+                kind: file.kind,
+                module: file.module.clone(),
+            });
+        }
+    }
+    Ok(actions)
+}

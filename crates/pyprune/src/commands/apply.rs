@@ -21,6 +21,13 @@ pub(super) struct ApplyReport {
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let steps = chosen_steps(args)?;
+    if let Some(step) = steps.iter().find(|s| s.plan_only()) {
+        bail!(
+            "`{}` is shown by `plan` for comparison only: {}",
+            step.info().id,
+            step.info().gives_up
+        );
+    }
     if args.in_place {
         return in_place(args, &steps, global, printer);
     }

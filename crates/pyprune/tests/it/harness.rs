@@ -298,3 +298,66 @@ pub fn assert_same_caches(ours: &Caches, reference: &Caches) {
     );
     assert_eq!(reference.links, ours.links, "hardlink structure");
 }
+
+/// The "libs" tree, laid out as PREFIX/lib/python3.X.
+pub fn libs_tree(env: &TestEnv) -> PathBuf {
+    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let stdlib = env.path().join("libs/lib").join(format!("python{version}"));
+    std::fs::create_dir_all(stdlib.parent().expect("parent")).expect("mkdir");
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(self::stdlib())
+            .arg(&stdlib)
+            .status()
+            .expect("cp")
+            .success()
+    );
+    for gone in [
+        "site-packages",
+        "test",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "turtle.py",
+        "lib2to3/tests",
+        "ctypes/test",
+        "unittest/test",
+        "sqlite3/test",
+        "distutils/tests",
+    ] {
+        let path = stdlib.join(gone);
+        let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+    }
+    for entry in std::fs::read_dir(&stdlib).expect("ls") {
+        let path = entry.expect("entry").path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("config-"))
+        {
+            std::fs::remove_dir_all(path).expect("rm");
+        }
+    }
+    remove_caches(&stdlib);
+    std::fs::create_dir(stdlib.join("site-packages")).expect("mkdir");
+    let out = python3()
+        .args([
+            "-m",
+            "compileall",
+            "-q",
+            "-j0",
+            "-o0",
+            "-o1",
+            "-o2",
+            "--hardlink-dupes",
+        ])
+        .arg(&stdlib)
+        .output()
+        .expect("compileall");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stdlib
+}
