@@ -361,3 +361,68 @@ pub fn libs_tree(env: &TestEnv) -> PathBuf {
     );
     stdlib
 }
+
+/// The interpreter binary behind `python3`.
+pub fn python_binary() -> String {
+    python_print("import sys; print(sys.executable)")
+}
+
+/// The top-level modules that import from the installation at `prefix` (`importable.py`).
+pub fn importable(prefix: &Path) -> std::collections::BTreeSet<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/importable.py");
+    let out = python3()
+        .arg(script)
+        .arg(python_binary())
+        .arg(prefix)
+        .output()
+        .expect("importable.py");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("EXIT"), "{text}");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("OK "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether the `minimal` profile removes `module` on purpose (tests, developer tools, PEP 594).
+/// Written out here, apart from pyprune's own lists, as what the issue promises.
+pub fn removed_by_minimal(module: &str) -> bool {
+    module.starts_with("_test")
+        || matches!(
+            module,
+            "aifc"
+                | "asynchat"
+                | "asyncore"
+                | "audioop"
+                | "cgi"
+                | "cgitb"
+                | "chunk"
+                | "crypt"
+                | "_crypt"
+                | "distutils"
+                | "doctest"
+                | "ensurepip"
+                | "imghdr"
+                | "lib2to3"
+                | "mailcap"
+                | "nis"
+                | "nntplib"
+                | "ossaudiodev"
+                | "pipes"
+                | "pydoc"
+                | "pydoc_data"
+                | "smtpd"
+                | "sndhdr"
+                | "spwd"
+                | "sunau"
+                | "telnetlib"
+                | "unittest"
+                | "uu"
+                | "venv"
+                | "xdrlib"
+                | "_ctypes_test"
+                | "_xxtestfuzz"
+                | "xxlimited"
+                | "xxlimited_35"
+        )
+}

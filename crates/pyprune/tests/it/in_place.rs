@@ -2,7 +2,7 @@
 //! still imports, and `pyprune undo` restores the tree byte for byte.
 
 use crate::harness::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -41,111 +41,16 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, Vec<u8>, u32)> {
     all
 }
 
-fn importable(prefix: &Path) -> BTreeSet<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/importable.py");
-    let python = python_print("import sys; print(sys.executable)");
-    let out = python3()
-        .arg(script)
-        .arg(python)
-        .arg(prefix)
-        .output()
-        .expect("importable.py");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains("EXIT"), "{text}");
-    text.lines()
-        .filter_map(|l| l.strip_prefix("OK "))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Modules a profile removes on purpose (they may be gone mid-way and after).
-fn excluded_by(profile: &str, module: &str) -> bool {
-    profile == "minimal"
-        && (module.starts_with("_test")
-            || matches!(
-                module,
-                "aifc"
-                    | "asynchat"
-                    | "asyncore"
-                    | "audioop"
-                    | "cgi"
-                    | "cgitb"
-                    | "chunk"
-                    | "crypt"
-                    | "_crypt"
-                    | "distutils"
-                    | "doctest"
-                    | "ensurepip"
-                    | "imghdr"
-                    | "lib2to3"
-                    | "mailcap"
-                    | "nis"
-                    | "nntplib"
-                    | "ossaudiodev"
-                    | "pipes"
-                    | "pydoc"
-                    | "pydoc_data"
-                    | "smtpd"
-                    | "sndhdr"
-                    | "spwd"
-                    | "sunau"
-                    | "telnetlib"
-                    | "unittest"
-                    | "uu"
-                    | "venv"
-                    | "xdrlib"
-                    | "_ctypes_test"
-                    | "_xxtestfuzz"
-                    | "xxlimited"
-                    | "xxlimited_35"
-            ))
-}
-
 #[test]
 fn killed_at_any_moment_the_tree_works_and_undo_restores_it() {
     let env = TestEnv::new();
-    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
-    // A prefix (PREFIX/lib/python3.X) of the stdlib without its test suite, compiled at all levels.
-    let pristine = env.path().join("pristine");
-    let stdlib = pristine.join("lib").join(format!("python{version}"));
-    std::fs::create_dir_all(stdlib.parent().expect("parent")).expect("mkdir");
-    assert!(
-        std::process::Command::new("cp")
-            .arg("-a")
-            .arg(crate::harness::stdlib())
-            .arg(&stdlib)
-            .status()
-            .expect("cp")
-            .success()
-    );
-    for gone in [
-        "site-packages",
-        "test",
-        "idlelib",
-        "tkinter",
-        "turtledemo",
-        "lib2to3/tests",
-        "ctypes/test",
-        "unittest/test",
-    ] {
-        let _ = std::fs::remove_dir_all(stdlib.join(gone));
-    }
-    remove_caches(&stdlib);
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-j0",
-            "-o0",
-            "-o1",
-            "-o2",
-            "--hardlink-dupes",
-        ])
-        .arg(&stdlib)
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    // The libs tree, laid out as a prefix: PRISTINE/lib/python3.X.
+    let stdlib = libs_tree(&env);
+    let pristine = stdlib
+        .parent()
+        .and_then(Path::parent)
+        .expect("prefix")
+        .to_path_buf();
     let original = snapshot(&pristine);
     let original_modules = importable(&pristine);
 
@@ -244,7 +149,7 @@ fn killed_at_any_moment_the_tree_works_and_undo_restores_it() {
         let now = importable(&work);
         let lost: Vec<&String> = original_modules
             .difference(&now)
-            .filter(|m| !excluded_by(profile, m))
+            .filter(|m| !(profile == "minimal" && removed_by_minimal(m)))
             .collect();
         assert!(
             lost.is_empty(),

@@ -5,29 +5,7 @@
 //! interpreter, tracebacks from the zip with their source lines.
 
 use crate::harness::*;
-use std::collections::BTreeSet;
 use std::path::Path;
-
-fn python_binary() -> String {
-    python_print("import sys; print(sys.executable)")
-}
-
-/// The modules that import from the installation at `prefix`.
-fn importable(prefix: &Path) -> BTreeSet<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/importable.py");
-    let out = python3()
-        .arg(script)
-        .arg(python_binary())
-        .arg(prefix)
-        .output()
-        .expect("importable.py");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains("EXIT"), "{text}");
-    text.lines()
-        .filter_map(|l| l.strip_prefix("OK "))
-        .map(str::to_owned)
-        .collect()
-}
 
 #[test]
 fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
@@ -58,49 +36,8 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         let lost: Vec<&String> = original.difference(&kept).collect();
         if profile == "minimal" {
             // Only what the profile excludes may be gone.
-            let excluded = [
-                "aifc",
-                "asynchat",
-                "asyncore",
-                "audioop",
-                "cgi",
-                "cgitb",
-                "chunk",
-                "crypt",
-                "_crypt",
-                "distutils",
-                "doctest",
-                "ensurepip",
-                "imghdr",
-                "lib2to3",
-                "mailcap",
-                "nis",
-                "nntplib",
-                "ossaudiodev",
-                "pipes",
-                "pydoc",
-                "pydoc_data",
-                "smtpd",
-                "sndhdr",
-                "spwd",
-                "sunau",
-                "telnetlib",
-                "unittest",
-                "uu",
-                "venv",
-                "xdrlib",
-            ];
-            let unexpected: Vec<&&String> = lost
-                .iter()
-                .filter(|m| {
-                    !excluded.contains(&m.as_str())
-                        && !m.starts_with("_test")
-                        && !matches!(
-                            m.as_str(),
-                            "_ctypes_test" | "_xxtestfuzz" | "xxlimited" | "xxlimited_35"
-                        )
-                })
-                .collect();
+            let unexpected: Vec<&&String> =
+                lost.iter().filter(|m| !removed_by_minimal(m)).collect();
             assert!(unexpected.is_empty(), "minimal lost {unexpected:?}");
         } else {
             assert!(lost.is_empty(), "{profile} lost {lost:?}");
