@@ -116,6 +116,13 @@ pub fn actions_for(
             all.push(action);
         }
     }
+    if crate::needs_runtime(steps) {
+        let fallback = steps.contains(&StepName::CacheFallback);
+        for action in crate::steps::install_runtime(&model, context.version, fallback) {
+            model.apply(&action);
+            all.push(action);
+        }
+    }
     Ok((all, model))
 }
 

@@ -105,6 +105,15 @@ pub enum Command {
     /// original byte for byte; `pyprune commit` (or --commit) drops the journal.
     Apply(ApplyArgs),
 
+    /// Prove a tree still behaves as Python, by running its interpreter on it.
+    ///
+    /// Checks that every bytecode file loads and every source compiles, that every
+    /// module imports (at -O and -OO too) and, where the tree promises it, that
+    /// tracebacks through minimized modules show source lines and that Python writes
+    /// nothing into the tree. With --against, a module that imported in the original
+    /// and fails here is a regression. Exits with 1 on any regression.
+    Verify(VerifyArgs),
+
     /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.
     Undo(TreeArgs),
 
@@ -210,7 +219,7 @@ pub struct CompileArgs {
     pub compile_every_level: bool,
 
     /// Seconds one source may take before its worker is killed and the file reported.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
 }
 
@@ -304,6 +313,54 @@ pub struct ApplyArgs {
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
     #[arg(long, requires = "in_place")]
     pub commit: bool,
+
+    /// Do not run `pyprune verify` on the result.
+    #[arg(long)]
+    pub no_verify: bool,
+
+    #[command(flatten)]
+    pub verify: VerifyRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The tree [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// The tree before minimization: a module that imported there and fails here
+    /// is a regression (without it, import failures are only reported).
+    #[arg(long, value_name = "ORIGINAL")]
+    pub against: Option<PathBuf>,
+
+    /// Hold the tree to this profile's promises (tracebacks with lines unless it went
+    /// sourceless; no writes when it has no-write-marker). Without --profile or
+    /// --steps: tracebacks are promised, and no writes when the tree has a marker.
+    #[arg(long, value_name = "NAME", conflicts_with = "steps")]
+    pub profile: Option<String>,
+
+    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Hold the tree to the promises of these steps (comma-separated).
+    #[arg(long, value_name = "STEP,...", value_delimiter = ',')]
+    pub steps: Vec<String>,
+
+    #[command(flatten)]
+    pub run: VerifyRunArgs,
+}
+
+/// How verification runs the interpreter.
+#[derive(Debug, Args)]
+pub struct VerifyRunArgs {
+    /// Seconds one module's import (or one file's check) may take; the interpreter is
+    /// then killed, that module fails, and the rest go on in a new one.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+
+    /// Interpreter processes at once [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Args)]

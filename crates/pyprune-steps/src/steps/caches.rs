@@ -60,12 +60,27 @@ pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, St
     Ok(actions)
 }
 
-/// Removes every cache of the given levels.
+/// Modules the interpreter imports from disk before site runs, so before
+/// pyprune's runtime can stop it writing their caches: their caches stay.
+const STARTUP_MODULES: &[&str] = &["__init__", "aliases", "utf_8"];
+
+fn is_startup_cache(path: &Path) -> bool {
+    let package = path
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name);
+    package.is_some_and(|p| p == "encodings")
+        && cache_group(path).is_some_and(|(_, name)| {
+            STARTUP_MODULES.contains(&name.split('.').next().unwrap_or_default())
+        })
+}
+
+/// Removes every cache of the given levels, but those of the start-up modules.
 pub(crate) fn drop_levels(model: &Model, levels: &[Kind]) -> Vec<Action> {
     model
         .files
         .iter()
-        .filter(|(_, f)| levels.contains(&f.kind))
+        .filter(|(path, f)| levels.contains(&f.kind) && !is_startup_cache(path))
         .map(|(path, _)| Action::Remove(path.clone()))
         .collect()
 }

@@ -52,12 +52,13 @@ pub(crate) fn idle_tk(model: &Model) -> Vec<Action> {
 }
 
 pub(crate) fn dev_modules(model: &Model) -> Vec<Action> {
+    // Not pydoc itself: xmlrpc.server imports it (`pyprune verify` found that);
+    // its bulk, pydoc_data, goes, and help() on keywords says so.
     const DEV: &[&str] = &[
         "pydoc_data",
         "ensurepip",
         "lib2to3",
         "unittest",
-        "pydoc",
         "doctest",
         "venv",
         "distutils",

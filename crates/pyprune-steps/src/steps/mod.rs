@@ -4,6 +4,7 @@
 mod caches;
 mod exclude;
 mod extensions;
+mod runtime;
 mod sourceless;
 mod zip;
 
@@ -14,6 +15,12 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub(crate) use runtime::install as install_runtime;
+pub use runtime::{
+    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, keeps_traceback_lines, needs_runtime,
+    promises_no_writes,
+};
+
 /// Every step, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -23,6 +30,7 @@ pub enum StepName {
     DropOptimizedCaches,
     DropCaches,
     NoWriteMarker,
+    CacheFallback,
     Sourceless,
     SourcesCompressed,
     ExcludeTests,
@@ -71,8 +79,8 @@ pub const STEPS: &[StepInfo] = &[
         name: StepName::ExcludeDevModules,
         id: "exclude-dev-modules",
         origin: "Fedora solution 2",
-        what: "remove pydoc_data, ensurepip and its wheels, lib2to3, unittest, pydoc, doctest, venv, distutils",
-        gives_up: "venv, unittest, pydoc, doctest, 2to3, distutils",
+        what: "remove pydoc_data, ensurepip and its wheels, lib2to3, unittest, doctest, venv, distutils",
+        gives_up: "venv, unittest, doctest, 2to3, distutils, help() on keywords and topics",
     },
     StepInfo {
         name: StepName::ExcludeDeadBatteries,
@@ -93,21 +101,21 @@ pub const STEPS: &[StepInfo] = &[
         id: "zip-data-modules",
         origin: "Fedora solution 3",
         what: "encodings and pydoc_data (sources and bytecode) into pythonXY.zip",
-        gives_up: "encodings and pydoc_data cannot be hot-patched",
+        gives_up: "encodings and pydoc_data cannot be hot-patched; tracebacks show their lines through pyprune's runtime",
     },
     StepInfo {
         name: StepName::ZipStdlib,
         id: "zip-stdlib",
         origin: "Fedora solution 4",
         what: "the zip-safe pure-Python stdlib, sources and bytecode, deflated into pythonXY.zip",
-        gives_up: "source cannot be hot-patched; the interpreter's own uncaught-exception printer shows no lines (traceback.print_exc does)",
+        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone)",
     },
     StepInfo {
         name: StepName::ZipStdlibStored,
         id: "zip-stdlib-stored",
         origin: "Fedora solution 4",
         what: "like zip-stdlib, members stored (faster imports, larger)",
-        gives_up: "source cannot be hot-patched; the interpreter's own uncaught-exception printer shows no lines (traceback.print_exc does)",
+        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone)",
     },
     StepInfo {
         name: StepName::ZipStdlibBytecode,
@@ -148,21 +156,21 @@ pub const STEPS: &[StepInfo] = &[
         name: StepName::DropCaches,
         id: "drop-caches",
         origin: "Fedora solution 5, discussion option 1, optional bytecode cache \"no cache\"",
-        what: "remove every bytecode cache",
-        gives_up: "slower imports (every module compiled at every start); Python writes caches unless a marker and runtime stop it",
+        what: "remove every bytecode cache (but the start-up modules': encodings, aliases, utf_8)",
+        gives_up: "slower imports (every module compiled at every start); Python writes caches unless no-write-marker stops it",
     },
     StepInfo {
         name: StepName::DropOptimizedCaches,
         id: "drop-optimized-caches",
         origin: "Fedora solution 6, optional bytecode cache \"default\"",
-        what: "remove the opt-1 and opt-2 caches, keep opt-0",
+        what: "remove the opt-1 and opt-2 caches (but the start-up modules'), keep opt-0",
         gives_up: "-O and -OO runs compile the stdlib at every start (or write caches)",
     },
     StepInfo {
         name: StepName::DropOpt2,
         id: "drop-opt2",
         origin: "Fedora \"optimization level 2 is already broken\", optional bytecode cache \"levels 0 and 1\"",
-        what: "remove the opt-2 caches",
+        what: "remove the opt-2 caches (but the start-up modules')",
         gives_up: "-OO runs compile the stdlib at every start (or write caches)",
     },
     StepInfo {
@@ -176,8 +184,15 @@ pub const STEPS: &[StepInfo] = &[
         name: StepName::NoWriteMarker,
         id: "no-write-marker",
         origin: "Fedora problem 5.3, draft PEP option 1",
-        what: "a __dont_write_bytecode__ marker in every __pycache__ and at the tree root",
-        gives_up: "needs pyprune's runtime (#6) to take effect: CPython itself ignores it",
+        what: "a __dont_write_bytecode__ marker in every __pycache__ and at the tree root, honoured by pyprune's runtime",
+        gives_up: "",
+    },
+    StepInfo {
+        name: StepName::CacheFallback,
+        id: "cache-fallback",
+        origin: "Fedora solution 6 (\"fall back to less optimized caches\")",
+        what: "with -O/-OO and no cache of that level, pyprune's runtime loads the opt-1, then opt-0 cache, writing nothing",
+        gives_up: "-O and -OO run less optimized stdlib code where caches were dropped (asserts and docstrings kept)",
     },
 ];
 
@@ -261,6 +276,8 @@ pub fn step_actions(
             ],
         ),
         StepName::NoWriteMarker => caches::markers(model),
+        // All it does is the runtime's fallback, installed with the runtime.
+        StepName::CacheFallback => Vec::new(),
         StepName::Sourceless => sourceless::sourceless(model, context, false)?,
         StepName::SourcesCompressed => sourceless::sourceless(model, context, true)?,
         StepName::ExcludeTests => exclude::tests(model),
@@ -317,6 +334,25 @@ pub fn step_actions(
     };
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// The stdlib directory of the model, found by its `os` landmark: the root
+/// itself, or `lib/python3.X` (`lib64/...`) below it.
+pub(crate) fn stdlib_dir(model: &Model, version: PythonVersion) -> Option<PathBuf> {
+    let landmark = |dir: &std::path::Path| {
+        ["os.py", "os.pyc"]
+            .iter()
+            .any(|f| model.files.contains_key(&dir.join(f)))
+    };
+    if landmark(std::path::Path::new("")) {
+        return Some(PathBuf::new());
+    }
+    ["lib", "lib64"]
+        .iter()
+        .map(|lib| {
+            std::path::Path::new(lib).join(format!("python{}.{}", version.major, version.minor))
+        })
+        .find(|stdlib| landmark(stdlib))
 }
 
 /// Directories the actions leave empty (that were not empty before), deepest first.

@@ -26,9 +26,16 @@ pub(crate) struct ZipOptions {
 
 /// Packages of 3.11 known to read their own files from disk, beyond what the static check finds.
 const KNOWN_UNSAFE: &[&str] = &["idlelib", "tkinter", "turtledemo", "test"];
+/// Modules that call themselves another module (`_pydecimal` sets `__name__ =
+/// "decimal"`): from a zip with sources, tracebacks would ask the zip for that
+/// other module's source and show its lines. Kept out of zips with sources.
+const RENAMED: &[&str] = &["_pydecimal"];
 /// Packages the static check flags that work from a zip all the same: unittest
-/// uses `__file__` only in `load_tests`, to find its own test suite.
-const KNOWN_SAFE: &[&str] = &["unittest"];
+/// uses `__file__` only in `load_tests`, to find its own test suite; pydoc and
+/// xmlrpc.server only to read `pydoc_data/_pydoc.css` for `pydoc -b`, and
+/// pydoc_data goes into the same zip (or away), so zipping them breaks nothing
+/// more. (pydoc must stay: xmlrpc.server imports it.)
+const KNOWN_SAFE: &[&str] = &["unittest", "pydoc", "xmlrpc"];
 /// Directories of the stdlib that are not modules to zip.
 const NOT_MODULES: &[&str] = &[
     "lib-dynload",
@@ -41,21 +48,12 @@ const NOT_MODULES: &[&str] = &[
 /// `../pythonXY.zip` when the tree is the stdlib directory itself).
 fn locate(model: &Model, version: PythonVersion) -> Option<(PathBuf, PathBuf)> {
     let zip_name = format!("python{}{}.zip", version.major, version.minor);
-    let landmark = |dir: &Path| {
-        ["os.py", "os.pyc"]
-            .iter()
-            .any(|f| model.files.contains_key(&dir.join(f)))
+    let stdlib = super::stdlib_dir(model, version)?;
+    let zip_path = match stdlib.parent() {
+        Some(lib) if !stdlib.as_os_str().is_empty() => lib.join(zip_name),
+        _ => Path::new("..").join(zip_name),
     };
-    if landmark(Path::new("")) {
-        return Some((PathBuf::new(), Path::new("..").join(zip_name)));
-    }
-    for lib in ["lib", "lib64"] {
-        let stdlib = Path::new(lib).join(format!("python{}.{}", version.major, version.minor));
-        if landmark(&stdlib) {
-            return Some((stdlib, Path::new(lib).join(zip_name)));
-        }
-    }
-    None
+    Some((stdlib, zip_path))
 }
 
 /// The actions of a zip step.
@@ -108,7 +106,11 @@ pub(crate) fn zip(
     let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut removed: BTreeSet<PathBuf> = BTreeSet::new();
     for (name, paths) in &modules {
-        if name == "os" || name.is_empty() || KNOWN_UNSAFE.contains(&name.as_str()) {
+        if name == "os"
+            || name.is_empty()
+            || KNOWN_UNSAFE.contains(&name.as_str())
+            || (options.sources && RENAMED.contains(&name.as_str()))
+        {
             continue;
         }
         if options

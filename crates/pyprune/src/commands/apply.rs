@@ -17,6 +17,9 @@ pub(super) struct ApplyReport {
     actions: u64,
     predicted_disk_bytes: u64,
     disk_bytes: u64,
+    /// What `verify` found in the result (absent with --no-verify).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify: Option<pyprune_verify::Report>,
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -49,14 +52,22 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         Ok(report) => {
             std::fs::rename(&partial, out)
                 .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
-            write_summary(
+            let verify = verify_result(
+                args,
+                &steps,
+                out,
+                Some(pyprune_verify::Against::Tree(&prepared.inventory.root)),
                 global,
-                &ApplyReport {
+                printer,
+            )?;
+            finish(
+                global,
+                ApplyReport {
                     out: display_path(out),
+                    verify,
                     ..report
                 },
-            )?;
-            Ok(Outcome::Success)
+            )
         }
         Err(error) => {
             let _ = std::fs::remove_dir_all(&partial);
@@ -65,16 +76,42 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     }
 }
 
-fn write_summary(global: &GlobalArgs, report: &ApplyReport) -> anyhow::Result<()> {
-    super::write_report(global.format, report, |r| {
-        format!(
+/// Runs `verify` on the result unless `--no-verify`.
+fn verify_result(
+    args: &ApplyArgs,
+    steps: &[StepName],
+    tree: &Path,
+    original: Option<pyprune_verify::Against<'_>>,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<Option<pyprune_verify::Report>> {
+    if args.no_verify {
+        return Ok(None);
+    }
+    let python = super::verify::interpreter(None, global)?;
+    let promises = super::verify::promises_of(steps);
+    super::verify::verify_tree(tree, original, promises, &python, &args.verify, printer).map(Some)
+}
+
+/// Writes the summary; a failed verification makes the exit status 1.
+fn finish(global: &GlobalArgs, report: ApplyReport) -> anyhow::Result<Outcome> {
+    super::write_report(global.format, &report, |r| {
+        let mut text = format!(
             "{}: {} applied in {} actions; {} on disk (predicted {})\n",
             r.out,
             r.steps.join(", "),
             r.actions,
             crate::format::size(r.disk_bytes),
             crate::format::size(r.predicted_disk_bytes)
-        )
+        );
+        if let Some(verify) = &r.verify {
+            text.push_str(&super::verify::render(verify));
+        }
+        text
+    })?;
+    Ok(match &report.verify {
+        Some(verify) if !verify.passed() => Outcome::Problems,
+        _ => Outcome::Success,
     })
 }
 
@@ -112,6 +149,18 @@ fn in_place(
         );
     }
     let tree = prepared.inventory.root.clone();
+    // The original is about to go: what imports (and which sources compile) is recorded first.
+    let baseline = if args.no_verify {
+        None
+    } else {
+        let python = super::verify::interpreter(None, global)?;
+        Some(super::verify::record_before(
+            &tree,
+            &python,
+            &args.verify,
+            printer,
+        )?)
+    };
     let mut journal = Journal::begin(&tree)?;
     for action in &actions {
         if let Err(error) = journal.perform(action) {
@@ -121,23 +170,32 @@ fn in_place(
             return Err(anyhow::Error::new(error).context("the change failed and was undone"));
         }
     }
-    if args.commit {
+    // Verified before any commit: a tree that fails keeps its undo.
+    let original = baseline.as_ref().map(pyprune_verify::Against::Recorded);
+    let verify = verify_result(args, steps, &tree, original, global, printer)?;
+    let verified = verify.as_ref().is_none_or(pyprune_verify::Report::passed);
+    if args.commit && verified {
         journal.commit()?;
     } else {
+        if args.commit {
+            printer.warn("verification failed: the change is not committed");
+        }
         printer.note(&format!(
             "undo with `pyprune undo {0}`; keep it and free the space with `pyprune commit {0}`",
             display_path(&tree)
         ));
     }
-    let report = ApplyReport {
-        out: display_path(&tree),
-        steps: steps.iter().map(|s| s.info().id).collect(),
-        actions: actions.len() as u64,
-        predicted_disk_bytes: result.disk_total(),
-        disk_bytes: result.disk_total(),
-    };
-    write_summary(global, &report)?;
-    Ok(Outcome::Success)
+    finish(
+        global,
+        ApplyReport {
+            out: display_path(&tree),
+            steps: steps.iter().map(|s| s.info().id).collect(),
+            actions: actions.len() as u64,
+            predicted_disk_bytes: result.disk_total(),
+            disk_bytes: result.disk_total(),
+            verify,
+        },
+    )
 }
 
 pub fn undo(args: &TreeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -225,19 +283,29 @@ pub(super) fn build(
         actions,
         predicted_disk_bytes: predicted,
         disk_bytes: result.disk_total(),
+        verify: None,
     })
 }
 
 fn chosen_steps(args: &ApplyArgs) -> anyhow::Result<Vec<StepName>> {
-    if let Some(name) = &args.profile {
-        let profiles = super::plan::profiles(args.config.as_deref())?;
-        let profile = profiles.iter().find(|p| &p.name == name).with_context(|| {
+    steps_of(args.profile.as_deref(), args.config.as_deref(), &args.steps)
+}
+
+/// The steps of a profile (built in or from `config`), or the steps named.
+pub(super) fn steps_of(
+    profile: Option<&str>,
+    config: Option<&Path>,
+    steps: &[String],
+) -> anyhow::Result<Vec<StepName>> {
+    if let Some(name) = profile {
+        let profiles = super::plan::profiles(config)?;
+        let profile = profiles.iter().find(|p| p.name == name).with_context(|| {
             let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
             format!("no profile `{name}` (there are: {})", names.join(", "))
         })?;
         return Ok(profile.steps.clone());
     }
-    args.steps
+    steps
         .iter()
         .map(|id| {
             StepName::parse(id).with_context(|| format!("no step `{id}` (see `pyprune plan`)"))

@@ -8,6 +8,7 @@ mod dedupe;
 mod inspect;
 mod measure;
 mod plan;
+mod verify;
 
 use crate::Outcome;
 use crate::cli::{Cli, Command, Format};
@@ -26,6 +27,7 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Apply(args) => apply::run(args, &cli.global, printer),
         Command::Undo(args) => apply::undo(args, &cli.global, printer),
         Command::Commit(args) => apply::commit(args, &cli.global, printer),
+        Command::Verify(args) => verify::run(args, &cli.global, printer),
     }
 }
 

@@ -21,10 +21,10 @@ fn plan_rows(root: &Path) -> Vec<Value> {
 fn every_prediction_is_within_two_percent_of_du() {
     // The installed stdlib without its test suite, IDLE, Tk and site-packages, all levels compiled.
     let env = TestEnv::new();
-    let root = libs_tree(&env);
-    let before = caches(&root);
-    let du_before = du_bytes(&root, false);
-    let rows = plan_rows(&root);
+    let root = shared_libs_tree();
+    let before = caches(root);
+    let du_before = du_bytes(root, false);
+    let rows = plan_rows(root);
     assert!(rows.len() >= 12, "{rows:?}");
     for row in rows.iter().filter(|r| r["name"] != "compress-pycs") {
         let name = row["name"].as_str().expect("name");
@@ -37,7 +37,7 @@ fn every_prediction_is_within_two_percent_of_du() {
         let output = pyprune()
             .args(["apply", flag, name, "--format", "json", "--out"])
             .arg(&out)
-            .arg(&root)
+            .arg(root)
             .output()
             .expect("apply");
         assert!(output.status.success(), "{name}: {}", stderr(&output));
@@ -52,8 +52,8 @@ fn every_prediction_is_within_two_percent_of_du() {
         let _ = std::fs::remove_dir_all(&out);
     }
     // The original was only read.
-    assert_eq!(du_bytes(&root, false), du_before);
-    assert_same_caches(&caches(&root), &before);
+    assert_eq!(du_bytes(root, false), du_before);
+    assert_same_caches(&caches(root), &before);
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::process::Stdio;
 
 #[test]
 fn every_command_has_help() {
-    for command in ["analyze", "plan"] {
+    for command in [
+        "analyze", "inspect", "compile", "dedupe", "plan", "apply", "verify", "undo", "commit",
+    ] {
         let output = pyprune().args([command, "--help"]).output().expect("run");
         assert!(output.status.success());
         let text = String::from_utf8_lossy(&output.stdout);

@@ -301,8 +301,25 @@ pub fn assert_same_caches(ours: &Caches, reference: &Caches) {
 
 /// The "libs" tree, laid out as PREFIX/lib/python3.X.
 pub fn libs_tree(env: &TestEnv) -> PathBuf {
+    libs_tree_at(&env.path().join("libs"))
+}
+
+/// One "libs" tree for every test of this run that only reads it (building
+/// one costs a compileall of the whole stdlib at three levels). It lives in
+/// Cargo's scratch directory for integration tests and is rebuilt at each run.
+pub fn shared_libs_tree() -> &'static Path {
+    static TREE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TREE.get_or_init(|| {
+        let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-libs");
+        let _ = std::fs::remove_dir_all(&prefix);
+        libs_tree_at(&prefix)
+    })
+}
+
+/// Builds the "libs" tree in the prefix `prefix`; returns its stdlib directory.
+fn libs_tree_at(prefix: &Path) -> PathBuf {
     let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
-    let stdlib = env.path().join("libs/lib").join(format!("python{version}"));
+    let stdlib = prefix.join("lib").join(format!("python{version}"));
     std::fs::create_dir_all(stdlib.parent().expect("parent")).expect("mkdir");
     assert!(
         std::process::Command::new("cp")
@@ -409,7 +426,6 @@ pub fn removed_by_minimal(module: &str) -> bool {
                 | "nntplib"
                 | "ossaudiodev"
                 | "pipes"
-                | "pydoc"
                 | "pydoc_data"
                 | "smtpd"
                 | "sndhdr"

@@ -14,3 +14,4 @@ mod in_place;
 mod inspect;
 mod profiles;
 mod pyc_builder;
+mod verify;

@@ -10,9 +10,9 @@ use std::path::Path;
 #[test]
 fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
     let env = TestEnv::new();
-    let stdlib = libs_tree(&env);
+    let stdlib = shared_libs_tree();
     let prefix = stdlib.parent().and_then(Path::parent).expect("prefix");
-    let before = du_bytes(&stdlib, false) as f64;
+    let before = du_bytes(stdlib, false) as f64;
     let original = importable(prefix);
     assert!(original.len() > 200, "{original:?}");
 
@@ -21,7 +21,7 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         let output = pyprune()
             .args(["apply", "--profile", profile, "--out"])
             .arg(&out)
-            .arg(&stdlib)
+            .arg(stdlib)
             .output()
             .expect("apply");
         assert!(output.status.success(), "{profile}: {}", stderr(&output));
@@ -54,7 +54,7 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
             "--format",
             "json",
         ])
-        .arg(&stdlib)
+        .arg(stdlib)
         .output()
         .expect("plan");
     assert!(output.status.success(), "{}", stderr(&output));

@@ -1,0 +1,131 @@
+"""pyprune's runtime: what a minimized Python needs from its import system.
+
+Installed by `pyprune apply` as site-packages/pyprune_runtime.py, and loaded at
+start-up by site-packages/pyprune_runtime.pth. It:
+
+- honours `__dont_write_bytecode__` markers: one in a `__pycache__` directory
+  covers that directory, one in any directory covers everything below it.
+  Existing caches are still used; none is written or rewritten there.
+- with fallback on, when `-O`/`-OO` finds no cache of its level, uses a less
+  optimized cache that exists (opt-1, then opt-0), and writes nothing.
+- serves the source of a sourceless module (`NAME.pyc`) from
+  `__pysources__/NAME.py.gz` beside it, so linecache, inspect.getsource and
+  tracebacks show real lines; for zipped modules that rename themselves, the
+  source under their real name (unless the new name is another module's:
+  pyprune keeps _pydecimal, which calls itself decimal, out of zips).
+- prints uncaught exceptions with the traceback module. The 3.11 interpreter's
+  own printer reads source only from the file named by co_filename; the
+  traceback module also asks the module's loader (zips, __pysources__).
+
+Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
+imported before site runs: encodings, encodings.aliases and the locale's codec
+(pyprune's cache-dropping steps keep their caches for that reason), and
+everything under `python -S`, which runs without this runtime at all.
+"""
+import sys
+
+MARKER = "__dont_write_bytecode__"
+
+
+def install(fallback=False):
+    # The frozen modules, not `importlib`: importing that package would read
+    # (and cache) importlib/__init__ and warnings before the markers are honoured.
+    import _frozen_importlib_external as bootstrap
+    import os
+
+    covered = {}
+
+    def protected(cache_path):
+        """A marker in the cache's directory, or in a directory above the source."""
+        cache_dir = os.path.dirname(cache_path)
+        if os.path.exists(os.path.join(cache_dir, MARKER)):
+            return True
+        directory = os.path.dirname(cache_dir)
+        walked = []
+        result = False
+        while True:
+            if directory in covered:
+                result = covered[directory]
+                break
+            walked.append(directory)
+            if os.path.exists(os.path.join(directory, MARKER)):
+                result = True
+                break
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+        for seen in walked:
+            covered[seen] = result
+        return result
+
+    fallen_back = set()
+    write_cache = bootstrap.SourceFileLoader._cache_bytecode
+
+    def _cache_bytecode(self, source_path, bytecode_path, data):
+        if bytecode_path in fallen_back or protected(bytecode_path):
+            return None
+        return write_cache(self, source_path, bytecode_path, data)
+
+    bootstrap.SourceFileLoader._cache_bytecode = _cache_bytecode
+
+    if fallback:
+        cache_from_source = bootstrap.cache_from_source
+
+        def less_optimized(path, debug_override=None, *, optimization=None):
+            wanted = cache_from_source(path, debug_override, optimization=optimization)
+            if optimization is not None or debug_override is not None or not sys.flags.optimize:
+                return wanted
+            if os.path.exists(wanted):
+                return wanted
+            for level in range(min(sys.flags.optimize, 2) - 1, -1, -1):
+                candidate = cache_from_source(path, optimization=level if level else "")
+                if os.path.exists(candidate):
+                    # Never written: its level is not the one this run compiles for.
+                    fallen_back.add(candidate)
+                    return candidate
+            return wanted
+
+        # get_code looks the function up in its module at each call.
+        bootstrap.cache_from_source = less_optimized
+
+    def get_source(self, fullname):
+        # self.path, not get_filename(fullname): linecache asks by the module's
+        # __name__, which some modules change (_pydecimal calls itself decimal).
+        path = self.path
+        directory, name = os.path.split(path)
+        compressed = os.path.join(directory, "__pysources__", name[:-1] + ".gz")
+        try:
+            with open(compressed, "rb") as file:
+                data = file.read()
+        except OSError:
+            return None
+        import gzip
+        return bootstrap.decode_source(gzip.decompress(data))
+
+    bootstrap.SourcelessFileLoader.get_source = get_source
+
+    import zipimport
+
+    zip_source = zipimport.zipimporter.get_source
+
+    def get_zip_source(self, fullname):
+        try:
+            return zip_source(self, fullname)
+        except ImportError:
+            # Asked by a module's changed __name__ that no module of the zip has:
+            # find the module under its real name.
+            for key, module in list(sys.modules.items()):
+                if (key != fullname and getattr(module, "__name__", None) == fullname
+                        and getattr(module, "__loader__", None) is self):
+                    return zip_source(self, key)
+            raise
+
+    zipimport.zipimporter.get_source = get_zip_source
+
+    if sys.excepthook is sys.__excepthook__:
+        def excepthook(exc_type, exc, tb):
+            import traceback
+            traceback.print_exception(exc_type, exc, tb)
+
+        sys.excepthook = excepthook

@@ -1,0 +1,103 @@
+//! pyprune's runtime (`python/pyprune_runtime.py`): the import-system help
+//! some steps need and CPython lacks — honouring `__dont_write_bytecode__`
+//! markers, falling back to a less optimized cache, serving sources from
+//! `__pysources__/`. Installed into the tree's site-packages with a `.pth`
+//! file, so that it loads at every start without users changing how they run
+//! Python.
+
+use super::StepName;
+use crate::action::Action;
+use crate::model::Model;
+use pyprune_pyc::PythonVersion;
+use pyprune_tree::Kind;
+use std::path::PathBuf;
+
+/// The runtime's source, as installed.
+pub const RUNTIME_SOURCE: &str = include_str!("../../python/pyprune_runtime.py");
+/// Its module file name in site-packages.
+pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
+/// The `.pth` that loads it; `00-` so that site runs it before other `.pth` imports.
+pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
+
+/// Whether any of `steps` needs the runtime to keep its promise.
+pub fn needs_runtime(steps: &[StepName]) -> bool {
+    steps.iter().any(|s| {
+        matches!(
+            s,
+            StepName::NoWriteMarker
+                | StepName::SourcesCompressed
+                | StepName::CacheFallback
+                // The interpreter's own printer reads lines from files only, never from zips.
+                | StepName::ZipDataModules
+                | StepName::ZipStdlib
+                | StepName::ZipStdlibStored
+        )
+    })
+}
+
+/// Whether, after `steps`, a traceback through any module still shows its source line.
+pub fn keeps_traceback_lines(steps: &[StepName]) -> bool {
+    !steps.iter().any(|s| {
+        matches!(
+            s,
+            StepName::Sourceless | StepName::ZipStdlibBytecode | StepName::ZipStdlibBytecodeStored
+        )
+    })
+}
+
+/// Whether, after `steps`, Python promises to write no bytecode into the tree.
+pub fn promises_no_writes(steps: &[StepName]) -> bool {
+    steps.contains(&StepName::NoWriteMarker)
+}
+
+/// The `.pth` line. The runtime is imported with bytecode writing off: it must
+/// not write a cache of itself into a tree whose markers it is about to honour.
+fn pth_line(fallback: bool) -> String {
+    format!(
+        "import sys; _pyprune_w = sys.dont_write_bytecode; sys.dont_write_bytecode = True; \
+         import pyprune_runtime; pyprune_runtime.install(fallback={}); \
+         sys.dont_write_bytecode = _pyprune_w\n",
+        if fallback { "True" } else { "False" }
+    )
+}
+
+/// The site-packages directory of the model: one that exists in the stdlib
+/// directory (`site-packages`, else Debian's `dist-packages`), else a new
+/// `site-packages` there; the root itself when the tree is a site-packages.
+/// `None` when the tree has neither.
+pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
+    if let Some(stdlib) = version.and_then(|v| super::stdlib_dir(model, v)) {
+        let existing = ["site-packages", "dist-packages"]
+            .iter()
+            .map(|name| stdlib.join(name))
+            .find(|dir| model.dirs.contains(dir));
+        return Some(existing.unwrap_or_else(|| stdlib.join("site-packages")));
+    }
+    None
+}
+
+/// The runtime's two files, written into site-packages (`None` when the tree has none).
+pub(crate) fn install(
+    model: &Model,
+    version: Option<PythonVersion>,
+    fallback: bool,
+) -> Vec<Action> {
+    let Some(dir) = site_packages(model, version) else {
+        return Vec::new();
+    };
+    let write = |name: &str, bytes: Vec<u8>, kind: Kind| Action::Write {
+        path: dir.join(name),
+        bytes,
+        mode: 0o644,
+        kind,
+        module: name.split('.').next().unwrap_or_default().to_owned(),
+    };
+    vec![
+        write(
+            RUNTIME_MODULE,
+            RUNTIME_SOURCE.as_bytes().to_vec(),
+            Kind::Source,
+        ),
+        write(RUNTIME_PTH, pth_line(fallback).into_bytes(), Kind::Data),
+    ]
+}

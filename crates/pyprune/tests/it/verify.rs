@@ -1,0 +1,355 @@
+//! The runtime that `apply` installs and `pyprune verify`: each runtime
+//! behaviour shown by the real interpreter on a minimized copy of the libs
+//! tree (with a control run that shows the runtime is what makes the
+//! difference), and a deliberately broken tree that verify must catch.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// `pyprune apply ARGS --out OUT STDLIB --format json`, which must succeed
+/// (its verification included); returns the report and OUT's stdlib directory.
+fn apply(env: &TestEnv, name: &str, args: &[&str]) -> (Value, PathBuf) {
+    let out = env.path().join(name);
+    let output = pyprune()
+        .arg("apply")
+        .args(args)
+        .args(["--format", "json", "--out"])
+        .arg(&out)
+        .arg(shared_libs_tree())
+        .output()
+        .expect("apply");
+    assert!(
+        output.status.success(),
+        "{name}: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let stdlib = out
+        .join("lib")
+        .join(shared_libs_tree().file_name().expect("name"));
+    (report, stdlib)
+}
+
+/// The check of a verify report named `name`.
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {report}"))
+}
+
+/// The interpreter on the prefix `home`, as a user runs it: site on (so the
+/// runtime loads), bytecode writing on, nothing from the caller's environment.
+fn python_on(home: &Path, cwd: &Path, flags: &[&str], code: &str) -> (String, String) {
+    let output = std::process::Command::new(python_binary())
+        .args(["-s", "-P"])
+        .args(flags)
+        .args(["-c", code])
+        .env_clear()
+        .env("PYTHONHOME", home)
+        .current_dir(cwd)
+        .output()
+        .expect("python");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        output.status.success() || !flags.is_empty() || code.contains("raise"),
+        "{}",
+        text(&output.stderr)
+    );
+    (text(&output.stdout), text(&output.stderr))
+}
+
+/// Every file under `root`.
+fn files(root: &Path) -> BTreeSet<PathBuf> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.symlink_metadata().expect("lstat").is_dir() {
+                stack.push(path);
+            } else {
+                found.insert(path);
+            }
+        }
+    }
+    found
+}
+
+fn home_of(stdlib: &Path) -> &Path {
+    stdlib.parent().and_then(Path::parent).expect("prefix")
+}
+
+#[test]
+fn markers_stop_every_write_and_optimized_runs_fall_back() {
+    let env = TestEnv::new();
+    let (report, stdlib) = apply(
+        &env,
+        "marked",
+        &[
+            "--steps",
+            "drop-optimized-caches,no-write-marker,cache-fallback",
+        ],
+    );
+    let verify = &report["verify"];
+    assert_eq!(verify["promises"]["no_writes"], true, "{verify}");
+    assert_eq!(verify["regressions"], serde_json::json!([]), "{verify}");
+    assert!(
+        check(verify, "no writes")["checked"].as_u64() > Some(1000),
+        "{verify}"
+    );
+    assert!(
+        check(verify, "imports -OO")["checked"].as_u64() > Some(500),
+        "{verify}"
+    );
+
+    // A package the markers' authors never saw: covered by the root marker alone.
+    std::fs::create_dir(stdlib.join("newpkg")).expect("mkdir");
+    std::fs::write(stdlib.join("newpkg/__init__.py"), "VALUE = 1\n").expect("write");
+    let home = home_of(&stdlib);
+    // An opt-1 cache of one module, as compileall made it: -OO takes it before opt-0.
+    let opt1 = format!("json/__pycache__/decoder.{}.opt-1.pyc", cache_tag());
+    std::fs::copy(shared_libs_tree().join(&opt1), stdlib.join(&opt1)).expect("cp");
+    let before = files(home);
+    let (plain, _) = python_on(
+        home,
+        env.path(),
+        &[],
+        "import json, email.mime.text, newpkg; print(json.__cached__)",
+    );
+    let (optimized, _) = python_on(
+        home,
+        env.path(),
+        &["-O"],
+        "import json, asyncio, newpkg; print(json.__cached__)",
+    );
+    let (most, _) = python_on(
+        home,
+        env.path(),
+        &["-OO"],
+        "import json.decoder, decimal, newpkg; print(json.decoder.__cached__)",
+    );
+    assert!(most.trim().ends_with(&opt1), "{most}");
+    assert_eq!(files(home), before, "Python wrote into a marked tree");
+    // -O found no opt-1 cache and used the opt-0 one (the one a plain run uses).
+    assert!(
+        plain.trim().ends_with(&format!("{}.pyc", cache_tag())),
+        "{plain}"
+    );
+    assert_eq!(optimized.trim(), plain.trim());
+
+    // Without the root marker, the one in json/__pycache__ still holds; newpkg has none.
+    std::fs::remove_file(home.join("__dont_write_bytecode__")).expect("rm");
+    let written = |code: &str| {
+        let before = files(home);
+        let (out, _) = python_on(home, env.path(), &["-O"], code);
+        let new: Vec<PathBuf> = files(home).difference(&before).cloned().collect();
+        (out, new)
+    };
+    let (_, new) = written("import json, newpkg");
+    let tag = cache_tag();
+    assert_eq!(
+        new,
+        [stdlib.join(format!("newpkg/__pycache__/__init__.{tag}.opt-1.pyc"))]
+    );
+
+    // Control: without the runtime, json's cache is written too.
+    std::fs::remove_file(stdlib.join("site-packages/00-pyprune-runtime.pth")).expect("rm");
+    let (optimized, new) = written("import json; print(json.__cached__)");
+    assert!(
+        new.contains(&stdlib.join(format!("json/__pycache__/__init__.{tag}.opt-1.pyc"))),
+        "{new:?}"
+    );
+    assert!(optimized.trim().ends_with("opt-1.pyc"), "{optimized}");
+}
+
+#[test]
+fn compressed_sources_reach_inspect_and_uncaught_tracebacks() {
+    let env = TestEnv::new();
+    let (report, stdlib) = apply(&env, "compressed", &["--steps", "sources-compressed"]);
+    let verify = &report["verify"];
+    assert!(
+        check(verify, "tracebacks")["checked"].as_u64() > Some(300),
+        "{verify}"
+    );
+    assert_eq!(check(verify, "tracebacks")["failed"], 0, "{verify}");
+    assert!(!stdlib.join("json/decoder.py").exists());
+    assert!(stdlib.join("json/__pysources__/decoder.py.gz").is_file());
+
+    let original =
+        std::fs::read_to_string(shared_libs_tree().join("json/decoder.py")).expect("read");
+    let line = original
+        .lines()
+        .position(|l| l.starts_with("class JSONDecoder"))
+        .expect("the class")
+        + 1;
+    // inspect asks the loader, through linecache, for the source of NAME.py beside NAME.pyc.
+    let home = home_of(&stdlib);
+    let (source, _) = python_on(
+        home,
+        env.path(),
+        &["-B"],
+        "import inspect, sys, json.decoder; sys.stdout.write(inspect.getsource(json.decoder))",
+    );
+    assert_eq!(source, original);
+    // An uncaught exception in a frame of json/decoder.py, printed by the interpreter's hook.
+    let raising = format!(
+        "import json.decoder as d\nexec(compile('\\n' * {} + 'raise KeyError(1)', d.__file__[:-1], 'exec'), vars(d))",
+        line - 1
+    );
+    let (_, traceback) = python_on(home, env.path(), &["-B"], &raising);
+    assert!(
+        traceback.contains("class JSONDecoder(object):"),
+        "{traceback}"
+    );
+
+    // Control: without the runtime the line is gone.
+    std::fs::remove_file(stdlib.join("site-packages/00-pyprune-runtime.pth")).expect("rm");
+    let (_, traceback) = python_on(home, env.path(), &["-B"], &raising);
+    assert!(
+        traceback.contains("KeyError") && !traceback.contains("class JSONDecoder"),
+        "{traceback}"
+    );
+}
+
+#[test]
+fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
+    let env = TestEnv::new();
+    let (_, stdlib) = apply(&env, "broken", &["--profile", "lossless", "--no-verify"]);
+    let tag = cache_tag();
+    let caches_of = |module: &str| -> Vec<PathBuf> {
+        let (dir, name) = module
+            .rsplit_once('/')
+            .map_or((stdlib.clone(), module), |(d, n)| (stdlib.join(d), n));
+        std::fs::read_dir(dir.join("__pycache__"))
+            .expect("__pycache__")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}.")))
+            })
+            .collect()
+    };
+    // A truncated cache (its hardlinked levels with it).
+    let shlex = stdlib.join(format!("__pycache__/shlex.{tag}.pyc"));
+    let bytes = std::fs::read(&shlex).expect("read");
+    std::fs::write(&shlex, &bytes[..10]).expect("truncate");
+    // A removed module that another imports: json needs json.decoder.
+    std::fs::remove_file(stdlib.join("json/decoder.py")).expect("rm");
+    for cache in caches_of("json/decoder") {
+        std::fs::remove_file(cache).expect("rm");
+    }
+    // A sourceless module whose source is gone: its tracebacks lose their lines.
+    std::fs::copy(
+        stdlib.join(format!("__pycache__/textwrap.{tag}.pyc")),
+        stdlib.join("textwrap.pyc"),
+    )
+    .expect("cp");
+    std::fs::remove_file(stdlib.join("textwrap.py")).expect("rm");
+    for cache in caches_of("textwrap") {
+        std::fs::remove_file(cache).expect("rm");
+    }
+    // A module without a cache: Python writes one, which this tree promised it would not.
+    std::fs::write(stdlib.join("pyprune_fresh.py"), "X = 1\n").expect("write");
+    // Modules that kill or hang their interpreter: each fails alone, the rest go on.
+    std::fs::write(
+        stdlib.join("pyprune_crasher.py"),
+        "import os\nos._exit(3)\n",
+    )
+    .expect("write");
+    std::fs::write(
+        stdlib.join("pyprune_hanger.py"),
+        "import time\ntime.sleep(600)\n",
+    )
+    .expect("write");
+
+    let output = pyprune()
+        // Held to no-write-marker's promise, which this tree (no marker, no runtime) breaks.
+        .args([
+            "verify",
+            "--steps",
+            "no-write-marker",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--against",
+        ])
+        .arg(shared_libs_tree())
+        .arg(home_of(&stdlib))
+        .output()
+        .expect("verify");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let has = |list: &str, check: &str, subject: &str, reason: &str| {
+        report[list].as_array().expect("list").iter().any(|f| {
+            f["check"] == check
+                && f["subject"].as_str().is_some_and(|s| s.contains(subject))
+                && f["reason"].as_str().is_some_and(|r| r.contains(reason))
+        })
+    };
+    let expected = [
+        (
+            "regressions",
+            "bytecode and sources",
+            format!("shlex.{tag}.pyc"),
+            "truncated",
+        ),
+        ("regressions", "imports", "json".into(), "json.decoder"),
+        ("regressions", "imports -OO", "json".into(), "json.decoder"),
+        // The truncated cache was rewritten, and a module without one got one.
+        (
+            "regressions",
+            "no writes",
+            format!("shlex.{tag}.pyc"),
+            "changed",
+        ),
+        (
+            "regressions",
+            "no writes",
+            format!("pyprune_fresh.{tag}.pyc"),
+            "created",
+        ),
+        (
+            "regressions",
+            "tracebacks",
+            "textwrap".into(),
+            "no source line",
+        ),
+        ("notes", "imports", "pyprune_crasher".into(), "died or hung"),
+        (
+            "notes",
+            "imports",
+            "pyprune_hanger".into(),
+            "no answer within 3 s",
+        ),
+    ];
+    for (list, check, subject, reason) in &expected {
+        assert!(
+            has(list, check, subject, reason),
+            "{list} lack {check} {subject} ({reason}): {report}"
+        );
+    }
+    let removed: Vec<&str> = report["removed"]
+        .as_array()
+        .expect("removed")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(removed, ["json.decoder"]);
+    // Nothing else broke: every other regression is about these modules.
+    for finding in report["regressions"].as_array().expect("regressions") {
+        let subject = finding["subject"].as_str().expect("subject");
+        assert!(
+            ["shlex", "json", "textwrap", "pyprune_"]
+                .iter()
+                .any(|m| subject.contains(m)),
+            "unexpected {finding}"
+        );
+    }
+}
