@@ -9,6 +9,7 @@
 #   pyenv Python: tens of thousands of files); RUNS defaults to 15.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 record=0
 if [ "${1:-}" = "--record" ]; then record=1; shift; fi
 tree=${1:-$(env -u PYTHONHOME python3 -c 'import sys; print(sys.prefix)')}
@@ -16,9 +17,7 @@ runs=${2:-15}
 cargo build --release --quiet
 bin=target/release/pyprune
 
-now() { date +%s%N; }
 time_one() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo $(( (t1 - t0) / 1000 )); }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # Warm the cache (and check both work on this tree).
 du -s "$tree" >/dev/null
@@ -43,9 +42,5 @@ echo "median du -s:                       ${du_ms} us"
 echo "median pyprune analyze:             ${pp_ms} us  ratio $(ratio "$pp_ms" "$du_ms")x (goal: at most 1.5x)"
 echo "median pyprune analyze --bytecode:  ${bc_ms} us  ratio $(ratio "$bc_ms" "$du_ms")x (reads every .pyc; du reads none)"
 if [ "$record" = 1 ]; then
-  doc=docs/BENCHMARKS.md
-  marker='<!-- analyze rows -->'
-  grep -qF "$marker" "$doc" || { echo "no '$marker' in $doc" >&2; exit 1; }
-  awk -v rows="$(printf '%s\n' "${lines[@]}")" -v m="$marker" '{ print } $0 == m { print rows }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "recorded in $doc"
+  record_rows '<!-- analyze rows -->' "$(printf '%s\n' "${lines[@]}")"
 fi

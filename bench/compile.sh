@@ -9,6 +9,7 @@
 # Usage: bench/compile.sh [--record] [RUNS]   (RUNS defaults to 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 record=0
 if [ "${1:-}" = "--record" ]; then record=1; shift; fi
 runs=${1:-5}
@@ -35,8 +36,6 @@ groups = sorted(sorted(g) for g in inodes.values() if len(g) > 1)
 print(hashlib.sha256(repr((sorted(files.items()), groups)).encode()).hexdigest(), len(files), len(groups))
 PY
 }
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 ca_times=(); pp_times=(); identical=yes
 for _ in $(seq "$runs"); do
   clear; t0=$(now); env -u PYTHONDONTWRITEBYTECODE "$py" -m compileall -q -j0 -o0 -o1 -o2 --hardlink-dupes "$tree" >/dev/null 2>&1 || true; t1=$(now)
@@ -51,8 +50,6 @@ echo "tree: copy of $stdlib ($sources sources), $runs runs each, interleaved"
 echo "caches: $(echo "$reference" | awk '{ print $2 " files, " $3 " hardlink groups" }'); identical bytes, modes and links: $identical"
 echo "median compileall -j0: ${ca} ms; median pyprune compile: ${pp} ms; pyprune is ${ratio}x as fast (goal: 2x)"
 if [ "$record" = 1 ]; then
-  doc=docs/BENCHMARKS.md; marker='<!-- compile rows -->'
   row="| compile -o0 -o1 -o2 vs \`compileall -j0 --hardlink-dupes\` | stdlib copy, $sources sources | $ca ms | $pp ms | ${ratio}x | $identical | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"
-  awk -v row="$row" -v m="$marker" '{ print } $0 == m { print row }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "recorded in $doc"
+  record_rows '<!-- compile rows -->' "$row"
 fi

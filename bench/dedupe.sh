@@ -10,6 +10,7 @@
 # Usage: bench/dedupe.sh [--record] [RUNS]   (RUNS defaults to 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 record=0
 if [ "${1:-}" = "--record" ]; then record=1; shift; fi
 runs=${1:-5}
@@ -32,8 +33,6 @@ for d, _, names in os.walk(sys.argv[1]):
         seen[st.st_ino] = st.st_blocks * 512
 print(sum(seen.values()))' "$1"; }
 before=$(file_bytes "$pristine"); files=$(find "$pristine" -type f | wc -l)
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 hl_times=(); pp_times=(); same=yes
 for _ in $(seq "$runs"); do
   rm -rf "$work/t"; cp -a "$pristine" "$work/t"; sync
@@ -50,8 +49,6 @@ echo "tree: compiled copy of $stdlib ($files files, $before bytes), $runs runs e
 echo "bytes saved: hardlink -c $hl_saved, pyprune $pp_saved (same: $same; pyprune keeps sources with different mtimes apart)"
 echo "median hardlink -c: ${hl} ms; median pyprune dedupe: ${pp} ms; pyprune takes ${ratio}x hardlink's time (goal: at most 1x)"
 if [ "$record" = 1 ]; then
-  doc=docs/BENCHMARKS.md; marker='<!-- dedupe rows -->'
   row="| dedupe --scope tree --content-only vs \`hardlink -c\` | compiled stdlib copy, $files files | $hl ms | $pp ms | ${ratio}x | $pp_saved B, same: $same | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"
-  awk -v row="$row" -v m="$marker" '{ print } $0 == m { print row }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "recorded in $doc"
+  record_rows '<!-- dedupe rows -->' "$row"
 fi

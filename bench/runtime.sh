@@ -9,6 +9,7 @@
 # Usage: bench/runtime.sh [--record] [RUNS]   (RUNS defaults to 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 record=0
 if [ "${1:-}" = "--record" ]; then record=1; shift; fi
 runs=${1:-30}
@@ -26,8 +27,6 @@ mkdir "$work/orig/lib/python$version/site-packages"
 home="$work/out"
 pth="$home/lib/python$version/site-packages/00-pyprune-runtime.pth"
 run() { env -i PYTHONHOME="$home" "$py" -s -c pass; }
-now() { date +%s%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 with=(); without=(); own=()
 for _ in $(seq "$runs"); do
   t0=$(now); run; t1=$(now); with+=($(( (t1 - t0) / 1000 )))
@@ -42,8 +41,6 @@ ratio=$(awk -v a="$w" -v b="$wo" 'BEGIN { printf "%.3f", a / b }')
 echo "python -c pass on a fedora-default copy, $runs runs each, interleaved"
 echo "median with the runtime: ${w} us; without: ${wo} us; ratio ${ratio}; runtime's own import (-X importtime, cumulative): ${o} us"
 if [ "$record" = 1 ]; then
-  doc=docs/BENCHMARKS.md; marker='<!-- runtime rows -->'
   row="| \`python -s -c pass\`, fedora-default copy | $w us | $wo us | ${ratio}x | $o us | $runs | $(nproc) | $(date -u +%Y-%m-%d) |"
-  awk -v row="$row" -v m="$marker" '{ print } $0 == m { print row }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "recorded in $doc"
+  record_rows '<!-- runtime rows -->' "$row"
 fi
