@@ -150,7 +150,7 @@ pub const STEPS: &[StepInfo] = &[
         id: "sources-compressed",
         origin: "discussion option 2, draft PEP option 2",
         what: "like sourceless, with each source kept gzip-compressed in __pysources__/",
-        gives_up: "source cannot be hot-patched; tracebacks need pyprune's runtime (#6) to show lines; -O runs non-optimized code",
+        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone); -O runs non-optimized code",
     },
     StepInfo {
         name: StepName::DropCaches,
