@@ -20,7 +20,9 @@ start-up by site-packages/pyprune_runtime.pth. It:
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
-everything under `python -S`, which runs without this runtime at all.
+everything under `python -S`, which runs without this runtime at all;
+`.pth` files of the user's site-packages (site reads those first); and venvs
+made from the tree, which do not read its site-packages.
 """
 import sys
 
@@ -72,9 +74,16 @@ def install(fallback=False):
     if fallback:
         cache_from_source = bootstrap.cache_from_source
 
+        # The import system's callers: loading (get_code) and naming it (__cached__).
+        importing = {bootstrap.SourceLoader.get_code.__code__, bootstrap._get_cached.__code__}
+
         def less_optimized(path, debug_override=None, *, optimization=None):
             wanted = cache_from_source(path, debug_override, optimization=optimization)
             if optimization is not None or debug_override is not None or not sys.flags.optimize:
+                return wanted
+            # Only for the import system's own loading: py_compile, compileall and
+            # pip write to the path they are given, and must get their level's.
+            if sys._getframe(1).f_code not in importing:
                 return wanted
             if os.path.exists(wanted):
                 return wanted

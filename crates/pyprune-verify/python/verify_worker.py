@@ -24,8 +24,11 @@ PREFIX = "\0pyprune "
 
 
 def emit(*words):
-    sys.__stdout__.write(PREFIX + " ".join(words) + "\n")
+    # Bytes, not text: a reason may hold a non-UTF-8 file name (surrogates).
+    line = PREFIX + " ".join(words) + "\n"
     sys.__stdout__.flush()
+    sys.__stdout__.buffer.write(line.encode("utf-8", "backslashreplace"))
+    sys.__stdout__.buffer.flush()
 
 
 def reason(error):

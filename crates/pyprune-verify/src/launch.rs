@@ -12,7 +12,8 @@ use std::process::Command;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "mode", content = "dir")]
 pub enum Placement {
-    /// `PYTHONHOME=DIR`: the tree is (in) this prefix; its stdlib replaces the interpreter's.
+    /// `PYTHONHOME=DIR`: the tree is (in) this prefix, or is the stdlib that DIR (a
+    /// scratch prefix) links to; its stdlib replaces the interpreter's.
     Home(PathBuf),
     /// `PYTHONPATH=DIRS`: the tree's import roots come first on `sys.path`.
     Path(Vec<PathBuf>),
@@ -23,8 +24,8 @@ pub enum Placement {
 pub struct TreePython {
     pub executable: PathBuf,
     pub placement: Placement,
-    /// The stdlib directory of a home placement.
-    stdlib: Option<PathBuf>,
+    /// Where the tree's modules are, on disk (not through a symlink).
+    library: PathBuf,
     /// The interpreter knows `-P` (3.11+).
     safe_path: bool,
 }
@@ -37,8 +38,12 @@ pub struct RunMode {
 }
 
 impl TreePython {
-    /// Places `python` on the tree at `root` (canonical).
-    pub fn new(python: &Interpreter, root: &Path) -> TreePython {
+    /// Places `python` on the tree at `root` (canonical). A stdlib directory
+    /// that is not inside a prefix is given one: `scratch/lib/python3.X`, a
+    /// symlink to it (and to a `pythonXY.zip` beside it), so that it runs as
+    /// the home too and the interpreter's own stdlib cannot stand in for what
+    /// the tree lacks.
+    pub fn new(python: &Interpreter, root: &Path, scratch: &Path) -> std::io::Result<TreePython> {
         let release = python
             .version
             .split('.')
@@ -46,30 +51,37 @@ impl TreePython {
             .collect::<Vec<_>>()
             .join(".");
         let stdlib_name = format!("python{release}");
+        let zip_name = format!("python{}.zip", release.replace('.', ""));
         let is_stdlib = |dir: &Path| dir.join("os.py").is_file() || dir.join("os.pyc").is_file();
-        let home = ["lib", "lib64"]
+        let in_tree = ["lib", "lib64"]
             .iter()
-            .find(|lib| is_stdlib(&root.join(lib).join(&stdlib_name)))
-            .map(|_| root.to_path_buf())
+            .map(|lib| root.join(lib).join(&stdlib_name))
+            .find(|dir| is_stdlib(dir))
+            .map(|stdlib| (root.to_path_buf(), stdlib))
             .or_else(|| {
                 // The stdlib directory of a prefix: PREFIX/lib/python3.X.
-                let parent = root.parent()?;
-                let lib_named = parent
-                    .file_name()
-                    .is_some_and(|n| n == "lib" || n == "lib64");
+                let lib = root.parent()?;
+                let lib_named = lib.file_name().is_some_and(|n| n == "lib" || n == "lib64");
                 (is_stdlib(root) && root.file_name()? == stdlib_name.as_str() && lib_named)
-                    .then(|| parent.parent().map(Path::to_path_buf))
+                    .then(|| Some((lib.parent()?.to_path_buf(), root.to_path_buf())))
                     .flatten()
             });
-        let stdlib = home.as_ref().and_then(|home| {
-            ["lib", "lib64"]
-                .iter()
-                .map(|lib| home.join(lib).join(&stdlib_name))
-                .find(|dir| is_stdlib(dir))
-        });
-        let placement = match home {
-            Some(home) => Placement::Home(home),
-            None => Placement::Path(path_entries(root, None)),
+        let (placement, library) = match in_tree {
+            Some((home, stdlib)) => (Placement::Home(home), stdlib),
+            None if is_stdlib(root) => {
+                let lib = scratch.join("lib");
+                std::fs::create_dir_all(&lib)?;
+                std::os::unix::fs::symlink(root, lib.join(&stdlib_name))?;
+                if let Some(zip) = root
+                    .parent()
+                    .map(|p| p.join(&zip_name))
+                    .filter(|z| z.is_file())
+                {
+                    std::os::unix::fs::symlink(zip, lib.join(&zip_name))?;
+                }
+                (Placement::Home(scratch.to_path_buf()), root.to_path_buf())
+            }
+            None => (Placement::Path(path_entries(root)), root.to_path_buf()),
         };
         let safe_path = release
             .split_once('.')
@@ -77,47 +89,17 @@ impl TreePython {
                 Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
             })
             .is_some_and(|v| v >= (3, 11));
-        TreePython {
+        Ok(TreePython {
             executable: python.executable.clone(),
             placement,
-            stdlib,
+            library,
             safe_path,
-        }
+        })
     }
 
-    /// The same tree put on `sys.path` instead of being the home: how a tree is
-    /// run when its original can only be run that way (a stdlib directory that
-    /// is not in a prefix), so that the two are compared like for like.
-    pub fn on_path(&self) -> TreePython {
-        let placement = match (&self.placement, &self.stdlib) {
-            (Placement::Home(_), Some(stdlib)) => {
-                let release = stdlib
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix("python"))
-                    .map(|v| v.replace('.', ""));
-                let zip = release
-                    .and_then(|r| Some(stdlib.parent()?.join(format!("python{r}.zip"))))
-                    .filter(|z| z.is_file());
-                Placement::Path(path_entries(stdlib, zip))
-            }
-            (placement, _) => placement.clone(),
-        };
-        TreePython {
-            placement,
-            ..self.clone()
-        }
-    }
-
-    /// The directory the tree's modules are found in: the stdlib directory of a
-    /// home, else the tree `root` itself.
-    pub fn library_dir<'a>(&'a self, root: &'a Path) -> &'a Path {
-        self.stdlib.as_deref().unwrap_or(root)
-    }
-
-    /// Whether the tree is the interpreter's home.
-    pub fn is_home(&self) -> bool {
-        matches!(self.placement, Placement::Home(_))
+    /// The directory the tree's modules are found in: its stdlib directory, or the tree itself.
+    pub fn library_dir(&self) -> &Path {
+        &self.library
     }
 
     /// The interpreter on the tree, isolated from the caller's environment: no
@@ -154,11 +136,9 @@ impl TreePython {
     }
 }
 
-/// `sys.path` entries for a library directory: its zip first (as the
-/// interpreter orders them), the directory, its `lib-dynload`.
-fn path_entries(dir: &Path, zip: Option<PathBuf>) -> Vec<PathBuf> {
-    zip.into_iter()
-        .chain(std::iter::once(dir.to_path_buf()))
+/// `sys.path` entries for a directory of modules: it, and its `lib-dynload`.
+fn path_entries(dir: &Path) -> Vec<PathBuf> {
+    std::iter::once(dir.to_path_buf())
         .chain(Some(dir.join("lib-dynload")).filter(|d| d.is_dir()))
         .collect()
 }

@@ -72,10 +72,12 @@ struct Subject {
 }
 
 impl Subject {
-    fn new(root: &Path, python: &Interpreter) -> Result<Subject, VerifyError> {
+    /// `scratch`: a directory of its own, where a prefix may be made for it.
+    fn new(root: &Path, python: &Interpreter, scratch: &Path) -> Result<Subject, VerifyError> {
         let inventory = Inventory::scan(root, &ScanOptions::default())?;
         let modules = modules(&inventory);
-        let python = TreePython::new(python, &inventory.root);
+        let python =
+            TreePython::new(python, &inventory.root, scratch).map_err(VerifyError::Scratch)?;
         Ok(Subject {
             inventory,
             modules,
@@ -112,21 +114,16 @@ const IMPORT_RUNS: &[(&str, u8)] = &[("imports", 0), ("imports -O", 1), ("import
 /// Runs every check on `request.tree`.
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
-    let mut subject = Subject::new(request.tree, request.python)?;
+    let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
     let original = match request.against {
         None => None,
-        Some(Against::Tree(path)) => {
-            Some(Before::Tree(Box::new(Subject::new(path, request.python)?)))
-        }
+        Some(Against::Tree(path)) => Some(Before::Tree(Box::new(Subject::new(
+            path,
+            request.python,
+            &scratch.path().join("original"),
+        )?))),
         Some(Against::Recorded(baseline)) => Some(Before::Recorded(baseline)),
     };
-    if let Some(Before::Tree(original)) = &original
-        && !original.python.is_home()
-    {
-        // Like for like: an original that can only be put on sys.path is compared
-        // with the tree put on sys.path too.
-        subject.python = subject.python.on_path();
-    }
     let worker = |python| Worker {
         python,
         cwd: scratch.path(),
@@ -172,6 +169,15 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             .difference(&subject.modules.all)
             .cloned()
             .collect();
+        if !request.promises.removals {
+            for module in &report.removed {
+                report.regressions.push(Finding {
+                    check: "imports",
+                    subject: module.clone(),
+                    reason: "in the original, gone from the tree".into(),
+                });
+            }
+        }
     }
     for (run, &(check, optimize)) in IMPORT_RUNS.iter().enumerate() {
         let names = subject.modules.items();
@@ -207,10 +213,22 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             skipped: None,
         });
         for (path, created) in written {
+            // A file Python created goes again (verify leaves the tree as it found
+            // it where it can); a changed one cannot be put back.
+            let full = subject.inventory.root.join(&path);
+            let reason = if !created {
+                "changed"
+            } else if full.symlink_metadata().is_ok_and(|m| m.is_file())
+                && std::fs::remove_file(&full).is_ok()
+            {
+                "created (removed again)"
+            } else {
+                "created"
+            };
             report.regressions.push(Finding {
                 check: "no writes",
                 subject: pyprune_fs::display_path(&path),
-                reason: if created { "created" } else { "changed" }.into(),
+                reason: reason.into(),
             });
         }
     } else {
@@ -381,13 +399,10 @@ fn same_source(subject: &Subject, original: &Subject, rel: &Path) -> bool {
         return false;
     }
     let here = subject.inventory.root.join(rel);
-    let Ok(inner) = here.strip_prefix(subject.python.library_dir(&subject.inventory.root)) else {
+    let Ok(inner) = here.strip_prefix(subject.python.library_dir()) else {
         return false;
     };
-    let there = original
-        .python
-        .library_dir(&original.inventory.root)
-        .join(inner);
+    let there = original.python.library_dir().join(inner);
     matches!((std::fs::read(&here), std::fs::read(&there)), (Ok(a), Ok(b)) if a == b)
 }
 

@@ -39,7 +39,7 @@ pub fn record(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Baseline, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
-    let subject = Subject::new(tree, python)?;
+    let subject = Subject::new(tree, python, &scratch.path().join("tree"))?;
     let worker = Worker {
         python: &subject.python,
         cwd: scratch.path(),

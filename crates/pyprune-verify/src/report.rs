@@ -12,6 +12,8 @@ pub struct Promises {
     pub tracebacks: bool,
     /// Python run by the tree's owner with bytecode writing on creates no file in the tree.
     pub no_writes: bool,
+    /// Modules of the original may be gone (the steps exclude some); else each is a regression.
+    pub removals: bool,
 }
 
 /// One check as run.

@@ -6,9 +6,10 @@
 use crate::launch::{RunMode, TreePython};
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, Read as _, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wait_timeout::ChildExt as _;
 
 const WORKER: &str = include_str!("../python/verify_worker.py");
@@ -118,6 +119,8 @@ impl Worker<'_> {
         let mut command = self.python.command(run, self.cwd);
         command
             .args(["-c", WORKER, mode])
+            // Its own process group: a timeout kills whatever a module started too.
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -144,14 +147,15 @@ impl Worker<'_> {
             }
         });
         // stderr is drained by a thread, so that a chatty module cannot block the worker;
-        // stdout is read line by line, each line restarting the clock.
-        let stderr = child.stderr.take().map(|mut pipe| {
+        // stdout is read line by line, each answer of the worker restarting the clock.
+        let (stderr_sender, stderr_receiver) = std::sync::mpsc::channel::<Vec<u8>>();
+        if let Some(mut pipe) = child.stderr.take() {
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
                 let _ = pipe.read_to_end(&mut bytes);
-                bytes
-            })
-        });
+                let _ = stderr_sender.send(bytes);
+            });
+        }
         let (sender, receiver) = std::sync::mpsc::channel::<Vec<u8>>();
         if let Some(stdout) = child.stdout.take() {
             std::thread::spawn(move || {
@@ -165,28 +169,41 @@ impl Worker<'_> {
         }
         let mut lines = Vec::new();
         let mut timed_out = false;
+        let mut deadline = Instant::now() + self.timeout;
         loop {
-            match receiver.recv_timeout(self.timeout) {
-                Ok(line) => lines.extend(parse(&line)),
+            match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => {
+                    let answers = parse(&line);
+                    // What a module prints does not count as progress; the worker's answers do.
+                    if !answers.is_empty() {
+                        deadline = Instant::now() + self.timeout;
+                    }
+                    lines.extend(answers);
+                }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     timed_out = true;
-                    let _ = child.kill();
+                    kill_group(&mut child);
                     break;
                 }
             }
         }
-        // Output is over (or the child was killed): it ends promptly now.
+        // Output is over (or the group was killed): the worker ends promptly now.
         let status = child
             .wait_timeout(Duration::from_secs(5))
             .ok()
             .flatten()
             .or_else(|| {
-                let _ = child.kill();
+                kill_group(&mut child);
                 child.wait().ok()
             });
+        // The group is killed only while the worker is unreaped, so that its id
+        // cannot name anyone else's group. Something it started may still hold
+        // stderr: wait a little for it, not forever.
         let _ = feeder.join();
-        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let stderr = stderr_receiver
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default();
         // What the last item printed: stderr after the worker's last marker.
         let last = stderr
             .windows(PREFIX.len())
@@ -217,6 +234,18 @@ impl Worker<'_> {
             ending_is_clean,
         }
     }
+}
+
+/// Kills the worker and everything in its process group (modules may start
+/// processes). `kill` is util-linux's or procps'; the worker itself is killed
+/// directly in any case.
+fn kill_group(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
 }
 
 struct Batch {

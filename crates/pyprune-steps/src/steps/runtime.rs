@@ -45,6 +45,19 @@ pub fn keeps_traceback_lines(steps: &[StepName]) -> bool {
     })
 }
 
+/// Whether `steps` remove modules on purpose (the exclusions).
+pub fn removes_modules(steps: &[StepName]) -> bool {
+    steps.iter().any(|s| {
+        matches!(
+            s,
+            StepName::ExcludeTests
+                | StepName::ExcludeIdleTk
+                | StepName::ExcludeDevModules
+                | StepName::ExcludeDeadBatteries
+        )
+    })
+}
+
 /// Whether, after `steps`, Python promises to write no bytecode into the tree.
 pub fn promises_no_writes(steps: &[StepName]) -> bool {
     steps.contains(&StepName::NoWriteMarker)

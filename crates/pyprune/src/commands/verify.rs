@@ -23,6 +23,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         Promises {
             tracebacks: true,
             no_writes: has_marker(&target.root),
+            removals: false,
         }
     };
     let report = verify_tree(
@@ -63,6 +64,7 @@ pub(super) fn promises_of(steps: &[pyprune_steps::StepName]) -> Promises {
     Promises {
         tracebacks: pyprune_steps::keeps_traceback_lines(steps),
         no_writes: pyprune_steps::promises_no_writes(steps),
+        removals: pyprune_steps::removes_modules(steps),
     }
 }
 
@@ -154,7 +156,7 @@ pub(super) fn render(report: &Report) -> String {
             }
         }
     }
-    if !report.removed.is_empty() {
+    if !report.removed.is_empty() && report.promises.removals {
         let _ = writeln!(
             out,
             "{} modules of the original are gone (removed by the steps)",

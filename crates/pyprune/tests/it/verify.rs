@@ -267,6 +267,11 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
         "import time\ntime.sleep(600)\n",
     )
     .expect("write");
+    std::fs::write(
+        stdlib.join("pyprune_ticker.py"),
+        "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.5)\n",
+    )
+    .expect("write");
 
     let output = pyprune()
         // Held to no-write-marker's promise, which this tree (no marker, no runtime) breaks.
@@ -328,6 +333,20 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
             "pyprune_hanger".into(),
             "no answer within 3 s",
         ),
+        // What a module prints is no answer: the clock is not reset by it.
+        (
+            "notes",
+            "imports",
+            "pyprune_ticker".into(),
+            "no answer within 3 s",
+        ),
+        // Without steps that exclude modules, a module gone is a regression.
+        (
+            "regressions",
+            "imports",
+            "json.decoder".into(),
+            "gone from the tree",
+        ),
     ];
     for (list, check, subject, reason) in &expected {
         assert!(
@@ -335,6 +354,12 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
             "{list} lack {check} {subject} ({reason}): {report}"
         );
     }
+    // The cache Python wrote, against the tree's promise, was taken away again.
+    assert!(
+        !stdlib
+            .join(format!("__pycache__/pyprune_fresh.{tag}.pyc"))
+            .exists()
+    );
     let removed: Vec<&str> = report["removed"]
         .as_array()
         .expect("removed")
