@@ -158,6 +158,20 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         .promises
         .no_writes
         .then(|| snapshot::snapshot(&subject.inventory.root));
+    if request.promises.no_writes
+        && let Some((ours, owner)) = owners(scratch.path(), &subject.inventory.root)
+        && ours != owner
+        && ours != 0
+    {
+        // Writes a user may not make are never tried: the check proves less.
+        report.notes.push(Finding {
+            check: "no writes",
+            subject: report.tree.clone(),
+            reason: format!(
+                "verify runs as uid {ours}, the tree belongs to uid {owner}: Python could not write where the owner could"
+            ),
+        });
+    }
 
     check_files(request, &subject, original.as_ref(), &here, &mut report);
 
@@ -237,6 +251,16 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             .push(skipped("no writes", "the tree does not promise it"));
     }
     Ok(report)
+}
+
+/// The uid verify runs as (the owner of the scratch directory it just made)
+/// and the owner of the tree's root.
+fn owners(scratch: &Path, root: &Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some((
+        std::fs::metadata(scratch).ok()?.uid(),
+        std::fs::metadata(root).ok()?.uid(),
+    ))
 }
 
 fn skipped(check: &'static str, why: &str) -> CheckSummary {
