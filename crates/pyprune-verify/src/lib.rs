@@ -108,7 +108,7 @@ impl Before<'_> {
     }
 }
 
-/// The interpreter runs of the import check: optimization level and which modules.
+/// The import check's runs: the name each reports under, and the optimization level.
 const IMPORT_RUNS: &[(&str, u8)] = &[("imports", 0), ("imports -O", 1), ("imports -OO", 2)];
 
 /// Runs every check on `request.tree`.
