@@ -80,19 +80,10 @@ fn damaged_trees_are_reported_with_the_files_behind_each_count() {
     // A source edited after compiling: its three caches are stale.
     touch_later(&root.join("colorsys.py"));
     // A module compiled in a build root (`compileall -d`): its caches embed that path.
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-f",
-            "-d",
-            "/build/root/usr/lib/python3",
-        ])
-        .arg(root.join("keyword.py"))
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    compileall(
+        &["-f", "-d", "/build/root/usr/lib/python3"],
+        &root.join("keyword.py"),
+    );
     // A cache renamed to another release's tag.
     std::fs::copy(
         root.join(format!("__pycache__/bisect.{tag}.pyc")),
@@ -197,18 +188,7 @@ fn fifos_and_symlinks_named_like_bytecode_neither_hang_nor_are_followed() {
     let env = TestEnv::new();
     let root = env.path().canonicalize().expect("canonical");
     env.write("hashed.py", "x = 1\n");
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "--invalidation-mode",
-            "checked-hash",
-        ])
-        .arg(&root)
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    compileall(&["--invalidation-mode", "checked-hash"], &root);
     // The checked-hash cache's source becomes a FIFO; a FIFO and a symlink pose as caches.
     std::fs::remove_file(root.join("hashed.py")).expect("rm");
     let mkfifo = |path: &Path| {

@@ -23,12 +23,7 @@ fn compiled_tree(env: &TestEnv) -> std::path::PathBuf {
         &root,
         &["json", "email", "collections", "this.py", "colorsys.py"],
     );
-    let out = python3()
-        .args(["-m", "compileall", "-q", "-o0", "-o1", "-o2"])
-        .arg(&root)
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    compileall(&["-o0", "-o1", "-o2"], &root);
     root
 }
 
@@ -54,20 +49,7 @@ fn caches_scope_links_what_compileall_would_and_saves_what_it_predicted() {
     let ours = caches(&root);
     assert_eq!(ours.files, before.files);
     remove_caches(&root);
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-o0",
-            "-o1",
-            "-o2",
-            "--hardlink-dupes",
-        ])
-        .arg(&root)
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    compileall_all_levels(&root);
     assert_same_caches(&ours, &caches(&root));
     // Nothing temporary is left behind.
     let leftovers = std::process::Command::new("find")

@@ -75,36 +75,15 @@ pub fn copy_from_stdlib(dest: &Path, rels: &[&str]) {
             .expect("run cp");
         assert!(status.success(), "cp {from:?}");
     }
-    let status = std::process::Command::new("find")
-        .arg(dest)
-        .args([
-            "-name",
-            "__pycache__",
-            "-prune",
-            "-exec",
-            "rm",
-            "-rf",
-            "{}",
-            "+",
-        ])
-        .status()
-        .expect("run find");
-    assert!(status.success());
+    remove_caches(dest);
 }
 
-/// Compiles `dir` with the real `compileall` at all three levels, duplicates hardlinked.
-pub fn compileall_all_levels(dir: &Path) {
+/// Runs the real `python3 -m compileall -q ARGS PATH`, which must succeed.
+pub fn compileall(args: &[&str], path: &Path) {
     let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-o0",
-            "-o1",
-            "-o2",
-            "--hardlink-dupes",
-        ])
-        .arg(dir)
+        .args(["-m", "compileall", "-q"])
+        .args(args)
+        .arg(path)
         .output()
         .expect("run compileall");
     assert!(
@@ -112,6 +91,11 @@ pub fn compileall_all_levels(dir: &Path) {
         "compileall: {}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Compiles `dir` with the real `compileall` at all three levels, duplicates hardlinked.
+pub fn compileall_all_levels(dir: &Path) {
+    compileall(&["-o0", "-o1", "-o2", "--hardlink-dupes"], dir);
 }
 
 /// A stdlib-shaped tree made of real stdlib files: packages, top-level modules,
@@ -357,25 +341,7 @@ fn libs_tree_at(prefix: &Path) -> PathBuf {
     }
     remove_caches(&stdlib);
     std::fs::create_dir(stdlib.join("site-packages")).expect("mkdir");
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "-j0",
-            "-o0",
-            "-o1",
-            "-o2",
-            "--hardlink-dupes",
-        ])
-        .arg(&stdlib)
-        .output()
-        .expect("compileall");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    compileall(&["-j0", "-o0", "-o1", "-o2", "--hardlink-dupes"], &stdlib);
     stdlib
 }
 

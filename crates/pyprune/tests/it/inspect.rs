@@ -7,18 +7,7 @@ use serde_json::{Value, json};
 fn describes_a_real_checked_hash_pyc() {
     let env = TestEnv::new();
     let source = env.write("pkg/mod.py", "\"\"\"Doc.\"\"\"\nclass A:\n    \"\"\"A doc.\"\"\"\n    def f(self):\n        return lambda: 1\n");
-    let out = python3()
-        .args([
-            "-m",
-            "compileall",
-            "-q",
-            "--invalidation-mode",
-            "checked-hash",
-        ])
-        .arg(env.path())
-        .output()
-        .expect("compileall");
-    assert!(out.status.success());
+    compileall(&["--invalidation-mode", "checked-hash"], env.path());
     let pyc = env
         .path()
         .join(format!("pkg/__pycache__/mod.{}.pyc", cache_tag()));
