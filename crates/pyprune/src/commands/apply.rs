@@ -57,6 +57,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
                 &steps,
                 out,
                 Some(pyprune_verify::Against::Tree(&prepared.inventory.root)),
+                None,
                 global,
                 printer,
             )?;
@@ -82,13 +83,14 @@ fn verify_result(
     steps: &[StepName],
     tree: &Path,
     original: Option<pyprune_verify::Against<'_>>,
+    known: Option<pyprune_python::Interpreter>,
     global: &GlobalArgs,
     printer: &Printer,
 ) -> anyhow::Result<Option<pyprune_verify::Report>> {
     if args.no_verify {
         return Ok(None);
     }
-    let python = super::verify::interpreter(None, global)?;
+    let python = super::verify::interpreter(known, global)?;
     let promises = super::verify::promises_of(steps);
     super::verify::verify_tree(tree, original, promises, &python, &args.verify, printer).map(Some)
 }
@@ -150,16 +152,19 @@ fn in_place(
     }
     let tree = prepared.inventory.root.clone();
     // The original is about to go: what imports (and which sources compile) is recorded first.
-    let baseline = if args.no_verify {
+    let python = if args.no_verify {
         None
     } else {
-        let python = super::verify::interpreter(None, global)?;
-        Some(super::verify::record_before(
+        Some(super::verify::interpreter(None, global)?)
+    };
+    let baseline = match &python {
+        None => None,
+        Some(python) => Some(super::verify::record_before(
             &tree,
-            &python,
+            python,
             &args.verify,
             printer,
-        )?)
+        )?),
     };
     let mut journal = Journal::begin(&tree)?;
     for action in &actions {
@@ -172,7 +177,7 @@ fn in_place(
     }
     // Verified before any commit: a tree that fails keeps its undo.
     let original = baseline.as_ref().map(pyprune_verify::Against::Recorded);
-    let verify = verify_result(args, steps, &tree, original, global, printer)?;
+    let verify = verify_result(args, steps, &tree, original, python, global, printer)?;
     let verified = verify.as_ref().is_none_or(pyprune_verify::Report::passed);
     if args.commit && verified {
         journal.commit()?;
