@@ -147,6 +147,15 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         notes: Vec::new(),
         removed: Vec::new(),
     };
+    // What the walk met and went on without (symlink loops, links out of the
+    // tree, unreadable files): named, not judged.
+    for warning in &subject.inventory.warnings {
+        report.notes.push(Finding {
+            check: "walk",
+            subject: pyprune_fs::display_path(&warning.path),
+            reason: warning.message.clone(),
+        });
+    }
     for (zip, reason) in &subject.modules.unreadable_zips {
         report.regressions.push(Finding {
             check: "imports",

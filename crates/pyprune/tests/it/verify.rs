@@ -290,6 +290,8 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
     )
     .expect("write");
 
+    std::os::unix::fs::symlink("/etc", stdlib.join("pyprune_outside")).expect("symlink");
+
     let output = pyprune()
         // Held to no-write-marker's promise, which this tree (no marker, no runtime) breaks.
         .args([
@@ -364,6 +366,8 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
             "json.decoder".into(),
             "gone from the tree",
         ),
+        // A link out of the tree is named and never followed.
+        ("notes", "walk", "pyprune_outside".into(), "out of the tree"),
     ];
     for (list, check, subject, reason) in &expected {
         assert!(
