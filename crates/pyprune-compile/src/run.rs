@@ -9,14 +9,13 @@ use pyprune_python::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
 use pyprune_source::OptimizationProfile;
-use pyprune_tree::{Inventory, ScanOptions, TreeError, Warning};
+use pyprune_tree::{Inventory, ScanOptions, Tally, TreeError, Warning, count};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::ffi::OsString;
 use std::io::Read as _;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What to compile and how.
@@ -96,13 +95,18 @@ struct Job {
     levels: Vec<(u8, PathBuf, bool)>,
 }
 
-/// Compiles the tree at `options.root`; `progress` counts sources done.
+/// Compiles the tree at `options.root`; `progress` counts the entries
+/// scanned, then the sources done.
 pub fn compile_tree(
     options: &CompileOptions,
-    progress: Option<&AtomicU64>,
+    progress: Option<&Tally>,
 ) -> Result<CompileReport, CompileError> {
     let cwd = std::env::current_dir().map_err(CompileError::Cwd)?;
-    let inventory = Inventory::scan(&options.root, &ScanOptions::default())?;
+    let scan = ScanOptions {
+        progress,
+        ..ScanOptions::default()
+    };
+    let inventory = Inventory::scan(&options.root, &scan)?;
     let mut report = CompileReport {
         warnings: inventory.warnings.clone(),
         ..CompileReport::default()
@@ -132,6 +136,9 @@ pub fn compile_tree(
         })
         .collect();
     report.sources = sources.len() as u64;
+    if let Some(tally) = progress {
+        tally.begin("sources done", report.sources);
+    }
 
     let planned: Vec<Planned> = sources
         .into_par_iter()
@@ -143,11 +150,11 @@ pub fn compile_tree(
             Planned::Compile(job) => jobs.push(job),
             Planned::UpToDate => {
                 report.up_to_date += 1;
-                bump(progress);
+                count(progress);
             }
             Planned::Refused(path, message) => {
                 report.warnings.push(Warning { path, message });
-                bump(progress);
+                count(progress);
             }
         }
     }
@@ -198,16 +205,10 @@ pub fn compile_tree(
                 });
             }
         }
-        bump(progress);
+        count(progress);
     })?;
     report.failures.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(report)
-}
-
-fn bump(progress: Option<&AtomicU64>) {
-    if let Some(progress) = progress {
-        progress.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 fn in_pycache(rel: &Path) -> bool {

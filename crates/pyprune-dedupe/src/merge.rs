@@ -3,7 +3,7 @@
 
 use crate::groups::{Candidate, size_groups, xattrs};
 use pyprune_fs::replace_with_link;
-use pyprune_tree::{Inventory, ScanOptions, TreeError, Warning};
+use pyprune_tree::{Inventory, ScanOptions, Tally, TreeError, Warning, count};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -51,20 +51,35 @@ pub struct DedupeReport {
 /// hash first, then byte by byte just before they are merged.
 const COMPARE_IN_MEMORY: u64 = 16 * 1024 * 1024;
 
-/// Merges the identical files of the tree at `root`.
-pub fn dedupe_tree(root: &Path, options: &DedupeOptions) -> Result<DedupeReport, TreeError> {
-    let inventory = Inventory::scan(root, &ScanOptions::default())?;
+/// Merges the identical files of the tree at `root`; `progress` counts the
+/// entries scanned, then the candidate files compared.
+pub fn dedupe_tree(
+    root: &Path,
+    options: &DedupeOptions,
+    progress: Option<&Tally>,
+) -> Result<DedupeReport, TreeError> {
+    let scan = ScanOptions {
+        progress,
+        ..ScanOptions::default()
+    };
+    let inventory = Inventory::scan(root, &scan)?;
     let root = inventory.root.clone();
     let groups = size_groups(
         &inventory,
         options.scope == Scope::Caches,
         options.content_only,
     );
+    if let Some(tally) = progress {
+        tally.begin(
+            "files compared",
+            groups.iter().map(|g| g.len() as u64).sum(),
+        );
+    }
     // Each group holds files of one size, so an inode belongs to one group only:
     // groups are merged in parallel and their savings simply add up.
     let outcomes: Vec<DedupeReport> = groups
         .par_iter()
-        .map(|group| merge_group(&root, group, options))
+        .map(|group| merge_group(&root, group, options, progress))
         .collect();
     let mut report = DedupeReport {
         dry_run: options.dry_run,
@@ -103,11 +118,17 @@ fn read_content(path: &Path, size: u64) -> io::Result<Content> {
 
 /// Reads a group of same-size files once, splits it into sets of equal
 /// content, and merges each set into its first file (in path order).
-fn merge_group(root: &Path, group: &[Candidate], options: &DedupeOptions) -> DedupeReport {
+fn merge_group(
+    root: &Path,
+    group: &[Candidate],
+    options: &DedupeOptions,
+    progress: Option<&Tally>,
+) -> DedupeReport {
     let mut report = DedupeReport::default();
     let mut sets: HashMap<Content, Vec<&Candidate>> = HashMap::new();
     let mut read_inodes: HashMap<u64, ()> = HashMap::new();
     for candidate in group {
+        count(progress);
         let path = root.join(&candidate.path);
         // A second path of an inode already read has the same content.
         if read_inodes.insert(candidate.ino, ()).is_some() {

@@ -12,6 +12,7 @@ mod header;
 mod magic;
 pub mod marshal;
 mod pyc;
+mod rename;
 mod source_hash;
 mod summary;
 
@@ -20,5 +21,6 @@ pub use file::{CacheContext, FileError, FileReport, QuickReport, check_file, che
 pub use header::{Header, HeaderError, Invalidation};
 pub use magic::{Magic, PythonVersion, UnknownMagic};
 pub use pyc::{Freshness, Pyc, PycError, SourceStat, freshness};
+pub use rename::{RenameError, rename_code_file};
 pub use source_hash::source_hash;
 pub use summary::{CodeKind, CodeObjectSummary, CodeSummary};

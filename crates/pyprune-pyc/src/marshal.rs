@@ -13,7 +13,7 @@ pub const MAX_DEPTH: usize = 2000;
 const STACK_RED_ZONE: usize = 64 * 1024;
 const STACK_SEGMENT: usize = 1024 * 1024;
 
-const FLAG_REF: u8 = 0x80;
+pub(crate) const FLAG_REF: u8 = 0x80;
 
 /// An unmarshalled object. Cheap to clone: containers and strings are shared.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,6 +172,26 @@ pub fn read_prefix(data: &[u8], version: PythonVersion) -> Result<(Object, usize
     }
 }
 
+/// Where a code object's file name is written out in full, and what it is.
+pub(crate) type FilenameSpan = (std::ops::Range<usize>, Object);
+
+/// Every `co_filename` of `data` written out as a string (not as a reference
+/// to one written before), and where the object ends. A module CPython
+/// compiled has one such name, shared by reference by all its code objects.
+pub(crate) fn filename_spans(
+    data: &[u8],
+    version: PythonVersion,
+) -> Result<(Vec<FilenameSpan>, usize), MarshalError> {
+    let mut reader = Reader::new(data, version, false);
+    match reader.object() {
+        Ok(_) => Ok((reader.filename_spans, reader.pos)),
+        Err(Halt::Error(e)) => Err(e),
+        Err(Halt::Filename(_)) => {
+            unreachable!("only a reader told to stop at a file name stops there")
+        }
+    }
+}
+
 /// The `co_filename` of the first code object in `data`, reading no further
 /// than needed. Every code object of a compiled module carries the same file
 /// name, and the first one met ends within the first few kilobytes of most
@@ -218,6 +238,8 @@ struct Reader<'a> {
     version: PythonVersion,
     /// Skim: keep no contents (strings as spans), stop at the first code object's file name.
     stop_at_filename: bool,
+    /// Where each code object's file name was written out in full, and what it was.
+    filename_spans: Vec<FilenameSpan>,
 }
 
 impl<'a> Reader<'a> {
@@ -229,6 +251,7 @@ impl<'a> Reader<'a> {
             refs: Vec::new(),
             version,
             stop_at_filename,
+            filename_spans: Vec::new(),
         }
     }
 
@@ -502,7 +525,12 @@ impl<'a> Reader<'a> {
             self.value()?; // co_localsplusnames
             self.value()?; // co_localspluskinds
         }
+        let start = self.pos;
         let filename = self.value()?;
+        if self.data[start] & !FLAG_REF != b'r' {
+            self.filename_spans
+                .push((start..self.pos, filename.clone()));
+        }
         if self.stop_at_filename {
             return Err(Halt::Filename(
                 span_text(self.data, &filename).unwrap_or_default(),

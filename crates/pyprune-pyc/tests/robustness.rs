@@ -56,6 +56,39 @@ fn skimming_finds_the_same_file_name_as_a_full_read() {
 }
 
 #[test]
+fn renaming_the_file_reaches_every_code_object_and_back() {
+    let v311 = PythonVersion::new(3, 11);
+    for data in corpus() {
+        let pyc = Pyc::parse(data).expect("parses");
+        let old = pyc.code.filename.clone();
+        for new in ["n.py", &"/long".repeat(80), "/caf\u{e9}/m.py"] {
+            let body = pyprune_pyc::rename_code_file(&data[16..], v311, |_| Some(new.to_owned()))
+                .expect("renames")
+                .expect("has code");
+            let renamed = [&data[..16], &body[..]].concat();
+            let reread = Pyc::parse(&renamed).expect("still parses");
+            assert_eq!(reread.code.filename, new);
+            // Every file name written out in full is the new one (the rest refer to it).
+            let names = std::cell::RefCell::new(Vec::new());
+            let unchanged = pyprune_pyc::rename_code_file(&body, v311, |name| {
+                names.borrow_mut().push(name.to_owned());
+                None
+            });
+            assert_eq!(unchanged, Ok(Some(body.clone())));
+            let names = names.into_inner();
+            assert!(
+                !names.is_empty() && names.iter().all(|n| n == new),
+                "{names:?}"
+            );
+            let back = pyprune_pyc::rename_code_file(&body, v311, |_| Some(old.clone()))
+                .expect("renames")
+                .expect("has code");
+            assert!(back == data[16..], "renaming back gives the original bytes");
+        }
+    }
+}
+
+#[test]
 fn every_truncation_is_an_error() {
     let data = small_pyc();
     for len in 0..data.len() {
@@ -164,6 +197,9 @@ proptest! {
         let _ = Pyc::parse(&data);
         if data.len() > 16 {
             let _ = pyprune_pyc::marshal::first_filename(&data[16..], PythonVersion::new(3, 11));
+            let _ = pyprune_pyc::rename_code_file(&data[16..], PythonVersion::new(3, 11), |_| {
+                Some("/a/new/name.py".into())
+            });
         }
     }
 

@@ -51,6 +51,20 @@ impl Interpreter {
     pub fn magic_number(&self) -> u16 {
         u16::from_le_bytes([self.magic[0], self.magic[1]])
     }
+
+    /// The program to start for work that depends only on the interpreter
+    /// itself (compiling): `sys.executable` when it named one, else the
+    /// command. A `python3` found on PATH is often a shim (pyenv's is a chain
+    /// of shell scripts costing ~80 ms per start) that resolves to this same
+    /// binary anyway; starting the binary also keeps every worker on the
+    /// interpreter that was discovered, even if the shim would now pick another.
+    pub fn program(&self) -> &OsStr {
+        if self.executable.is_absolute() {
+            self.executable.as_os_str()
+        } else {
+            &self.command
+        }
+    }
 }
 
 /// Why an interpreter could not be asked.

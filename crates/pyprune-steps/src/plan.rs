@@ -34,6 +34,9 @@ pub struct PlanRow {
     pub imports: Option<bool>,
 }
 
+/// What a plan row says when its steps need the runtime and the tree has no place for it.
+pub const NO_RUNTIME_HERE: &str = "this tree holds no stdlib, so pyprune's runtime has no site-packages to go in: Python would ignore what it needs the runtime for, and apply refuses it";
+
 /// Predicts `steps` in order on `model`; returns the final model.
 pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<Model, StepError> {
     actions_for(model, steps, context).map(|(_, model)| model)
@@ -60,7 +63,7 @@ pub fn plan(
             let after = predict(model, &steps, context)?;
             let disk_bytes = after.disk_total();
             let saved_bytes = baseline as i64 - disk_bytes as i64;
-            let gives_up = steps
+            let mut gives_up = steps
                 .iter()
                 .map(|s| s.info().gives_up)
                 .filter(|g| !g.is_empty())
@@ -72,6 +75,9 @@ pub fn plan(
                     }
                     all
                 });
+            if !crate::steps_missing_runtime(model, &steps, context.version).is_empty() {
+                gives_up.push(NO_RUNTIME_HERE.to_owned());
+            }
             Ok(PlanRow {
                 kind,
                 name,

@@ -11,6 +11,7 @@ mod inventory;
 mod kind;
 mod layout;
 mod links;
+mod tally;
 mod walk;
 
 pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
@@ -20,4 +21,5 @@ pub use inventory::{
 pub use kind::Kind;
 pub use layout::Layout;
 pub use pyprune_fs::display_path;
+pub use tally::{Tally, count};
 pub use walk::{ScanOptions, TreeError, Warning};

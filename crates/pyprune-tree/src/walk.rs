@@ -3,21 +3,21 @@
 //! problems become warnings; only an unusable root is an error.
 
 use crate::links::{self, LinkTarget};
+use crate::tally::Tally;
 use pyprune_fs::display_path;
 use serde::Serialize;
 use std::io;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a scan may be told besides the root.
 #[derive(Debug, Default)]
 pub struct ScanOptions<'a> {
     /// Import roots the interpreter reported (absolute paths; those outside the tree are ignored).
     pub import_roots: Vec<PathBuf>,
-    /// Bumped by the number of entries seen, for a progress display.
-    pub progress: Option<&'a AtomicU64>,
+    /// Counts the entries seen, for a progress display.
+    pub progress: Option<&'a Tally>,
 }
 
 /// A problem with one path; the walk went on without it (or counted it anyway, as the message says).
@@ -93,7 +93,7 @@ pub(crate) struct Walked {
 pub(crate) fn walk(
     root: &Path,
     aliases: &[PathBuf],
-    progress: Option<&AtomicU64>,
+    progress: Option<&Tally>,
 ) -> Result<Walked, TreeError> {
     let metadata = root.symlink_metadata().map_err(|source| TreeError::Root {
         path: root.to_path_buf(),
@@ -120,7 +120,7 @@ pub(crate) fn walk(
 struct Walker<'a> {
     root: &'a Path,
     aliases: &'a [PathBuf],
-    progress: Option<&'a AtomicU64>,
+    progress: Option<&'a Tally>,
     out: Mutex<Walked>,
 }
 
@@ -158,7 +158,7 @@ impl<'a> Walker<'a> {
             }
         }
         if let Some(progress) = self.progress {
-            progress.fetch_add(seen, Ordering::Relaxed);
+            progress.add(seen);
         }
         let mut out = self.lock();
         out.files.append(&mut files);

@@ -4,9 +4,10 @@
 
 use crate::cli::ColorChoice;
 use anstyle::{AnsiColor, Style};
+use pyprune_tree::Tally;
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -70,12 +71,13 @@ impl Printer {
         let _ = writeln!(std::io::stderr().lock(), "{label}: {message}");
     }
 
-    /// A progress indicator for long work: it appears after a second, counts
-    /// what `counter` counts, and disappears when the returned guard is dropped.
-    /// Hidden when stderr is not a terminal, or with `-q` or `-v`.
-    pub fn progress(&self, what: &'static str, counter: Arc<AtomicU64>) -> Progress {
+    /// A progress indicator for long work: it appears after a second, shows
+    /// the tally's stage and count (`files compared: 120/7769`), and
+    /// disappears when the returned guard is dropped. Hidden when stderr is
+    /// not a terminal, or with `-q` or `-v`.
+    pub fn progress(&self, tally: Arc<Tally>) -> Progress {
         let show = self.stderr_is_tty && self.quiet == 0 && self.verbose == 0;
-        Progress::start(show, what, counter)
+        Progress::start(show, tally)
     }
 }
 
@@ -108,11 +110,11 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn start(show: bool, what: &'static str, counter: Arc<AtomicU64>) -> Progress {
+    fn start(show: bool, tally: Arc<Tally>) -> Progress {
         let done = Arc::new(AtomicBool::new(false));
         let thread = show.then(|| {
             let done = Arc::clone(&done);
-            std::thread::spawn(move || run_progress(&done, what, &counter))
+            std::thread::spawn(move || run_progress(&done, &tally))
         });
         Progress { done, thread }
     }
@@ -127,7 +129,7 @@ impl Drop for Progress {
     }
 }
 
-fn run_progress(done: &AtomicBool, what: &str, counter: &AtomicU64) {
+fn run_progress(done: &AtomicBool, tally: &Tally) {
     let tick = Duration::from_millis(50);
     let started = Instant::now();
     while started.elapsed() < PROGRESS_DELAY {
@@ -141,9 +143,33 @@ fn run_progress(done: &AtomicBool, what: &str, counter: &AtomicU64) {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     while !done.load(Ordering::Relaxed) {
-        bar.set_message(format!("{what}: {}", counter.load(Ordering::Relaxed)));
+        bar.set_message(progress_message(tally.read()));
         bar.tick();
         std::thread::sleep(tick * 2);
     }
     bar.finish_and_clear();
+}
+
+/// `stage: done`, or `stage: done/total` once the total is known.
+fn progress_message((stage, done, total): (&str, u64, u64)) -> String {
+    if total == 0 {
+        format!("{stage}: {done}")
+    } else {
+        format!("{stage}: {done}/{total}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_shows_the_total_once_known() {
+        let tally = Tally::new("entries scanned");
+        tally.add(3);
+        assert_eq!(progress_message(tally.read()), "entries scanned: 3");
+        tally.begin("sources done", 1790);
+        tally.add(120);
+        assert_eq!(progress_message(tally.read()), "sources done: 120/1790");
+    }
 }

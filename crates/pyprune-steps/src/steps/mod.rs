@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, keeps_traceback_lines, needs_runtime,
-    promises_no_writes, removes_modules,
+    promises_no_writes, removes_modules, steps_missing_runtime,
 };
 
 /// Every step, by name.

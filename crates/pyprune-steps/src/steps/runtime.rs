@@ -19,20 +19,43 @@ pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
 /// The `.pth` that loads it; `00-` so that site runs it before other `.pth` imports.
 pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 
+/// Whether `step` needs the runtime to keep its promise.
+fn step_needs_runtime(step: StepName) -> bool {
+    matches!(
+        step,
+        StepName::NoWriteMarker
+            | StepName::SourcesCompressed
+            | StepName::CacheFallback
+            // The interpreter's own printer reads lines from files only, never from zips.
+            | StepName::ZipDataModules
+            | StepName::ZipStdlib
+            | StepName::ZipStdlibStored
+    )
+}
+
 /// Whether any of `steps` needs the runtime to keep its promise.
 pub fn needs_runtime(steps: &[StepName]) -> bool {
-    steps.iter().any(|s| {
-        matches!(
-            s,
-            StepName::NoWriteMarker
-                | StepName::SourcesCompressed
-                | StepName::CacheFallback
-                // The interpreter's own printer reads lines from files only, never from zips.
-                | StepName::ZipDataModules
-                | StepName::ZipStdlib
-                | StepName::ZipStdlibStored
-        )
-    })
+    steps.iter().any(|&s| step_needs_runtime(s))
+}
+
+/// The steps of `steps` that need the runtime, when the tree has no stdlib
+/// whose site-packages could hold it (a bare package directory, a
+/// site-packages on its own): empty when there is nothing to miss. Without
+/// the runtime Python would ignore the markers and the compressed sources,
+/// so `apply` refuses such steps and `plan` says why.
+pub fn steps_missing_runtime(
+    model: &Model,
+    steps: &[StepName],
+    version: Option<PythonVersion>,
+) -> Vec<StepName> {
+    if site_packages(model, version).is_some() {
+        return Vec::new();
+    }
+    steps
+        .iter()
+        .copied()
+        .filter(|&s| step_needs_runtime(s))
+        .collect()
 }
 
 /// Whether, after `steps`, a traceback through any module still shows its source line.
@@ -76,8 +99,9 @@ fn pth_line(fallback: bool) -> String {
 
 /// The site-packages directory of the model: one that exists in the stdlib
 /// directory (`site-packages`, else Debian's `dist-packages`), else a new
-/// `site-packages` there; the root itself when the tree is a site-packages.
-/// `None` when the tree has neither.
+/// `site-packages` there. `None` when the tree holds no stdlib. (A tree that
+/// is a site-packages on its own is not given the runtime: `verify` puts such
+/// a tree on `PYTHONPATH`, where no `.pth` file runs, so it could not prove it.)
 pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
     if let Some(stdlib) = version.and_then(|v| super::stdlib_dir(model, v)) {
         let existing = ["site-packages", "dist-packages"]

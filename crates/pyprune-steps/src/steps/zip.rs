@@ -7,7 +7,7 @@
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
-use pyprune_pyc::{Header, PythonVersion, source_hash};
+use pyprune_pyc::{Header, PythonVersion, rename_code_file, source_hash};
 use pyprune_tree::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -68,6 +68,10 @@ pub(crate) fn zip(
     let Some((stdlib, zip_path)) = locate(model, version) else {
         return Ok(Vec::new());
     };
+    let zip_name = zip_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
 
     // Files of each top-level module under the stdlib, by module name.
     let mut modules: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -121,6 +125,7 @@ pub(crate) fn zip(
         }
         let place = Place {
             version,
+            zip_name: &zip_name,
             stdlib: &stdlib,
             cache_of: &cache_of,
             known_safe: KNOWN_SAFE.contains(&name.as_str()),
@@ -177,6 +182,8 @@ pub(crate) fn zip(
 /// What a module's files are judged against.
 struct Place<'a> {
     version: PythonVersion,
+    /// `python311.zip`.
+    zip_name: &'a str,
     stdlib: &'a Path,
     cache_of: &'a dyn Fn(&Path) -> Option<PathBuf>,
     known_safe: bool,
@@ -197,6 +204,7 @@ fn zip_module(
 ) -> Result<Option<ZippedModule>, StepError> {
     let Place {
         version,
+        zip_name,
         stdlib,
         cache_of,
         known_safe,
@@ -232,7 +240,9 @@ fn zip_module(
                     return Ok(None);
                 };
                 let bytecode = context.read(&model.files[&cache])?;
-                let Some(pyc) = hash_based(&bytecode, &source, version, options.sources) else {
+                let Some(pyc) = hash_based(&bytecode, &source, version, options.sources)
+                    .and_then(|pyc| named_in_zip(pyc, version, &member(path), zip_name))
+                else {
                     return Ok(None);
                 };
                 members.push((member(&path.with_extension("pyc")), pyc));
@@ -253,6 +263,30 @@ fn zip_module(
         }
     }
     Ok(Some(ZippedModule { members, removed }))
+}
+
+/// The cache named as zipimport names a module it compiles from the zip's
+/// `member`: the zip's path, then the member (`/usr/lib/python311.zip/json/decoder.py`).
+/// The cache was compiled as `STDLIB/member`, and the zip lies beside STDLIB,
+/// so the new name holds wherever the tree is installed as compiled. A cache
+/// compiled under another name keeps it; unreadable marshal data: `None`
+/// (the module stays out of the zip, as it is).
+fn named_in_zip(
+    pyc: Vec<u8>,
+    version: PythonVersion,
+    member: &str,
+    zip_name: &str,
+) -> Option<Vec<u8>> {
+    let rename = |compiled: &str| {
+        let stdlib = compiled.strip_suffix(member)?.strip_suffix('/')?;
+        let (lib, _) = stdlib.rsplit_once('/')?;
+        Some(format!("{lib}/{zip_name}/{member}"))
+    };
+    match rename_code_file(&pyc[16..], version, rename) {
+        Ok(Some(body)) => Some([&pyc[..16], &body[..]].concat()),
+        Ok(None) => Some(pyc),
+        Err(_) => None,
+    }
 }
 
 /// The cache with a hash-based header: checked against the source in the zip

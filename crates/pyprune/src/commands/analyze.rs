@@ -7,11 +7,10 @@ use crate::printer::Printer;
 use crate::target;
 use pyprune_python::Interpreter;
 use pyprune_tree::{
-    BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Warning, display_path,
+    BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Tally, Warning, display_path,
 };
 use serde::Serialize;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 /// The JSON document of `analyze --format json` (docs/json-schema.md).
 #[derive(Debug, Serialize)]
@@ -70,16 +69,16 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         ));
     }
 
-    let counter = Arc::new(AtomicU64::new(0));
+    let tally = Arc::new(Tally::new("entries scanned"));
     let mut inventory = {
-        let _progress = printer.progress("entries scanned", Arc::clone(&counter));
+        let _progress = printer.progress(Arc::clone(&tally));
         let options = ScanOptions {
             import_roots: target
                 .python
                 .as_ref()
                 .map(|p| p.sys_path.clone())
                 .unwrap_or_default(),
-            progress: Some(&counter),
+            progress: Some(&tally),
         };
         Inventory::scan(&target.root, &options)?
     };

@@ -39,6 +39,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         .as_deref()
         .context("--out or --in-place is required")?;
     let prepared = super::plan::prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    refuse_without_runtime(&prepared, &steps)?;
     if out.symlink_metadata().is_ok() {
         bail!(
             "`{}` exists; --out must name a new directory",
@@ -132,6 +133,7 @@ fn in_place(
         pyprune_steps::undo(&root)?;
     }
     let prepared = super::plan::prepare(Some(&root), global.python.as_deref(), printer)?;
+    refuse_without_runtime(&prepared, steps)?;
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     // Everything must stay inside the tree; the zip steps need the prefix for that.
     let escapes = |p: &Path| {
@@ -290,6 +292,27 @@ pub(super) fn build(
         disk_bytes: result.disk_total(),
         verify: None,
     })
+}
+
+/// Steps that keep their promise only through the runtime are refused on a
+/// tree with nowhere to install it, before anything changes.
+fn refuse_without_runtime(
+    prepared: &super::plan::Prepared,
+    steps: &[StepName],
+) -> anyhow::Result<()> {
+    let missing =
+        pyprune_steps::steps_missing_runtime(&prepared.model, steps, prepared.context.version);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|s| s.info().id).collect();
+    bail!(
+        "`{}` needs pyprune's runtime, which goes into the site-packages of a stdlib, and `{}` holds no stdlib: \
+         Python would ignore the markers and compressed sources it relies on. Name the installation prefix \
+         or its lib/python3.X directory, or leave out those steps",
+        names.join("`, `"),
+        display_path(&prepared.inventory.root)
+    )
 }
 
 fn chosen_steps(args: &ApplyArgs) -> anyhow::Result<Vec<StepName>> {

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use pyprune_compile::{CompileOptions, CompileReport, compile_tree};
 use pyprune_fs::display_path;
 use pyprune_python::InvalidationMode;
+use pyprune_tree::Tally;
 use std::ffi::OsStr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -51,7 +51,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let options = CompileOptions {
         root: target.root.clone(),
-        python: interpreter.command.clone(),
+        python: interpreter.program().to_os_string(),
         cache_tag: interpreter.cache_tag.clone(),
         magic: interpreter.magic,
         levels,
@@ -68,10 +68,10 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     };
 
     let started = Instant::now();
-    let counter = Arc::new(AtomicU64::new(0));
+    let tally = Arc::new(Tally::new("entries scanned"));
     let report = {
-        let _progress = printer.progress("sources done", Arc::clone(&counter));
-        compile_tree(&options, Some(&counter))?
+        let _progress = printer.progress(Arc::clone(&tally));
+        compile_tree(&options, Some(&tally))?
     };
     for warning in &report.warnings {
         printer.warn(&warning.to_string());

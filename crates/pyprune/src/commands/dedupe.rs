@@ -6,6 +6,8 @@ use crate::printer::Printer;
 use crate::target;
 use pyprune_dedupe::{DedupeOptions, DedupeReport, Scope, dedupe_tree};
 use pyprune_fs::display_path;
+use pyprune_tree::Tally;
+use std::sync::Arc;
 
 pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let target = target::resolve(args.path.as_deref(), global.python.as_deref())?;
@@ -18,7 +20,11 @@ pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         reflink: args.reflink,
         dry_run: args.dry_run,
     };
-    let report = dedupe_tree(&target.root, &options)?;
+    let tally = Arc::new(Tally::new("entries scanned"));
+    let report = {
+        let _progress = printer.progress(Arc::clone(&tally));
+        dedupe_tree(&target.root, &options, Some(&tally))?
+    };
     for warning in &report.warnings {
         printer.warn(&warning.to_string());
     }

@@ -179,3 +179,130 @@ fn profiles_from_a_file_are_planned_and_applied() {
         stderr(&output)
     );
 }
+
+#[test]
+fn steps_that_need_the_runtime_are_refused_where_it_cannot_go() {
+    // A bare package directory: no stdlib, so no site-packages for the runtime's .pth.
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    copy_from_stdlib(
+        &tree.join("mypkg"),
+        &["json/__init__.py", "json/decoder.py"],
+    );
+    compileall(&["-q", "-o0", "-o1"], &tree);
+    let before = caches(&tree);
+
+    let output = pyprune()
+        .args(["plan", "--format", "json"])
+        .arg(&tree)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let warned = |name: &str| {
+        plan["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap_or_else(|| panic!("a row {name}"))["gives_up"]
+            .as_array()
+            .expect("gives_up")
+            .iter()
+            .any(|g| g.as_str().is_some_and(|g| g.contains("holds no stdlib")))
+    };
+    assert!(warned("no-write-marker") && warned("sources-compressed"));
+    assert!(
+        !warned("drop-opt2"),
+        "steps without the runtime are not marked"
+    );
+
+    let out = env.path().join("out");
+    for place in [
+        vec!["--out".as_ref(), out.as_os_str()],
+        vec!["--in-place".as_ref()],
+    ] {
+        let output = pyprune()
+            .args(["apply", "--steps", "drop-caches,no-write-marker"])
+            .args(&place)
+            .arg(&tree)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("`no-write-marker` needs pyprune's runtime")
+                && message.contains(&tree.canonicalize().expect("exists").display().to_string()),
+            "{message}"
+        );
+        assert!(!out.exists(), "nothing written");
+        assert!(!tree.join(".pyprune-journal").exists(), "no journal left");
+        assert_eq!(caches(&tree), before, "the tree is as it was");
+    }
+}
+
+#[test]
+fn zipped_bytecode_names_the_zip_as_compileall_would() {
+    // A prefix whose caches were compiled where they are.
+    let env = TestEnv::new();
+    let prefix = env.path().join("prefix");
+    let release = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let stdlib_rel = format!("lib/python{release}");
+    let zip_name = format!("python{}.zip", release.replace('.', ""));
+    let modules = ["os.py", "json", "email", "ftplib.py", "textwrap.py"];
+    copy_from_stdlib(&prefix.join(&stdlib_rel), &modules);
+    compileall(&["-o0"], &prefix.join(&stdlib_rel));
+    let out = env.path().join("out");
+    let output = pyprune()
+        .args(["apply", "--steps", "zip-stdlib", "--no-verify", "--out"])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // compileall's own bytes for a module that lives in PREFIX/lib/pythonXY.zip:
+    // checked-hash caches (the zip keeps the sources), the zip's path embedded.
+    let reference = env.path().join("reference");
+    copy_from_stdlib(&reference, &modules);
+    let zip_path = prefix.join("lib").join(&zip_name);
+    compileall(
+        &[
+            "-o0",
+            "--invalidation-mode",
+            "checked-hash",
+            "-s",
+            reference.to_str().expect("UTF-8"),
+            "-p",
+            zip_path.to_str().expect("UTF-8"),
+        ],
+        &reference,
+    );
+
+    let file = std::fs::File::open(out.join("lib").join(&zip_name)).expect("the zip");
+    let mut archive = zip::ZipArchive::new(file).expect("a zip");
+    let mut compared = 0;
+    for index in 0..archive.len() {
+        let mut member = archive.by_index(index).expect("member");
+        let name = member.name().expect("a UTF-8 name").into_owned();
+        let Some(stem) = name.strip_suffix(".pyc") else {
+            continue;
+        };
+        let mut ours = Vec::new();
+        std::io::Read::read_to_end(&mut member, &mut ours).expect("read member");
+        let source = reference.join(format!("{stem}.py"));
+        let cache = source
+            .parent()
+            .expect("parent")
+            .join("__pycache__")
+            .join(format!(
+                "{}.{}.pyc",
+                source.file_stem().expect("stem").to_string_lossy(),
+                cache_tag()
+            ));
+        let expected = std::fs::read(&cache).unwrap_or_else(|e| panic!("{cache:?}: {e}"));
+        assert!(ours == expected, "{name} differs from compileall's");
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} modules were zipped");
+}
