@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug)]
 pub struct Tally {
-    stage: Mutex<&'static str>,
+    stage: Mutex<String>,
     done: AtomicU64,
     /// 0 while unknown.
     total: AtomicU64,
@@ -16,18 +16,18 @@ pub struct Tally {
 
 impl Tally {
     /// A tally in its first stage (`"entries scanned"`), nothing done.
-    pub fn new(stage: &'static str) -> Tally {
+    pub fn new(stage: impl Into<String>) -> Tally {
         Tally {
-            stage: Mutex::new(stage),
+            stage: Mutex::new(stage.into()),
             done: AtomicU64::new(0),
             total: AtomicU64::new(0),
         }
     }
 
     /// Starts the next stage: its name, how many items it has (0 if unknown), none done.
-    pub fn begin(&self, stage: &'static str, total: u64) {
+    pub fn begin(&self, stage: impl Into<String>, total: u64) {
         let mut current = self.stage.lock().unwrap_or_else(|e| e.into_inner());
-        *current = stage;
+        *current = stage.into();
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
     }
@@ -38,8 +38,8 @@ impl Tally {
     }
 
     /// The stage, the items done and the total (0 if unknown).
-    pub fn read(&self) -> (&'static str, u64, u64) {
-        let stage = *self.stage.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn read(&self) -> (String, u64, u64) {
+        let stage = self.stage.lock().unwrap_or_else(|e| e.into_inner()).clone();
         (
             stage,
             self.done.load(Ordering::Relaxed),
@@ -64,9 +64,9 @@ mod tests {
         let tally = Tally::new("entries scanned");
         tally.add(41);
         count(Some(&tally));
-        assert_eq!(tally.read(), ("entries scanned", 42, 0));
+        assert_eq!(tally.read(), ("entries scanned".to_owned(), 42, 0));
         tally.begin("files compared", 7);
         count(Some(&tally));
-        assert_eq!(tally.read(), ("files compared", 1, 7));
+        assert_eq!(tally.read(), ("files compared".to_owned(), 1, 7));
     }
 }

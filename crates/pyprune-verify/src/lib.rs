@@ -22,7 +22,7 @@ pub use original::{Against, Baseline, record};
 pub use report::{CheckSummary, Finding, Promises, Report};
 
 use pyprune_python::Interpreter;
-use pyprune_tree::{Inventory, Kind, ScanOptions};
+use pyprune_tree::{Inventory, Kind, ScanOptions, Tally};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -39,8 +39,8 @@ pub struct Request<'a> {
     pub timeout: Duration,
     /// Worker processes at once.
     pub jobs: usize,
-    /// Hears what is being done, for a progress display.
-    pub progress: &'a (dyn Fn(&str) + Sync),
+    /// Counts what is being done, for a progress display.
+    pub progress: &'a Tally,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -126,6 +126,7 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     };
     let worker = |python| Worker {
         python,
+        tally: Some(request.progress),
         cwd: scratch.path(),
         timeout: request.timeout,
         jobs: request.jobs,
@@ -204,7 +205,9 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     }
     for (run, &(check, optimize)) in IMPORT_RUNS.iter().enumerate() {
         let names = subject.modules.items();
-        (request.progress)(&format!("{check}: {} modules", names.len()));
+        request
+            .progress
+            .begin(format!("verify, {check}"), names.len() as u64);
         let verdicts = here.imports(optimize, write_bytecode, &names);
         let baseline = original.as_ref().map(|original| match original {
             Before::Recorded(baseline) => baseline.imports.get(run).cloned().unwrap_or_default(),
@@ -217,7 +220,10 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                     .map(|m| m.as_bytes().to_vec())
                     .filter(|n| verdicts.get(n).is_some_and(|v| !v.ok()))
                     .collect();
-                (request.progress)(&format!("{check} in the original: {} modules", names.len()));
+                request.progress.begin(
+                    format!("verify, {check} in the original"),
+                    names.len() as u64,
+                );
                 worker(&original.python).imports(optimize, false, &names)
             }
         });
@@ -337,7 +343,9 @@ fn check_files(
     report: &mut Report,
 ) {
     let (files, items) = checked_files(subject, &request.python.cache_tag, false);
-    (request.progress)(&format!("bytecode and sources: {} files", files.len()));
+    request
+        .progress
+        .begin("verify, bytecode and sources", files.len() as u64);
     let verdicts = here.run(
         "check",
         RunMode {
@@ -464,7 +472,9 @@ fn check_tracebacks(
             .push(skipped("tracebacks", "no sourceless or zipped modules"));
         return;
     }
-    (request.progress)(&format!("tracebacks: {} modules", names.len()));
+    request
+        .progress
+        .begin("verify, tracebacks", names.len() as u64);
     let verdicts = here.run(
         "traceback",
         RunMode {

@@ -6,6 +6,7 @@ use crate::launch::RunMode;
 use crate::worker::{Verdict, Worker};
 use crate::{IMPORT_RUNS, Subject, VerifyError, checked_files};
 use pyprune_python::Interpreter;
+use pyprune_tree::Tally;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,12 +37,13 @@ pub fn record(
     python: &Interpreter,
     timeout: Duration,
     jobs: usize,
-    progress: &(dyn Fn(&str) + Sync),
+    progress: &Tally,
 ) -> Result<Baseline, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(tree, python, &scratch.path().join("tree"))?;
     let worker = Worker {
         python: &subject.python,
+        tally: Some(progress),
         cwd: scratch.path(),
         timeout,
         jobs,
@@ -50,18 +52,15 @@ pub fn record(
     let imports = IMPORT_RUNS
         .iter()
         .map(|&(check, optimize)| {
-            progress(&format!(
-                "{check} before the change: {} modules",
-                names.len()
-            ));
+            progress.begin(
+                format!("verify, {check} before the change"),
+                names.len() as u64,
+            );
             worker.imports(optimize, false, &names)
         })
         .collect();
     let (sources, items) = checked_files(&subject, &python.cache_tag, true);
-    progress(&format!(
-        "sources before the change: {} files",
-        sources.len()
-    ));
+    progress.begin("verify, sources before the change", sources.len() as u64);
     let verdicts = worker.run(
         "check",
         RunMode {

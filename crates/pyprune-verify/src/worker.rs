@@ -31,6 +31,8 @@ impl Verdict {
 /// The interpreter, where it runs, how long it may go without answering, how many at once.
 pub struct Worker<'a> {
     pub python: &'a TreePython,
+    /// Counts the items answered, for a progress display.
+    pub tally: Option<&'a pyprune_tree::Tally>,
     pub cwd: &'a Path,
     pub timeout: Duration,
     pub jobs: usize,
@@ -75,6 +77,7 @@ impl Worker<'_> {
         let mut remaining: Vec<Vec<u8>> = items.to_vec();
         while !remaining.is_empty() {
             let batch = self.batch(mode, run, &remaining);
+            let answered = batch.lines.iter().filter(|l| is_verdict(l)).count();
             let mut started: Option<Vec<u8>> = None;
             for (word, item, reason) in batch.lines {
                 if word == "START" {
@@ -110,6 +113,10 @@ impl Worker<'_> {
                 for item in remaining.drain(..) {
                     verdicts.insert(item, failure("the worker answered nothing"));
                 }
+            }
+            if let Some(tally) = self.tally {
+                // The answers were counted as they came; the failures given here were not.
+                tally.add((before - remaining.len()).saturating_sub(answered) as u64);
             }
         }
         verdicts
@@ -177,6 +184,9 @@ impl Worker<'_> {
                     // What a module prints does not count as progress; the worker's answers do.
                     if !answers.is_empty() {
                         deadline = Instant::now() + self.timeout;
+                    }
+                    if let Some(tally) = self.tally {
+                        tally.add(answers.iter().filter(|a| is_verdict(a)).count() as u64);
                     }
                     lines.extend(answers);
                 }
@@ -253,6 +263,11 @@ struct Batch {
     lines: Vec<(String, Vec<u8>, String)>,
     ending: String,
     ending_is_clean: bool,
+}
+
+/// Whether a line of the worker is a verdict (not the marker it prints before starting an item).
+fn is_verdict(line: &(String, Vec<u8>, String)) -> bool {
+    line.0 != "START"
 }
 
 fn parse(stdout: &[u8]) -> Vec<(String, Vec<u8>, String)> {

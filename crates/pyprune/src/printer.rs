@@ -151,7 +151,7 @@ fn run_progress(done: &AtomicBool, tally: &Tally) {
 }
 
 /// `stage: done`, or `stage: done/total` once the total is known.
-fn progress_message((stage, done, total): (&str, u64, u64)) -> String {
+fn progress_message((stage, done, total): (String, u64, u64)) -> String {
     if total == 0 {
         format!("{stage}: {done}")
     } else {

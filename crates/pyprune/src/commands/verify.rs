@@ -6,10 +6,12 @@ use crate::printer::Printer;
 use anyhow::Context as _;
 use pyprune_fs::display_path;
 use pyprune_python::Interpreter;
+use pyprune_tree::Tally;
 use pyprune_verify::{Against, Baseline, Placement, Promises, Report, Request};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -82,7 +84,8 @@ pub(super) fn verify_tree(
     run: &VerifyRunArgs,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
-    let progress = |what: &str| printer.note(&format!("verify: {what}"));
+    let tally = Arc::new(Tally::new("verify, starting"));
+    let _progress = printer.progress(Arc::clone(&tally));
     let request = Request {
         tree,
         against,
@@ -90,7 +93,7 @@ pub(super) fn verify_tree(
         promises,
         timeout: timeout(run),
         jobs: jobs(run),
-        progress: &progress,
+        progress: &tally,
     };
     pyprune_verify::verify(&request)
         .with_context(|| format!("cannot verify `{}`", display_path(tree)))
@@ -103,8 +106,9 @@ pub(super) fn record_before(
     run: &VerifyRunArgs,
     printer: &Printer,
 ) -> anyhow::Result<Baseline> {
-    let progress = |what: &str| printer.note(&format!("verify: {what}"));
-    pyprune_verify::record(tree, python, timeout(run), jobs(run), &progress).with_context(|| {
+    let tally = Arc::new(Tally::new("verify, starting"));
+    let _progress = printer.progress(Arc::clone(&tally));
+    pyprune_verify::record(tree, python, timeout(run), jobs(run), &tally).with_context(|| {
         format!(
             "cannot run the interpreter on `{}` before the change",
             display_path(tree)

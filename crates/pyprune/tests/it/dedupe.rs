@@ -241,3 +241,41 @@ fn every_link_of_a_merged_inode_is_merged_and_sources_keep_their_mtimes() {
         "sources with different mtimes stay apart"
     );
 }
+
+#[test]
+fn a_twin_whose_keeper_has_every_link_the_filesystem_allows_is_left_alone() {
+    let env = TestEnv::new();
+    let root = env.path().canonicalize().expect("canonical");
+    let content = "x = 1\n".repeat(100);
+    let keeper = env.write("a.py", &content);
+    let twin = env.write("z.py", &content);
+    // Link the keeper until the filesystem refuses (ext4: 65,000 links; XFS and
+    // tmpfs allow billions, and there is nothing to test).
+    std::fs::create_dir(root.join("k")).expect("mkdir");
+    let mut links = 1u64;
+    let refusal = loop {
+        match std::fs::hard_link(&keeper, root.join("k").join(format!("{links:06}.py"))) {
+            Ok(()) => links += 1,
+            Err(e) => break e,
+        }
+        if links == 70_000 {
+            eprintln!("no link limit below 70,000 here: EMLINK not tested");
+            return;
+        }
+    };
+    assert_eq!(refusal.raw_os_error(), Some(31), "{refusal}");
+    let twin_inode = std::fs::metadata(&twin).expect("stat").ino();
+
+    let (report, output) = dedupe(&["--scope", "tree", "--content-only"], &root);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(report["merged"], json!(0));
+    assert!(
+        stderr(&output).contains("z.py") && stderr(&output).contains("EMLINK"),
+        "{}",
+        stderr(&output)
+    );
+    let after = std::fs::metadata(&twin).expect("the twin is still there");
+    assert_eq!((after.ino(), after.nlink()), (twin_inode, 1));
+    assert_eq!(std::fs::read_to_string(&twin).expect("read"), content);
+    assert_eq!(std::fs::metadata(&keeper).expect("stat").nlink(), links);
+}
