@@ -40,6 +40,14 @@ impl<'a> CacheFileName<'a> {
             optimization,
         })
     }
+
+    /// The file name, as [`CacheFileName::parse`] reads it (`os.cpython-311.opt-1.pyc`).
+    pub fn file_name(&self) -> String {
+        match self.optimization {
+            0 => format!("{}.{}.pyc", self.module, self.tag),
+            level => format!("{}.{}.opt-{level}.pyc", self.module, self.tag),
+        }
+    }
 }
 
 /// Where the source of the bytecode file at `pyc` would be, by name alone:
@@ -87,6 +95,10 @@ mod tests {
         assert_eq!(CacheFileName::parse("os.cpython-311.opt-0.pyc"), None);
         assert_eq!(CacheFileName::parse("os.cpython-311.opt-x.pyc"), None);
         assert_eq!(CacheFileName::parse(".cpython-311.pyc"), None);
+        for name in ["os.cpython-311.pyc", "__init__.pypy39.opt-2.pyc"] {
+            let parsed = CacheFileName::parse(name).expect("parses");
+            assert_eq!(parsed.file_name(), name, "written back as read");
+        }
     }
 
     #[test]

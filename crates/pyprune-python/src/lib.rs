@@ -6,9 +6,11 @@
 mod discover;
 mod env;
 mod pool;
+mod source_bytes;
 
 pub use discover::{DiscoverError, Interpreter, discover};
 pub use env::clean_command;
 pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
+pub use source_bytes::{SourceBytesError, compile_source_bytes};

@@ -124,7 +124,7 @@ pub fn actions_for(
     }
     if crate::needs_runtime(steps) {
         let fallback = steps.contains(&StepName::CacheFallback);
-        for action in crate::steps::install_runtime(&model, context.version, fallback) {
+        for action in crate::steps::install_runtime(&model, context, fallback) {
             model.apply(&action);
             all.push(action);
         }

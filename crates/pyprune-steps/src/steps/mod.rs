@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, keeps_traceback_lines, needs_runtime,
-    promises_no_writes, removes_modules, steps_missing_runtime,
+    promises_no_writes, removes_modules, runtime_module_path, steps_missing_runtime,
 };
 
 /// Every step, by name.
@@ -234,6 +234,10 @@ pub struct Context {
     pub cache_tag: String,
     /// The Python release the tree is for.
     pub version: Option<PythonVersion>,
+    /// pyprune's runtime compiled by the tree's interpreter (checked-hash
+    /// caches, by level), installed beside it so that it is not compiled at
+    /// every start; empty when no interpreter could compile it.
+    pub runtime_caches: Vec<(u8, Arc<[u8]>)>,
 }
 
 impl Context {

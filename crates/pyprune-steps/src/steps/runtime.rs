@@ -5,10 +5,10 @@
 //! file, so that it loads at every start without users changing how they run
 //! Python.
 
-use super::StepName;
+use super::{Context, StepName};
 use crate::action::Action;
 use crate::model::Model;
-use pyprune_pyc::PythonVersion;
+use pyprune_pyc::{CacheFileName, PythonVersion};
 use pyprune_tree::Kind;
 use std::path::PathBuf;
 
@@ -113,13 +113,16 @@ pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Op
     None
 }
 
-/// The runtime's two files, written into site-packages (`None` when the tree has none).
-pub(crate) fn install(
-    model: &Model,
-    version: Option<PythonVersion>,
-    fallback: bool,
-) -> Vec<Action> {
-    let Some(dir) = site_packages(model, version) else {
+/// Where the runtime's module goes in the tree, if anywhere.
+pub fn runtime_module_path(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
+    site_packages(model, version).map(|dir| dir.join(RUNTIME_MODULE))
+}
+
+/// The runtime's files, written into site-packages (none when the tree has
+/// none): the module, its `.pth`, and its caches when the context has them
+/// (a level identical to the one below is a hardlink of it).
+pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
+    let Some(dir) = site_packages(model, context.version) else {
         return Vec::new();
     };
     let write = |name: &str, bytes: Vec<u8>, kind: Kind| Action::Write {
@@ -129,12 +132,36 @@ pub(crate) fn install(
         kind,
         module: name.split('.').next().unwrap_or_default().to_owned(),
     };
-    vec![
+    let mut actions = vec![
         write(
             RUNTIME_MODULE,
             RUNTIME_SOURCE.as_bytes().to_vec(),
             Kind::Source,
         ),
         write(RUNTIME_PTH, pth_line(fallback).into_bytes(), Kind::Data),
-    ]
+    ];
+    let mut below: Option<(PathBuf, &[u8])> = None;
+    for (level, bytes) in &context.runtime_caches {
+        let name = CacheFileName {
+            module: RUNTIME_MODULE.trim_end_matches(".py"),
+            tag: &context.cache_tag,
+            optimization: u32::from(*level),
+        };
+        let path = dir.join("__pycache__").join(name.file_name());
+        match &below {
+            Some((existing, same)) if same == &&bytes[..] => actions.push(Action::Link {
+                existing: existing.clone(),
+                target: path.clone(),
+            }),
+            _ => actions.push(Action::Write {
+                path: path.clone(),
+                bytes: bytes.to_vec(),
+                mode: 0o644,
+                kind: Kind::of(&path),
+                module: "pyprune_runtime".to_owned(),
+            }),
+        }
+        below = Some((path, &bytes[..]));
+    }
+    actions
 }

@@ -38,8 +38,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         .out
         .as_deref()
         .context("--out or --in-place is required")?;
-    let prepared = super::plan::prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    let mut prepared =
+        super::plan::prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
     refuse_without_runtime(&prepared, &steps)?;
+    super::plan::add_runtime_caches(&mut prepared, &steps, global.python.as_deref(), printer);
     if out.symlink_metadata().is_ok() {
         bail!(
             "`{}` exists; --out must name a new directory",
@@ -132,8 +134,9 @@ fn in_place(
             .note("an earlier in-place change was not committed (or was killed): undoing it first");
         pyprune_steps::undo(&root)?;
     }
-    let prepared = super::plan::prepare(Some(&root), global.python.as_deref(), printer)?;
+    let mut prepared = super::plan::prepare(Some(&root), global.python.as_deref(), printer)?;
     refuse_without_runtime(&prepared, steps)?;
+    super::plan::add_runtime_caches(&mut prepared, steps, global.python.as_deref(), printer);
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     // Everything must stay inside the tree; the zip steps need the prefix for that.
     let escapes = |p: &Path| {

@@ -61,10 +61,20 @@ pub(super) fn prepare(
         .unwrap_or(4096)
         .max(512);
     let model = Model::from_inventory(&inventory, block_size);
+    let runtime_caches = match (
+        &target.python,
+        pyprune_steps::runtime_module_path(&model, version),
+    ) {
+        (Some(python), Some(module)) => {
+            runtime_caches(python, &inventory.root.join(module), printer)
+        }
+        _ => Vec::new(),
+    };
     let context = Context {
         root: inventory.root.clone(),
         cache_tag,
         version,
+        runtime_caches,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
     Ok(Prepared {
@@ -73,6 +83,68 @@ pub(super) fn prepare(
         context,
         python,
     })
+}
+
+/// When `steps` install the runtime and `prepare` had no interpreter to
+/// compile it with (a tree named by its path runs none), compiles it with the
+/// default one (`--python`, else `python3`) if that one's bytecode is the
+/// tree's (same cache tag); otherwise the runtime goes in without caches.
+pub(super) fn add_runtime_caches(
+    prepared: &mut Prepared,
+    steps: &[pyprune_steps::StepName],
+    python: Option<&OsStr>,
+    printer: &Printer,
+) {
+    let context = &prepared.context;
+    if !context.runtime_caches.is_empty() || !pyprune_steps::needs_runtime(steps) {
+        return;
+    }
+    let Some(module) = pyprune_steps::runtime_module_path(&prepared.model, context.version) else {
+        return;
+    };
+    let Ok(interpreter) = pyprune_python::discover(python.unwrap_or(OsStr::new("python3"))) else {
+        return;
+    };
+    if interpreter.cache_tag == context.cache_tag {
+        prepared.context.runtime_caches =
+            runtime_caches(&interpreter, &prepared.inventory.root.join(module), printer);
+    }
+}
+
+/// pyprune's runtime compiled by the tree's interpreter at every level, as
+/// checked-hash caches named for where it will be installed (`module`), so
+/// that it loads at each start without being compiled. Without them it still
+/// works, compiled at every start (about 2 ms): a failure is only a warning.
+fn runtime_caches(
+    python: &pyprune_python::Interpreter,
+    module: &Path,
+    printer: &Printer,
+) -> Vec<(u8, std::sync::Arc<[u8]>)> {
+    let pool = pyprune_python::PoolOptions {
+        python: python.program().to_os_string(),
+        workers: 1,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let compiled = pyprune_python::compile_source_bytes(
+        &pool,
+        pyprune_steps::RUNTIME_SOURCE.as_bytes(),
+        module,
+        &[0, 1, 2],
+        pyprune_python::InvalidationMode::CheckedHash,
+    );
+    match compiled {
+        Ok(levels) => levels
+            .into_iter()
+            .map(|(level, bytes)| (level, bytes.into()))
+            .collect(),
+        Err(e) => {
+            printer.warn(&format!(
+                "cannot compile pyprune's runtime with `{}`: {e}; where it is installed, it is compiled at every start",
+                python.program().to_string_lossy()
+            ));
+            Vec::new()
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -109,10 +109,57 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         "{verify}"
     );
 
+    // The runtime comes with its caches, compileall's own bytes for it (checked
+    // hashes, named where it was installed), and loads from them at every level.
+    let home = home_of(&stdlib);
+    let site = stdlib.join("site-packages");
+    let reference = env.path().join("reference");
+    std::fs::create_dir(&reference).expect("mkdir");
+    std::fs::copy(
+        site.join("pyprune_runtime.py"),
+        reference.join("pyprune_runtime.py"),
+    )
+    .expect("cp");
+    let named_as = shared_libs_tree()
+        .canonicalize()
+        .expect("canonical")
+        .join("site-packages");
+    compileall(
+        &[
+            "-o0",
+            "-o1",
+            "-o2",
+            "--hardlink-dupes",
+            "--invalidation-mode",
+            "checked-hash",
+            "-s",
+            reference.to_str().expect("UTF-8"),
+            "-p",
+            named_as.to_str().expect("UTF-8"),
+        ],
+        &reference,
+    );
+    let ours = caches(&site);
+    assert_eq!(ours.files.len(), 3, "{:?}", ours.files.keys());
+    assert_same_caches(&ours, &caches(&reference));
+    for (flags, level) in [
+        (&[][..], ""),
+        (&["-O"][..], ".opt-1"),
+        (&["-OO"][..], ".opt-2"),
+    ] {
+        let flags = [flags, &["-v"]].concat();
+        let (_, log) = python_on(home, env.path(), &flags, "pass");
+        let cache = format!("pyprune_runtime.{}{level}.pyc", cache_tag());
+        assert!(
+            log.lines()
+                .any(|l| l.contains("code object from") && l.contains(&cache)),
+            "{flags:?}: the runtime did not load from {cache}"
+        );
+    }
+
     // A package the markers' authors never saw: covered by the root marker alone.
     std::fs::create_dir(stdlib.join("newpkg")).expect("mkdir");
     std::fs::write(stdlib.join("newpkg/__init__.py"), "VALUE = 1\n").expect("write");
-    let home = home_of(&stdlib);
     // An opt-1 cache of one module, as compileall made it: -OO takes it before opt-0.
     let opt1 = format!("json/__pycache__/decoder.{}.opt-1.pyc", cache_tag());
     std::fs::copy(shared_libs_tree().join(&opt1), stdlib.join(&opt1)).expect("cp");
