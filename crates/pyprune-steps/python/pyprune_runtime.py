@@ -1,7 +1,9 @@
 """pyprune's runtime: what a minimized Python needs from its import system.
 
-Installed by `pyprune apply` as site-packages/pyprune_runtime.py, and loaded at
-start-up by site-packages/pyprune_runtime.pth. It:
+Installed by `pyprune apply` in the stdlib directory, and loaded at start-up
+by site-packages/00-pyprune-runtime.pth (first, before other .pth files) and by
+the sitecustomize beside it (in virtual environments made from this Python,
+which do not read its site-packages). It:
 
 - honours `__dont_write_bytecode__` markers: one in a `__pycache__` directory
   covers that directory, one in any directory covers everything below it.
@@ -20,16 +22,47 @@ start-up by site-packages/pyprune_runtime.pth. It:
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
-everything under `python -S`, which runs without this runtime at all;
-`.pth` files of the user's site-packages (site reads those first); and venvs
-made from the tree, which do not read its site-packages.
+everything under `python -S`, which runs without this runtime at all; in a
+venv, whatever its own .pth files import (site reads those before
+sitecustomize); and venvs made from a Python whose stdlib has a sitecustomize
+of its own (Debian's), which pyprune leaves as it is.
 """
 import sys
 
 MARKER = "__dont_write_bytecode__"
 
+_installed = False
+
+
+def run_shadowed(name, own_file):
+    """Runs the module `name` that the one at `own_file` hides further along
+    sys.path (a venv's or a package's sitecustomize), as if it had been found
+    first: it takes the place in sys.modules."""
+    import os
+    from _frozen_importlib import module_from_spec
+    from _frozen_importlib_external import PathFinder
+
+    here = os.path.dirname(os.path.abspath(own_file))
+    for index, entry in enumerate(sys.path):
+        if os.path.abspath(entry) == here:
+            spec = PathFinder.find_spec(name, sys.path[index + 1:])
+            break
+    else:
+        return
+    if spec is None or spec.loader is None:
+        return
+    module = module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+
 
 def install(fallback=False):
+    """Hooks the import system; the .pth and sitecustomize both call it, and
+    only the first call does anything."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
     # The frozen modules, not `importlib`: importing that package would read
     # (and cache) importlib/__init__ and warnings before the markers are honoured.
     import _frozen_importlib_external as bootstrap

@@ -17,6 +17,7 @@ pub use plan::{ApplyError, PlanRow, actions_for, apply, copy_tree, plan, predict
 pub use profiles::{PROFILES, Profile, ProfileDef, ProfileError, parse_profiles};
 pub use steps::{Context, STEPS, StepError, StepInfo, StepName, step_actions};
 pub use steps::{
-    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, keeps_traceback_lines, needs_runtime,
-    promises_no_writes, removes_modules, runtime_module_path, steps_missing_runtime,
+    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
+    has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
+    removes_modules, steps_missing_runtime,
 };

@@ -35,7 +35,11 @@ pub struct PlanRow {
 }
 
 /// What a plan row says when its steps need the runtime and the tree has no place for it.
-pub const NO_RUNTIME_HERE: &str = "this tree holds no stdlib, so pyprune's runtime has no site-packages to go in: Python would ignore what it needs the runtime for, and apply refuses it";
+pub const NO_RUNTIME_HERE: &str = "this tree holds no stdlib (of a release pyprune knows: --python names it), so pyprune's runtime has no place to go: Python would ignore what it needs the runtime for, and apply refuses it";
+
+/// What a plan row says when its steps need the runtime and the stdlib's own
+/// `sitecustomize` leaves pyprune's no way into venvs.
+pub const VENVS_WITHOUT_RUNTIME: &str = "venvs made from this Python run without pyprune's runtime (its stdlib has a sitecustomize of its own, which pyprune leaves alone)";
 
 /// Predicts `steps` in order on `model`; returns the final model.
 pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<Model, StepError> {
@@ -77,6 +81,10 @@ pub fn plan(
                 });
             if !crate::steps_missing_runtime(model, &steps, context.version).is_empty() {
                 gives_up.push(NO_RUNTIME_HERE.to_owned());
+            } else if crate::needs_runtime(&steps)
+                && crate::has_own_sitecustomize(model, context.version)
+            {
+                gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());
             }
             Ok(PlanRow {
                 kind,

@@ -85,8 +85,12 @@ pub(crate) fn drop_levels(model: &Model, levels: &[Kind]) -> Vec<Action> {
         .collect()
 }
 
-/// An empty `__dont_write_bytecode__` in every `__pycache__` and at the root.
-pub(crate) fn markers(model: &Model) -> Vec<Action> {
+/// An empty `__dont_write_bytecode__` in every `__pycache__` and at the root;
+/// and, since the start-up modules are imported before any runtime can stop
+/// the interpreter writing their caches, those caches at every level, where
+/// missing (a tree shipped without caches, as Debian's is), compiled by the
+/// tree's interpreter.
+pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let marker = |dir: &Path| Action::Write {
         path: dir.join(MARKER),
         bytes: Vec::new(),
@@ -104,5 +108,20 @@ pub(crate) fn markers(model: &Model) -> Vec<Action> {
     if !model.files.contains_key(Path::new(MARKER)) {
         actions.push(marker(Path::new("")));
     }
-    actions
+    for (path, file) in &model.files {
+        let startup_source = file.kind == Kind::Source
+            && path.parent().and_then(Path::file_name) == Some("encodings".as_ref())
+            && path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .is_some_and(|s| STARTUP_MODULES.contains(&s));
+        if startup_source {
+            let source = context.read(file)?;
+            let missing = |cache: &Path| !model.files.contains_key(cache);
+            actions.extend(super::runtime::compiled_caches(
+                context, path, &source, missing,
+            ));
+        }
+    }
+    Ok(actions)
 }

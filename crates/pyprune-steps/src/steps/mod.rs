@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
-    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, keeps_traceback_lines, needs_runtime,
-    promises_no_writes, removes_modules, runtime_module_path, steps_missing_runtime,
+    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
+    has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
+    removes_modules, steps_missing_runtime,
 };
 
 /// Every step, by name.
@@ -230,14 +231,16 @@ pub enum StepError {
 pub struct Context {
     /// The tree (canonical), to read files from.
     pub root: PathBuf,
+    /// Where the tree lives once done: the root, or `--out`'s final name while
+    /// the result is built under a temporary one. Compiled code is named from it.
+    pub installed_at: PathBuf,
     /// The cache tag whose caches count (`cpython-311`).
     pub cache_tag: String,
     /// The Python release the tree is for.
     pub version: Option<PythonVersion>,
-    /// pyprune's runtime compiled by the tree's interpreter (checked-hash
-    /// caches, by level), installed beside it so that it is not compiled at
-    /// every start; empty when no interpreter could compile it.
-    pub runtime_caches: Vec<(u8, Arc<[u8]>)>,
+    /// Compiles the runtime's Python files with the tree's interpreter, so
+    /// that their caches go in with them; `None`: they go in without.
+    pub compiler: Option<SourceCompiler>,
 }
 
 impl Context {
@@ -279,7 +282,7 @@ pub fn step_actions(
                 pyprune_tree::Kind::BytecodeOpt2,
             ],
         ),
-        StepName::NoWriteMarker => caches::markers(model),
+        StepName::NoWriteMarker => caches::markers(model, context)?,
         // All it does is the runtime's fallback, installed with the runtime.
         StepName::CacheFallback => Vec::new(),
         StepName::Sourceless => sourceless::sourceless(model, context, false)?,

@@ -1,21 +1,25 @@
 //! pyprune's runtime (`python/pyprune_runtime.py`): the import-system help
 //! some steps need and CPython lacks — honouring `__dont_write_bytecode__`
 //! markers, falling back to a less optimized cache, serving sources from
-//! `__pysources__/`. Installed into the tree's site-packages with a `.pth`
-//! file, so that it loads at every start without users changing how they run
-//! Python.
+//! `__pysources__/`. Installed into the stdlib directory, loaded first by a
+//! `.pth` file in site-packages and, in venvs made from the tree (which do
+//! not read its site-packages), by a `sitecustomize` beside it: it loads at
+//! every start without users changing how they run Python.
 
 use super::{Context, StepName};
 use crate::action::Action;
 use crate::model::Model;
 use pyprune_pyc::{CacheFileName, PythonVersion};
 use pyprune_tree::Kind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The runtime's source, as installed.
 pub const RUNTIME_SOURCE: &str = include_str!("../../python/pyprune_runtime.py");
-/// Its module file name in site-packages.
+/// Its module file name in the stdlib directory.
 pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
+/// The module that loads it in venvs made from the tree, in the stdlib directory.
+pub const SITECUSTOMIZE: &str = "sitecustomize.py";
 /// The `.pth` that loads it; `00-` so that site runs it before other `.pth` imports.
 pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 
@@ -86,15 +90,62 @@ pub fn promises_no_writes(steps: &[StepName]) -> bool {
     steps.contains(&StepName::NoWriteMarker)
 }
 
-/// The `.pth` line. The runtime is imported with bytecode writing off: it must
-/// not write a cache of itself into a tree whose markers it is about to honour.
+/// The `.pth` line that loads the runtime first in the base interpreter
+/// (`00-` sorts before other `.pth` files, whose imports it must precede).
+/// The runtime is imported with bytecode writing off: it must not write a
+/// cache of itself into a tree whose markers it is about to honour.
 fn pth_line(fallback: bool) -> String {
     format!(
         "import sys; _pyprune_w = sys.dont_write_bytecode; sys.dont_write_bytecode = True; \
          import pyprune_runtime; pyprune_runtime.install(fallback={}); \
          sys.dont_write_bytecode = _pyprune_w\n",
-        if fallback { "True" } else { "False" }
+        python_bool(fallback)
     )
+}
+
+/// The `sitecustomize` that loads the runtime in every interpreter of this
+/// stdlib, virtual environments included: they do not read its
+/// site-packages, where the `.pth` is. It then runs the `sitecustomize` it
+/// shadows further along `sys.path`, if there is one.
+fn sitecustomize(fallback: bool) -> String {
+    format!(
+        "# Installed by pyprune: loads pyprune's runtime in every interpreter that uses\n\
+         # this standard library (virtual environments too, which do not read its\n\
+         # site-packages), then runs the sitecustomize this one shadows, if any.\n\
+         import sys\n\
+         _pyprune_w = sys.dont_write_bytecode\n\
+         sys.dont_write_bytecode = True\n\
+         try:\n\
+         \x20   import pyprune_runtime\n\
+         \x20   pyprune_runtime.install(fallback={})\n\
+         finally:\n\
+         \x20   sys.dont_write_bytecode = _pyprune_w\n\
+         \x20   del _pyprune_w\n\
+         pyprune_runtime.run_shadowed(__name__, __file__)\n",
+        python_bool(fallback)
+    )
+}
+
+fn python_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+/// Compiles a Python source the runtime installs, with the tree's
+/// interpreter: given the path it will have (the name its code embeds) and
+/// its bytes, the cache files' bytes by level (`None` if it could not). Steps are pure data; this
+/// is the one thing they ask of an interpreter, so that the runtime's files
+/// are not compiled at every start (nor, in a venv, written as caches before
+/// the runtime can stop it).
+#[derive(Clone)]
+pub struct SourceCompiler(pub Arc<SourceCompilerFn>);
+
+/// What a [`SourceCompiler`] calls.
+pub type SourceCompilerFn = dyn Fn(&Path, &[u8]) -> Option<Vec<(u8, Vec<u8>)>> + Send + Sync;
+
+impl std::fmt::Debug for SourceCompiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourceCompiler")
+    }
 }
 
 /// The site-packages directory of the model: one that exists in the stdlib
@@ -113,55 +164,110 @@ pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Op
     None
 }
 
-/// Where the runtime's module goes in the tree, if anywhere.
-pub fn runtime_module_path(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
-    site_packages(model, version).map(|dir| dir.join(RUNTIME_MODULE))
+/// Where the runtime's module goes: the stdlib directory, on `sys.path` of
+/// every interpreter that uses it, venvs included.
+fn runtime_dir(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
+    version.and_then(|v| super::stdlib_dir(model, v))
 }
 
-/// The runtime's files, written into site-packages (none when the tree has
-/// none): the module, its `.pth`, and its caches when the context has them
-/// (a level identical to the one below is a hardlink of it).
+/// Whether the stdlib already has a `sitecustomize` of its own (Debian's):
+/// pyprune does not replace it, so venvs made from the tree run without the runtime.
+pub fn has_own_sitecustomize(model: &Model, version: Option<PythonVersion>) -> bool {
+    runtime_dir(model, version).is_some_and(|dir| {
+        [
+            "sitecustomize.py",
+            "sitecustomize.pyc",
+            "sitecustomize/__init__.py",
+        ]
+        .iter()
+        .any(|name| model.files.contains_key(&dir.join(name)))
+    })
+}
+
+/// The runtime's files (none when the tree holds no stdlib): the module and
+/// a `sitecustomize` in the stdlib directory, the `.pth` in site-packages,
+/// and the caches of both Python files when the context can compile them (a
+/// level identical to the one below is a hardlink of it).
 pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
-    let Some(dir) = site_packages(model, context.version) else {
+    let (Some(stdlib), Some(site)) = (
+        runtime_dir(model, context.version),
+        site_packages(model, context.version),
+    ) else {
         return Vec::new();
     };
-    let write = |name: &str, bytes: Vec<u8>, kind: Kind| Action::Write {
-        path: dir.join(name),
+    let mut actions = Vec::new();
+    let mut python_file = |name: &str, source: Vec<u8>| {
+        let path = stdlib.join(name);
+        let caches = compiled_caches(context, &path, &source, |_| true);
+        actions.push(write(path, source, Kind::Source));
+        actions.extend(caches);
+    };
+    python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
+    if !has_own_sitecustomize(model, context.version) {
+        python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
+    }
+    actions.push(write(
+        site.join(RUNTIME_PTH),
+        pth_line(fallback).into_bytes(),
+        Kind::Data,
+    ));
+    actions
+}
+
+/// The caches of the source at `path` (in the tree) at every level that
+/// `wanted` accepts (by cache path), compiled by the context's interpreter;
+/// a level identical to the one written below it is a hardlink of it. None
+/// without an interpreter.
+pub(crate) fn compiled_caches(
+    context: &Context,
+    path: &Path,
+    source: &[u8],
+    wanted: impl Fn(&Path) -> bool,
+) -> Vec<Action> {
+    let (Some(compiler), Some(stem), Some(dir)) = (
+        &context.compiler,
+        path.file_stem().and_then(|s| s.to_str()),
+        path.parent(),
+    ) else {
+        return Vec::new();
+    };
+    let mut actions = Vec::new();
+    let mut below: Option<(PathBuf, Vec<u8>)> = None;
+    for (level, bytes) in (compiler.0)(&context.installed_at.join(path), source).unwrap_or_default()
+    {
+        let name = CacheFileName {
+            module: stem,
+            tag: &context.cache_tag,
+            optimization: u32::from(level),
+        };
+        let cache = dir.join("__pycache__").join(name.file_name());
+        if !wanted(&cache) {
+            below = None;
+            continue;
+        }
+        match &below {
+            Some((existing, same)) if *same == bytes => actions.push(Action::Link {
+                existing: existing.clone(),
+                target: cache.clone(),
+            }),
+            _ => actions.push(write(cache.clone(), bytes.clone(), Kind::of(&cache))),
+        }
+        below = Some((cache, bytes));
+    }
+    actions
+}
+
+fn write(path: PathBuf, bytes: Vec<u8>, kind: Kind) -> Action {
+    let module = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .and_then(|n| n.split('.').next().map(str::to_owned))
+        .unwrap_or_default();
+    Action::Write {
+        path,
         bytes,
         mode: 0o644,
         kind,
-        module: name.split('.').next().unwrap_or_default().to_owned(),
-    };
-    let mut actions = vec![
-        write(
-            RUNTIME_MODULE,
-            RUNTIME_SOURCE.as_bytes().to_vec(),
-            Kind::Source,
-        ),
-        write(RUNTIME_PTH, pth_line(fallback).into_bytes(), Kind::Data),
-    ];
-    let mut below: Option<(PathBuf, &[u8])> = None;
-    for (level, bytes) in &context.runtime_caches {
-        let name = CacheFileName {
-            module: RUNTIME_MODULE.trim_end_matches(".py"),
-            tag: &context.cache_tag,
-            optimization: u32::from(*level),
-        };
-        let path = dir.join("__pycache__").join(name.file_name());
-        match &below {
-            Some((existing, same)) if same == &&bytes[..] => actions.push(Action::Link {
-                existing: existing.clone(),
-                target: path.clone(),
-            }),
-            _ => actions.push(Action::Write {
-                path: path.clone(),
-                bytes: bytes.to_vec(),
-                mode: 0o644,
-                kind: Kind::of(&path),
-                module: "pyprune_runtime".to_owned(),
-            }),
-        }
-        below = Some((path, &bytes[..]));
+        module,
     }
-    actions
 }

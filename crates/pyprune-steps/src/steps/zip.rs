@@ -111,6 +111,9 @@ pub(crate) fn zip(
     let mut removed: BTreeSet<PathBuf> = BTreeSet::new();
     for (name, paths) in &modules {
         if name == "os"
+            // pyprune's own, rewritten on disk by every apply that needs them.
+            || name == "pyprune_runtime"
+            || name == "sitecustomize"
             || name.is_empty()
             || KNOWN_UNSAFE.contains(&name.as_str())
             || (options.sources && RENAMED.contains(&name.as_str()))

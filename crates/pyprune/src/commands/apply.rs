@@ -40,8 +40,13 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         .context("--out or --in-place is required")?;
     let mut prepared =
         super::plan::prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    super::plan::adopt_default_interpreter(
+        &mut prepared,
+        &steps,
+        global.python.as_deref(),
+        printer,
+    );
     refuse_without_runtime(&prepared, &steps)?;
-    super::plan::add_runtime_caches(&mut prepared, &steps, global.python.as_deref(), printer);
     if out.symlink_metadata().is_ok() {
         bail!(
             "`{}` exists; --out must name a new directory",
@@ -51,7 +56,8 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     // Built under a temporary name beside OUT and renamed into place at the end:
     // OUT appears whole or not at all.
     let partial = partial_name(out);
-    match build(&steps, &prepared, &partial) {
+    let installed_at = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    match build(&steps, &prepared, &partial, &installed_at) {
         Ok(report) => {
             std::fs::rename(&partial, out)
                 .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
@@ -135,8 +141,8 @@ fn in_place(
         pyprune_steps::undo(&root)?;
     }
     let mut prepared = super::plan::prepare(Some(&root), global.python.as_deref(), printer)?;
+    super::plan::adopt_default_interpreter(&mut prepared, steps, global.python.as_deref(), printer);
     refuse_without_runtime(&prepared, steps)?;
-    super::plan::add_runtime_caches(&mut prepared, steps, global.python.as_deref(), printer);
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     // Everything must stay inside the tree; the zip steps need the prefix for that.
     let escapes = |p: &Path| {
@@ -249,10 +255,13 @@ fn partial_name(out: &Path) -> PathBuf {
     out.with_file_name(format!(".{name}.pyprune-partial-{}", std::process::id()))
 }
 
+/// Builds the result of `steps` in `dir` (which must not exist), for a tree
+/// that will live at `installed_at` (names compiled code embeds come from it).
 pub(super) fn build(
     steps: &[StepName],
     prepared: &super::plan::Prepared,
     dir: &Path,
+    installed_at: &Path,
 ) -> anyhow::Result<ApplyReport> {
     // A stdlib directory is laid out as a prefix (DIR/lib/python3.X), so that the
     // zip steps' pythonXY.zip lands inside DIR, beside it, where the interpreter looks.
@@ -282,6 +291,7 @@ pub(super) fn build(
     let model = Model::from_inventory(&copy, prepared.model.block_size);
     let context = Context {
         root: copy.root.clone(),
+        installed_at: installed_at.to_path_buf(),
         ..prepared.context.clone()
     };
     let predicted = pyprune_steps::predict(&model, steps, &context)?.disk_total();
@@ -309,8 +319,16 @@ fn refuse_without_runtime(
         return Ok(());
     }
     let names: Vec<&str> = missing.iter().map(|s| s.info().id).collect();
+    if prepared.context.version.is_none() {
+        bail!(
+            "`{}` needs pyprune's runtime, installed beside the stdlib, and pyprune cannot tell which \
+             Python `{}` is for (it has no caches): name its interpreter with --python",
+            names.join("`, `"),
+            display_path(&prepared.inventory.root)
+        );
+    }
     bail!(
-        "`{}` needs pyprune's runtime, which goes into the site-packages of a stdlib, and `{}` holds no stdlib: \
+        "`{}` needs pyprune's runtime, which goes beside a stdlib, and `{}` holds no stdlib: \
          Python would ignore the markers and compressed sources it relies on. Name the installation prefix \
          or its lib/python3.X directory, or leave out those steps",
         names.join("`, `"),

@@ -60,7 +60,7 @@ pub(super) fn measure(
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (i, steps) in std::iter::once(&Vec::new()).chain(layouts).enumerate() {
         let dir = scratch.path().join(format!("layout-{i}"));
-        super::apply::build(steps, prepared, &dir)?;
+        super::apply::build(steps, prepared, &dir, &dir)?;
         dirs.push(dir);
     }
     let cwd = scratch.path().join("cwd");

@@ -10,13 +10,14 @@ use anyhow::Context as _;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::display_path;
 use pyprune_pyc::PythonVersion;
-use pyprune_steps::{Context, Model, PlanRow, plan};
+use pyprune_steps::{Context, Model, PlanRow, SourceCompiler, plan};
 use pyprune_tree::{Inventory, ScanOptions};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::os::unix::fs::MetadataExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A scanned tree ready to plan against.
 pub(super) struct Prepared {
@@ -61,20 +62,16 @@ pub(super) fn prepare(
         .unwrap_or(4096)
         .max(512);
     let model = Model::from_inventory(&inventory, block_size);
-    let runtime_caches = match (
-        &target.python,
-        pyprune_steps::runtime_module_path(&model, version),
-    ) {
-        (Some(python), Some(module)) => {
-            runtime_caches(python, &inventory.root.join(module), printer)
-        }
-        _ => Vec::new(),
-    };
+    let compiler = target
+        .python
+        .as_ref()
+        .map(|python| runtime_compiler(python, *printer));
     let context = Context {
         root: inventory.root.clone(),
+        installed_at: inventory.root.clone(),
         cache_tag,
         version,
-        runtime_caches,
+        compiler,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
     Ok(Prepared {
@@ -85,66 +82,90 @@ pub(super) fn prepare(
     })
 }
 
-/// When `steps` install the runtime and `prepare` had no interpreter to
-/// compile it with (a tree named by its path runs none), compiles it with the
-/// default one (`--python`, else `python3`) if that one's bytecode is the
-/// tree's (same cache tag); otherwise the runtime goes in without caches.
-pub(super) fn add_runtime_caches(
+/// `apply` runs an interpreter anyway (to verify the result). When the tree
+/// was named by its path, so that `prepare` ran none, the default one
+/// (`--python`, else `python3`) tells what the tree's caches could not: its
+/// release, when the tree has no caches but is laid out for that release
+/// (`lib/python3.X`); and, when `steps` install the runtime and that
+/// interpreter's bytecode is the tree's (same cache tag), it compiles the
+/// runtime's files. Otherwise things stay as `prepare` left them.
+pub(super) fn adopt_default_interpreter(
     prepared: &mut Prepared,
     steps: &[pyprune_steps::StepName],
     python: Option<&OsStr>,
     printer: &Printer,
 ) {
     let context = &prepared.context;
-    if !context.runtime_caches.is_empty() || !pyprune_steps::needs_runtime(steps) {
+    let wanted = context.version.is_none()
+        || (context.compiler.is_none() && pyprune_steps::needs_runtime(steps));
+    if !wanted {
         return;
     }
-    let Some(module) = pyprune_steps::runtime_module_path(&prepared.model, context.version) else {
-        return;
-    };
     let Ok(interpreter) = pyprune_python::discover(python.unwrap_or(OsStr::new("python3"))) else {
         return;
     };
-    if interpreter.cache_tag == context.cache_tag {
-        prepared.context.runtime_caches =
-            runtime_caches(&interpreter, &prepared.inventory.root.join(module), printer);
+    let Some(release) = PythonVersion::parse(&interpreter.version) else {
+        return;
+    };
+    if prepared.context.version.is_none() {
+        let dir_name = format!("python{}.{}", release.major, release.minor);
+        let root = &prepared.inventory.root;
+        let laid_out = root.file_name().is_some_and(|n| *n == *dir_name)
+            || root.join("lib").join(&dir_name).is_dir();
+        if !laid_out || !prepared.inventory.summary().cache_tags.is_empty() {
+            return;
+        }
+        prepared.context.version = Some(release);
+        prepared.context.cache_tag = interpreter.cache_tag.clone();
+    }
+    if prepared.context.compiler.is_none()
+        && pyprune_steps::needs_runtime(steps)
+        && interpreter.cache_tag == prepared.context.cache_tag
+    {
+        prepared.context.compiler = Some(runtime_compiler(&interpreter, *printer));
     }
 }
 
-/// pyprune's runtime compiled by the tree's interpreter at every level, as
-/// checked-hash caches named for where it will be installed (`module`), so
-/// that it loads at each start without being compiled. Without them it still
-/// works, compiled at every start (about 2 ms): a failure is only a warning.
-fn runtime_caches(
-    python: &pyprune_python::Interpreter,
-    module: &Path,
-    printer: &Printer,
-) -> Vec<(u8, std::sync::Arc<[u8]>)> {
+/// Compiles the runtime's files with `python` at every level, as checked-hash
+/// caches named for where they are installed, so that they load at each
+/// start without being compiled (or, in a venv, written). Each source is
+/// compiled once however many plan rows ask. Without caches the runtime
+/// still works, compiled at every start: a failure is only a warning.
+fn runtime_compiler(python: &pyprune_python::Interpreter, printer: Printer) -> SourceCompiler {
+    type Compiled = Option<Vec<(u8, Vec<u8>)>>;
     let pool = pyprune_python::PoolOptions {
         python: python.program().to_os_string(),
         workers: 1,
         timeout: std::time::Duration::from_secs(60),
     };
-    let compiled = pyprune_python::compile_source_bytes(
-        &pool,
-        pyprune_steps::RUNTIME_SOURCE.as_bytes(),
-        module,
-        &[0, 1, 2],
-        pyprune_python::InvalidationMode::CheckedHash,
-    );
-    match compiled {
-        Ok(levels) => levels
-            .into_iter()
-            .map(|(level, bytes)| (level, bytes.into()))
-            .collect(),
-        Err(e) => {
-            printer.warn(&format!(
-                "cannot compile pyprune's runtime with `{}`: {e}; where it is installed, it is compiled at every start",
-                python.program().to_string_lossy()
-            ));
-            Vec::new()
+    let done: std::sync::Mutex<HashMap<(PathBuf, Vec<u8>), Compiled>> = Default::default();
+    SourceCompiler(std::sync::Arc::new(move |path: &Path, source: &[u8]| {
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (path.to_path_buf(), source.to_vec());
+        if let Some(compiled) = done.get(&key) {
+            return compiled.clone();
         }
-    }
+        let compiled = pyprune_python::compile_source_bytes(
+            &pool,
+            source,
+            path,
+            &[0, 1, 2],
+            pyprune_python::InvalidationMode::CheckedHash,
+        );
+        let compiled = match compiled {
+            Ok(levels) => Some(levels),
+            Err(e) => {
+                printer.warn(&format!(
+                    "cannot compile pyprune's `{}` with `{}`: {e}; it goes in without caches and is compiled at every start",
+                    display_path(path),
+                    pool.python.to_string_lossy()
+                ));
+                None
+            }
+        };
+        done.insert(key, compiled.clone());
+        compiled
+    }))
 }
 
 #[derive(Debug, Serialize)]

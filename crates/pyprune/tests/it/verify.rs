@@ -109,21 +109,17 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         "{verify}"
     );
 
-    // The runtime comes with its caches, compileall's own bytes for it (checked
-    // hashes, named where it was installed), and loads from them at every level.
+    // The runtime and the sitecustomize that loads it in venvs come with their
+    // caches, compileall's own bytes for them (checked hashes, named where they
+    // were installed), and the runtime loads from them at every level.
     let home = home_of(&stdlib);
-    let site = stdlib.join("site-packages");
     let reference = env.path().join("reference");
     std::fs::create_dir(&reference).expect("mkdir");
-    std::fs::copy(
-        site.join("pyprune_runtime.py"),
-        reference.join("pyprune_runtime.py"),
-    )
-    .expect("cp");
-    let named_as = shared_libs_tree()
-        .canonicalize()
-        .expect("canonical")
-        .join("site-packages");
+    for file in ["pyprune_runtime.py", "sitecustomize.py"] {
+        std::fs::copy(stdlib.join(file), reference.join(file)).expect("cp");
+    }
+    // Named where they live: the output's stdlib directory.
+    let named_as = stdlib.clone();
     compileall(
         &[
             "-o0",
@@ -139,8 +135,15 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         ],
         &reference,
     );
-    let ours = caches(&site);
-    assert_eq!(ours.files.len(), 3, "{:?}", ours.files.keys());
+    let mut ours = caches(&stdlib);
+    let runtime_files = |name: &Path| {
+        let name = name.file_name().map(|n| n.to_string_lossy().into_owned());
+        name.is_some_and(|n| n.starts_with("pyprune_runtime.") || n.starts_with("sitecustomize."))
+    };
+    ours.files.retain(|path, _| runtime_files(path));
+    ours.links
+        .retain(|group| group.iter().all(|path| runtime_files(path)));
+    assert_eq!(ours.files.len(), 6, "{:?}", ours.files.keys());
     assert_same_caches(&ours, &caches(&reference));
     for (flags, level) in [
         (&[][..], ""),
@@ -222,8 +225,53 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         [stdlib.join(format!("newpkg/__pycache__/__init__.{tag}.opt-1.pyc"))]
     );
 
+    // A venv made from the tree does not read its site-packages: the runtime
+    // comes from the stdlib's sitecustomize there, and the markers hold.
+    std::fs::write(home.join("__dont_write_bytecode__"), "").expect("marker again");
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::copy(python_binary(), bin.join("python3")).expect("cp python");
+    let venv = env.path().join("venv");
+    let made = std::process::Command::new(bin.join("python3"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .env_clear()
+        .output()
+        .expect("venv");
+    assert!(made.status.success(), "{}", stderr(&made));
+    // The venv's own sitecustomize, shadowed by the stdlib's, still runs.
+    let venv_site = venv.join(format!(
+        "lib/{}/site-packages",
+        stdlib.file_name().expect("name").to_string_lossy()
+    ));
+    std::fs::write(
+        venv_site.join("sitecustomize.py"),
+        "import sys\nsys.venv_own = True\n",
+    )
+    .expect("write");
+    let before = files(home);
+    let in_venv = std::process::Command::new(venv.join("bin/python"))
+        .args(["-O", "-c", "import sys, json, email.mime.text, newpkg; print(sys.prefix != sys.base_prefix, 'pyprune_runtime' in sys.modules, sys.venv_own)"])
+        .env_clear()
+        .current_dir(env.path())
+        .output()
+        .expect("venv python");
+    assert_eq!(
+        String::from_utf8_lossy(&in_venv.stdout).trim(),
+        "True True True",
+        "{}",
+        stderr(&in_venv)
+    );
+    assert_eq!(
+        files(home),
+        before,
+        "Python in a venv wrote into the marked tree"
+    );
+    std::fs::remove_file(home.join("__dont_write_bytecode__")).expect("rm");
+
     // Control: without the runtime, json's cache is written too.
     std::fs::remove_file(stdlib.join("site-packages/00-pyprune-runtime.pth")).expect("rm");
+    std::fs::remove_file(stdlib.join("sitecustomize.py")).expect("rm");
     let (optimized, new) = written("import json; print(json.__cached__)");
     assert!(
         new.contains(&stdlib.join(format!("json/__pycache__/__init__.{tag}.opt-1.pyc"))),
@@ -274,6 +322,7 @@ fn compressed_sources_reach_inspect_and_uncaught_tracebacks() {
 
     // Control: without the runtime the line is gone.
     std::fs::remove_file(stdlib.join("site-packages/00-pyprune-runtime.pth")).expect("rm");
+    std::fs::remove_file(stdlib.join("sitecustomize.py")).expect("rm");
     let (_, traceback) = python_on(home, env.path(), &["-B"], &raising);
     assert!(
         traceback.contains("KeyError") && !traceback.contains("class JSONDecoder"),
@@ -445,4 +494,93 @@ fn a_broken_tree_fails_verification_naming_each_module_and_reason() {
             "unexpected {finding}"
         );
     }
+}
+
+#[test]
+fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
+    // As Debian ships its stdlib: no caches at all. The interpreter imports
+    // encodings before site (so before the runtime): their caches must be there.
+    let env = TestEnv::new();
+    let release = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let prefix = env.path().join("prefix");
+    let stdlib = prefix.join(format!("lib/python{release}"));
+    copy_from_stdlib(
+        &stdlib,
+        &["os.py", "encodings", "keyword.py", "colorsys.py"],
+    );
+    let out = env.path().join("out");
+    let output = pyprune()
+        .args([
+            "apply",
+            "--profile",
+            "fedora-default",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report["verify"]["regressions"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    let tag = cache_tag();
+    for module in ["__init__", "aliases", "utf_8"] {
+        for level in ["", ".opt-1", ".opt-2"] {
+            let cache = out.join(format!(
+                "lib/python{release}/encodings/__pycache__/{module}.{tag}{level}.pyc"
+            ));
+            assert!(cache.is_file(), "{cache:?}");
+        }
+    }
+    let before = files(&out);
+    for flags in [&[][..], &["-O"], &["-OO"]] {
+        python_on(&out, env.path(), flags, "import keyword, colorsys");
+    }
+    assert_eq!(files(&out), before, "Python wrote into the marked tree");
+
+    // A stdlib with a sitecustomize of its own (Debian's) keeps it; plan says
+    // what that costs.
+    let theirs = "import sys\nsys.distro_hook = True\n";
+    std::fs::write(stdlib.join("sitecustomize.py"), theirs).expect("write");
+    let output = pyprune()
+        .args(["plan", "--format", "json", "--python", &python_binary()])
+        .arg(&prefix)
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let row = plan["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == "fedora-default")
+        .expect("fedora-default");
+    assert!(
+        row["gives_up"]
+            .to_string()
+            .contains("venvs made from this Python"),
+        "{row}"
+    );
+    let out = env.path().join("out-own");
+    let output = pyprune()
+        .args([
+            "apply",
+            "--profile",
+            "fedora-default",
+            "--no-verify",
+            "--out",
+        ])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let kept = out.join(format!("lib/python{release}/sitecustomize.py"));
+    assert_eq!(std::fs::read_to_string(kept).expect("read"), theirs);
 }
