@@ -8,29 +8,36 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// `pyprune apply ARGS --out OUT STDLIB --format json`, which must succeed
-/// (its verification included); returns the report and OUT's stdlib directory.
+/// `pyprune apply ARGS --out OUT STDLIB --format json` on the libs tree, which
+/// must succeed (its verification included); returns the report and OUT's
+/// stdlib directory.
 fn apply(env: &TestEnv, name: &str, args: &[&str]) -> (Value, PathBuf) {
     let out = env.path().join(name);
-    let output = pyprune()
-        .arg("apply")
-        .args(args)
-        .args(["--format", "json", "--out"])
-        .arg(&out)
-        .arg(shared_libs_tree())
-        .output()
-        .expect("apply");
-    assert!(
-        output.status.success(),
-        "{name}: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(&output)
-    );
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let report = apply_to(shared_libs_tree(), &out, args);
     let stdlib = out
         .join("lib")
         .join(shared_libs_tree().file_name().expect("name"));
     (report, stdlib)
+}
+
+/// `pyprune apply ARGS --out OUT TREE --format json`, which must succeed; its report.
+fn apply_to(tree: &Path, out: &Path, args: &[&str]) -> Value {
+    let output = pyprune()
+        .arg("apply")
+        .args(args)
+        .args(["--format", "json", "--out"])
+        .arg(out)
+        .arg(tree)
+        .output()
+        .expect("apply");
+    assert!(
+        output.status.success(),
+        "{}: {}\n{}",
+        out.display(),
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
 /// The check of a verify report named `name`.
@@ -509,21 +516,7 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
         &["os.py", "encodings", "keyword.py", "colorsys.py"],
     );
     let out = env.path().join("out");
-    let output = pyprune()
-        .args([
-            "apply",
-            "--profile",
-            "fedora-default",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&prefix)
-        .output()
-        .expect("apply");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let report = apply_to(&prefix, &out, &["--profile", "fedora-default"]);
     assert_eq!(
         report["verify"]["regressions"],
         serde_json::json!([]),
@@ -568,19 +561,11 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
         "{row}"
     );
     let out = env.path().join("out-own");
-    let output = pyprune()
-        .args([
-            "apply",
-            "--profile",
-            "fedora-default",
-            "--no-verify",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&prefix)
-        .output()
-        .expect("apply");
-    assert!(output.status.success(), "{}", stderr(&output));
+    apply_to(
+        &prefix,
+        &out,
+        &["--profile", "fedora-default", "--no-verify"],
+    );
     let kept = out.join(format!("lib/python{release}/sitecustomize.py"));
     assert_eq!(std::fs::read_to_string(kept).expect("read"), theirs);
 }
