@@ -172,19 +172,36 @@ pub fn read_prefix(data: &[u8], version: PythonVersion) -> Result<(Object, usize
     }
 }
 
-/// Where a code object's file name is written out in full, and what it is.
-pub(crate) type FilenameSpan = (std::ops::Range<usize>, Object);
+/// Where a code object's file name is written out in full, what it is, and
+/// the reference index it was given (if flagged).
+pub(crate) type FilenameSpan = (std::ops::Range<usize>, Object, Option<u32>);
 
-/// Every `co_filename` of `data` written out as a string (not as a reference
-/// to one written before), and where the object ends. A module CPython
-/// compiled has one such name, shared by reference by all its code objects.
-pub(crate) fn filename_spans(
-    data: &[u8],
-    version: PythonVersion,
-) -> Result<(Vec<FilenameSpan>, usize), MarshalError> {
+/// How `data` names its files: every `co_filename` written out as a string,
+/// and how references use them.
+#[derive(Debug, Default)]
+pub(crate) struct Filenames {
+    pub spans: Vec<FilenameSpan>,
+    /// The reference index of every `co_filename` written as a reference.
+    pub referenced_as_filename: Vec<u32>,
+    /// The index of every reference anywhere (those of file names included).
+    pub referenced: Vec<u32>,
+    /// Where the object ends.
+    pub end: usize,
+}
+
+/// Every `co_filename` of `data` and the references to any object. A module
+/// CPython compiled writes one such name in full; its other code objects
+/// refer to it.
+pub(crate) fn filenames(data: &[u8], version: PythonVersion) -> Result<Filenames, MarshalError> {
     let mut reader = Reader::new(data, version, false);
+    reader.track_references = true;
     match reader.object() {
-        Ok(_) => Ok((reader.filename_spans, reader.pos)),
+        Ok(_) => Ok(Filenames {
+            spans: reader.filename_spans,
+            referenced_as_filename: reader.filename_references,
+            referenced: reader.references,
+            end: reader.pos,
+        }),
         Err(Halt::Error(e)) => Err(e),
         Err(Halt::Filename(_)) => {
             unreachable!("only a reader told to stop at a file name stops there")
@@ -240,6 +257,10 @@ struct Reader<'a> {
     stop_at_filename: bool,
     /// Where each code object's file name was written out in full, and what it was.
     filename_spans: Vec<FilenameSpan>,
+    /// Record every reference used (for [`filenames`]).
+    track_references: bool,
+    references: Vec<u32>,
+    filename_references: Vec<u32>,
 }
 
 impl<'a> Reader<'a> {
@@ -252,6 +273,9 @@ impl<'a> Reader<'a> {
             version,
             stop_at_filename,
             filename_spans: Vec::new(),
+            track_references: false,
+            references: Vec::new(),
+            filename_references: Vec::new(),
         }
     }
 
@@ -404,6 +428,9 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     fn reference(&mut self, offset: usize) -> Result<Object, MarshalError> {
         let index = self.u32()?;
+        if self.track_references {
+            self.references.push(index);
+        }
         let bad = MarshalError::BadReference { index, offset };
         self.refs.get(index as usize).cloned().flatten().ok_or(bad)
     }
@@ -527,9 +554,18 @@ impl<'a> Reader<'a> {
         }
         let start = self.pos;
         let filename = self.value()?;
-        if self.data[start] & !FLAG_REF != b'r' {
+        if self.data[start] & !FLAG_REF == b'r' {
+            if let Some(&index) = self.references.last() {
+                self.filename_references.push(index);
+            }
+        } else {
+            // A flagged string takes the next reference index once read.
+            let index = (self.data[start] & FLAG_REF != 0)
+                .then(|| self.refs.len().checked_sub(1))
+                .flatten()
+                .and_then(|i| u32::try_from(i).ok());
             self.filename_spans
-                .push((start..self.pos, filename.clone()));
+                .push((start..self.pos, filename.clone(), index));
         }
         if self.stop_at_filename {
             return Err(Halt::Filename(

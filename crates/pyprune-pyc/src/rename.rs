@@ -10,7 +10,7 @@
 //! with `py_compile` given that name).
 
 use crate::magic::PythonVersion;
-use crate::marshal::{FLAG_REF, MarshalError, Object, filename_spans};
+use crate::marshal::{FLAG_REF, MarshalError, Object, filenames};
 
 /// Why the file name could not be replaced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,13 +21,20 @@ pub enum RenameError {
     TooOld(PythonVersion),
     #[error("a code object's file name is not a string")]
     NotAString,
+    #[error(
+        "the file name is the same object as another string of the code (a name, a constant): renaming one would rename both"
+    )]
+    Shared,
     #[error("the marshal data ends {0} bytes before the file does")]
     TrailingBytes(usize),
 }
 
-/// The file name `body` (a module's marshal data, after the pyc header) was
-/// compiled with, and `body` with every such name replaced by what `rename`
-/// makes of it (`None`: keep it). `Ok(None)` when no code object names a file.
+/// `body` (a module's marshal data, after the pyc header) with every file
+/// name its code objects carry replaced by what `rename` makes of it (`None`:
+/// keep it). `Ok(None)` when no code object names a file. A name that is not
+/// strict UTF-8 is kept as it is (`rename` would only see its lossy text).
+/// Refused when a file name is shared with another slot (`compile()` given an
+/// identifier-like name interns it, and `co_name` may then refer to it).
 pub fn rename_code_file(
     body: &[u8],
     version: PythonVersion,
@@ -37,19 +44,39 @@ pub fn rename_code_file(
     if version < PythonVersion::new(3, 4) {
         return Err(RenameError::TooOld(version));
     }
-    let (spans, end) = filename_spans(body, version)?;
-    if end != body.len() {
-        return Err(RenameError::TrailingBytes(body.len() - end));
+    let found = filenames(body, version)?;
+    if found.end != body.len() {
+        return Err(RenameError::TrailingBytes(body.len() - found.end));
     }
-    if spans.is_empty() {
+    // Every reference to a file name must come from a co_filename slot, and
+    // every co_filename written as a reference must refer to a file name.
+    let indices: Vec<u32> = found.spans.iter().filter_map(|s| s.2).collect();
+    let uses = |refs: &[u32], index: u32| refs.iter().filter(|&&r| r == index).count();
+    let shared = indices
+        .iter()
+        .any(|&i| uses(&found.referenced, i) != uses(&found.referenced_as_filename, i))
+        || found
+            .referenced_as_filename
+            .iter()
+            .any(|r| !indices.contains(r));
+    if shared {
+        return Err(RenameError::Shared);
+    }
+    if found.spans.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(body.len() + 64);
     let mut copied = 0;
-    for (range, object) in spans {
+    for (range, object, _) in found.spans {
         let Object::Str(old) = &object else {
             return Err(RenameError::NotAString);
         };
+        // The text after the type byte and the length (one byte for short strings).
+        let short = matches!(body[range.start] & !FLAG_REF, b'z' | b'Z');
+        let payload = &body[range.start + if short { 2 } else { 5 }..range.end];
+        if payload != old.as_bytes() {
+            continue;
+        }
         let Some(new) = rename(old) else {
             continue;
         };

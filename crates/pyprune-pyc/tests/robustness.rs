@@ -88,6 +88,50 @@ fn renaming_the_file_reaches_every_code_object_and_back() {
     }
 }
 
+/// The marshal data of `compile(SOURCE, NAME, "exec")` as the real python3 writes it.
+fn marshalled(source: &str, name_expr: &str) -> Vec<u8> {
+    let code = format!(
+        "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile({source:?}, {name_expr}, 'exec', dont_inherit=True)))"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &code])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn a_file_name_shared_with_another_slot_is_refused_and_odd_bytes_kept() {
+    let v311 = PythonVersion::new(3, 11);
+    let rename = |_: &str| Some("/new/name.py".to_owned());
+    // An identifier-like name is interned: the function's co_name refers to it.
+    let shared = marshalled("def f():\n    return 1\n", "'f'");
+    assert_eq!(
+        pyprune_pyc::rename_code_file(&shared, v311, rename),
+        Err(pyprune_pyc::RenameError::Shared)
+    );
+    // The name written first as a global's name, co_filename a reference to it.
+    let first_as_name = marshalled("def f():\n    return g\n", "'g'");
+    assert_eq!(
+        pyprune_pyc::rename_code_file(&first_as_name, v311, rename),
+        Err(pyprune_pyc::RenameError::Shared)
+    );
+    // A name that is not UTF-8 (surrogate-escaped bytes) is kept as it is.
+    let odd = marshalled(
+        "x = 1\n",
+        "b'/caf\\xe9/m.py'.decode('utf-8', 'surrogateescape')",
+    );
+    assert_eq!(
+        pyprune_pyc::rename_code_file(&odd, v311, rename),
+        Ok(Some(odd.clone()))
+    );
+}
+
 #[test]
 fn every_truncation_is_an_error() {
     let data = small_pyc();

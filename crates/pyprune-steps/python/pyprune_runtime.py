@@ -24,36 +24,15 @@ imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
 everything under `python -S`, which runs without this runtime at all; in a
 venv, whatever its own .pth files import (site reads those before
-sitecustomize); and venvs made from a Python whose stdlib has a sitecustomize
-of its own (Debian's), which pyprune leaves as it is.
+sitecustomize); venvs made from a Python whose stdlib has a sitecustomize of
+its own (Debian's), which pyprune leaves as it is; and a sitecustomize found
+earlier on sys.path (PYTHONPATH), which runs instead of pyprune's.
 """
 import sys
 
 MARKER = "__dont_write_bytecode__"
 
 _installed = False
-
-
-def run_shadowed(name, own_file):
-    """Runs the module `name` that the one at `own_file` hides further along
-    sys.path (a venv's or a package's sitecustomize), as if it had been found
-    first: it takes the place in sys.modules."""
-    import os
-    from _frozen_importlib import module_from_spec
-    from _frozen_importlib_external import PathFinder
-
-    here = os.path.dirname(os.path.abspath(own_file))
-    for index, entry in enumerate(sys.path):
-        if os.path.abspath(entry) == here:
-            spec = PathFinder.find_spec(name, sys.path[index + 1:])
-            break
-    else:
-        return
-    if spec is None or spec.loader is None:
-        return
-    module = module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
 
 
 def install(fallback=False):

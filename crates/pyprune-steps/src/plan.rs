@@ -81,9 +81,7 @@ pub fn plan(
                 });
             if !crate::steps_missing_runtime(model, &steps, context.version).is_empty() {
                 gives_up.push(NO_RUNTIME_HERE.to_owned());
-            } else if crate::needs_runtime(&steps)
-                && crate::has_own_sitecustomize(model, context.version)
-            {
+            } else if crate::needs_runtime(&steps) && crate::has_own_sitecustomize(model, context) {
                 gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());
             }
             Ok(PlanRow {

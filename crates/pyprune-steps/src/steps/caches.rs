@@ -108,18 +108,20 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
     if !model.files.contains_key(Path::new(MARKER)) {
         actions.push(marker(Path::new("")));
     }
-    for (path, file) in &model.files {
-        let startup_source = file.kind == Kind::Source
-            && path.parent().and_then(Path::file_name) == Some("encodings".as_ref())
-            && path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .is_some_and(|s| STARTUP_MODULES.contains(&s));
-        if startup_source {
+    let Some(encodings) = context
+        .version
+        .and_then(|v| super::stdlib_dir(model, v))
+        .map(|stdlib| stdlib.join("encodings"))
+    else {
+        return Ok(actions);
+    };
+    for module in STARTUP_MODULES {
+        let path = encodings.join(format!("{module}.py"));
+        if let Some(file) = model.files.get(&path).filter(|f| f.kind == Kind::Source) {
             let source = context.read(file)?;
             let missing = |cache: &Path| !model.files.contains_key(cache);
             actions.extend(super::runtime::compiled_caches(
-                context, path, &source, missing,
+                context, &path, &source, missing,
             ));
         }
     }

@@ -20,6 +20,10 @@ pub const RUNTIME_SOURCE: &str = include_str!("../../python/pyprune_runtime.py")
 pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
 /// The module that loads it in venvs made from the tree, in the stdlib directory.
 pub const SITECUSTOMIZE: &str = "sitecustomize.py";
+/// Its source (with `FALLBACK = False`, set as the steps ask).
+const SITECUSTOMIZE_SOURCE: &str = include_str!("../../python/sitecustomize.py");
+/// How pyprune's `sitecustomize` begins: one that does not is the stdlib's own.
+const SITECUSTOMIZE_FIRST_LINE: &str = "# Installed by pyprune:";
 /// The `.pth` that loads it; `00-` so that site runs it before other `.pth` imports.
 pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 
@@ -92,13 +96,17 @@ pub fn promises_no_writes(steps: &[StepName]) -> bool {
 
 /// The `.pth` line that loads the runtime first in the base interpreter
 /// (`00-` sorts before other `.pth` files, whose imports it must precede).
-/// The runtime is imported with bytecode writing off: it must not write a
-/// cache of itself into a tree whose markers it is about to honour.
+/// The runtime is imported with bytecode writing off (it must not write a
+/// cache of itself into a tree whose markers it is about to honour), and
+/// writing is turned back on whatever happens; a missing runtime is skipped
+/// quietly, as the `sitecustomize` skips it. A `.pth` line is one line, so
+/// the `try` goes through `exec`.
 fn pth_line(fallback: bool) -> String {
     format!(
-        "import sys; _pyprune_w = sys.dont_write_bytecode; sys.dont_write_bytecode = True; \
-         import pyprune_runtime; pyprune_runtime.install(fallback={}); \
-         sys.dont_write_bytecode = _pyprune_w\n",
+        "import sys; exec(\"w = sys.dont_write_bytecode\\nsys.dont_write_bytecode = True\\n\
+         try:\\n    import pyprune_runtime\\n    pyprune_runtime.install(fallback={})\\n\
+         except ImportError as e:\\n    if e.name != 'pyprune_runtime': raise\\n\
+         finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n",
         python_bool(fallback)
     )
 }
@@ -108,21 +116,10 @@ fn pth_line(fallback: bool) -> String {
 /// site-packages, where the `.pth` is. It then runs the `sitecustomize` it
 /// shadows further along `sys.path`, if there is one.
 fn sitecustomize(fallback: bool) -> String {
-    format!(
-        "# Installed by pyprune: loads pyprune's runtime in every interpreter that uses\n\
-         # this standard library (virtual environments too, which do not read its\n\
-         # site-packages), then runs the sitecustomize this one shadows, if any.\n\
-         import sys\n\
-         _pyprune_w = sys.dont_write_bytecode\n\
-         sys.dont_write_bytecode = True\n\
-         try:\n\
-         \x20   import pyprune_runtime\n\
-         \x20   pyprune_runtime.install(fallback={})\n\
-         finally:\n\
-         \x20   sys.dont_write_bytecode = _pyprune_w\n\
-         \x20   del _pyprune_w\n\
-         pyprune_runtime.run_shadowed(__name__, __file__)\n",
-        python_bool(fallback)
+    SITECUSTOMIZE_SOURCE.replacen(
+        "FALLBACK = False",
+        &format!("FALLBACK = {}", python_bool(fallback)),
+        1,
     )
 }
 
@@ -170,17 +167,26 @@ fn runtime_dir(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf>
     version.and_then(|v| super::stdlib_dir(model, v))
 }
 
-/// Whether the stdlib already has a `sitecustomize` of its own (Debian's):
-/// pyprune does not replace it, so venvs made from the tree run without the runtime.
-pub fn has_own_sitecustomize(model: &Model, version: Option<PythonVersion>) -> bool {
-    runtime_dir(model, version).is_some_and(|dir| {
-        [
-            "sitecustomize.py",
-            "sitecustomize.pyc",
-            "sitecustomize/__init__.py",
-        ]
-        .iter()
-        .any(|name| model.files.contains_key(&dir.join(name)))
+/// Whether the stdlib already has a `sitecustomize` of its own (Debian's),
+/// not one pyprune installed: pyprune does not replace it, so venvs made from
+/// the tree run without the runtime.
+pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
+    let Some(dir) = runtime_dir(model, context.version) else {
+        return false;
+    };
+    [
+        "sitecustomize.py",
+        "sitecustomize.pyc",
+        "sitecustomize/__init__.py",
+    ]
+    .iter()
+    .filter_map(|name| model.files.get(&dir.join(name)).map(|f| (*name, f)))
+    .any(|(name, file)| {
+        let ours = name == SITECUSTOMIZE
+            && context
+                .read(file)
+                .is_ok_and(|b| b.starts_with(SITECUSTOMIZE_FIRST_LINE.as_bytes()));
+        !ours
     })
 }
 
@@ -203,7 +209,7 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
         actions.extend(caches);
     };
     python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
-    if !has_own_sitecustomize(model, context.version) {
+    if !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
     actions.push(write(

@@ -7,7 +7,7 @@
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
-use pyprune_pyc::{Header, PythonVersion, rename_code_file, source_hash};
+use pyprune_pyc::{Header, PythonVersion, RenameError, rename_code_file, source_hash};
 use pyprune_tree::Kind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -272,8 +272,9 @@ fn zip_module(
 /// `member`: the zip's path, then the member (`/usr/lib/python311.zip/json/decoder.py`).
 /// The cache was compiled as `STDLIB/member`, and the zip lies beside STDLIB,
 /// so the new name holds wherever the tree is installed as compiled. A cache
-/// compiled under another name keeps it; unreadable marshal data: `None`
-/// (the module stays out of the zip, as it is).
+/// compiled under another name keeps it, and so does one shared with another
+/// string of the code; unreadable marshal data: `None` (the module stays out
+/// of the zip, as it is).
 fn named_in_zip(
     pyc: Vec<u8>,
     version: PythonVersion,
@@ -287,7 +288,8 @@ fn named_in_zip(
     };
     match rename_code_file(&pyc[16..], version, rename) {
         Ok(Some(body)) => Some([&pyc[..16], &body[..]].concat()),
-        Ok(None) => Some(pyc),
+        // Nothing to rename, or a name that cannot be renamed alone: kept.
+        Ok(None) | Err(RenameError::Shared | RenameError::TooOld(_)) => Some(pyc),
         Err(_) => None,
     }
 }

@@ -56,7 +56,15 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     // Built under a temporary name beside OUT and renamed into place at the end:
     // OUT appears whole or not at all.
     let partial = partial_name(out);
-    let installed_at = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    // Where the result will be, spelled without `..` or symlinks (its parent exists).
+    let installed_at = out
+        .file_name()
+        .and_then(|name| {
+            let parent = out.parent().filter(|p| !p.as_os_str().is_empty());
+            let parent = parent.map_or_else(std::env::current_dir, Path::canonicalize);
+            parent.ok().map(|p| p.join(name))
+        })
+        .unwrap_or_else(|| out.to_path_buf());
     match build(&steps, &prepared, &partial, &installed_at) {
         Ok(report) => {
             std::fs::rename(&partial, out)

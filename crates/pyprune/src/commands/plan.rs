@@ -95,15 +95,31 @@ pub(super) fn adopt_default_interpreter(
     python: Option<&OsStr>,
     printer: &Printer,
 ) {
+    let needs_compiler = pyprune_steps::needs_runtime(steps);
     let context = &prepared.context;
-    let wanted = context.version.is_none()
-        || (context.compiler.is_none() && pyprune_steps::needs_runtime(steps));
-    if !wanted {
-        return;
+    if context.version.is_none() || (context.compiler.is_none() && needs_compiler) {
+        let command = python.unwrap_or(OsStr::new("python3"));
+        if let Ok(interpreter) = pyprune_python::discover(command) {
+            adopt(prepared, &interpreter, needs_compiler, printer);
+        }
     }
-    let Ok(interpreter) = pyprune_python::discover(python.unwrap_or(OsStr::new("python3"))) else {
-        return;
-    };
+    let context = &prepared.context;
+    if needs_compiler && context.compiler.is_none() && context.version.is_some() {
+        printer.warn(&format!(
+            "no interpreter for this tree's bytecode ({}; --python names one) to compile pyprune's runtime with: \
+             where it is installed it goes in without caches, is compiled at every start, and the first start \
+             of a venv made from the tree writes the cache of its sitecustomize",
+            context.cache_tag
+        ));
+    }
+}
+
+fn adopt(
+    prepared: &mut Prepared,
+    interpreter: &pyprune_python::Interpreter,
+    needs_compiler: bool,
+    printer: &Printer,
+) {
     let Some(release) = PythonVersion::parse(&interpreter.version) else {
         return;
     };
@@ -119,10 +135,10 @@ pub(super) fn adopt_default_interpreter(
         prepared.context.cache_tag = interpreter.cache_tag.clone();
     }
     if prepared.context.compiler.is_none()
-        && pyprune_steps::needs_runtime(steps)
+        && needs_compiler
         && interpreter.cache_tag == prepared.context.cache_tag
     {
-        prepared.context.compiler = Some(runtime_compiler(&interpreter, *printer));
+        prepared.context.compiler = Some(runtime_compiler(interpreter, *printer));
     }
 }
 
@@ -177,7 +193,15 @@ struct PlanReport<'a> {
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let prepared = prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    let mut prepared = prepare(args.path.as_deref(), global.python.as_deref(), printer)?;
+    // Every step is planned: the interpreter `apply` would use answers what the tree cannot.
+    let every_step: Vec<_> = pyprune_steps::STEPS.iter().map(|s| s.name).collect();
+    adopt_default_interpreter(
+        &mut prepared,
+        &every_step,
+        global.python.as_deref(),
+        printer,
+    );
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
     }

@@ -537,6 +537,46 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
     }
     assert_eq!(files(&out), before, "Python wrote into the marked tree");
 
+    // plan, like apply, learns the cache-less tree's release from the interpreter.
+    let plan_row = |tree: &Path, name: &str| -> String {
+        let output = pyprune()
+            .args(["plan", "--format", "json"])
+            .arg(tree)
+            .output()
+            .expect("plan");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let plan: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let rows = plan["rows"].as_array().expect("rows").clone();
+        let row = rows.into_iter().find(|r| r["name"] == name).expect("row");
+        row["gives_up"].to_string()
+    };
+    let gives_up = plan_row(&prefix, "fedora-default");
+    assert!(!gives_up.contains("holds no stdlib"), "{gives_up}");
+    // Applied again, pyprune's own sitecustomize is pyprune's, not the stdlib's:
+    // rewritten with the new steps' fallback, and no note about venvs.
+    assert!(!plan_row(&out, "fedora-default").contains("venvs made from this Python"));
+    let again = env.path().join("again");
+    apply_to(
+        &out,
+        &again,
+        &["--steps", "no-write-marker,cache-fallback", "--no-verify"],
+    );
+    let custom =
+        std::fs::read_to_string(again.join(format!("lib/python{release}/sitecustomize.py")))
+            .expect("read");
+    assert!(custom.contains("FALLBACK = True"), "{custom}");
+    // Without the runtime module, pyprune's sitecustomize lets Python start quietly.
+    let again_stdlib = again.join(format!("lib/python{release}"));
+    std::fs::remove_file(again_stdlib.join("pyprune_runtime.py")).expect("rm");
+    for entry in std::fs::read_dir(again_stdlib.join("__pycache__")).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().contains("pyprune_runtime.") {
+            std::fs::remove_file(path).expect("rm");
+        }
+    }
+    let (_, errors) = python_on(&again, env.path(), &[], "import keyword");
+    assert!(!errors.contains("sitecustomize"), "{errors}");
+
     // A stdlib with a sitecustomize of its own (Debian's) keeps it; plan says
     // what that costs.
     let theirs = "import sys\nsys.distro_hook = True\n";
