@@ -4,18 +4,6 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::path::Path;
-
-fn plan_rows(root: &Path) -> Vec<Value> {
-    let output = pyprune()
-        .args(["plan", "--format", "json"])
-        .arg(root)
-        .output()
-        .expect("plan");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    report["rows"].as_array().expect("rows").clone()
-}
 
 #[test]
 fn every_prediction_is_within_two_percent_of_du() {
@@ -192,18 +180,9 @@ fn steps_that_need_the_runtime_are_refused_where_it_cannot_go() {
     compileall(&["-q", "-o0", "-o1"], &tree);
     let before = caches(&tree);
 
-    let output = pyprune()
-        .args(["plan", "--format", "json"])
-        .arg(&tree)
-        .output()
-        .expect("run");
-    assert!(output.status.success(), "{}", stderr(&output));
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let rows = plan_rows(&tree);
     let warned = |name: &str| {
-        plan["rows"]
-            .as_array()
-            .expect("rows")
-            .iter()
+        rows.iter()
             .find(|row| row["name"] == name)
             .unwrap_or_else(|| panic!("a row {name}"))["gives_up"]
             .as_array()

@@ -408,3 +408,15 @@ pub fn removed_by_minimal(module: &str) -> bool {
                 | "xxlimited_35"
         )
 }
+
+/// The rows of `pyprune plan --format json ROOT`, which must succeed.
+pub fn plan_rows(root: &Path) -> Vec<serde_json::Value> {
+    let output = pyprune()
+        .args(["plan", "--format", "json"])
+        .arg(root)
+        .output()
+        .expect("plan");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    report["rows"].as_array().expect("rows").clone()
+}

@@ -539,14 +539,7 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
 
     // plan, like apply, learns the cache-less tree's release from the interpreter.
     let plan_row = |tree: &Path, name: &str| -> String {
-        let output = pyprune()
-            .args(["plan", "--format", "json"])
-            .arg(tree)
-            .output()
-            .expect("plan");
-        assert!(output.status.success(), "{}", stderr(&output));
-        let plan: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        let rows = plan["rows"].as_array().expect("rows").clone();
+        let rows = plan_rows(tree);
         let row = rows.into_iter().find(|r| r["name"] == name).expect("row");
         row["gives_up"].to_string()
     };
