@@ -42,25 +42,10 @@ pub struct ActionError {
 }
 
 /// Performs `action` in the tree at `root`. Every replacement is atomic (a
-/// temporary name in the same directory, then a rename); nothing is followed
-/// through a symlink, since the paths come from a walk that follows none.
+/// temporary name in the same directory, then a rename); no path goes
+/// outside the tree or through a symlink ([`check_paths`]).
 pub fn perform(root: &Path, action: &Action) -> Result<(), ActionError> {
-    // Every path must stay inside the tree: no `..`, nothing absolute.
-    let paths: Vec<&Path> = match action {
-        Action::Remove(p) | Action::RemoveDir(p) | Action::Write { path: p, .. } => vec![p],
-        Action::Link { existing, target } => vec![existing, target],
-        Action::Move { from, to, .. } => vec![from, to],
-    };
-    if let Some(outside) = paths.into_iter().find(|p| {
-        !p.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
-    }) {
-        return Err(ActionError {
-            what: "refusing to touch a path outside the tree:",
-            path: outside.to_path_buf(),
-            source: io::Error::other("outside the tree"),
-        });
-    }
+    check_paths(root, action)?;
     fn fail<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ActionError + 'a {
         move |source| ActionError {
             what,
@@ -98,5 +83,93 @@ pub fn perform(root: &Path, action: &Action) -> Result<(), ActionError> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other.map_err(fail("cannot remove the directory", path)),
         },
+    }
+}
+
+/// The first directory above `rel` (under `root`) that is a symlink, if any;
+/// directories that do not exist yet are made by the action, as directories.
+fn symlinked_parent(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let mut at = root.to_path_buf();
+    let parents: Vec<_> = rel.parent()?.components().collect();
+    for component in parents {
+        at.push(component);
+        match at.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(at),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Refuses an action whose paths leave the tree (`..`, absolute) or go
+/// through a symlink.
+pub(crate) fn check_paths(root: &Path, action: &Action) -> Result<(), ActionError> {
+    // Every path must stay inside the tree: no `..`, nothing absolute.
+    let paths: Vec<&Path> = match action {
+        Action::Remove(p) | Action::RemoveDir(p) | Action::Write { path: p, .. } => vec![p],
+        Action::Link { existing, target } => vec![existing, target],
+        Action::Move { from, to, .. } => vec![from, to],
+    };
+    if let Some(outside) = paths.iter().find(|p| {
+        !p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    }) {
+        return Err(ActionError {
+            what: "refusing to touch a path outside the tree:",
+            path: outside.to_path_buf(),
+            source: io::Error::other("outside the tree"),
+        });
+    }
+    // Nor through a symlink: a directory of the path that is one now (a
+    // site-packages leading out of the tree, or a directory swapped since the
+    // walk) would carry the change outside. The last component itself is
+    // replaced or removed as a link, never followed.
+    for path in &paths {
+        if let Some(link) = symlinked_parent(root, path) {
+            return Err(ActionError {
+                what: "refusing to go through a symlink to",
+                path: path.to_path_buf(),
+                source: io::Error::other(format!(
+                    "`{}` is a symlink",
+                    pyprune_fs::display_path(&link)
+                )),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Journal;
+
+    #[test]
+    fn nothing_is_written_or_made_through_a_symlinked_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(outside.path(), root.path().join("out")).expect("symlink");
+        let write = |path: &str| Action::Write {
+            path: PathBuf::from(path),
+            bytes: b"x".to_vec(),
+            mode: 0o644,
+            kind: Kind::Data,
+            module: String::new(),
+        };
+        for action in [write("out/file"), write("out/new/dir/file")] {
+            let error = perform(root.path(), &action).expect_err("refused");
+            assert!(error.to_string().contains("symlink"), "{error}");
+            // The journal refuses before it records anything or makes a directory.
+            let mut journal = Journal::begin(root.path()).expect("journal");
+            assert!(journal.perform(&action).is_err());
+            drop(journal);
+            crate::undo(root.path()).expect("undo");
+        }
+        let left: Vec<_> = std::fs::read_dir(outside.path()).expect("read").collect();
+        assert!(left.is_empty(), "{left:?}");
+        // The link itself may be replaced: that follows nothing.
+        perform(root.path(), &write("out")).expect("replaces the link");
+        assert!(root.path().join("out").is_file());
     }
 }

@@ -110,6 +110,8 @@ impl Journal {
 
     /// Records the reversible form of `action`, then performs it.
     pub fn perform(&mut self, action: &Action) -> Result<(), JournalError> {
+        // Before anything is recorded or any parent directory made.
+        crate::action::check_paths(&self.root, action).map_err(JournalError::Action)?;
         self.seq += 1;
         let seq = self.seq;
         let root = self.root.clone();

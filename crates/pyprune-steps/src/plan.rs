@@ -79,7 +79,7 @@ pub fn plan(
                     }
                     all
                 });
-            if !crate::steps_missing_runtime(model, &steps, context.version).is_empty() {
+            if !crate::steps_missing_runtime(model, &steps, context).is_empty() {
                 gives_up.push(NO_RUNTIME_HERE.to_owned());
             } else if crate::needs_runtime(&steps) && crate::has_own_sitecustomize(model, context) {
                 gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());

@@ -46,17 +46,22 @@ pub fn needs_runtime(steps: &[StepName]) -> bool {
     steps.iter().any(|&s| step_needs_runtime(s))
 }
 
-/// The steps of `steps` that need the runtime, when the tree has no stdlib
-/// whose site-packages could hold it (a bare package directory, a
-/// site-packages on its own): empty when there is nothing to miss. Without
+/// The steps of `steps` that need the runtime, when the tree has no place
+/// for it and nothing to load it: no stdlib (a bare package directory, a
+/// site-packages on its own), or a stdlib whose site-packages is not a
+/// directory of the tree (a symlink out of it, as Homebrew's) and whose
+/// `sitecustomize` is its own. Empty when there is nothing to miss. Without
 /// the runtime Python would ignore the markers and the compressed sources,
 /// so `apply` refuses such steps and `plan` says why.
 pub fn steps_missing_runtime(
     model: &Model,
     steps: &[StepName],
-    version: Option<PythonVersion>,
+    context: &Context,
 ) -> Vec<StepName> {
-    if site_packages(model, version).is_some() {
+    let loaded = runtime_dir(model, context.version).is_some()
+        && (site_packages(model, context.version).is_some()
+            || !has_own_sitecustomize(model, context));
+    if loaded {
         return Vec::new();
     }
     steps
@@ -145,20 +150,22 @@ impl std::fmt::Debug for SourceCompiler {
     }
 }
 
-/// The site-packages directory of the model: one that exists in the stdlib
-/// directory (`site-packages`, else Debian's `dist-packages`), else a new
-/// `site-packages` there. `None` when the tree holds no stdlib. (A tree that
-/// is a site-packages on its own is not given the runtime: `verify` puts such
-/// a tree on `PYTHONPATH`, where no `.pth` file runs, so it could not prove it.)
+/// The site-packages directory of the model, for the `.pth`: one that is a
+/// directory of the stdlib directory (`site-packages`, else Debian's
+/// `dist-packages`), else a new `site-packages` there. `None` when the tree
+/// holds no stdlib, or when `site-packages` is there but not a directory of
+/// the tree (a symlink leading out of it: nothing is written through it).
+/// (A tree that is a site-packages on its own is not given the runtime:
+/// `verify` puts such a tree on `PYTHONPATH`, where no `.pth` file runs, so it
+/// could not prove it.)
 pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
-    if let Some(stdlib) = version.and_then(|v| super::stdlib_dir(model, v)) {
-        let existing = ["site-packages", "dist-packages"]
-            .iter()
-            .map(|name| stdlib.join(name))
-            .find(|dir| model.dirs.contains(dir));
-        return Some(existing.unwrap_or_else(|| stdlib.join("site-packages")));
-    }
-    None
+    let stdlib = version.and_then(|v| super::stdlib_dir(model, v))?;
+    let existing = ["site-packages", "dist-packages"]
+        .iter()
+        .map(|name| stdlib.join(name))
+        .find(|dir| model.dirs.contains(dir));
+    let new = stdlib.join("site-packages");
+    existing.or_else(|| (!model.files.contains_key(&new)).then_some(new))
 }
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
@@ -195,10 +202,7 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
 /// and the caches of both Python files when the context can compile them (a
 /// level identical to the one below is a hardlink of it).
 pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
-    let (Some(stdlib), Some(site)) = (
-        runtime_dir(model, context.version),
-        site_packages(model, context.version),
-    ) else {
+    let Some(stdlib) = runtime_dir(model, context.version) else {
         return Vec::new();
     };
     let mut actions = Vec::new();
@@ -212,11 +216,13 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
     if !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
-    actions.push(write(
-        site.join(RUNTIME_PTH),
-        pth_line(fallback).into_bytes(),
-        Kind::Data,
-    ));
+    if let Some(site) = site_packages(model, context.version) {
+        actions.push(write(
+            site.join(RUNTIME_PTH),
+            pth_line(fallback).into_bytes(),
+            Kind::Data,
+        ));
+    }
     actions
 }
 

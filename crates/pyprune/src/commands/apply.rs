@@ -321,8 +321,7 @@ fn refuse_without_runtime(
     prepared: &super::plan::Prepared,
     steps: &[StepName],
 ) -> anyhow::Result<()> {
-    let missing =
-        pyprune_steps::steps_missing_runtime(&prepared.model, steps, prepared.context.version);
+    let missing = pyprune_steps::steps_missing_runtime(&prepared.model, steps, &prepared.context);
     if missing.is_empty() {
         return Ok(());
     }

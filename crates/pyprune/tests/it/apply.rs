@@ -285,3 +285,65 @@ fn zipped_bytecode_names_the_zip_as_compileall_would() {
     }
     assert!(compared >= 30, "only {compared} modules were zipped");
 }
+
+#[test]
+fn a_site_packages_leading_out_of_the_tree_is_never_written_through() {
+    // Homebrew's layout: lib/python3.X/site-packages is a symlink out of the prefix.
+    let env = TestEnv::new();
+    let release = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let prefix = env.path().join("prefix");
+    let stdlib = prefix.join(format!("lib/python{release}"));
+    copy_from_stdlib(&stdlib, &["os.py", "encodings", "keyword.py"]);
+    compileall(&["-o0"], &stdlib);
+    let outside = env.path().join("outside");
+    std::fs::create_dir(&outside).expect("mkdir");
+    std::fs::write(outside.join("theirs.py"), "x = 1\n").expect("write");
+    std::os::unix::fs::symlink(&outside, stdlib.join("site-packages")).expect("symlink");
+    let listing = || {
+        let mut names: Vec<_> = std::fs::read_dir(&outside)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+
+    let out = env.path().join("out");
+    let output = pyprune()
+        .args(["apply", "--profile", "fedora-default", "--out"])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = pyprune()
+        .args([
+            "apply",
+            "--profile",
+            "fedora-default",
+            "--in-place",
+            "--commit",
+        ])
+        .arg(&prefix)
+        .output()
+        .expect("apply");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(listing(), before, "nothing written through the symlink");
+
+    // The runtime still loads, from the stdlib's sitecustomize.
+    for home in [&out, &prefix] {
+        let run = std::process::Command::new(python_binary())
+            .args(["-c", "import sys; print('pyprune_runtime' in sys.modules)"])
+            .env_clear()
+            .env("PYTHONHOME", home)
+            .output()
+            .expect("python");
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout).trim(),
+            "True",
+            "{}",
+            stderr(&run)
+        );
+    }
+}
