@@ -310,13 +310,7 @@ fn a_site_packages_leading_out_of_the_tree_is_never_written_through() {
     let before = listing();
 
     let out = env.path().join("out");
-    let output = pyprune()
-        .args(["apply", "--profile", "fedora-default", "--out"])
-        .arg(&out)
-        .arg(&prefix)
-        .output()
-        .expect("apply");
-    assert!(output.status.success(), "{}", stderr(&output));
+    apply_to(&prefix, &out, &["--profile", "fedora-default"]);
     let output = pyprune()
         .args([
             "apply",
@@ -333,17 +327,12 @@ fn a_site_packages_leading_out_of_the_tree_is_never_written_through() {
 
     // The runtime still loads, from the stdlib's sitecustomize.
     for home in [&out, &prefix] {
-        let run = std::process::Command::new(python_binary())
-            .args(["-c", "import sys; print('pyprune_runtime' in sys.modules)"])
-            .env_clear()
-            .env("PYTHONHOME", home)
-            .output()
-            .expect("python");
-        assert_eq!(
-            String::from_utf8_lossy(&run.stdout).trim(),
-            "True",
-            "{}",
-            stderr(&run)
+        let (loaded, _) = python_on(
+            home,
+            env.path(),
+            &[],
+            "import sys; print('pyprune_runtime' in sys.modules)",
         );
+        assert_eq!(loaded.trim(), "True");
     }
 }

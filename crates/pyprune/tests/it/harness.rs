@@ -420,3 +420,45 @@ pub fn plan_rows(root: &Path) -> Vec<serde_json::Value> {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     report["rows"].as_array().expect("rows").clone()
 }
+
+/// `pyprune apply ARGS --out OUT TREE --format json`, which must succeed; its report.
+pub fn apply_to(tree: &Path, out: &Path, args: &[&str]) -> serde_json::Value {
+    let output = pyprune()
+        .arg("apply")
+        .args(args)
+        .args(["--format", "json", "--out"])
+        .arg(out)
+        .arg(tree)
+        .output()
+        .expect("apply");
+    assert!(
+        output.status.success(),
+        "{}: {}\n{}",
+        out.display(),
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+/// The interpreter on the prefix `home`, as a user runs it: site on (so the
+/// runtime loads), bytecode writing on, nothing from the caller's environment.
+/// It must succeed unless the code raises on purpose.
+pub fn python_on(home: &Path, cwd: &Path, flags: &[&str], code: &str) -> (String, String) {
+    let output = std::process::Command::new(python_binary())
+        .args(["-s", "-P"])
+        .args(flags)
+        .args(["-c", code])
+        .env_clear()
+        .env("PYTHONHOME", home)
+        .current_dir(cwd)
+        .output()
+        .expect("python");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        output.status.success() || code.contains("raise"),
+        "{}",
+        text(&output.stderr)
+    );
+    (text(&output.stdout), text(&output.stderr))
+}

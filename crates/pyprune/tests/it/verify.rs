@@ -20,26 +20,6 @@ fn apply(env: &TestEnv, name: &str, args: &[&str]) -> (Value, PathBuf) {
     (report, stdlib)
 }
 
-/// `pyprune apply ARGS --out OUT TREE --format json`, which must succeed; its report.
-fn apply_to(tree: &Path, out: &Path, args: &[&str]) -> Value {
-    let output = pyprune()
-        .arg("apply")
-        .args(args)
-        .args(["--format", "json", "--out"])
-        .arg(out)
-        .arg(tree)
-        .output()
-        .expect("apply");
-    assert!(
-        output.status.success(),
-        "{}: {}\n{}",
-        out.display(),
-        String::from_utf8_lossy(&output.stdout),
-        stderr(&output)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
-}
-
 /// The check of a verify report named `name`.
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
@@ -48,28 +28,6 @@ fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["check"] == name)
         .unwrap_or_else(|| panic!("no check {name} in {report}"))
-}
-
-/// The interpreter on the prefix `home`, as a user runs it: site on (so the
-/// runtime loads), bytecode writing on, nothing from the caller's environment.
-/// It must succeed unless the code raises on purpose.
-fn python_on(home: &Path, cwd: &Path, flags: &[&str], code: &str) -> (String, String) {
-    let output = std::process::Command::new(python_binary())
-        .args(["-s", "-P"])
-        .args(flags)
-        .args(["-c", code])
-        .env_clear()
-        .env("PYTHONHOME", home)
-        .current_dir(cwd)
-        .output()
-        .expect("python");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    assert!(
-        output.status.success() || code.contains("raise"),
-        "{}",
-        text(&output.stderr)
-    );
-    (text(&output.stdout), text(&output.stderr))
 }
 
 /// Every file under `root`.
