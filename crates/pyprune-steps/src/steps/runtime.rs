@@ -134,10 +134,10 @@ fn python_bool(value: bool) -> &'static str {
 
 /// Compiles a Python source the runtime installs, with the tree's
 /// interpreter: given the path it will have (the name its code embeds) and
-/// its bytes, the cache files' bytes by level (`None` if it could not). Steps are pure data; this
-/// is the one thing they ask of an interpreter, so that the runtime's files
-/// are not compiled at every start (nor, in a venv, written as caches before
-/// the runtime can stop it).
+/// its bytes, the cache files' bytes by level (`None` if it could not).
+/// Steps are pure data; this is the one thing they ask of an interpreter, so
+/// that the runtime's files are not compiled at every start (nor, in a venv,
+/// written as caches before the runtime can stop it).
 #[derive(Clone)]
 pub struct SourceCompiler(pub Arc<SourceCompilerFn>);
 
