@@ -14,13 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-record=0
-if [ "${1:-}" = "--record" ]; then record=1; shift; fi
-runs=${1:-5}
-cargo build --release --quiet
-bin=$PWD/target/release/pyprune
-py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
-stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+bench_args 5 "$@"
+build_and_locate
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 tree="$work/$(basename "$stdlib")"
 cp -a "$stdlib" "$tree"; rm -rf "$tree/site-packages"

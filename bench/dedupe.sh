@@ -11,14 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-record=0
-if [ "${1:-}" = "--record" ]; then record=1; shift; fi
-runs=${1:-5}
+bench_args 5 "$@"
 command -v hardlink >/dev/null || { echo "needs util-linux hardlink (scripts/install-test-deps.sh)" >&2; exit 1; }
-cargo build --release --quiet
-bin=$PWD/target/release/pyprune
-py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
-stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+build_and_locate
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 pristine="$work/pristine"
 cp -a "$stdlib" "$pristine"; rm -rf "$pristine/site-packages"

@@ -13,3 +13,20 @@ record_rows() {
   awk -v rows="$2" -v m="$1" '{ print } $0 == m { print rows }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
   echo "recorded in $doc"
 }
+
+# bench_args DEFAULT_RUNS ARGS...: reads `[--record] [RUNS]` into record (0 or 1) and runs.
+bench_args() {
+  local default=$1; shift
+  record=0
+  if [ "${1:-}" = "--record" ]; then record=1; shift; fi
+  runs=${1:-$default}
+}
+
+# Builds pyprune and sets bin (its path), py (the interpreter behind python3,
+# resolved past any shim) and stdlib (that interpreter's stdlib directory).
+build_and_locate() {
+  cargo build --release --quiet
+  bin=$PWD/target/release/pyprune
+  py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
+  stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+}

@@ -11,13 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-record=0
-if [ "${1:-}" = "--record" ]; then record=1; shift; fi
-runs=${1:-30}
-cargo build --release --quiet
-bin=$PWD/target/release/pyprune
-py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
-stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+bench_args 30 "$@"
+build_and_locate
 version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/orig/lib"
