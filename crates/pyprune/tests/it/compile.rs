@@ -214,41 +214,31 @@ fn errors_exclusions_freshness_and_copies() {
     assert!(!root.join("skipme/__pycache__").exists(), "excluded");
 
     // A second run finds everything fresh, as compileall would; --force redoes it.
-    let again = pyprune()
-        .args([
-            "compile",
-            "-o0",
-            "-o1",
-            "--exclude",
-            "skip",
-            "--format",
-            "json",
-        ])
-        .arg(&root)
-        .output()
-        .expect("run");
-    let report: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    let compile_json = |extra: &[&str]| -> serde_json::Value {
+        let output = pyprune()
+            .args([
+                "compile",
+                "-o0",
+                "-o1",
+                "--exclude",
+                "skip",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .arg(&root)
+            .output()
+            .expect("run");
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    };
+    let report = compile_json(&[]);
     assert_eq!(report["compiled"], serde_json::json!(0));
     // Every source but the broken one, which has no cache to be fresh.
     assert_eq!(
         report["up_to_date"].as_u64(),
         report["sources"].as_u64().map(|n| n - 1)
     );
-    let forced = pyprune()
-        .args([
-            "compile",
-            "-o0",
-            "-o1",
-            "-f",
-            "--exclude",
-            "skip",
-            "--format",
-            "json",
-        ])
-        .arg(&root)
-        .output()
-        .expect("run");
-    let report: serde_json::Value = serde_json::from_slice(&forced.stdout).expect("JSON");
+    let report = compile_json(&["-f"]);
     assert_eq!(report["up_to_date"], serde_json::json!(0));
 
     // --no-dedupe: the bytes of compileall without --hardlink-dupes, no links.
