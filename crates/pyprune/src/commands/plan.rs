@@ -128,7 +128,8 @@ fn adopt(
         let root = &prepared.inventory.root;
         let laid_out = root.file_name().is_some_and(|n| *n == *dir_name)
             || root.join("lib").join(&dir_name).is_dir();
-        if !laid_out || !prepared.inventory.summary().cache_tags.is_empty() {
+        // No tag from the caches (prepare found none to take it from).
+        if !laid_out || !prepared.context.cache_tag.is_empty() {
             return;
         }
         prepared.context.version = Some(release);
