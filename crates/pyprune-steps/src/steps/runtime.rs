@@ -182,7 +182,7 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
         return false;
     };
     [
-        "sitecustomize.py",
+        SITECUSTOMIZE,
         "sitecustomize.pyc",
         "sitecustomize/__init__.py",
     ]
