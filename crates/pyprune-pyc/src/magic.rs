@@ -22,6 +22,23 @@ impl PythonVersion {
         format!("cpython-{}{}", self.major, self.minor)
     }
 
+    /// The release a CPython cache tag names (`cpython-311` is 3.11); `None`
+    /// for other implementations' tags.
+    pub fn from_cache_tag(tag: &str) -> Option<PythonVersion> {
+        let minor = tag.strip_prefix("cpython-3")?.parse().ok()?;
+        Some(PythonVersion::new(3, minor))
+    }
+
+    /// The name of its standard library directory (`python3.11`).
+    pub fn stdlib_dir_name(self) -> String {
+        format!("python{}.{}", self.major, self.minor)
+    }
+
+    /// The name of the zip its interpreter looks for beside that directory (`python311.zip`).
+    pub fn stdlib_zip_name(self) -> String {
+        format!("python{}{}.zip", self.major, self.minor)
+    }
+
     /// Parses `3.11` or `3.11.7`.
     pub fn parse(text: &str) -> Option<PythonVersion> {
         let mut parts = text.split('.');
@@ -141,5 +158,19 @@ mod tests {
         }
         assert_eq!(Magic::of_version(PythonVersion::new(3, 5)), Some(3351));
         assert_eq!(PythonVersion::new(3, 11).cache_tag(), "cpython-311");
+    }
+
+    #[test]
+    fn names_derived_from_a_release() {
+        let v311 = PythonVersion::new(3, 11);
+        assert_eq!(PythonVersion::from_cache_tag("cpython-311"), Some(v311));
+        assert_eq!(
+            PythonVersion::from_cache_tag("cpython-38"),
+            Some(PythonVersion::new(3, 8))
+        );
+        assert_eq!(PythonVersion::from_cache_tag("pypy39"), None);
+        assert_eq!(PythonVersion::from_cache_tag(""), None);
+        assert_eq!(v311.stdlib_dir_name(), "python3.11");
+        assert_eq!(v311.stdlib_zip_name(), "python311.zip");
     }
 }

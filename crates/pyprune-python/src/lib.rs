@@ -14,3 +14,11 @@ pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
 pub use source_bytes::{SourceBytesError, compile_source_bytes};
+
+/// The interpreter pyprune asks when none is named (`--python`).
+pub const DEFAULT_PYTHON: &str = "python3";
+
+/// The interpreter named, or the default one.
+pub fn named_or_default(python: Option<&std::ffi::OsStr>) -> &std::ffi::OsStr {
+    python.unwrap_or(std::ffi::OsStr::new(DEFAULT_PYTHON))
+}

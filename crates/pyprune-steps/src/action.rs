@@ -31,6 +31,30 @@ pub enum Action {
     RemoveDir(PathBuf),
 }
 
+impl Action {
+    /// The paths it touches.
+    pub fn paths(&self) -> Vec<&Path> {
+        match self {
+            Action::Remove(p) | Action::RemoveDir(p) | Action::Write { path: p, .. } => vec![p],
+            Action::Link { existing, target } => vec![existing, target],
+            Action::Move { from, to, .. } => vec![from, to],
+        }
+    }
+
+    /// Whether it touches a path outside the tree (`..`, absolute): the zip
+    /// steps write `../pythonXY.zip` when the tree is a stdlib directory.
+    pub fn leaves_tree(&self) -> bool {
+        self.paths().iter().any(|p| leaves_tree(p))
+    }
+}
+
+/// Whether the relative path `path` leaves the tree it is relative to.
+fn leaves_tree(path: &Path) -> bool {
+    !path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 /// An action that could not be performed.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} `{}`", pyprune_fs::display_path(.path))]
@@ -106,15 +130,8 @@ fn symlinked_parent(root: &Path, rel: &Path) -> Option<PathBuf> {
 /// through a symlink.
 pub(crate) fn check_paths(root: &Path, action: &Action) -> Result<(), ActionError> {
     // Every path must stay inside the tree: no `..`, nothing absolute.
-    let paths: Vec<&Path> = match action {
-        Action::Remove(p) | Action::RemoveDir(p) | Action::Write { path: p, .. } => vec![p],
-        Action::Link { existing, target } => vec![existing, target],
-        Action::Move { from, to, .. } => vec![from, to],
-    };
-    if let Some(outside) = paths.iter().find(|p| {
-        !p.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
-    }) {
+    let paths = action.paths();
+    if let Some(outside) = paths.iter().find(|p| leaves_tree(p)) {
         return Err(ActionError {
             what: "refusing to touch a path outside the tree:",
             path: outside.to_path_buf(),
@@ -144,6 +161,24 @@ pub(crate) fn check_paths(root: &Path, action: &Action) -> Result<(), ActionErro
 mod tests {
     use super::*;
     use crate::journal::Journal;
+
+    #[test]
+    fn paths_that_leave_the_tree_are_known_before_anything_is_done() {
+        let zip = Action::Move {
+            from: PathBuf::from("json/__init__.py"),
+            to: PathBuf::from("../python311.zip"),
+            kind: Kind::Data,
+        };
+        assert!(zip.leaves_tree());
+        assert!(Action::Remove(PathBuf::from("/etc/passwd")).leaves_tree());
+        assert!(!Action::RemoveDir(PathBuf::from("json/__pycache__")).leaves_tree());
+        let root = tempfile::tempdir().expect("tempdir");
+        let error = perform(root.path(), &zip).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "refusing to touch a path outside the tree: `../python311.zip`"
+        );
+    }
 
     #[test]
     fn nothing_is_written_or_made_through_a_symlinked_directory() {

@@ -35,6 +35,16 @@ pub enum JournalError {
     Action(ActionError),
 }
 
+/// Why a journaled change stopped: an action failed and the change was
+/// undone, or undoing it failed too.
+#[derive(Debug, thiserror::Error)]
+pub enum RollbackError {
+    #[error("the change failed and was undone")]
+    Undone(#[source] JournalError),
+    #[error("the change failed, and so did undoing it; run `pyprune undo` again")]
+    NotUndone(#[source] JournalError),
+}
+
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
     move |source| JournalError::Io {
         path: path.to_path_buf(),
@@ -168,6 +178,22 @@ impl Journal {
             std::fs::create_dir(self.root.join(&d)).map_err(io_error(&self.root.join(&d)))?;
         }
         Ok(())
+    }
+
+    /// Performs `actions` in order; when one fails, the whole change is
+    /// undone, so that the tree is the original again.
+    pub fn perform_all(mut self, actions: &[Action]) -> Result<Journal, RollbackError> {
+        for action in actions {
+            if let Err(error) = self.perform(action) {
+                let root = self.root.clone();
+                drop(self);
+                return Err(match undo(&root) {
+                    Ok(_) => RollbackError::Undone(error),
+                    Err(undo_error) => RollbackError::NotUndone(undo_error),
+                });
+            }
+        }
+        Ok(self)
     }
 
     /// Ends the change for good: the journal (and the old files kept for undo) goes.

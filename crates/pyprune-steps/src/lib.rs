@@ -8,14 +8,20 @@ mod journal;
 mod model;
 mod plan;
 mod profiles;
+mod release;
+mod staging;
 mod steps;
 
 pub use action::{Action, ActionError, perform};
-pub use journal::{JOURNAL_DIR, Journal, JournalError, commit, has_journal, undo};
+pub use journal::{JOURNAL_DIR, Journal, JournalError, RollbackError, commit, has_journal, undo};
 pub use model::{Model, ModelFile, Origin};
-pub use plan::{ApplyError, PlanRow, actions_for, apply, copy_tree, plan, predict};
-pub use profiles::{PROFILES, Profile, ProfileDef, ProfileError, parse_profiles};
-pub use steps::{Context, STEPS, StepError, StepInfo, StepName, step_actions};
+pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};
+pub use profiles::{
+    PROFILES, Profile, ProfileDef, ProfileError, choose_steps, load_profiles, parse_profiles,
+};
+pub use release::release_of_caches;
+pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
+pub use steps::{Context, StepError, StepInfo, StepName, ZipOptions, step_actions};
 pub use steps::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,

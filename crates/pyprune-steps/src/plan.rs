@@ -4,10 +4,9 @@
 use crate::action::{Action, ActionError, perform};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
-use crate::steps::{Context, STEPS, StepError, StepName, step_actions};
+use crate::steps::{Context, StepError, StepName, step_actions};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::path::Path;
 
 /// One row of the plan.
 #[derive(Debug, Clone, Serialize)]
@@ -53,8 +52,9 @@ pub fn plan(
     profiles: &[ProfileDef],
 ) -> Result<Vec<PlanRow>, StepError> {
     let baseline = model.disk_total();
-    let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = STEPS
+    let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
+        .map(|s| s.info())
         .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
         .collect();
     jobs.extend(
@@ -152,50 +152,4 @@ pub fn apply(
         done(action);
     }
     Ok(result)
-}
-
-/// Copies the tree at `from` to `to` (which must not exist): directories,
-/// files with their modes and modification times (caches are checked against
-/// their sources' mtimes), hardlinks as hardlinks, symlinks as symlinks.
-pub fn copy_tree(inventory: &pyprune_tree::Inventory, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir(to)?;
-    for (dir, _) in &inventory.directories_list {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir(to.join(dir))?;
-        }
-    }
-    let mut first_copy: std::collections::HashMap<(u64, u64), std::path::PathBuf> =
-        std::collections::HashMap::new();
-    for file in &inventory.files {
-        let source = inventory.root.join(&file.path);
-        let target = to.join(&file.path);
-        if file.is_symlink {
-            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
-            continue;
-        }
-        if let Some(existing) = first_copy.get(&file.inode) {
-            std::fs::hard_link(existing, &target)?;
-            continue;
-        }
-        let (mut input, meta) = pyprune_fs::open_regular(&source)
-            .map_err(|e| std::io::Error::other(format!("{}: {e}", source.display())))?;
-        let mut output = std::fs::File::create(&target)?;
-        std::io::copy(&mut input, &mut output)?;
-        output.set_permissions(meta.permissions())?;
-        output.set_times(
-            std::fs::FileTimes::new()
-                .set_modified(meta.modified()?)
-                .set_accessed(meta.accessed()?),
-        )?;
-        first_copy.insert(file.inode, target);
-    }
-    // Directory mtimes last: creating their entries changed them.
-    for (dir, _) in inventory.directories_list.iter().rev() {
-        if let Ok(meta) = std::fs::metadata(inventory.root.join(dir))
-            && let Ok(handle) = std::fs::File::open(to.join(dir))
-        {
-            let _ = handle.set_times(std::fs::FileTimes::new().set_modified(meta.modified()?));
-        }
-    }
-    Ok(())
 }

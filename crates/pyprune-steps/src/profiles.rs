@@ -7,9 +7,11 @@
 //! steps = ["strip-extensions", { step = "zip-stdlib", sources = true, compression = "stored" }]
 //! ```
 
-use crate::steps::StepName;
+use crate::steps::{StepName, ZipOptions};
+use pyprune_fs::display_path;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// A named list of steps.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -90,13 +92,83 @@ impl From<&Profile> for ProfileDef {
     }
 }
 
-/// Why a profile file was refused.
+/// Why a profile file, a profile or a step was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("not a profile file: {0}")]
     Syntax(String),
     #[error("profile `{profile}`: {message}")]
     Invalid { profile: String, message: String },
+    #[error("cannot read `{}`", display_path(.path))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("in `{}`", display_path(.path))]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<ProfileError>,
+    },
+    #[error("`{}` defines `{name}`, which is a built-in profile: choose another name", display_path(.path))]
+    RedefinesBuiltIn { path: PathBuf, name: String },
+    #[error("no profile `{name}` (there are: {known})")]
+    UnknownProfile { name: String, known: String },
+    #[error("no step `{0}` (see `pyprune plan`)")]
+    UnknownStep(String),
+}
+
+/// The built-in profiles, then those of the TOML file `config`; a file may
+/// not redefine a built-in one.
+pub fn load_profiles(config: Option<&Path>) -> Result<Vec<ProfileDef>, ProfileError> {
+    let mut all: Vec<ProfileDef> = PROFILES.iter().map(Into::into).collect();
+    let Some(path) = config else {
+        return Ok(all);
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let in_file = |source| ProfileError::InFile {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
+    for profile in parse_profiles(&text).map_err(in_file)? {
+        if all.iter().any(|p| p.name == profile.name) {
+            return Err(ProfileError::RedefinesBuiltIn {
+                path: path.to_path_buf(),
+                name: profile.name,
+            });
+        }
+        all.push(profile);
+    }
+    Ok(all)
+}
+
+/// The steps a user chose: those of the profile `profile` (one of
+/// `profiles`), or else the step ids `ids`, in order.
+pub fn choose_steps(
+    profile: Option<&str>,
+    profiles: &[ProfileDef],
+    ids: &[String],
+) -> Result<Vec<StepName>, ProfileError> {
+    if let Some(name) = profile {
+        let found = profiles.iter().find(|p| p.name == name);
+        return found
+            .map(|p| p.steps.clone())
+            .ok_or_else(|| ProfileError::UnknownProfile {
+                name: name.to_owned(),
+                known: profiles
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+    }
+    ids.iter()
+        .map(|id| StepName::parse(id).ok_or_else(|| ProfileError::UnknownStep(id.clone())))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -154,7 +226,8 @@ pub fn parse_profiles(text: &str) -> Result<Vec<ProfileDef>, ProfileError> {
         .collect()
 }
 
-/// A step of a file: a name, or a table with options (the zip steps take `sources` and `compression`).
+/// A step of a file: a name, or a table with options (the whole-stdlib zip
+/// steps take `sources` and `compression`, and become the zip step of those options).
 fn resolve(step: FileStep) -> Result<StepName, String> {
     let unknown = |id: &str| format!("no step `{id}` (see `pyprune plan`)");
     match step {
@@ -165,43 +238,37 @@ fn resolve(step: FileStep) -> Result<StepName, String> {
             compression,
         } => {
             let base = StepName::parse(&step).ok_or_else(|| unknown(&step))?;
-            let zip_family = matches!(
-                base,
-                StepName::ZipStdlib
-                    | StepName::ZipStdlibStored
-                    | StepName::ZipStdlibBytecode
-                    | StepName::ZipStdlibBytecodeStored
-            );
-            if !zip_family {
+            let Some(zip) = base.info().zip.filter(|z| z.only.is_none()) else {
                 return if sources.is_none() && compression.is_none() {
                     Ok(base)
                 } else {
                     Err(format!("step `{step}` takes no options"))
                 };
-            }
-            let sources = sources.unwrap_or(matches!(
-                base,
-                StepName::ZipStdlib | StepName::ZipStdlibStored
-            ));
-            let stored = match compression.as_deref() {
-                None => matches!(
-                    base,
-                    StepName::ZipStdlibStored | StepName::ZipStdlibBytecodeStored
-                ),
-                Some("stored") => true,
-                Some("deflate") => false,
+            };
+            let deflate = match compression.as_deref() {
+                None => zip.deflate,
+                Some("stored") => false,
+                Some("deflate") => true,
                 Some(other) => {
                     return Err(format!(
                         "compression `{other}` is not `deflate` or `stored`"
                     ));
                 }
             };
-            Ok(match (sources, stored) {
-                (true, false) => StepName::ZipStdlib,
-                (true, true) => StepName::ZipStdlibStored,
-                (false, false) => StepName::ZipStdlibBytecode,
-                (false, true) => StepName::ZipStdlibBytecodeStored,
-            })
+            let wanted = ZipOptions {
+                sources: sources.unwrap_or(zip.sources),
+                deflate,
+                only: None,
+            };
+            StepName::ALL
+                .into_iter()
+                .find(|s| s.info().zip == Some(wanted))
+                .ok_or_else(|| {
+                    format!(
+                        "no zip step keeps sources={} with that compression",
+                        wanted.sources
+                    )
+                })
         }
     }
 }
@@ -244,5 +311,86 @@ steps = ["drop-opt2"]
         );
         assert!(bad("[profile.a]\nsteps = []").contains("no steps"));
         assert!(bad("[profile.a]\nstep = [\"drop-opt2\"]").contains("not a profile file"));
+    }
+
+    #[test]
+    fn every_zip_option_pair_names_its_step() {
+        let one = |table: &str| {
+            parse_profiles(&format!("[profile.a]\nsteps = [{table}]"))
+                .expect("valid")
+                .remove(0)
+                .steps
+        };
+        for (table, step) in [
+            ("{ step = \"zip-stdlib\" }", StepName::ZipStdlib),
+            (
+                "{ step = \"zip-stdlib\", compression = \"stored\" }",
+                StepName::ZipStdlibStored,
+            ),
+            (
+                "{ step = \"zip-stdlib-stored\", compression = \"deflate\" }",
+                StepName::ZipStdlib,
+            ),
+            (
+                "{ step = \"zip-stdlib-bytecode-stored\", sources = true }",
+                StepName::ZipStdlibStored,
+            ),
+            (
+                "{ step = \"zip-stdlib\", sources = false }",
+                StepName::ZipStdlibBytecode,
+            ),
+            ("{ step = \"drop-opt2\" }", StepName::DropOpt2),
+        ] {
+            assert_eq!(one(table), [step], "{table}");
+        }
+        let refused = parse_profiles(
+            "[profile.a]\nsteps = [{ step = \"zip-data-modules\", sources = false }]",
+        );
+        assert!(
+            refused
+                .expect_err("no options")
+                .to_string()
+                .contains("takes no options")
+        );
+    }
+
+    #[test]
+    fn chosen_steps_by_profile_or_ids() {
+        let profiles = load_profiles(None).expect("built-in");
+        assert_eq!(
+            choose_steps(Some("fedora-default"), &profiles, &[]).expect("known"),
+            [StepName::DropOptimizedCaches, StepName::NoWriteMarker]
+        );
+        let ids = ["drop-opt2".to_owned(), "sourceless".to_owned()];
+        assert_eq!(
+            choose_steps(None, &profiles, &ids).expect("known"),
+            [StepName::DropOpt2, StepName::Sourceless]
+        );
+        let unknown = choose_steps(Some("tiny"), &profiles, &[]).expect_err("unknown");
+        assert_eq!(
+            unknown.to_string(),
+            "no profile `tiny` (there are: lossless, fedora-default, container, compact, full-zip, minimal)"
+        );
+        let bad = choose_steps(None, &profiles, &["shrink".to_owned()]).expect_err("unknown");
+        assert_eq!(bad.to_string(), "no step `shrink` (see `pyprune plan`)");
+    }
+
+    #[test]
+    fn a_file_may_not_redefine_a_built_in_profile() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[profile.minimal]\nsteps = [\"drop-opt2\"]\n").expect("write");
+        let error = load_profiles(Some(&path)).expect_err("refused");
+        assert!(
+            matches!(error, ProfileError::RedefinesBuiltIn { ref name, .. } if name == "minimal")
+        );
+        std::fs::write(&path, "[profile.mine]\nsteps = [\"drop-opt2\"]\n").expect("write");
+        let all = load_profiles(Some(&path)).expect("loaded");
+        assert_eq!(all.last().map(|p| p.name.as_str()), Some("mine"));
+        let missing = load_profiles(Some(&dir.path().join("none.toml"))).expect_err("no file");
+        assert!(
+            missing.to_string().starts_with("cannot read `"),
+            "{missing}"
+        );
     }
 }

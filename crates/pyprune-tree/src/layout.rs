@@ -3,7 +3,7 @@
 //! `email`, `lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so` to `_ssl`,
 //! `__pycache__/os.cpython-311.pyc` to `os`.
 
-use pyprune_pyc::CacheFileName;
+use pyprune_pyc::{CacheFileName, PythonVersion};
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
@@ -141,6 +141,35 @@ fn name_before_first_dot(file_name: &str) -> String {
     }
 }
 
+/// The files that make a directory a standard library: the `os` module,
+/// CPython's own landmark, as a source or as sourceless bytecode.
+pub const STDLIB_LANDMARKS: [&str; 2] = ["os.py", "os.pyc"];
+
+/// The directories of a prefix that hold a `python3.X` standard library.
+pub const LIB_DIRS: [&str; 2] = ["lib", "lib64"];
+
+/// Whether `dir` is a standard library directory; `is_file` answers for the
+/// disk or for a model of it.
+pub fn is_stdlib_dir(dir: &Path, is_file: impl Fn(&Path) -> bool) -> bool {
+    STDLIB_LANDMARKS.iter().any(|f| is_file(&dir.join(f)))
+}
+
+/// The standard library directory of the tree at `root` for `release`: the
+/// root itself, or `lib/python3.X` (`lib64/...`) below it.
+pub fn find_stdlib_dir(
+    root: &Path,
+    release: PythonVersion,
+    is_file: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    if is_stdlib_dir(root, &is_file) {
+        return Some(root.to_path_buf());
+    }
+    LIB_DIRS
+        .iter()
+        .map(|lib| root.join(lib).join(release.stdlib_dir_name()))
+        .find(|dir| is_stdlib_dir(dir, &is_file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +224,23 @@ mod tests {
             module("lib/python3.11/site-packages/pip-23.2.1.dist-info/RECORD"),
             "pip"
         );
+    }
+
+    #[test]
+    fn stdlib_found_at_the_root_or_in_a_prefix() {
+        let files = ["lib64/python3.12/os.pyc", "pkg/os.py"];
+        let is_file = |p: &Path| files.iter().any(|f| Path::new(f) == p);
+        let v = |minor| PythonVersion::new(3, minor);
+        assert_eq!(
+            find_stdlib_dir(Path::new(""), v(12), is_file),
+            Some(PathBuf::from("lib64/python3.12"))
+        );
+        assert_eq!(find_stdlib_dir(Path::new(""), v(11), is_file), None);
+        assert_eq!(
+            find_stdlib_dir(Path::new("pkg"), v(11), is_file),
+            Some(PathBuf::from("pkg"))
+        );
+        assert!(!is_stdlib_dir(Path::new("lib64"), is_file));
     }
 
     #[test]

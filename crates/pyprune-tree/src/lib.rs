@@ -19,7 +19,7 @@ pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };
 pub use kind::Kind;
-pub use layout::Layout;
+pub use layout::{LIB_DIRS, Layout, STDLIB_LANDMARKS, find_stdlib_dir, is_stdlib_dir};
 pub use pyprune_fs::display_path;
 pub use tally::{Tally, count};
 pub use walk::{ScanOptions, TreeError, Warning};

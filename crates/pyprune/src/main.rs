@@ -4,8 +4,10 @@
 mod cli;
 mod commands;
 mod format;
+mod pipeline;
 mod printer;
-mod target;
+mod settings;
+mod verify_text;
 
 use clap::Parser as _;
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 mod caches;
 mod exclude;
 mod extensions;
+mod info;
 mod runtime;
 mod sourceless;
 mod zip;
@@ -15,12 +16,14 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use info::StepInfo;
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
     removes_modules, steps_missing_runtime,
 };
+pub use zip::ZipOptions;
 
 /// Every step, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -47,169 +50,10 @@ pub enum StepName {
     CompressPycs,
 }
 
-/// What a step is for, in words.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct StepInfo {
-    pub name: StepName,
-    /// How it is written on the command line and in profiles.
-    pub id: &'static str,
-    /// Where the source documents propose it.
-    pub origin: &'static str,
-    pub what: &'static str,
-    /// What the user gives up; empty when nothing.
-    pub gives_up: &'static str,
-}
-
-/// The steps, in the order a profile applies them.
-pub const STEPS: &[StepInfo] = &[
-    StepInfo {
-        name: StepName::ExcludeTests,
-        id: "exclude-tests",
-        origin: "Fedora status quo (python3-test)",
-        what: "remove the test suites (test, */tests, */test, idle_test, _test* extensions)",
-        gives_up: "the test suites",
-    },
-    StepInfo {
-        name: StepName::ExcludeIdleTk,
-        id: "exclude-idle-tk",
-        origin: "Fedora status quo (python3-idle, python3-tkinter)",
-        what: "remove idlelib, tkinter, turtle, turtledemo",
-        gives_up: "IDLE, tkinter and turtle",
-    },
-    StepInfo {
-        name: StepName::ExcludeDevModules,
-        id: "exclude-dev-modules",
-        origin: "Fedora solution 2",
-        what: "remove pydoc_data, ensurepip and its wheels, lib2to3, unittest, doctest, venv, distutils",
-        gives_up: "venv, unittest, doctest, 2to3, distutils, help() on keywords and topics",
-    },
-    StepInfo {
-        name: StepName::ExcludeDeadBatteries,
-        id: "exclude-dead-batteries",
-        origin: "Fedora solution 1 (PEP 594)",
-        what: "remove the PEP 594 modules present",
-        gives_up: "the PEP 594 modules (cgi, telnetlib, ...)",
-    },
-    StepInfo {
-        name: StepName::StripExtensions,
-        id: "strip-extensions",
-        origin: "container builds",
-        what: "strip debug and unneeded symbols from extension modules",
-        gives_up: "debug symbols of extension modules",
-    },
-    StepInfo {
-        name: StepName::ZipDataModules,
-        id: "zip-data-modules",
-        origin: "Fedora solution 3",
-        what: "encodings and pydoc_data (sources and bytecode) into pythonXY.zip",
-        gives_up: "encodings and pydoc_data cannot be hot-patched; tracebacks show their lines through pyprune's runtime",
-    },
-    StepInfo {
-        name: StepName::ZipStdlib,
-        id: "zip-stdlib",
-        origin: "Fedora solution 4",
-        what: "the zip-safe pure-Python stdlib, sources and bytecode, deflated into pythonXY.zip",
-        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone)",
-    },
-    StepInfo {
-        name: StepName::ZipStdlibStored,
-        id: "zip-stdlib-stored",
-        origin: "Fedora solution 4",
-        what: "like zip-stdlib, members stored (faster imports, larger)",
-        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone)",
-    },
-    StepInfo {
-        name: StepName::ZipStdlibBytecode,
-        id: "zip-stdlib-bytecode",
-        origin: "Fedora solutions 4 and 7",
-        what: "the zip-safe pure-Python stdlib as bytecode only, deflated into pythonXY.zip",
-        gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
-    },
-    StepInfo {
-        name: StepName::ZipStdlibBytecodeStored,
-        id: "zip-stdlib-bytecode-stored",
-        origin: "Fedora solutions 4 and 7",
-        what: "like zip-stdlib-bytecode, members stored",
-        gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
-    },
-    StepInfo {
-        name: StepName::CompressPycs,
-        id: "compress-pycs",
-        origin: "Fedora solution 8 (plan only)",
-        what: "every bytecode file compressed on its own, as the document sized it",
-        gives_up: "cannot be applied: CPython cannot read compressed pycs (shown for comparison)",
-    },
-    StepInfo {
-        name: StepName::Sourceless,
-        id: "sourceless",
-        origin: "Fedora solution 7, discussion \"minimal\"",
-        what: "opt-0 bytecode where the .py was; sources and other caches removed",
-        gives_up: "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code",
-    },
-    StepInfo {
-        name: StepName::SourcesCompressed,
-        id: "sources-compressed",
-        origin: "discussion option 2, draft PEP option 2",
-        what: "like sourceless, with each source kept gzip-compressed in __pysources__/",
-        gives_up: "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone); -O runs non-optimized code",
-    },
-    StepInfo {
-        name: StepName::DropCaches,
-        id: "drop-caches",
-        origin: "Fedora solution 5, discussion option 1, optional bytecode cache \"no cache\"",
-        what: "remove every bytecode cache (but the start-up modules': encodings, aliases, utf_8)",
-        gives_up: "slower imports (every module compiled at every start); Python writes caches unless no-write-marker stops it",
-    },
-    StepInfo {
-        name: StepName::DropOptimizedCaches,
-        id: "drop-optimized-caches",
-        origin: "Fedora solution 6, optional bytecode cache \"default\"",
-        what: "remove the opt-1 and opt-2 caches (but the start-up modules'), keep opt-0",
-        gives_up: "-O and -OO runs compile the stdlib at every start (or write caches)",
-    },
-    StepInfo {
-        name: StepName::DropOpt2,
-        id: "drop-opt2",
-        origin: "Fedora \"optimization level 2 is already broken\", optional bytecode cache \"levels 0 and 1\"",
-        what: "remove the opt-2 caches (but the start-up modules')",
-        gives_up: "-OO runs compile the stdlib at every start (or write caches)",
-    },
-    StepInfo {
-        name: StepName::DedupeCaches,
-        id: "dedupe-caches",
-        origin: "Fedora solution 9 (compileall --hardlink-dupes)",
-        what: "hardlink a module's identical caches across levels",
-        gives_up: "",
-    },
-    StepInfo {
-        name: StepName::NoWriteMarker,
-        id: "no-write-marker",
-        origin: "Fedora problem 5.3, draft PEP option 1",
-        what: "a __dont_write_bytecode__ marker in every __pycache__ and at the tree root, honoured by pyprune's runtime",
-        gives_up: "",
-    },
-    StepInfo {
-        name: StepName::CacheFallback,
-        id: "cache-fallback",
-        origin: "Fedora solution 6 (\"fall back to less optimized caches\")",
-        what: "with -O/-OO and no cache of that level, pyprune's runtime loads the opt-1, then opt-0 cache, writing nothing",
-        gives_up: "-O and -OO run less optimized stdlib code where caches were dropped (asserts and docstrings kept)",
-    },
-];
-
 impl StepName {
     /// Whether the step only exists in plans: applying it would break Python.
     pub fn plan_only(self) -> bool {
-        self == StepName::CompressPycs
-    }
-
-    pub fn info(self) -> &'static StepInfo {
-        STEPS.iter().find(|s| s.name == self).unwrap_or(&STEPS[0])
-    }
-
-    /// Parses a step id (`drop-opt2`).
-    pub fn parse(id: &str) -> Option<StepName> {
-        STEPS.iter().find(|s| s.id == id).map(|s| s.name)
+        self.info().plan_only
     }
 }
 
@@ -293,73 +137,25 @@ pub fn step_actions(
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
         StepName::StripExtensions => extensions::strip(model, context)?,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
-        StepName::ZipDataModules => zip::zip(
-            model,
-            context,
-            zip::ZipOptions {
-                sources: true,
-                deflate: true,
-                only: Some(&["encodings", "pydoc_data"]),
-            },
-        )?,
-        StepName::ZipStdlib => zip::zip(
-            model,
-            context,
-            zip::ZipOptions {
-                sources: true,
-                deflate: true,
-                only: None,
-            },
-        )?,
-        StepName::ZipStdlibStored => zip::zip(
-            model,
-            context,
-            zip::ZipOptions {
-                sources: true,
-                deflate: false,
-                only: None,
-            },
-        )?,
-        StepName::ZipStdlibBytecode => zip::zip(
-            model,
-            context,
-            zip::ZipOptions {
-                sources: false,
-                deflate: true,
-                only: None,
-            },
-        )?,
-        StepName::ZipStdlibBytecodeStored => zip::zip(
-            model,
-            context,
-            zip::ZipOptions {
-                sources: false,
-                deflate: false,
-                only: None,
-            },
-        )?,
+        StepName::ZipDataModules
+        | StepName::ZipStdlib
+        | StepName::ZipStdlibStored
+        | StepName::ZipStdlibBytecode
+        | StepName::ZipStdlibBytecodeStored => match step.info().zip {
+            Some(options) => zip::zip(model, context, options)?,
+            None => Vec::new(),
+        },
     };
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
 }
 
-/// The stdlib directory of the model, found by its `os` landmark: the root
-/// itself, or `lib/python3.X` (`lib64/...`) below it.
+/// The stdlib directory of the model: the root itself, or `lib/python3.X`
+/// (`lib64/...`) below it.
 pub(crate) fn stdlib_dir(model: &Model, version: PythonVersion) -> Option<PathBuf> {
-    let landmark = |dir: &std::path::Path| {
-        ["os.py", "os.pyc"]
-            .iter()
-            .any(|f| model.files.contains_key(&dir.join(f)))
-    };
-    if landmark(std::path::Path::new("")) {
-        return Some(PathBuf::new());
-    }
-    ["lib", "lib64"]
-        .iter()
-        .map(|lib| {
-            std::path::Path::new(lib).join(format!("python{}.{}", version.major, version.minor))
-        })
-        .find(|stdlib| landmark(stdlib))
+    pyprune_tree::find_stdlib_dir(std::path::Path::new(""), version, |path| {
+        model.files.contains_key(path)
+    })
 }
 
 /// Directories the actions leave empty (that were not empty before), deepest first.

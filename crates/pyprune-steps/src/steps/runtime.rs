@@ -27,23 +27,9 @@ const SITECUSTOMIZE_FIRST_LINE: &str = "# Installed by pyprune:";
 /// The `.pth` that loads it; `00-` so that site runs it before other `.pth` imports.
 pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 
-/// Whether `step` needs the runtime to keep its promise.
-fn step_needs_runtime(step: StepName) -> bool {
-    matches!(
-        step,
-        StepName::NoWriteMarker
-            | StepName::SourcesCompressed
-            | StepName::CacheFallback
-            // The interpreter's own printer reads lines from files only, never from zips.
-            | StepName::ZipDataModules
-            | StepName::ZipStdlib
-            | StepName::ZipStdlibStored
-    )
-}
-
 /// Whether any of `steps` needs the runtime to keep its promise.
 pub fn needs_runtime(steps: &[StepName]) -> bool {
-    steps.iter().any(|&s| step_needs_runtime(s))
+    steps.iter().any(|s| s.info().needs_runtime)
 }
 
 /// The steps of `steps` that need the runtime, when the tree has no place
@@ -67,36 +53,23 @@ pub fn steps_missing_runtime(
     steps
         .iter()
         .copied()
-        .filter(|&s| step_needs_runtime(s))
+        .filter(|s| s.info().needs_runtime)
         .collect()
 }
 
 /// Whether, after `steps`, a traceback through any module still shows its source line.
 pub fn keeps_traceback_lines(steps: &[StepName]) -> bool {
-    !steps.iter().any(|s| {
-        matches!(
-            s,
-            StepName::Sourceless | StepName::ZipStdlibBytecode | StepName::ZipStdlibBytecodeStored
-        )
-    })
+    !steps.iter().any(|s| s.info().drops_traceback_lines)
 }
 
 /// Whether `steps` remove modules on purpose (the exclusions).
 pub fn removes_modules(steps: &[StepName]) -> bool {
-    steps.iter().any(|s| {
-        matches!(
-            s,
-            StepName::ExcludeTests
-                | StepName::ExcludeIdleTk
-                | StepName::ExcludeDevModules
-                | StepName::ExcludeDeadBatteries
-        )
-    })
+    steps.iter().any(|s| s.info().removes_modules)
 }
 
 /// Whether, after `steps`, Python promises to write no bytecode into the tree.
 pub fn promises_no_writes(steps: &[StepName]) -> bool {
-    steps.contains(&StepName::NoWriteMarker)
+    steps.iter().any(|s| s.info().promises_no_writes)
 }
 
 /// The `.pth` line that loads the runtime first in the base interpreter

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// Which zip and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ZipOptions {
+pub struct ZipOptions {
     /// Keep each module's source in the zip (tracebacks keep their lines).
     pub sources: bool,
     /// Deflate (else stored).
@@ -47,7 +47,7 @@ const NOT_MODULES: &[&str] = &[
 /// Where the stdlib is in the model and where its zip goes (relative to the root;
 /// `../pythonXY.zip` when the tree is the stdlib directory itself).
 fn locate(model: &Model, version: PythonVersion) -> Option<(PathBuf, PathBuf)> {
-    let zip_name = format!("python{}{}.zip", version.major, version.minor);
+    let zip_name = version.stdlib_zip_name();
     let stdlib = super::stdlib_dir(model, version)?;
     let zip_path = match stdlib.parent() {
         Some(lib) if !stdlib.as_os_str().is_empty() => lib.join(zip_name),

@@ -2,21 +2,20 @@
 
 use crate::Outcome;
 use crate::cli::{CompileArgs, GlobalArgs, InvalidationModeArg};
+use crate::pipeline;
 use crate::printer::Printer;
-use crate::target;
 use anyhow::Context as _;
 use pyprune_compile::{CompileOptions, CompileReport, compile_tree};
 use pyprune_fs::display_path;
 use pyprune_python::InvalidationMode;
 use pyprune_tree::Tally;
-use std::ffi::OsStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     // Compiling needs the interpreter whose bytecode the tree gets: always ask one.
-    let python = global.python.as_deref().unwrap_or(OsStr::new("python3"));
-    let target = target::resolve(args.path.as_deref(), Some(python))?;
+    let python = pyprune_python::named_or_default(global.python.as_deref());
+    let target = pipeline::resolve(args.path.as_deref(), Some(python))?;
     let interpreter = target.python.context("no interpreter to compile with")?;
     printer.verbose(&format!(
         "compiling with {} {} (cache tag {})",

@@ -2,15 +2,15 @@
 
 use crate::Outcome;
 use crate::cli::{DedupeArgs, GlobalArgs, ScopeArg};
+use crate::pipeline;
 use crate::printer::Printer;
-use crate::target;
 use pyprune_dedupe::{DedupeOptions, DedupeReport, Scope, dedupe_tree};
 use pyprune_fs::display_path;
 use pyprune_tree::Tally;
 use std::sync::Arc;
 
 pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let target = target::resolve(args.path.as_deref(), global.python.as_deref())?;
+    let target = pipeline::resolve(args.path.as_deref(), global.python.as_deref())?;
     let options = DedupeOptions {
         scope: match args.scope {
             ScopeArg::Caches => Scope::Caches,

@@ -1,13 +1,15 @@
-//! One module per command; `run` dispatches.
+//! One module per command; `run` dispatches. Commands are leaves: they turn
+//! flags into settings, call the libraries or `crate::pipeline`, and write
+//! reports; none imports another.
 
 mod analyze;
-mod analyze_text;
 mod apply;
+mod commit;
 mod compile;
 mod dedupe;
 mod inspect;
-mod measure;
 mod plan;
+mod undo;
 mod verify;
 
 use crate::Outcome;
@@ -25,8 +27,8 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Inspect(args) => inspect::run(args, &cli.global, printer),
         Command::Plan(args) => plan::run(args, &cli.global, printer),
         Command::Apply(args) => apply::run(args, &cli.global, printer),
-        Command::Undo(args) => apply::undo(args, &cli.global, printer),
-        Command::Commit(args) => apply::commit(args, &cli.global, printer),
+        Command::Undo(args) => undo::run(args, &cli.global, printer),
+        Command::Commit(args) => commit::run(args, &cli.global),
         Command::Verify(args) => verify::run(args, &cli.global, printer),
     }
 }

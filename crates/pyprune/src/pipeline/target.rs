@@ -1,8 +1,8 @@
 //! Which tree a command works on, and which interpreter (if any) speaks for it.
 
 use anyhow::Context as _;
-use pyprune_python::Interpreter;
-use std::ffi::{OsStr, OsString};
+use pyprune_python::{Interpreter, named_or_default};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// The tree to work on and the interpreter that describes it.
@@ -24,7 +24,7 @@ pub fn resolve(path: Option<&Path>, python: Option<&OsStr>) -> anyhow::Result<Ta
             })
         }
         None => {
-            let python = discover(python.unwrap_or(OsStr::new("python3"))).context(
+            let python = discover(named_or_default(python)).context(
                 "no PATH was given, so pyprune asked the interpreter for its standard library",
             )?;
             Ok(Target {
@@ -37,10 +37,27 @@ pub fn resolve(path: Option<&Path>, python: Option<&OsStr>) -> anyhow::Result<Ta
 
 fn discover(python: &OsStr) -> anyhow::Result<Interpreter> {
     pyprune_python::discover(python).with_context(|| {
-        let shown: OsString = python.to_os_string();
         format!(
             "could not ask `{}` about itself (choose one with --python)",
-            shown.to_string_lossy()
+            python.to_string_lossy()
+        )
+    })
+}
+
+/// The interpreter to run on a tree: `known` (the one that described it),
+/// else `--python` or `python3`.
+pub fn interpreter_for_tree(
+    known: Option<Interpreter>,
+    python: Option<&OsStr>,
+) -> anyhow::Result<Interpreter> {
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    let command = named_or_default(python);
+    pyprune_python::discover(command).with_context(|| {
+        format!(
+            "verify runs the tree's interpreter, and `{}` could not be asked about itself (choose one with --python)",
+            command.to_string_lossy()
         )
     })
 }

@@ -2,7 +2,7 @@
 //! directory and timed importing a fixed module set with the interpreter, as
 //! a ratio to the unchanged tree (the source documents' "speed impact").
 
-use super::plan::Prepared;
+use crate::pipeline::{self, Prepared};
 use anyhow::Context as _;
 use pyprune_python::clean_command;
 use pyprune_steps::StepName;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Modules every layout keeps (none of them excluded by any step), imported in one process.
-pub(super) const MODULES: &[&str] = &[
+const MODULES: &[&str] = &[
     "json",
     "email.mime.text",
     "email.utils",
@@ -60,7 +60,7 @@ pub(super) fn measure(
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (i, steps) in std::iter::once(&Vec::new()).chain(layouts).enumerate() {
         let dir = scratch.path().join(format!("layout-{i}"));
-        super::apply::build(steps, prepared, &dir, &dir)?;
+        pipeline::stage_copy(prepared, steps, &dir, &dir)?;
         dirs.push(dir);
     }
     let cwd = scratch.path().join("cwd");

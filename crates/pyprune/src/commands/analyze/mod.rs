@@ -1,10 +1,10 @@
 //! `pyprune analyze`: the footprint tables of one tree, as text or JSON.
 
-use super::analyze_text;
+mod text;
 use crate::Outcome;
 use crate::cli::{AnalyzeArgs, GlobalArgs};
+use crate::pipeline;
 use crate::printer::Printer;
-use crate::target;
 use pyprune_python::Interpreter;
 use pyprune_tree::{
     BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Tally, Warning, display_path,
@@ -57,7 +57,7 @@ pub struct Directories {
 }
 
 pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    let target = target::resolve(args.path.as_deref(), global.python.as_deref())?;
+    let target = pipeline::resolve(args.path.as_deref(), global.python.as_deref())?;
     if let Some(python) = &target.python {
         printer.verbose(&format!(
             "{} {} at `{}`: cache tag {}, magic {}",
@@ -120,13 +120,13 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         warnings: &inventory.warnings,
     };
 
-    let options = analyze_text::TextOptions {
+    let options = text::TextOptions {
         top: args.top,
         apparent: args.apparent,
         color: printer.stdout_color(),
     };
     super::write_report(global.format, &report, |report| {
-        analyze_text::render(report, &options)
+        text::render(report, &options)
     })?;
 
     let findings = bytecode.as_ref().map_or(0, BytecodeReport::problems);

@@ -2,7 +2,7 @@
 //! document (totals per kind; the largest modules broken down by kind), sized
 //! to fit an 80-column terminal.
 
-use super::analyze::AnalyzeReport;
+use super::AnalyzeReport;
 use crate::format::{percent, size, size_or_dash};
 use crate::printer::paint;
 use anstyle::Style;

@@ -1,0 +1,95 @@
+//! Which Python release a tree's bytecode is for: what an interpreter says,
+//! else what the tree's own caches say, and when an interpreter may speak for
+//! a tree whose caches say nothing.
+
+use crate::steps::Context;
+use pyprune_pyc::PythonVersion;
+use std::collections::BTreeMap;
+
+/// The cache tag and release a tree is for, from the tree alone: the tag
+/// most of its caches carry (by count of caches), and the CPython release it
+/// names. An empty tag when the tree has no caches.
+pub fn release_of_caches(cache_tags: &BTreeMap<String, u64>) -> (String, Option<PythonVersion>) {
+    let tag = cache_tags
+        .iter()
+        .max_by_key(|(_, count)| **count)
+        .map(|(tag, _)| tag.clone())
+        .unwrap_or_default();
+    let release = PythonVersion::from_cache_tag(&tag);
+    (tag, release)
+}
+
+impl Context {
+    /// Takes `release` and its `cache_tag` from an interpreter when the tree
+    /// could not tell (it has no caches) and is laid out for that release (it
+    /// is a `python3.X` directory, or holds `lib/python3.X`). Returns whether
+    /// it did.
+    pub fn adopt_release(&mut self, release: PythonVersion, cache_tag: &str) -> bool {
+        if self.version.is_some() || !self.cache_tag.is_empty() {
+            return false;
+        }
+        let name = release.stdlib_dir_name();
+        let laid_out = self.root.file_name().is_some_and(|n| *n == *name)
+            || self.root.join("lib").join(&name).is_dir();
+        if laid_out {
+            self.version = Some(release);
+            self.cache_tag = cache_tag.to_owned();
+        }
+        laid_out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn context(root: &Path, cache_tag: &str) -> Context {
+        Context {
+            root: root.to_path_buf(),
+            installed_at: root.to_path_buf(),
+            cache_tag: cache_tag.to_owned(),
+            version: PythonVersion::from_cache_tag(cache_tag),
+            compiler: None,
+        }
+    }
+
+    #[test]
+    fn the_most_common_tag_speaks_for_the_tree() {
+        let tags = BTreeMap::from([
+            ("cpython-311".to_owned(), 900),
+            ("cpython-312".to_owned(), 3),
+        ]);
+        assert_eq!(
+            release_of_caches(&tags),
+            ("cpython-311".to_owned(), Some(PythonVersion::new(3, 11)))
+        );
+        let pypy = BTreeMap::from([("pypy39".to_owned(), 10)]);
+        assert_eq!(release_of_caches(&pypy), ("pypy39".to_owned(), None));
+        assert_eq!(release_of_caches(&BTreeMap::new()), (String::new(), None));
+    }
+
+    #[test]
+    fn an_interpreter_speaks_only_for_a_cacheless_tree_laid_out_for_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(dir.path().join("lib/python3.11")).expect("mkdir");
+        let v311 = PythonVersion::new(3, 11);
+        let mut prefix = context(dir.path(), "");
+        assert!(prefix.adopt_release(v311, "cpython-311"));
+        assert_eq!(
+            (prefix.version, prefix.cache_tag.as_str()),
+            (Some(v311), "cpython-311")
+        );
+        let mut other_release = context(dir.path(), "");
+        assert!(!other_release.adopt_release(PythonVersion::new(3, 12), "cpython-312"));
+        assert_eq!(other_release.version, None);
+        let mut stdlib_dir = context(&dir.path().join("lib/python3.11"), "");
+        assert!(stdlib_dir.adopt_release(v311, "cpython-311"));
+        let mut cached = context(&PathBuf::from("/nonexistent/python3.11"), "cpython-312");
+        assert!(!cached.adopt_release(v311, "cpython-311"));
+        assert_eq!(cached.cache_tag, "cpython-312");
+        // Caches of a release pyprune cannot name (PyPy's) are not overruled either.
+        let mut pypy = context(&dir.path().join("lib/python3.11"), "pypy39");
+        assert!(!pypy.adopt_release(v311, "cpython-311"));
+    }
+}

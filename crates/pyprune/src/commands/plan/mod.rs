@@ -1,0 +1,127 @@
+//! `pyprune plan`: every step and profile predicted on the tree, as a table;
+//! with `--measure-import`, each layout built and timed too.
+
+mod measure;
+
+use crate::Outcome;
+use crate::cli::{GlobalArgs, PlanArgs};
+use crate::format::{percent, size};
+use crate::pipeline;
+use crate::printer::{Printer, paint};
+use crate::settings::PlanSettings;
+use anstyle::Style;
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use pyprune_fs::display_path;
+use pyprune_steps::{PlanRow, StepName, plan};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+#[derive(Debug, Serialize)]
+struct PlanReport<'a> {
+    root: String,
+    disk_bytes: u64,
+    cache_tag: &'a str,
+    rows: &'a [PlanRow],
+}
+
+pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let settings = PlanSettings::resolve(args, global)?;
+    let mut prepared = pipeline::prepare(&settings.tree, printer)?;
+    // Every step is planned: the interpreter `apply` would use answers what the tree cannot.
+    pipeline::adopt_default_interpreter(
+        &mut prepared,
+        &StepName::ALL,
+        settings.tree.python.as_deref(),
+        printer,
+    );
+    if prepared.context.version.is_none() {
+        printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
+    }
+    let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
+    if let Some(runs) = settings.measure_runs {
+        let python = prepared
+            .python
+            .clone()
+            .unwrap_or_else(|| pyprune_python::DEFAULT_PYTHON.into());
+        let layouts: Vec<_> = rows.iter().map(|r| r.steps.clone()).collect();
+        printer.note(&format!(
+            "building {} layouts and timing imports; this takes a while",
+            layouts.len() + 1
+        ));
+        let measured = measure::measure(&prepared, &python, &layouts, runs)?;
+        for (row, time) in rows.iter_mut().zip(measured.layouts) {
+            row.imports = Some(time.is_some());
+            row.import_ratio = time.map(|t| t.as_secs_f64() / measured.baseline.as_secs_f64());
+        }
+    }
+    let report = PlanReport {
+        root: display_path(&prepared.inventory.root),
+        disk_bytes: prepared.model.disk_total(),
+        cache_tag: &prepared.context.cache_tag,
+        rows: &rows,
+    };
+    let color = printer.stdout_color();
+    super::write_report(global.format, &report, |report| render(report, color))?;
+    Ok(Outcome::Success)
+}
+
+fn render(report: &PlanReport<'_>, color: bool) -> String {
+    let heading = |text: &str| paint(color, Style::new().bold(), text);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", heading(&format!("Plan for {}", report.root)));
+    let _ = writeln!(
+        out,
+        "now {} on disk (du -s); nothing is written by `plan`",
+        size(report.disk_bytes)
+    );
+    for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
+        let _ = writeln!(out, "\n{}", heading(title));
+        let mut table = Table::new();
+        table
+            .load_style(
+                TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')),
+            )
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(100)
+            .set_header(vec![
+                "",
+                "on disk",
+                "saved",
+                "",
+                "import",
+                "what you give up",
+            ]);
+        for (index, column) in table.column_iter_mut().enumerate() {
+            column.set_padding(if index == 0 { (1, 0) } else { (0, 0) });
+            if (1..=4).contains(&index) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for row in report.rows.iter().filter(|r| r.kind == kind) {
+            let saved = if row.saved_bytes >= 0 {
+                size(row.saved_bytes as u64)
+            } else {
+                format!("-{}", size(row.saved_bytes.unsigned_abs()))
+            };
+            let gives_up = if row.gives_up.is_empty() {
+                "nothing".to_owned()
+            } else {
+                row.gives_up.join("; ")
+            };
+            table.add_row(vec![
+                row.name.clone(),
+                size(row.disk_bytes),
+                saved,
+                percent(row.saved_bytes.max(0) as u64, report.disk_bytes),
+                match (row.imports, row.import_ratio) {
+                    (Some(true), Some(ratio)) => format!("{ratio:.2}x"),
+                    (Some(false), _) => "fails".to_owned(),
+                    _ => "-".to_owned(),
+                },
+                gives_up,
+            ]);
+        }
+        let _ = writeln!(out, "{table}");
+    }
+    out
+}

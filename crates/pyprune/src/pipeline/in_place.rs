@@ -1,0 +1,82 @@
+//! `apply --in-place`: the tree itself changed under a journal. The original
+//! is recorded first (what imports, which sources compile), every action is
+//! journaled before it is done, a failed action undoes the whole change, and
+//! the result is verified against the record before any commit.
+
+use super::{Applied, Prepared, adopt_default_interpreter, prepare, refuse_without_runtime};
+use crate::printer::Printer;
+use crate::settings::{ApplySettings, TreeChoice};
+use anyhow::bail;
+use pyprune_fs::display_path;
+use pyprune_steps::{Action, Journal, Staged};
+
+pub(super) fn apply(
+    settings: &ApplySettings,
+    commit: bool,
+    printer: &Printer,
+) -> anyhow::Result<Applied> {
+    let steps = &settings.steps;
+    let tree = &settings.tree;
+    let root = super::resolve(tree.path.as_deref(), tree.python.as_deref())?.root;
+    if pyprune_steps::has_journal(&root) {
+        // A re-run after a crash (or over an uncommitted change) starts from the original.
+        printer
+            .note("an earlier in-place change was not committed (or was killed): undoing it first");
+        pyprune_steps::undo(&root)?;
+    }
+    let choice = TreeChoice {
+        path: Some(root),
+        python: tree.python.clone(),
+    };
+    let mut prepared = prepare(&choice, printer)?;
+    adopt_default_interpreter(&mut prepared, steps, tree.python.as_deref(), printer);
+    refuse_without_runtime(&prepared, steps)?;
+    let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
+    refuse_leaving_the_tree(&prepared, &actions)?;
+    let root = prepared.inventory.root.clone();
+    // The original is about to go: what imports (and which sources compile) is recorded first.
+    let python = super::verifier(settings.verify, tree.python.as_deref())?;
+    let baseline = match (&python, settings.verify) {
+        (Some(python), Some(run)) => {
+            Some(super::check::record_before(&root, python, run, printer)?)
+        }
+        _ => None,
+    };
+    let journal = Journal::begin(&root)?.perform_all(&actions)?;
+    // Verified before any commit: a tree that fails keeps its undo.
+    let original = baseline.as_ref().map(pyprune_verify::Against::Recorded);
+    let verify = super::verify_result(settings, &root, original, python, printer)?;
+    let verified = verify.as_ref().is_none_or(pyprune_verify::Report::passed);
+    if commit && verified {
+        journal.commit()?;
+    } else {
+        if commit {
+            printer.warn("verification failed: the change is not committed");
+        }
+        printer.note(&format!(
+            "undo with `pyprune undo {0}`; keep it and free the space with `pyprune commit {0}`",
+            display_path(&root)
+        ));
+    }
+    Ok(Applied {
+        tree: root,
+        steps: steps.clone(),
+        staged: Staged {
+            actions: actions.len() as u64,
+            predicted_disk_bytes: result.disk_total(),
+            disk_bytes: result.disk_total(),
+        },
+        verify,
+    })
+}
+
+/// Everything must stay inside the tree; the zip steps need the prefix for that.
+fn refuse_leaving_the_tree(prepared: &Prepared, actions: &[Action]) -> anyhow::Result<()> {
+    if actions.iter().any(Action::leaves_tree) {
+        bail!(
+            "these steps write pythonXY.zip beside the stdlib directory, outside `{}`: name the installation prefix instead, or use --out",
+            display_path(&prepared.inventory.root)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The whole run of `pyprune apply`, in one place:
+//!
+//! ```text
+//! find the tree and its interpreter     target.rs   (PATH, --python)
+//!   → inventory, model, release         prepare.rs  (pyprune-tree, pyprune-steps)
+//!   → the steps' actions                pyprune-steps (planned before anything changes)
+//!   → stage a copy (--out)              stage_copy, below (pyprune-steps' staging)
+//!     or journal the tree (--in-place)  in_place.rs (pyprune-steps' journal)
+//!   → verify against the original       check.rs    (pyprune-verify)
+//!   → keep: rename into place, or commit, or leave undo possible
+//! ```
+//!
+//! `plan` runs the first stages and predicts; `verify` runs the last one on
+//! its own; `undo` and `commit` finish an in-place run. The commands are
+//! leaves that turn flags into settings, call in here, and write reports.
+
+mod check;
+mod in_place;
+mod prepare;
+mod target;
+
+pub use check::{default_promises, promises_of, verify_tree};
+pub use prepare::{Prepared, adopt_default_interpreter, prepare};
+pub use target::{interpreter_for_tree, resolve};
+
+use crate::printer::Printer;
+use crate::settings::{ApplySettings, Destination, VerifyRun};
+use anyhow::{Context as _, bail};
+use pyprune_fs::display_path;
+use pyprune_python::Interpreter;
+use pyprune_steps::{OutLayout, Staged, StepName};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// What `apply` did.
+#[derive(Debug)]
+pub struct Applied {
+    /// The result: `--out`'s directory, or the tree changed in place.
+    pub tree: PathBuf,
+    pub steps: Vec<StepName>,
+    pub staged: Staged,
+    /// What `verify` found in the result (`None` with --no-verify).
+    pub verify: Option<pyprune_verify::Report>,
+}
+
+/// Performs the chosen steps where the settings say, and verifies the result.
+pub fn apply(settings: &ApplySettings, printer: &Printer) -> anyhow::Result<Applied> {
+    if let Some(step) = settings.steps.iter().find(|s| s.plan_only()) {
+        bail!(
+            "`{}` is shown by `plan` for comparison only: {}",
+            step.info().id,
+            step.info().gives_up
+        );
+    }
+    match &settings.destination {
+        Destination::Out(out) => apply_to_copy(settings, out, printer),
+        Destination::InPlace { commit } => in_place::apply(settings, *commit, printer),
+    }
+}
+
+/// `--out`: the result is built beside OUT and renamed into place, then verified
+/// against the input tree.
+fn apply_to_copy(
+    settings: &ApplySettings,
+    out: &Path,
+    printer: &Printer,
+) -> anyhow::Result<Applied> {
+    let steps = &settings.steps;
+    let mut prepared = prepare(&settings.tree, printer)?;
+    adopt_default_interpreter(
+        &mut prepared,
+        steps,
+        settings.tree.python.as_deref(),
+        printer,
+    );
+    refuse_without_runtime(&prepared, steps)?;
+    if out.symlink_metadata().is_ok() {
+        bail!(
+            "`{}` exists; --out must name a new directory",
+            display_path(out)
+        );
+    }
+    let layout = OutLayout::new(out);
+    let staged = match stage_copy(&prepared, steps, &layout.partial, &layout.installed_at) {
+        Ok(staged) => staged,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&layout.partial);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&layout.partial, out)
+        .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
+    let original = pyprune_verify::Against::Tree(&prepared.inventory.root);
+    let verify = verify_result(settings, out, Some(original), None, printer)?;
+    Ok(Applied {
+        tree: out.to_path_buf(),
+        steps: steps.clone(),
+        staged,
+        verify,
+    })
+}
+
+/// Builds the result of `steps` on the prepared tree in `dir` (which must not
+/// exist), for a tree that will live at `installed_at`. (`plan
+/// --measure-import` builds its layouts with it too.)
+pub fn stage_copy(
+    prepared: &Prepared,
+    steps: &[StepName],
+    dir: &Path,
+    installed_at: &Path,
+) -> anyhow::Result<Staged> {
+    Ok(pyprune_steps::stage(
+        &prepared.inventory,
+        &prepared.context,
+        prepared.model.block_size,
+        steps,
+        dir,
+        installed_at,
+    )?)
+}
+
+/// Runs `verify` on the result unless the settings say not to.
+fn verify_result(
+    settings: &ApplySettings,
+    tree: &Path,
+    original: Option<pyprune_verify::Against<'_>>,
+    known: Option<Interpreter>,
+    printer: &Printer,
+) -> anyhow::Result<Option<pyprune_verify::Report>> {
+    let Some(run) = settings.verify else {
+        return Ok(None);
+    };
+    let python = interpreter_for_tree(known, settings.tree.python.as_deref())?;
+    let promises = promises_of(&settings.steps);
+    verify_tree(tree, original, promises, &python, run, printer).map(Some)
+}
+
+/// The interpreter verification will run, asked before the tree changes.
+fn verifier(run: Option<VerifyRun>, python: Option<&OsStr>) -> anyhow::Result<Option<Interpreter>> {
+    run.map(|_| interpreter_for_tree(None, python)).transpose()
+}
+
+/// Steps that keep their promise only through the runtime are refused on a
+/// tree with nowhere to install it, before anything changes.
+fn refuse_without_runtime(prepared: &Prepared, steps: &[StepName]) -> anyhow::Result<()> {
+    let missing = pyprune_steps::steps_missing_runtime(&prepared.model, steps, &prepared.context);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|s| s.info().id).collect();
+    if prepared.context.version.is_none() {
+        bail!(
+            "`{}` needs pyprune's runtime, installed beside the stdlib, and pyprune cannot tell which \
+             Python `{}` is for (it has no caches): name its interpreter with --python",
+            names.join("`, `"),
+            display_path(&prepared.inventory.root)
+        );
+    }
+    bail!(
+        "`{}` needs pyprune's runtime, which goes beside a stdlib, and `{}` holds no stdlib: \
+         Python would ignore the markers and compressed sources it relies on. Name the installation prefix \
+         or its lib/python3.X directory, or leave out those steps",
+        names.join("`, `"),
+        display_path(&prepared.inventory.root)
+    )
+}

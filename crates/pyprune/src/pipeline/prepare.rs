@@ -1,0 +1,157 @@
+//! The first stages of every run: the tree scanned into an inventory and a
+//! model, with what the steps need to know beyond it (the release and cache
+//! tag its bytecode is for, and an interpreter to compile pyprune's runtime).
+
+use super::target;
+use crate::printer::Printer;
+use crate::settings::TreeChoice;
+use pyprune_fs::display_path;
+use pyprune_pyc::PythonVersion;
+use pyprune_python::{Interpreter, named_or_default};
+use pyprune_steps::{Context, Model, SourceCompiler, StepName, release_of_caches};
+use pyprune_tree::{Inventory, ScanOptions};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// A scanned tree ready to plan against.
+pub struct Prepared {
+    pub inventory: Inventory,
+    pub model: Model,
+    pub context: Context,
+    /// The interpreter that described the tree, if one was asked.
+    pub python: Option<OsString>,
+}
+
+/// Scans the chosen tree and works out the cache tag and release its
+/// bytecode is for: the interpreter's, when one described the tree, else
+/// what its caches say.
+pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared> {
+    let target = target::resolve(tree.path.as_deref(), tree.python.as_deref())?;
+    let inventory = Inventory::scan(&target.root, &ScanOptions::default())?;
+    for warning in &inventory.warnings {
+        printer.warn(&warning.to_string());
+    }
+    let (cache_tag, version) = match &target.python {
+        Some(python) => (
+            python.cache_tag.clone(),
+            PythonVersion::parse(&python.version),
+        ),
+        None => release_of_caches(&inventory.summary().cache_tags),
+    };
+    let block_size = std::fs::metadata(&inventory.root)
+        .map(|m| m.blksize())
+        .unwrap_or(4096)
+        .max(512);
+    let model = Model::from_inventory(&inventory, block_size);
+    let compiler = target
+        .python
+        .as_ref()
+        .map(|python| runtime_compiler(python, *printer));
+    let context = Context {
+        root: inventory.root.clone(),
+        installed_at: inventory.root.clone(),
+        cache_tag,
+        version,
+        compiler,
+    };
+    let python = target.python.as_ref().map(|p| p.command.clone());
+    Ok(Prepared {
+        inventory,
+        model,
+        context,
+        python,
+    })
+}
+
+/// `apply` runs an interpreter anyway (to verify the result). When the tree
+/// was named by its path, so that `prepare` ran none, the default one
+/// (`--python`, else `python3`) tells what the tree's caches could not: its
+/// release, when the tree has no caches but is laid out for that release
+/// (`lib/python3.X`); and, when `steps` install the runtime and that
+/// interpreter's bytecode is the tree's (same cache tag), it compiles the
+/// runtime's files. Otherwise things stay as `prepare` left them.
+pub fn adopt_default_interpreter(
+    prepared: &mut Prepared,
+    steps: &[StepName],
+    python: Option<&std::ffi::OsStr>,
+    printer: &Printer,
+) {
+    let needs_compiler = pyprune_steps::needs_runtime(steps);
+    let context = &prepared.context;
+    if (context.version.is_none() || (context.compiler.is_none() && needs_compiler))
+        && let Ok(interpreter) = pyprune_python::discover(named_or_default(python))
+    {
+        adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
+    }
+    let context = &prepared.context;
+    if needs_compiler && context.compiler.is_none() && context.version.is_some() {
+        printer.warn(&format!(
+            "no interpreter for this tree's bytecode ({}; --python names one) to compile pyprune's runtime with: \
+             where it is installed it goes in without caches, is compiled at every start, and the first start \
+             of a venv made from the tree writes the cache of its sitecustomize",
+            context.cache_tag
+        ));
+    }
+}
+
+fn adopt(
+    context: &mut Context,
+    interpreter: &Interpreter,
+    needs_compiler: bool,
+    printer: &Printer,
+) {
+    let Some(release) = PythonVersion::parse(&interpreter.version) else {
+        return;
+    };
+    if context.version.is_none() && !context.adopt_release(release, &interpreter.cache_tag) {
+        return;
+    }
+    if context.compiler.is_none() && needs_compiler && interpreter.cache_tag == context.cache_tag {
+        context.compiler = Some(runtime_compiler(interpreter, *printer));
+    }
+}
+
+/// Compiles the runtime's files with `python` at every level, as checked-hash
+/// caches named for where they are installed, so that they load at each
+/// start without being compiled (or, in a venv, written). Each source is
+/// compiled once however many plan rows ask. Without caches the runtime
+/// still works, compiled at every start: a failure is only a warning.
+fn runtime_compiler(python: &Interpreter, printer: Printer) -> SourceCompiler {
+    type Compiled = Option<Vec<(u8, Vec<u8>)>>;
+    let pool = pyprune_python::PoolOptions {
+        python: python.program().to_os_string(),
+        workers: 1,
+        timeout: std::time::Duration::from_secs(60),
+    };
+    let done: Mutex<HashMap<(PathBuf, Vec<u8>), Compiled>> = Mutex::default();
+    SourceCompiler(Arc::new(move |path: &Path, source: &[u8]| {
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (path.to_path_buf(), source.to_vec());
+        if let Some(compiled) = done.get(&key) {
+            return compiled.clone();
+        }
+        let compiled = pyprune_python::compile_source_bytes(
+            &pool,
+            source,
+            path,
+            &[0, 1, 2],
+            pyprune_python::InvalidationMode::CheckedHash,
+        );
+        let compiled = match compiled {
+            Ok(levels) => Some(levels),
+            Err(e) => {
+                printer.warn(&format!(
+                    "cannot compile pyprune's `{}` with `{}`: {e}; it goes in without caches and is compiled at every start",
+                    display_path(path),
+                    pool.python.to_string_lossy()
+                ));
+                None
+            }
+        };
+        done.insert(key, compiled.clone());
+        compiled
+    }))
+}

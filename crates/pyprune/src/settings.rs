@@ -1,0 +1,137 @@
+//! Flags resolved once into plain settings (as uv's `settings.rs` does): the
+//! commands turn clap's arguments into these, and nothing below the commands
+//! sees a clap type. Resolving also loads profiles and parses step names, so
+//! that a mistyped step fails before any tree is read.
+
+use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs, VerifyArgs, VerifyRunArgs};
+use pyprune_steps::{ProfileDef, StepName, choose_steps, load_profiles};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which tree, and which interpreter was named for it.
+#[derive(Debug, Clone)]
+pub struct TreeChoice {
+    /// The tree; `None`: the standard library of the interpreter.
+    pub path: Option<PathBuf>,
+    /// `--python`.
+    pub python: Option<OsString>,
+}
+
+impl TreeChoice {
+    pub fn new(path: Option<&std::path::Path>, global: &GlobalArgs) -> TreeChoice {
+        TreeChoice {
+            path: path.map(ToOwned::to_owned),
+            python: global.python.clone(),
+        }
+    }
+}
+
+/// How verification runs the interpreter.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyRun {
+    /// What one module's import (or one file's check) may take.
+    pub timeout: Duration,
+    /// Interpreter processes at once.
+    pub jobs: usize,
+}
+
+impl From<&VerifyRunArgs> for VerifyRun {
+    fn from(args: &VerifyRunArgs) -> VerifyRun {
+        VerifyRun {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            jobs: args
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        }
+    }
+}
+
+/// Where `apply` puts its result.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// A new directory; the original is left as it is.
+    Out(PathBuf),
+    /// The tree itself, journaled; `commit`: drop the journal when verified.
+    InPlace { commit: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    pub tree: TreeChoice,
+    pub steps: Vec<StepName>,
+    pub destination: Destination,
+    /// `None` with `--no-verify`.
+    pub verify: Option<VerifyRun>,
+}
+
+impl ApplySettings {
+    pub fn resolve(args: &ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ApplySettings> {
+        let profiles = load_profiles(args.config.as_deref())?;
+        let steps = choose_steps(args.profile.as_deref(), &profiles, &args.steps)?;
+        let destination = match (&args.out, args.in_place) {
+            (_, true) => Destination::InPlace {
+                commit: args.commit,
+            },
+            (Some(out), false) => Destination::Out(out.clone()),
+            (None, false) => anyhow::bail!("--out or --in-place is required"),
+        };
+        Ok(ApplySettings {
+            tree: TreeChoice::new(args.path.as_deref(), global),
+            steps,
+            destination,
+            verify: (!args.no_verify).then(|| VerifyRun::from(&args.verify)),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanSettings {
+    pub tree: TreeChoice,
+    /// The built-in profiles and those of `--config`.
+    pub profiles: Vec<ProfileDef>,
+    /// With `--measure-import`: timed rounds per layout.
+    pub measure_runs: Option<usize>,
+}
+
+impl PlanSettings {
+    pub fn resolve(args: &PlanArgs, global: &GlobalArgs) -> anyhow::Result<PlanSettings> {
+        Ok(PlanSettings {
+            tree: TreeChoice::new(args.path.as_deref(), global),
+            profiles: load_profiles(args.config.as_deref())?,
+            measure_runs: args.measure_import.then_some(args.runs.max(1)),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifySettings {
+    pub tree: TreeChoice,
+    /// The tree before minimization.
+    pub against: Option<PathBuf>,
+    /// The steps whose promises the tree is held to (`--profile`, `--steps`);
+    /// `None`: tracebacks, and no writes where the root has a marker.
+    pub steps: Option<Vec<StepName>>,
+    pub run: VerifyRun,
+}
+
+impl VerifySettings {
+    pub fn resolve(args: &VerifyArgs, global: &GlobalArgs) -> anyhow::Result<VerifySettings> {
+        let steps = if args.profile.is_some() || !args.steps.is_empty() {
+            let profiles = load_profiles(args.config.as_deref())?;
+            Some(choose_steps(
+                args.profile.as_deref(),
+                &profiles,
+                &args.steps,
+            )?)
+        } else {
+            None
+        };
+        Ok(VerifySettings {
+            tree: TreeChoice::new(args.path.as_deref(), global),
+            against: args.against.clone(),
+            steps,
+            run: VerifyRun::from(&args.run),
+        })
+    }
+}
