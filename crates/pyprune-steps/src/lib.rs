@@ -6,6 +6,8 @@
 mod action;
 mod journal;
 mod model;
+#[cfg(test)]
+mod model_builder;
 mod plan;
 mod profiles;
 mod steps;
