@@ -9,6 +9,8 @@ mod model;
 #[cfg(test)]
 mod model_builder;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod profiles;
 mod steps;
 
