@@ -158,6 +158,18 @@ pub(crate) fn link(existing: &str, target: &str) -> Action {
     }
 }
 
+/// The bytes the first of `actions` that writes `path` writes.
+pub(crate) fn written(actions: &[Action], path: impl AsRef<Path>) -> Vec<u8> {
+    let path = path.as_ref();
+    actions
+        .iter()
+        .find_map(|action| match action {
+            Action::Write { path: p, bytes, .. } if p == path => Some(bytes.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("nothing writes `{}`", path.display()))
+}
+
 /// The bytes of a file of `model`.
 pub(crate) fn bytes_of(model: &Model, path: &str) -> Vec<u8> {
     let file = model

@@ -134,7 +134,7 @@ mod tests {
     use crate::model::Origin;
     use crate::model_builder::{
         TreeBuilder, actions, applied, bytes_of, cache_bytes, cache_path, dirs, paths, remove,
-        remove_dir,
+        remove_dir, written,
     };
     use crate::steps::StepName;
     use flate2::read::GzDecoder;
@@ -210,15 +210,7 @@ mod tests {
             .file(&cache_path("tool.py", 0), cache_bytes("tool.py", 0))
             .build();
         let got = actions(StepName::SourcesCompressed, &model);
-        let gz = |source: &str| {
-            match got
-            .iter()
-            .find(|a| matches!(a, Action::Write { path, .. } if path == &super::compressed_source_path(Path::new(source))))
-        {
-            Some(Action::Write { bytes, .. }) => bytes.clone(),
-            _ => panic!("no compressed source of {source}"),
-        }
-        };
+        let gz = |source: &str| written(&got, super::compressed_source_path(Path::new(source)));
         let write = |source: &str, mode: u32, module: &str| Action::Write {
             path: super::compressed_source_path(Path::new(source)),
             bytes: gz(source),
@@ -272,13 +264,7 @@ mod tests {
         .into_iter()
         .map(|(path, kind, module)| {
             let original = bytes_of(&model, &path);
-            let bytes = match got
-                .iter()
-                .find(|a| matches!(a, Action::Write { path: p, .. } if p == Path::new(&path)))
-            {
-                Some(Action::Write { bytes, .. }) => bytes.clone(),
-                _ => panic!("{path} not compressed"),
-            };
+            let bytes = written(&got, &path);
             let mut back = Vec::new();
             GzDecoder::new(&bytes[..])
                 .read_to_end(&mut back)
