@@ -496,4 +496,25 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    #[ignore = "bug: sourceless turns pyprune's own sitecustomize into sitecustomize.pyc, which has_own_sitecustomize then takes for the stdlib's own"]
+    fn pyprunes_sitecustomize_made_sourceless_is_still_pyprunes() {
+        let custom = format!("{LIB}/{SITECUSTOMIZE}");
+        let model = prefix()
+            .dir(&format!("{LIB}/site-packages"))
+            .module(&custom, &sitecustomize(false))
+            .build();
+        assert!(!has_own_sitecustomize(&model, &context()));
+        let after = crate::model_builder::applied(
+            &model,
+            &crate::model_builder::actions(StepName::Sourceless, &model),
+        );
+        assert!(
+            after
+                .files
+                .contains_key(Path::new(&format!("{LIB}/sitecustomize.pyc")))
+        );
+        assert!(!has_own_sitecustomize(&after, &context()));
+    }
 }
