@@ -311,3 +311,7 @@ pub fn undo(root: &Path) -> Result<u64, JournalError> {
     std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
     Ok(undone)
 }
+
+#[cfg(test)]
+#[path = "journal_tests.rs"]
+mod tests;

@@ -6,7 +6,11 @@
 mod action;
 mod journal;
 mod model;
+#[cfg(test)]
+mod model_builder;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod profiles;
 mod release;
 mod staging;

@@ -127,3 +127,315 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
     }
     Ok(actions)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::action::Action;
+    use crate::model_builder::{
+        BLOCK, ROOT, TAG, TreeBuilder, actions, applied, cache_bytes, cache_path, compiled,
+        context_with_compiler, link, paths, remove, remove_dir,
+    };
+    use crate::steps::{StepName, step_actions};
+    use pyprune_tree::Kind;
+    use std::path::{Path, PathBuf};
+
+    /// A stdlib rooted at the tree: `os`, `json` (two modules), the start-up
+    /// modules of `encodings` and one more codec, every module cached at
+    /// three levels, opt-1 a hardlink of opt-0.
+    fn stdlib() -> TreeBuilder {
+        TreeBuilder::new()
+            .module("os.py", "import sys\n")
+            .module("json/__init__.py", "from .decoder import JSONDecoder\n")
+            .module("json/decoder.py", "class JSONDecoder: pass\n")
+            .module("encodings/__init__.py", "import codecs\n")
+            .module("encodings/aliases.py", "aliases = {}\n")
+            .module("encodings/utf_8.py", "import codecs\n")
+            .module("encodings/cp1252.py", "import codecs\n")
+    }
+
+    #[test]
+    fn dedupe_links_each_modules_identical_caches_to_the_first() {
+        let decoder = "json/decoder.py";
+        let scanner = "json/scanner.py";
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            // Three separate files with the same bytes.
+            .file(decoder, "")
+            .file(&cache_path(decoder, 0), cache_bytes(decoder, 0))
+            .file(&cache_path(decoder, 1), cache_bytes(decoder, 0))
+            .file(&cache_path(decoder, 2), cache_bytes(decoder, 0))
+            // The same bytes in another module and under another tag: not linked.
+            .file(scanner, "")
+            .file(&cache_path(scanner, 0), cache_bytes(decoder, 0))
+            .file(
+                "json/__pycache__/decoder.cpython-312.pyc",
+                cache_bytes(decoder, 0),
+            )
+            // Already linked, and opt-2 different: nothing to do.
+            .module("json/__init__.py", "")
+            // opt-1 already a link of opt-0, opt-2 equal to them.
+            .source_with_caches("json/tool.py", "", &[0])
+            .link(
+                &cache_path("json/tool.py", 0),
+                &cache_path("json/tool.py", 1),
+            )
+            .file(
+                &cache_path("json/tool.py", 2),
+                cache_bytes("json/tool.py", 0),
+            )
+            .build();
+        let got = actions(StepName::DedupeCaches, &model);
+        // Path order within a module: `.opt-1.pyc`, `.opt-2.pyc`, `.pyc`.
+        assert_eq!(
+            got,
+            [
+                link(&cache_path(decoder, 1), &cache_path(decoder, 2)),
+                link(&cache_path(decoder, 1), &cache_path(decoder, 0)),
+                link(
+                    &cache_path("json/tool.py", 1),
+                    &cache_path("json/tool.py", 2)
+                ),
+            ]
+        );
+        let after = applied(&model, &got);
+        let inode = |p: &str| after.files[Path::new(p)].inode;
+        assert_eq!(
+            inode(&cache_path(decoder, 0)),
+            inode(&cache_path(decoder, 1))
+        );
+        assert_eq!(
+            inode(&cache_path(decoder, 2)),
+            inode(&cache_path(decoder, 1))
+        );
+        assert_ne!(
+            inode(&cache_path(scanner, 0)),
+            inode(&cache_path(decoder, 0))
+        );
+        assert_eq!(paths(&after), paths(&model));
+        assert_eq!(model.disk_total() - after.disk_total(), 3 * BLOCK);
+        // Done once, nothing is left to link.
+        assert_eq!(actions(StepName::DedupeCaches, &after), []);
+    }
+
+    #[test]
+    fn dedupe_reads_files_from_the_root_and_says_which_it_could_not() {
+        // A model of a disk tree whose root has gone.
+        let mut model = TreeBuilder::new()
+            .file("os.py", "")
+            .source_with_caches("os.py", "", &[0, 1])
+            .build();
+        for (path, file) in &mut model.files {
+            file.origin = crate::model::Origin::Disk(path.clone());
+        }
+        let error = step_actions(
+            StepName::DedupeCaches,
+            &model,
+            &crate::model_builder::context(),
+        )
+        .expect_err("nothing to read");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("{ROOT}/__pycache__/os.{TAG}")),
+            "{error}"
+        );
+    }
+
+    /// The removal of every cache of `levels` of the modules of [`stdlib`] but the start-up ones.
+    fn removals(levels: &[u8], modules: &[&str]) -> Vec<Action> {
+        let mut paths: Vec<String> = modules
+            .iter()
+            .flat_map(|m| levels.iter().map(move |&l| cache_path(m, l)))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| remove(p)).collect()
+    }
+
+    const NOT_STARTUP: &[&str] = &[
+        "os.py",
+        "json/__init__.py",
+        "json/decoder.py",
+        "encodings/cp1252.py",
+    ];
+
+    #[test]
+    fn drop_opt2_keeps_the_start_up_modules_caches() {
+        let model = stdlib().build();
+        assert_eq!(
+            actions(StepName::DropOpt2, &model),
+            removals(&[2], NOT_STARTUP)
+        );
+    }
+
+    #[test]
+    fn drop_optimized_caches_keeps_opt0_and_the_start_up_modules_caches() {
+        let model = stdlib().build();
+        let got = actions(StepName::DropOptimizedCaches, &model);
+        assert_eq!(got, removals(&[1, 2], NOT_STARTUP));
+        let after = applied(&model, &got);
+        let kinds: Vec<(String, Kind)> = after
+            .files
+            .iter()
+            .filter(|(_, f)| f.kind == Kind::BytecodeOpt1 || f.kind == Kind::BytecodeOpt2)
+            .map(|(p, f)| (p.to_string_lossy().into_owned(), f.kind))
+            .collect();
+        let startup = [
+            "encodings/__init__.py",
+            "encodings/aliases.py",
+            "encodings/utf_8.py",
+        ];
+        let mut expected: Vec<(String, Kind)> = startup
+            .iter()
+            .flat_map(|m| {
+                [
+                    (cache_path(m, 1), Kind::BytecodeOpt1),
+                    (cache_path(m, 2), Kind::BytecodeOpt2),
+                ]
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(kinds, expected);
+        // opt-1 was a link of opt-0: only the opt-2 files free space.
+        assert_eq!(model.disk_total() - after.disk_total(), 4 * BLOCK);
+    }
+
+    #[test]
+    fn drop_caches_removes_emptied_pycache_directories() {
+        let model = stdlib().build();
+        let mut expected = removals(&[0, 1, 2], NOT_STARTUP);
+        // Deepest first would not matter here: both are leaves. In path order.
+        expected.extend([remove_dir("__pycache__"), remove_dir("json/__pycache__")]);
+        let got = actions(StepName::DropCaches, &model);
+        assert_eq!(got, expected);
+        let after = applied(&model, &got);
+        assert_eq!(
+            crate::model_builder::dirs(&after),
+            ["", "encodings", "encodings/__pycache__", "json"]
+        );
+        // A start-up module of a package that is not `encodings` is not one.
+        let other = TreeBuilder::new()
+            .file("os.py", "")
+            .source_with_caches("mypkg/utf_8.py", "", &[0])
+            .source_with_caches("encodings/utf_16.py", "", &[0])
+            .build();
+        assert_eq!(
+            actions(StepName::DropCaches, &other),
+            [
+                remove(&cache_path("encodings/utf_16.py", 0)),
+                remove(&cache_path("mypkg/utf_8.py", 0)),
+                remove_dir("encodings/__pycache__"),
+                remove_dir("mypkg/__pycache__"),
+            ]
+        );
+    }
+
+    fn marker(dir: &str) -> Action {
+        Action::Write {
+            path: Path::new(dir).join(super::MARKER),
+            bytes: Vec::new(),
+            mode: 0o644,
+            kind: Kind::Data,
+            module: String::new(),
+        }
+    }
+
+    #[test]
+    fn no_write_marker_marks_every_pycache_and_the_root() {
+        let model = stdlib()
+            // An empty `__pycache__` is marked too; one already marked is not again.
+            .dir("email/__pycache__")
+            .file("xml/__pycache__/__dont_write_bytecode__", "")
+            .build();
+        assert_eq!(
+            actions(StepName::NoWriteMarker, &model),
+            [
+                marker("__pycache__"),
+                marker("email/__pycache__"),
+                marker("encodings/__pycache__"),
+                marker("json/__pycache__"),
+                marker(""),
+            ]
+        );
+        let marked = applied(&model, &actions(StepName::NoWriteMarker, &model));
+        assert_eq!(actions(StepName::NoWriteMarker, &marked), []);
+    }
+
+    #[test]
+    fn no_write_marker_compiles_the_missing_start_up_caches() {
+        let model = TreeBuilder::new()
+            .file("lib/python3.11/os.py", "")
+            // Cached at every level: nothing to compile.
+            .module("lib/python3.11/encodings/__init__.py", "import codecs\n")
+            // No cache (Debian's tree).
+            .file("lib/python3.11/encodings/aliases.py", "aliases = {}\n")
+            // opt-0 only.
+            .source_with_caches("lib/python3.11/encodings/utf_8.py", "", &[0])
+            // Not a start-up module.
+            .file("lib/python3.11/encodings/cp1252.py", "")
+            .build();
+        // The compiler's opt-1 has the bytes of its opt-0.
+        let write = |source: &str, level: u8| {
+            let cache = cache_path(source, level);
+            Action::Write {
+                path: PathBuf::from(&cache),
+                bytes: compiled(
+                    &format!("{ROOT}/{source}"),
+                    if level == 1 { 0 } else { level },
+                ),
+                mode: 0o644,
+                kind: Kind::of(Path::new(&cache)),
+                module: Path::new(source)
+                    .file_stem()
+                    .expect("a stem")
+                    .to_string_lossy()
+                    .into_owned(),
+            }
+        };
+        let aliases = "lib/python3.11/encodings/aliases.py";
+        let utf_8 = "lib/python3.11/encodings/utf_8.py";
+        let got = step_actions(StepName::NoWriteMarker, &model, &context_with_compiler())
+            .expect("planned");
+        assert_eq!(
+            got,
+            [
+                marker("lib/python3.11/encodings/__pycache__"),
+                marker(""),
+                write(aliases, 0),
+                // The compiler gives opt-1 the bytes of opt-0: a link.
+                link(&cache_path(aliases, 0), &cache_path(aliases, 1)),
+                write(aliases, 2),
+                // opt-0 is there; opt-1 has nothing written below it to link to.
+                write(utf_8, 1),
+                write(utf_8, 2),
+            ]
+        );
+        // Without an interpreter, markers only.
+        assert_eq!(
+            actions(StepName::NoWriteMarker, &model),
+            [marker("lib/python3.11/encodings/__pycache__"), marker("")]
+        );
+    }
+
+    #[test]
+    #[ignore = "bug: caches compiled by no-write-marker get the module name of their file (`aliases`), not the top-level module a scan gives them (`encodings`)"]
+    fn no_write_marker_caches_belong_to_their_package() {
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file("encodings/aliases.py", "aliases = {}\n")
+            .build();
+        let got = step_actions(StepName::NoWriteMarker, &model, &context_with_compiler())
+            .expect("planned");
+        let after = applied(&model, &got);
+        for (path, file) in &after.files {
+            if file.kind == Kind::BytecodeOpt0 {
+                assert_eq!(file.module, "encodings", "{}", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn cache_fallback_has_no_actions_of_its_own() {
+        // All it does comes with the runtime (see the plan tests).
+        assert_eq!(actions(StepName::CacheFallback, &stdlib().build()), []);
+    }
+}

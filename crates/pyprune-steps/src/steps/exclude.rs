@@ -104,3 +104,178 @@ pub(crate) fn dead_batteries(model: &Model, context: &Context) -> Vec<Action> {
     }
     remove_where(model, |_, module| !DEAD_BATTERIES.contains(&module))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model_builder::{
+        TreeBuilder, actions, applied, cache_path, context, dirs, paths, remove, remove_dir,
+    };
+    use crate::steps::{StepName, step_actions};
+    use pyprune_pyc::PythonVersion;
+
+    const SO: &str = ".cpython-311-x86_64-linux-gnu.so";
+
+    fn ext(name: &str) -> String {
+        format!("lib-dynload/{name}{SO}")
+    }
+
+    /// A stdlib rooted at the tree with a little of everything the exclusions look at.
+    fn stdlib() -> TreeBuilder {
+        TreeBuilder::new()
+            .module("os.py", "import sys\n")
+            .module("json/__init__.py", "")
+            .file("json/tests/test_decode.py", "")
+            .file("test/__init__.py", "")
+            .module("test/test_json.py", "import json\n")
+            .file("test/data/README", "")
+            .file("ctypes/test/test_abc.py", "")
+            .file("idlelib/idle_test/test_run.py", "")
+            .file("idlelib/run.py", "")
+            .file("tkinter/__init__.py", "")
+            .module("turtle.py", "")
+            .file("turtledemo/__main__.py", "")
+            .file("pydoc.py", "")
+            .file("pydoc_data/topics.py", "")
+            .file("ensurepip/_bundled/pip-23.2.1-py3-none-any.whl", "")
+            .file("lib2to3/Grammar.txt", "")
+            .file("unittest/__init__.py", "")
+            .file("doctest.py", "")
+            .file("venv/__init__.py", "")
+            .file("distutils/core.py", "")
+            .file("cgi.py", "")
+            .module("telnetlib.py", "")
+            .file(&ext("_json"), "")
+            .file(&ext("_testcapi"), "")
+            .file(&ext("_ctypes_test"), "")
+            .file(&ext("xxlimited"), "")
+            .file(&ext("_tkinter"), "")
+            .file(&ext("_crypt"), "")
+            .file(&ext("audioop"), "")
+            .dir("site-packages")
+    }
+
+    #[test]
+    fn exclude_tests_removes_test_suites_wherever_they_are() {
+        let model = stdlib().build();
+        let got = actions(StepName::ExcludeTests, &model);
+        let mut expected: Vec<_> = [
+            "ctypes/test/test_abc.py",
+            "idlelib/idle_test/test_run.py",
+            "json/tests/test_decode.py",
+            &ext("_ctypes_test"),
+            &ext("_testcapi"),
+            &ext("xxlimited"),
+            "test/__init__.py",
+            "test/__pycache__/test_json.cpython-311.opt-1.pyc",
+            "test/__pycache__/test_json.cpython-311.opt-2.pyc",
+            "test/__pycache__/test_json.cpython-311.pyc",
+            "test/data/README",
+            "test/test_json.py",
+        ]
+        .map(remove)
+        .to_vec();
+        expected.extend(
+            [
+                "ctypes/test",
+                "idlelib/idle_test",
+                "json/tests",
+                "test/__pycache__",
+                "test/data",
+                // Emptied by the removal of the directories above.
+                "ctypes",
+                "test",
+            ]
+            .map(remove_dir),
+        );
+        assert_eq!(got, expected);
+        let after = applied(&model, &got);
+        assert!(
+            !dirs(&after).iter().any(|d| d
+                .split('/')
+                .any(|c| ["test", "tests", "idle_test"].contains(&c))),
+            "{:?}",
+            dirs(&after)
+        );
+        // The empty site-packages was empty before: it stays.
+        assert!(dirs(&after).contains(&"site-packages".to_owned()));
+    }
+
+    #[test]
+    fn exclude_idle_tk_removes_idle_tkinter_and_turtle() {
+        let model = stdlib().build();
+        let mut expected: Vec<_> = [
+            "__pycache__/turtle.cpython-311.opt-1.pyc",
+            "__pycache__/turtle.cpython-311.opt-2.pyc",
+            "__pycache__/turtle.cpython-311.pyc",
+            "idlelib/idle_test/test_run.py",
+            "idlelib/run.py",
+            &ext("_tkinter"),
+            "tkinter/__init__.py",
+            "turtle.py",
+            "turtledemo/__main__.py",
+        ]
+        .map(remove)
+        .to_vec();
+        expected.extend(["idlelib/idle_test", "tkinter", "turtledemo", "idlelib"].map(remove_dir));
+        assert_eq!(actions(StepName::ExcludeIdleTk, &model), expected);
+    }
+
+    #[test]
+    fn exclude_dev_modules_keeps_pydoc() {
+        let model = stdlib().build();
+        let mut expected: Vec<_> = [
+            "distutils/core.py",
+            "doctest.py",
+            "ensurepip/_bundled/pip-23.2.1-py3-none-any.whl",
+            "lib2to3/Grammar.txt",
+            "pydoc_data/topics.py",
+            "unittest/__init__.py",
+            "venv/__init__.py",
+        ]
+        .map(remove)
+        .to_vec();
+        expected.extend(
+            [
+                "distutils",
+                "ensurepip/_bundled",
+                "lib2to3",
+                "pydoc_data",
+                "unittest",
+                "venv",
+                "ensurepip",
+            ]
+            .map(remove_dir),
+        );
+        let got = actions(StepName::ExcludeDevModules, &model);
+        assert_eq!(got, expected);
+        assert!(paths(&applied(&model, &got)).contains(&"pydoc.py".to_owned()));
+    }
+
+    #[test]
+    fn exclude_dead_batteries_removes_pep_594_modules_before_3_13() {
+        let model = stdlib().build();
+        let expected = [
+            "__pycache__/telnetlib.cpython-311.opt-1.pyc",
+            "__pycache__/telnetlib.cpython-311.opt-2.pyc",
+            "__pycache__/telnetlib.cpython-311.pyc",
+            "cgi.py",
+            &ext("_crypt"),
+            &ext("audioop"),
+            "telnetlib.py",
+        ]
+        .map(remove)
+        .to_vec();
+        assert_eq!(actions(StepName::ExcludeDeadBatteries, &model), expected);
+        // os's caches are still in the top-level __pycache__: it stays.
+        assert!(paths(&applied(&model, &expected)).contains(&cache_path("os.py", 0)));
+        // 3.13 removed them: whatever has their names is something else.
+        let context = crate::steps::Context {
+            version: Some(PythonVersion::new(3, 13)),
+            ..context()
+        };
+        assert_eq!(
+            step_actions(StepName::ExcludeDeadBatteries, &model, &context).expect("planned"),
+            []
+        );
+    }
+}

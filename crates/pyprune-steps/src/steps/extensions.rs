@@ -59,3 +59,82 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
     drop(scratch_dir);
     results.into_iter().filter_map(Result::transpose).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Stripping runs binutils' `strip` (in a scratch directory, never in the
+    //! tree): the bytes come from the model, so the tree need not exist.
+
+    use crate::action::Action;
+    use crate::model_builder::{TreeBuilder, actions, context};
+    use crate::steps::{StepName, step_actions};
+    use pyprune_tree::Kind;
+    use std::path::PathBuf;
+
+    const EXT: &str = "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so";
+
+    #[test]
+    fn nothing_to_strip_without_extensions() {
+        // A shared library that is not an extension module is not touched.
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file("libpython3.11.so.1.0", "not an ELF file")
+            .build();
+        assert_eq!(actions(StepName::StripExtensions, &model), []);
+    }
+
+    #[test]
+    fn an_extension_strip_cannot_read_is_an_error_naming_it() {
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file(EXT, "not an ELF file")
+            .build();
+        let error = step_actions(StepName::StripExtensions, &model, &context())
+            .expect_err("not an object file");
+        assert!(
+            error.to_string().contains(&format!("cannot strip `{EXT}`")),
+            "{error}"
+        );
+    }
+
+    /// An ELF file with symbols to strip: this test program (built with debug information).
+    fn unstripped_elf() -> Vec<u8> {
+        let exe = std::env::current_exe().expect("the test program");
+        std::fs::read(exe).expect("readable")
+    }
+
+    #[test]
+    fn an_extension_is_replaced_by_its_stripped_bytes_keeping_its_mode() {
+        let elf = unstripped_elf();
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file_with_mode(EXT, &elf, 0o755)
+            .build();
+        let got = actions(StepName::StripExtensions, &model);
+        let [
+            Action::Write {
+                path,
+                bytes,
+                mode,
+                kind,
+                module,
+            },
+        ] = got.as_slice()
+        else {
+            panic!("one write: {got:?}");
+        };
+        assert_eq!(path, &PathBuf::from(EXT));
+        assert_eq!(
+            (*mode, *kind, module.as_str()),
+            (0o755, Kind::Extension, "_json")
+        );
+        assert!(bytes.len() < elf.len(), "{} < {}", bytes.len(), elf.len());
+        assert_eq!(&bytes[..4], b"\x7fELF");
+        // Stripped already: nothing more to do.
+        let stripped = TreeBuilder::new()
+            .file("os.py", "")
+            .file_with_mode(EXT, bytes, 0o755)
+            .build();
+        assert_eq!(actions(StepName::StripExtensions, &stripped), []);
+    }
+}

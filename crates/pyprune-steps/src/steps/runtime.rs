@@ -256,3 +256,238 @@ fn write(path: PathBuf, bytes: Vec<u8>, kind: Kind) -> Action {
         module,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model_builder::{
+        ROOT, TreeBuilder, cache_path, compiled, context, context_with_compiler, link,
+    };
+
+    const LIB: &str = "lib/python3.11";
+
+    /// A prefix whose stdlib has (or not) a site-packages directory.
+    fn prefix() -> TreeBuilder {
+        TreeBuilder::new()
+            .file("bin/python3.11", "")
+            .module(&format!("{LIB}/os.py"), "import sys\n")
+    }
+
+    const RUNTIME_STEPS: &[StepName] = &[
+        StepName::NoWriteMarker,
+        StepName::SourcesCompressed,
+        StepName::CacheFallback,
+        StepName::ZipDataModules,
+        StepName::ZipStdlib,
+        StepName::ZipStdlibStored,
+    ];
+
+    /// Every step, in table order.
+    fn all_steps() -> Vec<StepName> {
+        crate::STEPS.iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn the_steps_that_need_the_runtime() {
+        let needing: Vec<StepName> = all_steps()
+            .into_iter()
+            .filter(|&s| needs_runtime(&[s]))
+            .collect();
+        let mut expected = RUNTIME_STEPS.to_vec();
+        expected.sort_by_key(|s| all_steps().iter().position(|t| t == s));
+        assert_eq!(needing, expected);
+        assert!(!needs_runtime(&[]));
+        assert!(needs_runtime(&[StepName::DropOpt2, StepName::ZipStdlib]));
+    }
+
+    #[test]
+    fn what_steps_cost_in_tracebacks_modules_and_writes() {
+        for step in all_steps() {
+            let lines_lost = matches!(
+                step,
+                StepName::Sourceless
+                    | StepName::ZipStdlibBytecode
+                    | StepName::ZipStdlibBytecodeStored
+            );
+            assert_eq!(keeps_traceback_lines(&[step]), !lines_lost, "{step:?}");
+            let excludes = crate::STEPS
+                .iter()
+                .find(|s| s.name == step)
+                .is_some_and(|s| s.id.starts_with("exclude-"));
+            assert_eq!(removes_modules(&[step]), excludes, "{step:?}");
+            assert_eq!(
+                promises_no_writes(&[step]),
+                step == StepName::NoWriteMarker,
+                "{step:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_runtime_for_a_tree_without_a_stdlib() {
+        let package = TreeBuilder::new().module("mypkg/__init__.py", "").build();
+        let mut steps = all_steps();
+        steps.reverse();
+        let mut expected = RUNTIME_STEPS.to_vec();
+        expected.sort_by_key(|s| steps.iter().position(|t| t == s));
+        assert_eq!(
+            steps_missing_runtime(&package, &steps, &context()),
+            expected
+        );
+        assert_eq!(
+            steps_missing_runtime(&package, &[StepName::DropOpt2], &context()),
+            []
+        );
+        assert!(!has_own_sitecustomize(&package, &context()));
+        assert_eq!(install(&package, &context(), false), []);
+        // A stdlib of a release not known is no stdlib.
+        let unknown = Context {
+            version: None,
+            ..context()
+        };
+        let stdlib = prefix().dir(&format!("{LIB}/site-packages")).build();
+        assert_eq!(
+            steps_missing_runtime(&stdlib, RUNTIME_STEPS, &unknown),
+            RUNTIME_STEPS
+        );
+        assert_eq!(
+            steps_missing_runtime(&stdlib, RUNTIME_STEPS, &context()),
+            []
+        );
+    }
+
+    #[test]
+    fn a_site_packages_that_is_not_a_directory_of_the_tree() {
+        // A symlink out of the tree (Homebrew's) is a file to the model.
+        let linked_out = || prefix().file(&format!("{LIB}/site-packages"), "");
+        let model = linked_out().build();
+        assert_eq!(site_packages(&model, context().version), None);
+        // The sitecustomize pyprune installs loads the runtime all the same.
+        assert_eq!(steps_missing_runtime(&model, RUNTIME_STEPS, &context()), []);
+        // Unless the stdlib has its own: then nothing would load it.
+        let debian = linked_out()
+            .file(&format!("{LIB}/sitecustomize.py"), "import apport\n")
+            .build();
+        assert_eq!(
+            steps_missing_runtime(&debian, RUNTIME_STEPS, &context()),
+            RUNTIME_STEPS
+        );
+        // With a site-packages of its own, the .pth loads it there.
+        let with_site = prefix()
+            .dir(&format!("{LIB}/site-packages"))
+            .file(&format!("{LIB}/sitecustomize.py"), "import apport\n")
+            .build();
+        assert_eq!(
+            steps_missing_runtime(&with_site, RUNTIME_STEPS, &context()),
+            []
+        );
+        // Debian's dist-packages is one too; with none, a new site-packages will be made.
+        let dist = prefix().dir(&format!("{LIB}/dist-packages")).build();
+        assert_eq!(
+            site_packages(&dist, context().version),
+            Some(PathBuf::from(format!("{LIB}/dist-packages")))
+        );
+        assert_eq!(
+            site_packages(&prefix().build(), context().version),
+            Some(PathBuf::from(format!("{LIB}/site-packages")))
+        );
+    }
+
+    #[test]
+    fn own_sitecustomize_is_any_but_pyprunes() {
+        let with = |name: &str, text: &str| {
+            has_own_sitecustomize(
+                &prefix().file(&format!("{LIB}/{name}"), text).build(),
+                &context(),
+            )
+        };
+        assert!(!has_own_sitecustomize(&prefix().build(), &context()));
+        assert!(with("sitecustomize.py", "import apport\n"));
+        assert!(!with("sitecustomize.py", &sitecustomize(false)));
+        assert!(!with("sitecustomize.py", &sitecustomize(true)));
+        assert!(with("sitecustomize.pyc", SITECUSTOMIZE_FIRST_LINE));
+        assert!(with("sitecustomize/__init__.py", SITECUSTOMIZE_FIRST_LINE));
+        // Elsewhere than the stdlib directory, it is not the stdlib's.
+        let elsewhere = prefix()
+            .file(&format!("{LIB}/site-packages/sitecustomize.py"), "")
+            .build();
+        assert!(!has_own_sitecustomize(&elsewhere, &context()));
+    }
+
+    fn written(path: &str, bytes: impl Into<Vec<u8>>, kind: Kind, module: &str) -> Action {
+        Action::Write {
+            path: PathBuf::from(path),
+            bytes: bytes.into(),
+            mode: 0o644,
+            kind,
+            module: module.to_owned(),
+        }
+    }
+
+    #[test]
+    fn install_writes_the_module_the_sitecustomize_and_the_pth() {
+        let model = prefix().dir(&format!("{LIB}/site-packages")).build();
+        let runtime = format!("{LIB}/{RUNTIME_MODULE}");
+        let custom = format!("{LIB}/{SITECUSTOMIZE}");
+        let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
+        assert_eq!(
+            install(&model, &context(), true),
+            [
+                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
+                written(&custom, sitecustomize(true), Kind::Source, "sitecustomize"),
+                written(&pth, pth_line(true), Kind::Data, "00-pyprune-runtime"),
+            ]
+        );
+        assert!(sitecustomize(true).contains("\nFALLBACK = True\n"));
+        assert!(sitecustomize(false).contains("\nFALLBACK = False\n"));
+        assert!(pth_line(true).contains("install(fallback=True)"));
+        assert!(pth_line(false).contains("install(fallback=False)"));
+        assert!(pth_line(false).starts_with("import sys;"));
+        assert_eq!(pth_line(false).lines().count(), 1);
+
+        // The stdlib's own sitecustomize stays; compiled, each Python file gets its caches.
+        let debian = prefix()
+            .dir(&format!("{LIB}/site-packages"))
+            .file(&custom, "import apport\n")
+            .build();
+        let cache = |level: u8| {
+            written(
+                &cache_path(&runtime, level),
+                compiled(&format!("{ROOT}/{runtime}"), level),
+                Kind::of(Path::new(&cache_path(&runtime, level))),
+                "pyprune_runtime",
+            )
+        };
+        assert_eq!(
+            install(&debian, &context_with_compiler(), false),
+            [
+                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
+                cache(0),
+                link(&cache_path(&runtime, 0), &cache_path(&runtime, 1)),
+                cache(2),
+                written(&pth, pth_line(false), Kind::Data, "00-pyprune-runtime"),
+            ]
+        );
+    }
+
+    #[test]
+    #[ignore = "bug: sourceless turns pyprune's own sitecustomize into sitecustomize.pyc, which has_own_sitecustomize then takes for the stdlib's own"]
+    fn pyprunes_sitecustomize_made_sourceless_is_still_pyprunes() {
+        let custom = format!("{LIB}/{SITECUSTOMIZE}");
+        let model = prefix()
+            .dir(&format!("{LIB}/site-packages"))
+            .module(&custom, &sitecustomize(false))
+            .build();
+        assert!(!has_own_sitecustomize(&model, &context()));
+        let after = crate::model_builder::applied(
+            &model,
+            &crate::model_builder::actions(StepName::Sourceless, &model),
+        );
+        assert!(
+            after
+                .files
+                .contains_key(Path::new(&format!("{LIB}/sitecustomize.pyc")))
+        );
+        assert!(!has_own_sitecustomize(&after, &context()));
+    }
+}

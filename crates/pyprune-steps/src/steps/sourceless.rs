@@ -127,3 +127,180 @@ pub(crate) fn compress_each_pyc(
     }
     Ok(actions)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::action::Action;
+    use crate::model::Origin;
+    use crate::model_builder::{
+        TreeBuilder, actions, applied, bytes_of, cache_bytes, cache_path, dirs, paths, remove,
+        remove_dir, written,
+    };
+    use crate::steps::StepName;
+    use flate2::read::GzDecoder;
+    use pyprune_tree::Kind;
+    use std::io::Read as _;
+    use std::path::{Path, PathBuf};
+
+    const INIT: &str = "json/__init__.py";
+    const INIT_SOURCE: &str = "from .decoder import JSONDecoder\n";
+
+    /// `os` and `json` cached at three levels; a source cached at opt-2 only,
+    /// a cache of another tag and a data file, none of which sourceless touches.
+    fn tree() -> TreeBuilder {
+        TreeBuilder::new()
+            .module("os.py", "import sys\n")
+            .module(INIT, INIT_SOURCE)
+            .source_with_caches("json/decoder.py", "", &[2])
+            .file("json/__pycache__/__init__.cpython-312.pyc", "")
+            .file("json/data.txt", "")
+    }
+
+    fn moved(source: &str) -> Action {
+        Action::Move {
+            from: PathBuf::from(cache_path(source, 0)),
+            to: Path::new(source).with_extension("pyc"),
+            kind: Kind::Sourceless,
+        }
+    }
+
+    /// What sourceless does to one module: its other caches go, opt-0 takes the source's place.
+    fn sourceless(source: &str) -> [Action; 4] {
+        [
+            remove(&cache_path(source, 1)),
+            remove(&cache_path(source, 2)),
+            moved(source),
+            remove(source),
+        ]
+    }
+
+    #[test]
+    fn sourceless_puts_opt0_where_the_source_was() {
+        let model = tree().build();
+        let mut expected = sourceless(INIT).to_vec();
+        expected.extend(sourceless("os.py"));
+        expected.push(remove_dir("__pycache__"));
+        let got = actions(StepName::Sourceless, &model);
+        assert_eq!(got, expected);
+        let after = applied(&model, &got);
+        assert_eq!(
+            paths(&after),
+            [
+                "json/__init__.pyc",
+                "json/__pycache__/__init__.cpython-312.pyc",
+                "json/__pycache__/decoder.cpython-311.opt-2.pyc",
+                "json/data.txt",
+                "json/decoder.py",
+                "os.pyc",
+            ]
+        );
+        let pyc = &after.files[Path::new("json/__init__.pyc")];
+        assert_eq!(pyc.kind, Kind::Sourceless);
+        assert_eq!(pyc.module, "json");
+        assert_eq!(bytes_of(&after, "json/__init__.pyc"), cache_bytes(INIT, 0));
+        assert_eq!(dirs(&after), ["", "json", "json/__pycache__"]);
+        // Nothing is left to do.
+        assert_eq!(actions(StepName::Sourceless, &after), []);
+    }
+
+    #[test]
+    fn sources_compressed_keeps_each_source_gzipped_in_pysources() {
+        let model = tree()
+            .file_with_mode("tool.py", "print('hi')\n", 0o755)
+            .file(&cache_path("tool.py", 0), cache_bytes("tool.py", 0))
+            .build();
+        let got = actions(StepName::SourcesCompressed, &model);
+        let gz = |source: &str| written(&got, super::compressed_source_path(Path::new(source)));
+        let write = |source: &str, mode: u32, module: &str| Action::Write {
+            path: super::compressed_source_path(Path::new(source)),
+            bytes: gz(source),
+            mode,
+            kind: Kind::Data,
+            module: module.to_owned(),
+        };
+        let mut expected = vec![write(INIT, 0o644, "json")];
+        expected.extend(sourceless(INIT));
+        expected.push(write("os.py", 0o644, "os"));
+        expected.extend(sourceless("os.py"));
+        // The compressed source keeps the source's mode; tool.py has no optimized caches.
+        expected.push(write("tool.py", 0o755, "tool"));
+        expected.extend([
+            moved("tool.py"),
+            remove("tool.py"),
+            remove_dir("__pycache__"),
+        ]);
+        assert_eq!(got, expected);
+        let mut text = String::new();
+        GzDecoder::new(&gz(INIT)[..])
+            .read_to_string(&mut text)
+            .expect("gzip");
+        assert_eq!(text, INIT_SOURCE);
+        // Reproducible: no name, no timestamp.
+        assert_eq!(&gz(INIT)[3..8], &[0, 0, 0, 0, 0]);
+        assert_eq!(
+            super::compressed_source_path(Path::new("os.py")),
+            Path::new("__pysources__/os.py.gz")
+        );
+        let after = applied(&model, &got);
+        assert!(dirs(&after).contains(&"json/__pysources__".to_owned()));
+        assert_eq!(
+            after.files[Path::new("json/__pysources__/__init__.py.gz")].disk,
+            crate::model_builder::BLOCK
+        );
+    }
+
+    #[test]
+    fn compress_pycs_compresses_every_bytecode_file_on_its_own() {
+        let model = TreeBuilder::new()
+            .source_with_caches("os.py", "", &[0])
+            .file("json/__init__.pyc", cache_bytes(INIT, 0))
+            .file("json/data.txt", "")
+            .build();
+        let got = actions(StepName::CompressPycs, &model);
+        let expected: Vec<Action> = [
+            (cache_path("os.py", 0), Kind::BytecodeOpt0, "os"),
+            ("json/__init__.pyc".to_owned(), Kind::Sourceless, "json"),
+        ]
+        .into_iter()
+        .map(|(path, kind, module)| {
+            let original = bytes_of(&model, &path);
+            let bytes = written(&got, &path);
+            let mut back = Vec::new();
+            GzDecoder::new(&bytes[..])
+                .read_to_end(&mut back)
+                .expect("gzip");
+            assert_eq!(back, original, "{path}");
+            Action::Write {
+                path: PathBuf::from(path),
+                bytes,
+                mode: 0o644,
+                kind,
+                module: module.to_owned(),
+            }
+        })
+        .collect();
+        // Model order: `__pycache__` sorts before `json`.
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn compress_pycs_gives_each_hardlink_its_own_file() {
+        // opt-1 is a link of opt-0: compressed "each on its own", it becomes a
+        // file of its own, and the model counts it again.
+        let model = TreeBuilder::new().module("os.py", "").build();
+        let after = applied(&model, &actions(StepName::CompressPycs, &model));
+        let inode = |p: &str| after.files[Path::new(p)].inode;
+        assert_ne!(
+            inode(&cache_path("os.py", 0)),
+            inode(&cache_path("os.py", 1))
+        );
+        assert_eq!(
+            after.disk_total(),
+            model.disk_total() + crate::model_builder::BLOCK
+        );
+        assert!(matches!(
+            after.files[Path::new(&cache_path("os.py", 1))].origin,
+            Origin::Bytes(_)
+        ));
+    }
+}

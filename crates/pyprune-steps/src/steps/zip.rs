@@ -357,3 +357,7 @@ fn read_members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
     members
 }
+
+#[cfg(test)]
+#[path = "zip_tests.rs"]
+mod tests;

@@ -1,0 +1,322 @@
+//! Tests of the journal: each kind of change undone byte for byte, in a temporary tree.
+
+use super::*;
+use pyprune_tree::Kind;
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt as _;
+
+/// What a tree holds: per path, a directory's mode, or a file's mode,
+/// bytes, modification time and inode (hardlinks share it).
+#[derive(Debug, PartialEq, Eq)]
+enum Entry {
+    Dir(u32),
+    File {
+        mode: u32,
+        bytes: Vec<u8>,
+        mtime: (i64, i64),
+        ino: u64,
+    },
+}
+
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
+        for entry in std::fs::read_dir(dir).expect("readable") {
+            let path = entry.expect("an entry").path();
+            let meta = path.symlink_metadata().expect("stat");
+            let rel = path.strip_prefix(root).expect("inside").to_path_buf();
+            let mode = meta.mode() & 0o7777;
+            if meta.is_dir() {
+                out.insert(rel, Entry::Dir(mode));
+                walk(root, &path, out);
+            } else {
+                let bytes = std::fs::read(&path).expect("readable");
+                let mtime = (meta.mtime(), meta.mtime_nsec());
+                let ino = meta.ino();
+                out.insert(
+                    rel,
+                    Entry::File {
+                        mode,
+                        bytes,
+                        mtime,
+                        ino,
+                    },
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// A small tree: files of different modes (one an hour old), a hardlink, an empty directory.
+fn tree() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("tempdir");
+    let r = root.path();
+    std::fs::create_dir_all(r.join("json/__pycache__")).expect("mkdir");
+    std::fs::create_dir(r.join("empty")).expect("mkdir");
+    std::fs::set_permissions(r.join("empty"), std::fs::Permissions::from_mode(0o750))
+        .expect("chmod");
+    let write = |rel: &str, bytes: &[u8], mode: u32| {
+        std::fs::write(r.join(rel), bytes).expect("write");
+        std::fs::set_permissions(r.join(rel), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    };
+    write("os.py", b"import sys\n", 0o644);
+    write(
+        "json/__init__.py",
+        b"from .decoder import JSONDecoder\n",
+        0o600,
+    );
+    write(
+        "json/__pycache__/__init__.cpython-311.pyc",
+        b"opt0\0\xff",
+        0o444,
+    );
+    write("run.sh", b"#!/bin/sh\n", 0o755);
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(r.join("json/__init__.py"))
+        .expect("open")
+        .set_modified(old)
+        .expect("set mtime");
+    std::fs::hard_link(
+        r.join("json/__pycache__/__init__.cpython-311.pyc"),
+        r.join("json/__pycache__/__init__.cpython-311.opt-1.pyc"),
+    )
+    .expect("link");
+    root
+}
+
+fn write(path: &str, bytes: &[u8], mode: u32) -> Action {
+    Action::Write {
+        path: PathBuf::from(path),
+        bytes: bytes.to_vec(),
+        mode,
+        kind: Kind::Data,
+        module: String::new(),
+    }
+}
+
+/// Performs `actions` journaled, checks the tree changed, undoes, checks it is as before.
+fn round_trip(actions: &[Action], check_done: impl Fn(&Path)) {
+    let root = tree();
+    let before = snapshot(root.path());
+    let mut journal = Journal::begin(root.path()).expect("begin");
+    for action in actions {
+        journal.perform(action).expect("performed");
+    }
+    drop(journal);
+    assert!(has_journal(root.path()));
+    check_done(root.path());
+    let undone = undo(root.path()).expect("undo");
+    assert!(undone >= actions.len() as u64, "{undone}");
+    assert!(!has_journal(root.path()));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn undo_after_remove() {
+    round_trip(&[Action::Remove(PathBuf::from("json/__init__.py"))], |r| {
+        assert!(!r.join("json/__init__.py").exists());
+    });
+}
+
+#[test]
+fn undo_after_replace() {
+    // A hardlinked file replaced: its old inode comes back, still linked.
+    round_trip(
+        &[
+            write(
+                "json/__pycache__/__init__.cpython-311.opt-1.pyc",
+                b"new",
+                0o644,
+            ),
+            write("json/__init__.py", b"replaced\n", 0o755),
+        ],
+        |r| {
+            assert_eq!(
+                std::fs::read(r.join("json/__init__.py")).expect("read"),
+                b"replaced\n"
+            );
+            let mode = r.join("json/__init__.py").metadata().expect("stat").mode();
+            assert_eq!(mode & 0o7777, 0o755);
+        },
+    );
+}
+
+#[test]
+fn undo_after_write_creating_directories() {
+    round_trip(&[write("new/dir/file.txt", b"x", 0o644)], |r| {
+        assert!(r.join("new/dir/file.txt").is_file());
+    });
+}
+
+#[test]
+fn undo_after_link() {
+    round_trip(
+        &[
+            // Over an existing file.
+            Action::Link {
+                existing: PathBuf::from("os.py"),
+                target: PathBuf::from("run.sh"),
+            },
+            // A new name.
+            Action::Link {
+                existing: PathBuf::from("os.py"),
+                target: PathBuf::from("json/os.py"),
+            },
+        ],
+        |r| {
+            let ino = |p: &str| r.join(p).metadata().expect("stat").ino();
+            assert_eq!(ino("os.py"), ino("run.sh"));
+            assert_eq!(ino("os.py"), ino("json/os.py"));
+        },
+    );
+}
+
+#[test]
+fn undo_after_move() {
+    round_trip(
+        &[Action::Move {
+            from: PathBuf::from("json/__pycache__/__init__.cpython-311.pyc"),
+            to: PathBuf::from("lib/json/__init__.pyc"),
+            kind: Kind::Sourceless,
+        }],
+        |r| {
+            assert!(!r.join("json/__pycache__/__init__.cpython-311.pyc").exists());
+            assert!(r.join("lib/json/__init__.pyc").is_file());
+        },
+    );
+}
+
+#[test]
+fn undo_after_remove_dir() {
+    round_trip(
+        &[
+            Action::Remove(PathBuf::from("json/__pycache__/__init__.cpython-311.pyc")),
+            Action::Remove(PathBuf::from(
+                "json/__pycache__/__init__.cpython-311.opt-1.pyc",
+            )),
+            Action::RemoveDir(PathBuf::from("json/__pycache__")),
+            // Its mode (0750) comes back.
+            Action::RemoveDir(PathBuf::from("empty")),
+        ],
+        |r| {
+            assert!(!r.join("json/__pycache__").exists());
+            assert!(!r.join("empty").exists());
+        },
+    );
+}
+
+#[test]
+fn undo_after_a_killed_run() {
+    let root = tree();
+    let r = root.path();
+    let before = snapshot(r);
+    let mut journal = Journal::begin(r).expect("begin");
+    journal
+        .perform(&write("os.py", b"import nothing\n", 0o644))
+        .expect("performed");
+    journal
+        .perform(&Action::Remove(PathBuf::from("run.sh")))
+        .expect("performed");
+    // Recorded, then failed (as if killed before it happened).
+    journal
+        .perform(&Action::Remove(PathBuf::from("json/missing.py")))
+        .expect_err("nothing to remove");
+    // A replacement killed halfway leaves its temporary behind.
+    std::fs::write(r.join("json/.pyprune-1-0.tmp"), b"half").expect("write");
+    // Killed: no commit.
+    drop(journal);
+    assert!(has_journal(r));
+    // A second change refuses to start over the first.
+    assert!(matches!(Journal::begin(r), Err(JournalError::Exists(_))));
+    assert_eq!(undo(r).expect("undo"), 3);
+    assert_eq!(snapshot(r), before);
+}
+
+#[test]
+fn a_journal_killed_before_its_log_undoes_nothing() {
+    let root = tree();
+    let before = snapshot(root.path());
+    std::fs::create_dir(root.path().join(JOURNAL_DIR)).expect("mkdir");
+    assert!(has_journal(root.path()));
+    assert_eq!(undo(root.path()).expect("undo"), 0);
+    assert!(!has_journal(root.path()));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn undo_twice_finds_nothing_the_second_time() {
+    let root = tree();
+    let before = snapshot(root.path());
+    let mut journal = Journal::begin(root.path()).expect("begin");
+    journal
+        .perform(&Action::Remove(PathBuf::from("os.py")))
+        .expect("performed");
+    drop(journal);
+    assert_eq!(undo(root.path()).expect("undo"), 1);
+    let error = undo(root.path()).expect_err("nothing to undo");
+    assert!(matches!(error, JournalError::Missing(_)), "{error}");
+    assert!(error.to_string().contains("nothing to undo"), "{error}");
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn commit_keeps_the_change_and_leaves_nothing_to_undo() {
+    for by_path in [false, true] {
+        let root = tree();
+        let mut journal = Journal::begin(root.path()).expect("begin");
+        journal
+            .perform(&Action::Remove(PathBuf::from("os.py")))
+            .expect("performed");
+        journal
+            .perform(&write("os.py", b"new\n", 0o600))
+            .expect("performed");
+        if by_path {
+            drop(journal);
+            commit(root.path()).expect("commit");
+        } else {
+            journal.commit().expect("commit");
+        }
+        assert!(!has_journal(root.path()));
+        assert!(matches!(undo(root.path()), Err(JournalError::Missing(_))));
+        assert!(matches!(commit(root.path()), Err(JournalError::Missing(_))));
+        let after = snapshot(root.path());
+        assert!(
+            matches!(&after[Path::new("os.py")], Entry::File { mode: 0o600, bytes, .. } if bytes == b"new\n")
+        );
+        assert!(!after.keys().any(|p| p.starts_with(JOURNAL_DIR)));
+    }
+}
+
+#[test]
+fn a_corrupt_journal_is_said_so() {
+    let root = tree();
+    let journal = Journal::begin(root.path()).expect("begin");
+    drop(journal);
+    std::fs::write(
+        root.path().join(JOURNAL_DIR).join("log"),
+        "1\tfrobnicate\t00\n",
+    )
+    .expect("write");
+    let error = undo(root.path()).expect_err("corrupt");
+    assert!(matches!(error, JournalError::Corrupt(..)), "{error}");
+    assert!(has_journal(root.path()));
+}
+
+#[test]
+#[ignore = "bug: a move onto an existing file records no copy of it, so undo cannot bring it back"]
+fn undo_after_move_over_an_existing_file() {
+    // sourceless moves `__pycache__/x.TAG.pyc` to `x.pyc`, which may be there already.
+    round_trip(
+        &[Action::Move {
+            from: PathBuf::from("json/__pycache__/__init__.cpython-311.pyc"),
+            to: PathBuf::from("os.py"),
+            kind: Kind::Sourceless,
+        }],
+        |r| assert_eq!(std::fs::read(r.join("os.py")).expect("read"), b"opt0\0\xff"),
+    );
+}

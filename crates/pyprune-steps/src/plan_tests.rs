@@ -1,0 +1,259 @@
+//! The plan and the actions of step lists, on models built in memory.
+
+use crate::action::Action;
+use crate::model::Model;
+use crate::model_builder::{
+    BLOCK, TreeBuilder, applied, cache_path, context, dirs, paths, remove, remove_dir,
+};
+use crate::plan::{NO_RUNTIME_HERE, VENVS_WITHOUT_RUNTIME};
+use crate::{PROFILES, ProfileDef, STEPS, StepName, actions_for, plan, predict, step_actions};
+use std::path::Path;
+
+const LIB: &str = "lib/python3.11";
+
+fn at(path: &str) -> String {
+    format!("{LIB}/{path}")
+}
+
+/// A prefix with a small stdlib: no extension module (stripping needs none
+/// of binutils then), caches at three levels, opt-1 linked to opt-0.
+fn stdlib() -> TreeBuilder {
+    let mut b = TreeBuilder::new()
+        .file("bin/python3.11", "")
+        .dir(&at("site-packages"))
+        .file(&at("pydoc_data/_pydoc.css"), "body {}\n");
+    for (path, text) in [
+        ("os.py", "import sys\n"),
+        ("json/__init__.py", "from .decoder import JSONDecoder\n"),
+        ("json/decoder.py", "class JSONDecoder: pass\n"),
+        ("encodings/__init__.py", "import codecs\n"),
+        ("encodings/aliases.py", "aliases = {}\n"),
+        ("encodings/utf_8.py", "import codecs\n"),
+        ("pydoc_data/topics.py", "topics = {}\n"),
+        ("test/test_json.py", "import json\n"),
+        ("tkinter/__init__.py", "import _tkinter\n"),
+        (
+            "unittest/__init__.py",
+            "import os\nHERE = os.path.dirname(__file__)\n",
+        ),
+        ("cgi.py", "import os\n"),
+    ] {
+        b = b.module(&at(path), text);
+    }
+    b
+}
+
+fn runtime_paths() -> Vec<String> {
+    vec![
+        at("pyprune_runtime.py"),
+        at("site-packages/00-pyprune-runtime.pth"),
+        at("sitecustomize.py"),
+    ]
+}
+
+#[test]
+fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
+    let model = stdlib().build();
+    let (actions, after) = actions_for(&model, &[StepName::DropOpt2], &context()).expect("planned");
+    assert_eq!(
+        actions,
+        step_actions(StepName::DropOpt2, &model, &context()).expect("planned")
+    );
+    assert!(
+        runtime_paths()
+            .iter()
+            .all(|p| !after.files.contains_key(Path::new(p)))
+    );
+
+    let (actions, after) =
+        actions_for(&model, &[StepName::NoWriteMarker], &context()).expect("planned");
+    let marker_actions =
+        step_actions(StepName::NoWriteMarker, &model, &context()).expect("planned");
+    assert_eq!(actions[..marker_actions.len()], marker_actions[..]);
+    let installed: Vec<&Path> = actions[marker_actions.len()..]
+        .iter()
+        .map(|a| match a {
+            Action::Write { path, .. } => path.as_path(),
+            other => panic!("the runtime is written: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            Path::new(&at("pyprune_runtime.py")),
+            Path::new(&at("sitecustomize.py")),
+            Path::new(&at("site-packages/00-pyprune-runtime.pth")),
+        ]
+    );
+    assert!(
+        runtime_paths()
+            .iter()
+            .all(|p| after.files.contains_key(Path::new(p)))
+    );
+    let text = |model: &Model, path: &str| {
+        String::from_utf8(crate::model_builder::bytes_of(model, path)).expect("utf-8")
+    };
+    assert!(text(&after, &at("sitecustomize.py")).contains("FALLBACK = False"));
+
+    // cache-fallback is the runtime, with its fallback on.
+    let (actions, after) =
+        actions_for(&model, &[StepName::CacheFallback], &context()).expect("planned");
+    assert_eq!(actions.len(), 3);
+    assert!(text(&after, &at("sitecustomize.py")).contains("FALLBACK = True"));
+    assert!(text(&after, &at("site-packages/00-pyprune-runtime.pth")).contains("fallback=True"));
+}
+
+#[test]
+fn actions_for_plans_each_step_on_the_model_the_one_before_left() {
+    let model = stdlib().build();
+    let steps = [StepName::DropOptimizedCaches, StepName::DropCaches];
+    let (actions, after) = actions_for(&model, &steps, &context()).expect("planned");
+    let first = step_actions(steps[0], &model, &context()).expect("planned");
+    let second = step_actions(steps[1], &applied(&model, &first), &context()).expect("planned");
+    assert_eq!(actions, [first, second].concat());
+    assert_eq!(paths(&after), paths(&applied(&model, &actions)));
+    assert_eq!(
+        predict(&model, &steps, &context())
+            .expect("predicted")
+            .files,
+        after.files
+    );
+    // Only the start-up modules' caches are left, at every level.
+    let caches: Vec<String> = paths(&after)
+        .into_iter()
+        .filter(|p| p.contains("__pycache__"))
+        .collect();
+    let mut expected: Vec<String> = ["__init__", "aliases", "utf_8"]
+        .iter()
+        .flat_map(|m| (0..3).map(move |l| cache_path(&at(&format!("encodings/{m}.py")), l)))
+        .collect();
+    expected.sort();
+    assert_eq!(caches, expected);
+}
+
+#[test]
+fn emptied_directories_go_deepest_first_and_empty_ones_stay() {
+    let model = TreeBuilder::new()
+        .file("os.py", "")
+        .dir("empty")
+        .file("a/b/c/test_x.py", "")
+        .file("a/b/test_y.py", "")
+        .file("a/keep/test/test_z.py", "")
+        .file("a/keep/x.py", "")
+        .build();
+    let got = step_actions(StepName::ExcludeTests, &model, &context()).expect("planned");
+    // Only `a/keep/test` is a test directory (the others' module is `a`).
+    assert_eq!(
+        got,
+        [remove("a/keep/test/test_z.py"), remove_dir("a/keep/test")]
+    );
+    let model = TreeBuilder::new()
+        .file("os.py", "")
+        .dir("empty")
+        .file("test/a/b/test_x.py", "")
+        .file("test/a/test_y.py", "")
+        .build();
+    let got = step_actions(StepName::ExcludeTests, &model, &context()).expect("planned");
+    assert_eq!(
+        got,
+        [
+            remove("test/a/b/test_x.py"),
+            remove("test/a/test_y.py"),
+            remove_dir("test/a/b"),
+            remove_dir("test/a"),
+            remove_dir("test"),
+        ]
+    );
+    assert_eq!(dirs(&applied(&model, &got)), ["", "empty"]);
+}
+
+/// Every row's size, predicted independently: the actions applied one by one.
+#[test]
+fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
+    let model = stdlib().build();
+    let baseline = model.disk_total();
+    let profiles: Vec<ProfileDef> = PROFILES.iter().map(ProfileDef::from).collect();
+    let rows = plan(&model, &context(), &profiles).expect("planned");
+    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r.kind, r.name.as_str())).collect();
+    let expected: Vec<(&str, &str)> = STEPS
+        .iter()
+        .map(|s| ("step", s.id))
+        .chain(PROFILES.iter().map(|p| ("profile", p.name)))
+        .collect();
+    assert_eq!(names, expected);
+    for row in &rows {
+        let (actions, _) = actions_for(&model, &row.steps, &context()).expect("planned");
+        let after = applied(&model, &actions);
+        assert_eq!(row.disk_bytes, after.disk_total(), "{}", row.name);
+        assert_eq!(
+            row.saved_bytes,
+            baseline as i64 - after.disk_total() as i64,
+            "{}",
+            row.name
+        );
+        assert!(
+            !row.gives_up.iter().any(|g| g == NO_RUNTIME_HERE),
+            "{}",
+            row.name
+        );
+        assert!(
+            !row.gives_up.iter().any(|g| g == VENVS_WITHOUT_RUNTIME),
+            "{}",
+            row.name
+        );
+    }
+    let saved = |name: &str| {
+        rows.iter()
+            .find(|r| r.name == name)
+            .map(|r| r.saved_bytes)
+            .expect("a row")
+    };
+    // Eight modules lose their opt-2 cache (the start-up ones keep theirs).
+    assert_eq!(saved("drop-opt2"), 8 * BLOCK as i64);
+    // opt-1 is a link of opt-0: removing it saves nothing more.
+    assert_eq!(saved("drop-optimized-caches"), 8 * BLOCK as i64);
+    // test/ with its source, two caches (opt-1 linked) and two directories.
+    assert_eq!(saved("exclude-tests"), 5 * BLOCK as i64);
+    // Everything is linked already.
+    assert_eq!(saved("dedupe-caches"), 0);
+    assert_eq!(saved("strip-extensions"), 0);
+    // The runtime's three files, each rounded up to whole blocks.
+    let (_, after) = actions_for(&model, &[StepName::CacheFallback], &context()).expect("planned");
+    let runtime: u64 = runtime_paths()
+        .iter()
+        .map(|p| after.files[Path::new(p)].disk)
+        .sum();
+    assert!(runtime >= 3 * BLOCK);
+    assert_eq!(saved("cache-fallback"), -(runtime as i64));
+}
+
+#[test]
+fn plan_says_when_the_runtime_has_no_place_or_venvs_go_without() {
+    let package = TreeBuilder::new().module("mypkg/__init__.py", "").build();
+    let rows = plan(&package, &context(), &[]).expect("planned");
+    for row in &rows {
+        let missing = crate::needs_runtime(&row.steps);
+        assert_eq!(
+            row.gives_up.iter().any(|g| g == NO_RUNTIME_HERE),
+            missing,
+            "{}",
+            row.name
+        );
+        // Nothing is installed: two empty markers, which take no block.
+        if row.name == "no-write-marker" || row.name == "cache-fallback" {
+            assert_eq!(row.saved_bytes, 0, "{}", row.name);
+        }
+    }
+    let debian = stdlib()
+        .file(&at("sitecustomize.py"), "import apport\n")
+        .build();
+    let rows = plan(&debian, &context(), &[]).expect("planned");
+    for row in &rows {
+        assert_eq!(
+            row.gives_up.iter().any(|g| g == VENVS_WITHOUT_RUNTIME),
+            crate::needs_runtime(&row.steps),
+            "{}",
+            row.name
+        );
+    }
+}
