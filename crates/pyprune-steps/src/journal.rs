@@ -137,6 +137,15 @@ impl Journal {
                 self.make_parents(path)?;
                 let full = root.join(path);
                 if let Action::Move { from, .. } = action {
+                    let mut seq = seq;
+                    if full.symlink_metadata().is_ok() {
+                        // The move replaces what is there (sourceless moves a cache onto
+                        // a `x.pyc` that may exist): that goes to the trash first.
+                        std::fs::hard_link(&full, self.trash(seq)).map_err(io_error(&full))?;
+                        self.record(&format!("{seq}\treplace\t{}", hex(path)))?;
+                        self.seq += 1;
+                        seq = self.seq;
+                    }
                     self.record(&format!("{seq}\tmove\t{}\t{}", hex(from), hex(path)))?;
                 } else if full.symlink_metadata().is_ok() {
                     // Another name for the old file first: the path is never missing.

@@ -308,7 +308,6 @@ fn a_corrupt_journal_is_said_so() {
 }
 
 #[test]
-#[ignore = "bug: a move onto an existing file records no copy of it, so undo cannot bring it back"]
 fn undo_after_move_over_an_existing_file() {
     // sourceless moves `__pycache__/x.TAG.pyc` to `x.pyc`, which may be there already.
     round_trip(
@@ -319,4 +318,36 @@ fn undo_after_move_over_an_existing_file() {
         }],
         |r| assert_eq!(std::fs::read(r.join("os.py")).expect("read"), b"opt0\0\xff"),
     );
+}
+
+#[test]
+fn a_failed_action_undoes_the_whole_change() {
+    let root = tree();
+    let before = snapshot(root.path());
+    let actions = [
+        write("json/new.py", b"x = 1\n", 0o644),
+        Action::Remove(PathBuf::from("json/__init__.py")),
+        Action::Remove(PathBuf::from("json/gone.py")),
+    ];
+    let error = Journal::begin(root.path())
+        .expect("begin")
+        .perform_all(&actions)
+        .expect_err("the third action fails");
+    assert!(matches!(error, RollbackError::Undone(_)), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the change failed and was undone"),
+        "{error}"
+    );
+    assert!(!has_journal(root.path()));
+    assert_eq!(snapshot(root.path()), before);
+    // When all goes well, the journal stays for undo or commit.
+    let journal = Journal::begin(root.path())
+        .expect("begin")
+        .perform_all(&actions[..2])
+        .expect("performed");
+    assert!(!root.path().join("json/__init__.py").exists());
+    journal.commit().expect("committed");
+    assert!(!has_journal(root.path()));
 }

@@ -6,7 +6,7 @@ use crate::model_builder::{
     BLOCK, TreeBuilder, applied, cache_path, context, dirs, paths, remove, remove_dir,
 };
 use crate::plan::{NO_RUNTIME_HERE, VENVS_WITHOUT_RUNTIME};
-use crate::{PROFILES, ProfileDef, STEPS, StepName, actions_for, plan, predict, step_actions};
+use crate::{PROFILES, ProfileDef, StepName, actions_for, plan, predict, step_actions};
 use std::path::Path;
 
 const LIB: &str = "lib/python3.11";
@@ -175,9 +175,9 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     let profiles: Vec<ProfileDef> = PROFILES.iter().map(ProfileDef::from).collect();
     let rows = plan(&model, &context(), &profiles).expect("planned");
     let names: Vec<(&str, &str)> = rows.iter().map(|r| (r.kind, r.name.as_str())).collect();
-    let expected: Vec<(&str, &str)> = STEPS
+    let expected: Vec<(&str, &str)> = StepName::ALL
         .iter()
-        .map(|s| ("step", s.id))
+        .map(|s| ("step", s.info().id))
         .chain(PROFILES.iter().map(|p| ("profile", p.name)))
         .collect();
     assert_eq!(names, expected);

@@ -284,7 +284,7 @@ mod tests {
 
     /// Every step, in table order.
     fn all_steps() -> Vec<StepName> {
-        crate::STEPS.iter().map(|s| s.name).collect()
+        StepName::ALL.to_vec()
     }
 
     #[test]
@@ -310,10 +310,7 @@ mod tests {
                     | StepName::ZipStdlibBytecodeStored
             );
             assert_eq!(keeps_traceback_lines(&[step]), !lines_lost, "{step:?}");
-            let excludes = crate::STEPS
-                .iter()
-                .find(|s| s.name == step)
-                .is_some_and(|s| s.id.starts_with("exclude-"));
+            let excludes = step.info().id.starts_with("exclude-");
             assert_eq!(removes_modules(&[step]), excludes, "{step:?}");
             assert_eq!(
                 promises_no_writes(&[step]),
