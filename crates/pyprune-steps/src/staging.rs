@@ -176,11 +176,86 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
     }
     // Directory mtimes last: creating their entries changed them.
     for (dir, _) in inventory.directories_list.iter().rev() {
-        if let Ok(meta) = std::fs::metadata(inventory.root.join(dir))
+        // A directory of the original gone since the walk keeps its new time.
+        if let Ok(modified) = std::fs::metadata(inventory.root.join(dir)).and_then(|m| m.modified())
             && let Ok(handle) = std::fs::File::open(to.join(dir))
         {
-            let _ = handle.set_times(std::fs::FileTimes::new().set_modified(meta.modified()?));
+            let _ = handle.set_times(std::fs::FileTimes::new().set_modified(modified));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pyprune_pyc::PythonVersion;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+
+    #[test]
+    fn out_is_built_beside_itself_and_named_for_where_it_lands() {
+        let layout = OutLayout::new(Path::new("/srv/build/out"));
+        assert_eq!(
+            layout.partial,
+            PathBuf::from(format!(
+                "/srv/build/.out.pyprune-partial-{}",
+                std::process::id()
+            ))
+        );
+        assert_eq!(layout.out, PathBuf::from("/srv/build/out"));
+        let here = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            OutLayout::new(Path::new("out")).installed_at,
+            here.join("out")
+        );
+    }
+
+    #[test]
+    fn a_stdlib_directory_is_copied_into_a_prefix_layout() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let stdlib = dir.path().join("stdlib-copy");
+        std::fs::create_dir(&stdlib).expect("mkdir");
+        std::fs::write(stdlib.join("os.py"), "").expect("write");
+        let v311 = Some(PythonVersion::new(3, 11));
+        let at = Path::new("/x/out");
+        assert_eq!(
+            copy_destination(at, &stdlib, v311),
+            at.join("lib/python3.11")
+        );
+        assert_eq!(
+            copy_destination(at, &stdlib, None),
+            at.join("lib/stdlib-copy")
+        );
+        assert_eq!(copy_destination(at, dir.path(), v311), at);
+    }
+
+    #[test]
+    fn copies_keep_modes_links_and_symlinks_and_errors_name_the_path() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let tree = dir.path().join("tree");
+        std::fs::create_dir_all(tree.join("pkg")).expect("mkdir");
+        std::fs::write(tree.join("pkg/a.py"), "a = 1\n").expect("write");
+        std::fs::set_permissions(
+            tree.join("pkg/a.py"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("chmod");
+        std::fs::hard_link(tree.join("pkg/a.py"), tree.join("pkg/b.py")).expect("link");
+        std::os::unix::fs::symlink("a.py", tree.join("pkg/c.py")).expect("symlink");
+        let inventory = Inventory::scan(&tree, &ScanOptions::default()).expect("scan");
+        let copy = dir.path().join("copy");
+        copy_tree(&inventory, &copy).expect("copied");
+        let meta = |p: &str| std::fs::symlink_metadata(copy.join(p)).expect("stat");
+        assert_eq!(meta("pkg/a.py").mode() & 0o7777, 0o600);
+        assert_eq!(meta("pkg/a.py").ino(), meta("pkg/b.py").ino());
+        assert_eq!(
+            std::fs::read_link(copy.join("pkg/c.py")).expect("a link"),
+            Path::new("a.py")
+        );
+        let again = copy_tree(&inventory, &copy).expect_err("exists");
+        assert!(
+            again.to_string().contains(&copy.display().to_string()),
+            "{again}"
+        );
+    }
 }

@@ -41,19 +41,19 @@ pub fn verify_tree(
     run: VerifyRun,
     printer: &Printer,
 ) -> anyhow::Result<Report> {
-    let tally = Arc::new(Tally::new("verify, starting"));
-    let _progress = printer.progress(Arc::clone(&tally));
-    let request = Request {
-        tree,
-        against,
-        python,
-        promises,
-        timeout: run.timeout,
-        jobs: run.jobs,
-        progress: &tally,
-    };
-    pyprune_verify::verify(&request)
-        .with_context(|| format!("cannot verify `{}`", display_path(tree)))
+    with_progress(printer, |tally| {
+        let request = Request {
+            tree,
+            against,
+            python,
+            promises,
+            timeout: run.timeout,
+            jobs: run.jobs,
+            progress: tally,
+        };
+        pyprune_verify::verify(&request)
+    })
+    .with_context(|| format!("cannot verify `{}`", display_path(tree)))
 }
 
 /// Records `tree`'s imports and sources before an in-place change, to judge the result against.
@@ -63,12 +63,20 @@ pub fn record_before(
     run: VerifyRun,
     printer: &Printer,
 ) -> anyhow::Result<Baseline> {
-    let tally = Arc::new(Tally::new("verify, starting"));
-    let _progress = printer.progress(Arc::clone(&tally));
-    pyprune_verify::record(tree, python, run.timeout, run.jobs, &tally).with_context(|| {
+    with_progress(printer, |tally| {
+        pyprune_verify::record(tree, python, run.timeout, run.jobs, tally)
+    })
+    .with_context(|| {
         format!(
             "cannot run the interpreter on `{}` before the change",
             display_path(tree)
         )
     })
+}
+
+/// Runs `work` with verify's progress shown (modules counted as the interpreter answers).
+fn with_progress<T>(printer: &Printer, work: impl FnOnce(&Tally) -> T) -> T {
+    let tally = Arc::new(Tally::new("verify, starting"));
+    let _progress = printer.progress(Arc::clone(&tally));
+    work(&tally)
 }

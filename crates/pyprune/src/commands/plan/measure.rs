@@ -64,7 +64,8 @@ pub(super) fn measure(
         dirs.push(dir);
     }
     let cwd = scratch.path().join("cwd");
-    std::fs::create_dir(&cwd).context("cannot make a scratch directory")?;
+    std::fs::create_dir(&cwd)
+        .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
     let code = format!("import {}", MODULES.join(", "));
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); dirs.len()];
     let mut failed = vec![false; dirs.len()];
