@@ -1,7 +1,7 @@
-//! The built-in profiles against the goals, on a "libs" tree built as
-//! ../shared/scripts/make-libs-tree.sh builds it (the stdlib without its test
-//! suite, IDLE, Tk and turtledemo, compiled at all levels with duplicates
-//! hardlinked): sizes measured by `du`, every kept module imported by the real
+//! The built-in profiles against the goals, on the "libs" tree that
+//! scripts/make-libs-tree.sh builds (the stdlib without its test suite, IDLE,
+//! Tk and turtledemo, compiled at all levels with duplicates hardlinked):
+//! sizes measured by `du`, every kept module imported by the real
 //! interpreter, tracebacks from the zip with their source lines.
 
 use crate::harness::*;
