@@ -14,4 +14,5 @@ mod in_place;
 mod inspect;
 mod profiles;
 mod pyc_builder;
+mod text_reports;
 mod verify;
