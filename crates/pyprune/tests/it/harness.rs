@@ -528,7 +528,7 @@ pub fn snapshot_settings(dirs: &[&Path]) -> insta::Settings {
     let magic = python_print(
         "import importlib.util as u; print(int.from_bytes(u.MAGIC_NUMBER[:2], 'little'))",
     );
-    settings.add_filter(&format!(r"\(magic {magic}\)"), "(magic [MAGIC])");
+    settings.add_filter(&format!(r"\bmagic {magic}\b"), "magic [MAGIC]");
     settings.add_filter(r"\b\d+\.\d s\b", "[TIME] s");
     settings
 }

@@ -78,14 +78,49 @@ fn analyze_bytecode_list() {
         b"not bytecode at all\n",
     );
 
-    let (_, text) = transcript(&[
-        "analyze".as_ref(),
-        "--bytecode".as_ref(),
-        "--list".as_ref(),
-        "--top".as_ref(),
-        "3".as_ref(),
-        tree.as_os_str(),
-    ]);
+    let mut text = String::new();
+    for (args, code) in [
+        (
+            vec![
+                "analyze".as_ref(),
+                "--bytecode".as_ref(),
+                "--list".as_ref(),
+                "--top".as_ref(),
+                "3".as_ref(),
+                tree.as_os_str(),
+            ],
+            0,
+        ),
+        (
+            vec![
+                "analyze".as_ref(),
+                "--bytecode".as_ref(),
+                "--strict".as_ref(),
+                "--top".as_ref(),
+                "1".as_ref(),
+                tree.as_os_str(),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "analyze".as_ref(),
+                "-v".as_ref(),
+                "--python".as_ref(),
+                "python3".as_ref(),
+                "--apparent".as_ref(),
+                "--top".as_ref(),
+                "2".as_ref(),
+                tree.as_os_str(),
+            ],
+            0,
+        ),
+    ] {
+        let (output, shown) = transcript(&args);
+        assert_eq!(output.status.code(), Some(code), "{shown}");
+        text.push_str(&shown);
+        text.push('\n');
+    }
     sized(&[env.path()]).bind(|| insta::assert_snapshot!("analyze_bytecode_list", text));
 }
 
@@ -258,7 +293,60 @@ fn plan_fixed_tree() {
             .all(|line| line.chars().count() <= 100 || line.starts_with("Plan for ")),
         "fits 100 columns:\n{text}"
     );
-    snapshot_settings(&[env.path()]).bind(|| insta::assert_snapshot!("plan_fixed_tree", text));
+    let (output, colored) = transcript(&[
+        "plan".as_ref(),
+        "-q".as_ref(),
+        "--color".as_ref(),
+        "always".as_ref(),
+        tree.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{colored}");
+    // Colors on: the headings in bold, the rest as without.
+    let first = colored.lines().nth(3).expect("a heading");
+    let plain = String::from_utf8_lossy(&output.stdout)
+        .replace("\x1b[1m", "")
+        .replace("\x1b[0m", "");
+    assert!(text.contains(&plain), "only the headings differ");
+    snapshot_settings(&[env.path()]).bind(|| {
+        insta::assert_snapshot!("plan_fixed_tree", text);
+        insta::assert_snapshot!(
+            "plan_fixed_tree_heading_colored",
+            first.escape_debug().to_string()
+        );
+    });
+}
+
+/// A stdlib for CPython 3.9 by its caches (fixed sizes, made-up bytecode):
+/// `plan` plans its zip steps, and warns that no interpreter here can compile
+/// pyprune's runtime for it.
+#[test]
+fn plan_tree_of_another_release() {
+    let env = TestEnv::new();
+    assert_ne!(
+        cache_tag(),
+        "cpython-39",
+        "this test needs a python3 other than 3.9"
+    );
+    env.write("prefix/lib/python3.9/os.py", kib(20));
+    env.write(
+        "prefix/lib/python3.9/__pycache__/os.cpython-39.pyc",
+        kib(12),
+    );
+    env.write("prefix/lib/python3.9/json/__init__.py", kib(8));
+    env.write(
+        "prefix/lib/python3.9/json/__pycache__/__init__.cpython-39.pyc",
+        kib(4),
+    );
+    env.write(
+        "prefix/lib/python3.9/json/__pycache__/__init__.cpython-39.opt-1.pyc",
+        kib(4),
+    );
+    std::fs::create_dir_all(env.path().join("prefix/lib/python3.9/site-packages")).expect("mkdir");
+    let prefix = env.path().join("prefix");
+    let (output, text) = transcript(&["plan".as_ref(), prefix.as_os_str()]);
+    assert!(output.status.success(), "{text}");
+    snapshot_settings(&[env.path()])
+        .bind(|| insta::assert_snapshot!("plan_tree_of_another_release", text));
 }
 
 /// A small stdlib with caches, described by `--python python3`.
@@ -280,8 +368,12 @@ fn plan_tiny_stdlib() {
 fn apply_out() {
     let env = TestEnv::new();
     let tree = package_tree(&env.path().join("tree"));
+    // A test package, for the exclusion to remove.
+    env.write("tree/tests/__init__.py", "");
+    env.write("tree/tests/test_dumps.py", "import json\n");
     let plain = env.path().join("plain");
     let verified = env.path().join("verified");
+    let excluded = env.path().join("excluded");
     let mut text = String::new();
     for args in [
         vec![
@@ -300,6 +392,15 @@ fn apply_out() {
             "-j2".as_ref(),
             "--out".as_ref(),
             verified.as_os_str(),
+            tree.as_os_str(),
+        ],
+        vec![
+            "apply".as_ref(),
+            "--steps".as_ref(),
+            "exclude-tests".as_ref(),
+            "-j2".as_ref(),
+            "--out".as_ref(),
+            excluded.as_os_str(),
             tree.as_os_str(),
         ],
     ] {
@@ -322,6 +423,15 @@ fn apply_in_place_then_undo() {
             "--in-place".as_ref(),
             "--steps".as_ref(),
             "sourceless".as_ref(),
+            "--no-verify".as_ref(),
+            tree.as_os_str(),
+        ],
+        // Again over the uncommitted change: undone first.
+        vec![
+            "apply".as_ref(),
+            "--in-place".as_ref(),
+            "--steps".as_ref(),
+            "drop-opt2".as_ref(),
             "--no-verify".as_ref(),
             tree.as_os_str(),
         ],
