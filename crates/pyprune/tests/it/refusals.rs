@@ -329,10 +329,15 @@ fn journal_refusals() {
     env.write("corrupt/m.py", "x = 1\n");
     // A line of the journal's shape with an operation it never writes.
     env.write("corrupt/.pyprune-journal/log", "1\tfrobnicate\t6d2e7079\n");
+    // A path that is not hex.
+    let bad_path = env.path().join("bad_path");
+    env.write("bad_path/m.py", "x = 1\n");
+    env.write("bad_path/.pyprune-journal/log", "1\tremove\tnot-hex\n");
     let text = transcripts(&[
         (vec![os("undo"), tree.as_os_str()], 2),
         (vec![os("commit"), tree.as_os_str()], 2),
         (vec![os("undo"), corrupt.as_os_str()], 2),
+        (vec![os("undo"), bad_path.as_os_str()], 2),
     ]);
     snapshot_settings(&[env.path()]).bind(|| insta::assert_snapshot!("journal", text));
 }

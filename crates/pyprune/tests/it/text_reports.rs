@@ -517,3 +517,64 @@ fn verify_passes_and_fails() {
     }
     snapshot_settings(&[env.path()]).bind(|| insta::assert_snapshot!("verify", text));
 }
+
+/// A fault planted where `sourceless` picks it up: a stale cache that raises,
+/// beside a source that no longer does. The original imports (its cache is
+/// ignored as stale); the sourceless result is that cache, and verify says so.
+/// (Whether `sourceless` should take a stale cache at all is another question:
+/// today it does, and this snapshot shows the failure path of `apply`.)
+#[test]
+fn apply_whose_verification_fails() {
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    env.write("tree/good.py", "X = 1\n");
+    let bad = env.write("tree/bad.py", "raise ImportError(\"planted\")\n");
+    compileall(&[], &tree);
+    std::fs::write(&bad, "Y = 2\n# a longer source than the cached one\n").expect("edit");
+    touch(&bad, 1_700_000_000);
+    let copy = env.path().join("copy");
+    assert!(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&tree)
+            .arg(&copy)
+            .status()
+            .expect("cp")
+            .success()
+    );
+    let out = env.path().join("out");
+    let mut text = String::new();
+    for (args, code) in [
+        (
+            vec![
+                "apply".as_ref(),
+                "--steps".as_ref(),
+                "sourceless".as_ref(),
+                "-j2".as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+                tree.as_os_str(),
+            ],
+            1,
+        ),
+        (
+            vec![
+                "apply".as_ref(),
+                "--in-place".as_ref(),
+                "--commit".as_ref(),
+                "--steps".as_ref(),
+                "sourceless".as_ref(),
+                "-j2".as_ref(),
+                copy.as_os_str(),
+            ],
+            1,
+        ),
+        (vec!["undo".as_ref(), copy.as_os_str()], 0),
+    ] {
+        let (output, shown) = transcript(&args);
+        assert_eq!(output.status.code(), Some(code), "{shown}");
+        text.push_str(&shown);
+        text.push('\n');
+    }
+    sized(&[env.path()]).bind(|| insta::assert_snapshot!("apply_whose_verification_fails", text));
+}
