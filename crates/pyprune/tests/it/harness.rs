@@ -450,3 +450,136 @@ pub fn python_on(home: &Path, cwd: &Path, flags: &[&str], code: &str) -> (String
     );
     (text(&output.stdout), text(&output.stderr))
 }
+
+/// What a snapshot test shows of one run: the exit code, stdout and stderr.
+pub fn run_shown(output: &Output) -> String {
+    format!(
+        "exit code: {}\n[stdout]\n{}[stderr]\n{}",
+        output
+            .status
+            .code()
+            .map_or_else(|| "none (killed)".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Insta settings that hide what varies by machine and run: the `dirs` given
+/// (as `[TMP]`, `[TMP1]`, ...; raw and canonical spellings), temp dirs pyprune
+/// makes of its own, the interpreter's path, release, cache tag and magic
+/// number, and elapsed times. Sizes are kept: see [`hide_sizes`].
+pub fn snapshot_settings(dirs: &[&Path]) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    let mut literal: Vec<(String, String)> = Vec::new();
+    for (index, dir) in dirs.iter().enumerate() {
+        let name = if index == 0 {
+            "[TMP]".to_owned()
+        } else {
+            format!("[TMP{index}]")
+        };
+        let raw = dir.display().to_string();
+        let canonical = dir
+            .canonicalize()
+            .map_or_else(|_| raw.clone(), |c| c.display().to_string());
+        literal.push((canonical, name.clone()));
+        literal.push((raw, name));
+    }
+    let python = python_binary();
+    let real = Path::new(&python)
+        .canonicalize()
+        .map_or_else(|_| python.clone(), |p| p.display().to_string());
+    literal.push((real, "[PYTHON]".to_owned()));
+    literal.push((python, "[PYTHON]".to_owned()));
+    // Longest first, so that no path is cut by a shorter one it contains.
+    literal.sort_by_key(|(text, _)| std::cmp::Reverse(text.len()));
+    for (text, name) in &literal {
+        settings.add_filter(&regex::escape(text), name.as_str());
+    }
+    // Scratch directories pyprune's libraries make with tempfile.
+    settings.add_filter(r"/[^\s:`']*/\.tmp[A-Za-z0-9]{6}", "[SCRATCH]");
+    // Partial output names carry the process id.
+    settings.add_filter(r"pyprune-partial-\d+", "pyprune-partial-[PID]");
+    let version = python_print("import sys; print('%d.%d.%d' % sys.version_info[:3])");
+    let (major_minor, _) = version.rsplit_once('.').expect("X.Y.Z");
+    let tag = cache_tag();
+    settings.add_filter(&regex::escape(&version), "[VERSION]");
+    settings.add_filter(&regex::escape(&tag), "[TAG]");
+    settings.add_filter(
+        &format!(r"\bpython{}\.zip\b", major_minor.replace('.', "")),
+        "python[XY].zip",
+    );
+    settings.add_filter(
+        &format!(r"\bpython{}\b", regex::escape(major_minor)),
+        "python[X.Y]",
+    );
+    settings.add_filter(&format!(r"\b{}\b", regex::escape(major_minor)), "[X.Y]");
+    let magic = python_print(
+        "import importlib.util as u; print(int.from_bytes(u.MAGIC_NUMBER[:2], 'little'))",
+    );
+    settings.add_filter(&format!(r"\bmagic {magic}\b"), "magic [MAGIC]");
+    settings.add_filter(r"\b\d+\.\d s\b", "[TIME] s");
+    settings
+}
+
+/// Hides sizes and shares (`12.3 KiB`, `4.5%`) that depend on the interpreter's
+/// files, and the padding around them, which moves with their widths.
+pub fn hide_sizes(settings: &mut insta::Settings) {
+    settings.add_filter(r"-?\b\d+(\.\d)? (B|KiB|MiB|GiB)\b", "[SIZE]");
+    settings.add_filter(r"\b\d+\.\d%", "[PCT]");
+    settings.add_filter(r"-{3,}", "---");
+    settings.add_filter(r" {2,}", " ");
+}
+
+/// Runs `pyprune ARGS` and returns its output and a transcript of it for a
+/// snapshot: the command line, the exit code, stdout and stderr.
+pub fn transcript<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Output, String) {
+    let output = pyprune().args(args).output().expect("run pyprune");
+    let line: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let shown = format!("$ pyprune {}\n{}", line.join(" "), run_shown(&output));
+    (output, shown)
+}
+
+/// A bare package directory (no stdlib) at `dir` of real stdlib files: the
+/// `json` package (less its tool) and `colorsys`, compiled at all levels with
+/// duplicates hardlinked.
+pub fn package_tree(dir: &Path) -> PathBuf {
+    copy_from_stdlib(
+        dir,
+        &[
+            "json/__init__.py",
+            "json/decoder.py",
+            "json/encoder.py",
+            "json/scanner.py",
+            "colorsys.py",
+        ],
+    );
+    compileall_all_levels(dir);
+    dir.to_path_buf()
+}
+
+/// A tiny standard library at `prefix/lib/python3.X` of a few real stdlib
+/// files (`os.py` makes it one) and an empty site-packages, compiled at all
+/// levels with duplicates hardlinked; returns the stdlib directory. Too small
+/// to run an interpreter on.
+pub fn tiny_stdlib(prefix: &Path) -> PathBuf {
+    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let stdlib = prefix.join("lib").join(format!("python{version}"));
+    copy_from_stdlib(
+        &stdlib,
+        &[
+            "os.py",
+            "stat.py",
+            "colorsys.py",
+            "json/__init__.py",
+            "json/decoder.py",
+            "json/encoder.py",
+            "json/scanner.py",
+        ],
+    );
+    std::fs::create_dir_all(stdlib.join("site-packages")).expect("mkdir");
+    compileall_all_levels(&stdlib);
+    stdlib
+}

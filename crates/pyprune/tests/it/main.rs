@@ -15,4 +15,6 @@ mod in_place;
 mod inspect;
 mod profiles;
 mod pyc_builder;
+mod refusals;
+mod text_reports;
 mod verify;
