@@ -2,7 +2,7 @@
 //! atomic replacement at a time, each checked again just before it is made.
 
 use crate::groups::{Candidate, size_groups, xattrs};
-use pyprune_fs::replace_with_link;
+use pyprune_fs::{display_path, replace_with_link};
 use pyprune_tree::{Inventory, ScanOptions, Tally, TreeError, Warning, count};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -263,6 +263,10 @@ fn check(
     Ok(())
 }
 
+/// Why a link or clone failed, for the warning about the file it would have
+/// replaced. The errors of the link, clone and rename calls stay plain
+/// `io::Error`s (no path wrapped in, as `fs_err` would) because their errno is
+/// read here; a failure met on another path is wrapped by [`on_twin`] instead.
 fn explain(error: &io::Error, reflink: bool) -> String {
     match error.raw_os_error() {
         Some(18) => "on another filesystem than its twin (EXDEV)".into(),
@@ -283,7 +287,7 @@ fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io
         .create_new(true)
         .open(&temporary)?;
     let result = (|| {
-        let source = std::fs::File::open(keeper)?;
+        let source = std::fs::File::open(keeper).map_err(|e| on_twin(keeper, e))?;
         reflink_copy::reflink_file(&source, &clone)?;
         clone.set_permissions(std::fs::Permissions::from_mode(candidate.mode & 0o7777))?;
         std::os::unix::fs::fchown(&clone, Some(candidate.uid), Some(candidate.gid))?;
@@ -296,4 +300,78 @@ fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// `error`, met on the twin `keeper` rather than on the file a warning names:
+/// the twin is named (its errno is not one [`explain`] tells of).
+fn on_twin(keeper: &Path, error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!("cannot open its twin `{}`: {error}", display_path(keeper)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_errno_of_a_failed_link_is_explained() {
+        let exdev = io::Error::from_raw_os_error(libc_errno::EXDEV);
+        assert_eq!(
+            explain(&exdev, false),
+            "on another filesystem than its twin (EXDEV)"
+        );
+        let emlink = io::Error::from_raw_os_error(libc_errno::EMLINK);
+        assert!(explain(&emlink, false).contains("(EMLINK)"));
+        let eperm = io::Error::from_raw_os_error(libc_errno::EPERM);
+        assert!(explain(&eperm, true).contains("(EPERM)"));
+        let unsupported = io::Error::from_raw_os_error(libc_errno::EOPNOTSUPP);
+        assert_eq!(
+            explain(&unsupported, true),
+            "this filesystem cannot make copy-on-write clones"
+        );
+        assert!(explain(&unsupported, false).starts_with("cannot link: "));
+    }
+
+    #[test]
+    fn a_twin_that_cannot_be_opened_is_named_and_the_target_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("b.py");
+        std::fs::write(&target, "x = 1\n").expect("write");
+        let keeper = dir.path().join("gone\n.py");
+        let candidate = Candidate {
+            path: PathBuf::from("b.py"),
+            ino: 0,
+            nlink: 1,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            size: 6,
+            disk: 0,
+            mtime_ns: 0,
+            ctime_ns: 0,
+        };
+        let error = replace_with_clone(&keeper, &target, &candidate).expect_err("no twin");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        let message = explain(&error, true);
+        assert!(
+            message.starts_with("cannot clone: cannot open its twin `")
+                && message.contains(&display_path(&keeper))
+                && message.contains("gone\\x0A.py"),
+            "{message}"
+        );
+        assert_eq!(std::fs::read(&target).expect("read"), b"x = 1\n");
+        // Nothing temporary is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1);
+    }
+
+    /// Linux's numbers, as `explain` matches them.
+    mod libc_errno {
+        pub const EPERM: i32 = 1;
+        pub const EXDEV: i32 = 18;
+        pub const EMLINK: i32 = 31;
+        pub const EOPNOTSUPP: i32 = 95;
+    }
 }

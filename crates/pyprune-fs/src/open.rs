@@ -14,7 +14,9 @@ pub enum OpenError {
     Symlink,
     /// A directory, FIFO, socket or device.
     NotRegular,
-    /// The open or `fstat` failed.
+    /// The open or `fstat` failed. The system's error, without the path:
+    /// callers name the file, escaped by [`crate::display_path`] (`fs_err`
+    /// would show it unescaped, and the tree's names are not to be trusted).
     Io(io::Error),
 }
 

@@ -2,6 +2,10 @@
 //! the new content is put under a temporary name in the same directory, then
 //! renamed over the old one (atomic within a filesystem). A crash leaves the old
 //! file or the new one, plus at worst a stray `.pyprune-*` temporary.
+//!
+//! Errors are the system's own `io::Error`s, without a path: every caller
+//! names the file it was replacing, and dedupe reads their errno (`EXDEV`,
+//! `EMLINK`), which a path-carrying wrapper such as `fs_err` would hide.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Write as _};

@@ -7,7 +7,7 @@ use crate::cache_name::{CacheFileName, source_of_cache, tag_agrees};
 use crate::header::Header;
 use crate::marshal::{self, MarshalError};
 use crate::pyc::{Freshness, Pyc, PycError, SourceStat, freshness};
-use pyprune_fs::{OpenError, open_regular};
+use pyprune_fs::{OpenError, display_path, open_regular};
 use serde::Serialize;
 use std::io::Read as _;
 use std::os::unix::fs::MetadataExt as _;
@@ -56,8 +56,16 @@ pub struct QuickReport {
 /// Why a file could not be checked.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    /// The `.pyc` itself could not be read (its path is the caller's to name).
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
+    /// The source beside the cache could not be read to judge freshness: named,
+    /// since the caller names only the `.pyc`.
+    #[error("cannot read its source `{}`: {error}", display_path(path))]
+    Source {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// A symlink or not a regular file: not opened.
     #[error("{0}; not read")]
     NotOpened(OpenError),
@@ -148,16 +156,26 @@ fn cache_context(path: &Path, header: &Header) -> Result<CacheContext, FileError
             Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 Freshness::NoSource
             }
-            Err(OpenError::Io(e)) => return Err(e.into()),
+            Err(OpenError::Io(error)) => {
+                return Err(FileError::Source {
+                    path: source.clone(),
+                    error,
+                });
+            }
             Err(refused) => Freshness::NotChecked {
                 reason: format!("the source {refused}"),
             },
             Ok((mut file, meta)) => {
                 let stat = SourceStat::new(meta.mtime(), meta.mtime_nsec(), meta.len());
+                // Reading the source is the only I/O `freshness` does.
                 freshness(header, Some(stat), || {
                     let mut bytes = Vec::new();
                     read_more(&mut file, &mut bytes, MAX_SOURCE_BYTES)?;
                     Ok(bytes)
+                })
+                .map_err(|error| FileError::Source {
+                    path: source.clone(),
+                    error,
                 })?
             }
         },
@@ -168,4 +186,21 @@ fn cache_context(path: &Path, header: &Header) -> Result<CacheContext, FileError
         source,
         freshness,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_that_cannot_be_read_is_named_escaped() {
+        let error = FileError::Source {
+            path: PathBuf::from("/t/x\n.py"),
+            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(
+            error.to_string(),
+            "cannot read its source `/t/x\\x0A.py`: permission denied"
+        );
+    }
 }

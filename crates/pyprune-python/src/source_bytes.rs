@@ -29,7 +29,8 @@ pub fn compile_source_bytes(
 ) -> Result<Vec<(u8, Vec<u8>)>, SourceBytesError> {
     let scratch = tempfile::tempdir().map_err(SourceBytesError::Scratch)?;
     let path = scratch.path().join("source.py");
-    std::fs::write(&path, source).map_err(SourceBytesError::Scratch)?;
+    // fs_err: the error names the scratch file (the variant's message does not).
+    fs_err::write(&path, source).map_err(SourceBytesError::Scratch)?;
     let target = |level: u8| scratch.path().join(format!("level-{level}.pyc"));
     let request = CompileRequest {
         source: path.clone(),
@@ -49,7 +50,7 @@ pub fn compile_source_bytes(
     levels
         .iter()
         .map(|&level| {
-            std::fs::read(target(level))
+            fs_err::read(target(level))
                 .map(|bytes| (level, bytes))
                 .map_err(SourceBytesError::Scratch)
         })

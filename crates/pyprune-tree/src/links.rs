@@ -19,8 +19,9 @@ pub(crate) enum LinkTarget {
     Dangling,
     /// Round in a circle (or through more than 40 links).
     Loop,
-    /// A step could not be examined.
-    Unreadable(io::Error),
+    /// A step could not be examined: the path of that step (the link itself,
+    /// or a directory or link on the way) and why.
+    Unreadable { path: PathBuf, error: io::Error },
 }
 
 /// Resolves the symlink `link` (an absolute path whose parent is a real
@@ -51,7 +52,7 @@ pub(crate) fn resolve(root: &Path, aliases: &[PathBuf], link: &Path) -> LinkTarg
             Ok(metadata) => metadata,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return LinkTarget::Dangling,
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => return LinkTarget::Dangling,
-            Err(e) => return LinkTarget::Unreadable(e),
+            Err(error) => return LinkTarget::Unreadable { path: next, error },
         };
         if !metadata.file_type().is_symlink() {
             if !pending.is_empty() && !metadata.is_dir() {
@@ -66,7 +67,7 @@ pub(crate) fn resolve(root: &Path, aliases: &[PathBuf], link: &Path) -> LinkTarg
         }
         let target = match std::fs::read_link(&next) {
             Ok(target) => target,
-            Err(e) => return LinkTarget::Unreadable(e),
+            Err(error) => return LinkTarget::Unreadable { path: next, error },
         };
         let relative = if target.is_absolute() {
             let inside = std::iter::once(root)
@@ -132,5 +133,20 @@ mod tests {
         assert!(matches!(check("dangling"), LinkTarget::Dangling));
         assert!(matches!(check("through-file"), LinkTarget::Dangling));
         assert!(matches!(check("loop1"), LinkTarget::Loop));
+    }
+
+    #[test]
+    fn names_the_step_that_could_not_be_examined() {
+        let (_dir, root) = tree();
+        // A name longer than any filesystem allows fails to `lstat` even as root.
+        let long = "n".repeat(300);
+        symlink(format!("b/{long}/x"), root.join("a/too-long")).expect("link");
+        match resolve(&root, &[], &root.join("a/too-long")) {
+            LinkTarget::Unreadable { path, error } => {
+                assert_eq!(path, root.join("a/b").join(&long));
+                assert_eq!(error.kind(), io::ErrorKind::InvalidFilename);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

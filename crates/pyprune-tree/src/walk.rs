@@ -240,9 +240,14 @@ pub(crate) fn examine_entry(
             )),
             LinkTarget::Dangling => Some("dangling symlink; counted as a link".into()),
             LinkTarget::Loop => Some("symlink loop; counted as a link".into()),
-            LinkTarget::Unreadable(e) => {
-                Some(format!("cannot resolve symlink: {e}; counted as a link"))
-            }
+            LinkTarget::Unreadable { path, error } if path == abs => Some(format!(
+                "cannot resolve symlink: {error}; counted as a link"
+            )),
+            // A step on the way failed: the warning is about the link, so name the step.
+            LinkTarget::Unreadable { path, error } => Some(format!(
+                "cannot resolve symlink: cannot examine `{}`: {error}; counted as a link",
+                display_path(&path)
+            )),
         };
         target_inside = problem.is_none();
         if let Some(message) = problem {
@@ -299,6 +304,33 @@ mod tests {
             warnings[0].message.contains("vanished"),
             "{}",
             warnings[0].message
+        );
+    }
+
+    #[test]
+    fn a_symlink_that_cannot_be_resolved_names_the_step_that_failed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let long = "n".repeat(300);
+        std::os::unix::fs::symlink(format!("{long}/x"), root.join("link")).expect("symlink");
+        let mut warnings = Vec::new();
+        let rel = Path::new("link");
+        let entry = examine_entry(
+            &root,
+            &[],
+            rel,
+            root.join(rel).symlink_metadata(),
+            &mut warnings,
+        );
+        assert!(matches!(entry, Some(Entry::File(f)) if f.is_symlink && !f.target_inside));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].path, root.join("link"));
+        let message = &warnings[0].message;
+        assert!(
+            message.starts_with("cannot resolve symlink: cannot examine `")
+                && message.contains(&display_path(&root.join(&long)))
+                && message.ends_with("; counted as a link"),
+            "{message}"
         );
     }
 }

@@ -69,15 +69,16 @@ impl TreePython {
         let (placement, library) = match in_tree {
             Some((home, stdlib)) => (Placement::Home(home), stdlib),
             None if is_stdlib(root) => {
+                // fs_err: the errors name the paths (the caller's message does not).
                 let lib = scratch.join("lib");
-                std::fs::create_dir_all(&lib)?;
-                std::os::unix::fs::symlink(root, lib.join(&stdlib_name))?;
+                fs_err::create_dir_all(&lib)?;
+                fs_err::os::unix::fs::symlink(root, lib.join(&stdlib_name))?;
                 if let Some(zip) = root
                     .parent()
                     .map(|p| p.join(&zip_name))
                     .filter(|z| z.is_file())
                 {
-                    std::os::unix::fs::symlink(zip, lib.join(&zip_name))?;
+                    fs_err::os::unix::fs::symlink(zip, lib.join(&zip_name))?;
                 }
                 (Placement::Home(scratch.to_path_buf()), root.to_path_buf())
             }

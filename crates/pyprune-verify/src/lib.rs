@@ -9,6 +9,7 @@
 //! - where promised, a traceback through a minimized module shows its line;
 //! - where promised, all those runs, with bytecode writing on, create no file.
 
+mod judge;
 mod launch;
 mod modules;
 mod original;
@@ -21,12 +22,16 @@ pub use modules::{Modules, SIDE_EFFECTS, module_name, modules};
 pub use original::{Against, Baseline, record};
 pub use report::{CheckSummary, Finding, Promises, Report};
 
+use judge::{
+    judge_files, judge_imports, judge_removed, judge_tracebacks, judge_writes, owner_note, skipped,
+    traceback_items,
+};
 use pyprune_python::Interpreter;
 use pyprune_tree::{Inventory, Kind, ScanOptions, Tally};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use worker::{Verdict, Worker};
+use worker::Worker;
 
 /// What to verify, and how.
 pub struct Request<'a> {
@@ -170,17 +175,9 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         .then(|| snapshot::snapshot(&subject.inventory.root));
     if request.promises.no_writes
         && let Some((ours, owner)) = owners(scratch.path(), &subject.inventory.root)
-        && ours != owner
-        && ours != 0
+        && let Some(note) = owner_note(ours, owner, &report.tree)
     {
-        // Writes a user may not make are never tried: the check proves less.
-        report.notes.push(Finding {
-            check: "no writes",
-            subject: report.tree.clone(),
-            reason: format!(
-                "verify runs as uid {ours}, the tree belongs to uid {owner}: Python could not write where the owner could"
-            ),
-        });
+        report.notes.push(note);
     }
 
     check_files(request, &subject, original.as_ref(), &here, &mut report);
@@ -188,20 +185,12 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     // Imports: every module, at each optimization level.
     let write_bytecode = request.promises.no_writes;
     if let Some(original) = &original {
-        report.removed = original
-            .modules()
-            .difference(&subject.modules.all)
-            .cloned()
-            .collect();
-        if !request.promises.removals {
-            for module in &report.removed {
-                report.regressions.push(Finding {
-                    check: "imports",
-                    subject: module.clone(),
-                    reason: "in the original, gone from the tree".into(),
-                });
-            }
-        }
+        judge_removed(
+            original.modules(),
+            &subject.modules.all,
+            &request.promises,
+            &mut report,
+        );
     }
     for (run, &(check, optimize)) in IMPORT_RUNS.iter().enumerate() {
         let names = subject.modules.items();
@@ -227,7 +216,7 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                 worker(&original.python).imports(optimize, false, &names)
             }
         });
-        judge(check, &verdicts, baseline.as_ref(), &mut report);
+        judge_imports(check, &verdicts, baseline.as_ref(), &mut report);
     }
 
     check_tracebacks(request, &subject, &here, &mut report);
@@ -235,31 +224,12 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     if let Some(before) = before {
         let after = snapshot::snapshot(&subject.inventory.root);
         let written = snapshot::changed(&before, &after);
-        report.checks.push(CheckSummary {
-            check: "no writes",
-            checked: after.len() as u64,
-            failed: written.len() as u64,
-            skipped: None,
-        });
-        for (path, created) in written {
-            // A file Python created goes again (verify leaves the tree as it found
-            // it where it can); a changed one cannot be put back.
-            let full = subject.inventory.root.join(&path);
-            let reason = if !created {
-                "changed"
-            } else if full.symlink_metadata().is_ok_and(|m| m.is_file())
+        let remove = |rel: &Path| {
+            let full = subject.inventory.root.join(rel);
+            full.symlink_metadata().is_ok_and(|m| m.is_file())
                 && std::fs::remove_file(&full).is_ok()
-            {
-                "created (removed again)"
-            } else {
-                "created"
-            };
-            report.regressions.push(Finding {
-                check: "no writes",
-                subject: pyprune_fs::display_path(&path),
-                reason: reason.into(),
-            });
-        }
+        };
+        judge_writes(after.len() as u64, written, remove, &mut report);
     } else {
         report
             .checks
@@ -276,62 +246,6 @@ fn owners(scratch: &Path, root: &Path) -> Option<(u32, u32)> {
         std::fs::metadata(scratch).ok()?.uid(),
         std::fs::metadata(root).ok()?.uid(),
     ))
-}
-
-fn skipped(check: &'static str, why: &str) -> CheckSummary {
-    CheckSummary {
-        check,
-        checked: 0,
-        failed: 0,
-        skipped: Some(why.into()),
-    }
-}
-
-/// Sorts failures into regressions and notes: with a baseline, a failure is a
-/// regression only if the module did not fail there; without one, every
-/// failure is a note (nothing says it ever imported).
-fn judge(
-    check: &'static str,
-    verdicts: &BTreeMap<Vec<u8>, Verdict>,
-    baseline: Option<&BTreeMap<Vec<u8>, Verdict>>,
-    report: &mut Report,
-) {
-    let mut failed = 0;
-    for (name, verdict) in verdicts.iter().filter(|(_, v)| !v.ok()) {
-        failed += 1;
-        let subject = String::from_utf8_lossy(name).into_owned();
-        match baseline.map(|b| b.get(name)) {
-            Some(Some(before)) if before.ok() => report.regressions.push(Finding {
-                check,
-                subject,
-                reason: verdict.reason.clone(),
-            }),
-            Some(Some(_)) => report.notes.push(Finding {
-                check,
-                subject,
-                reason: format!("{} (fails in the original too)", verdict.reason),
-            }),
-            Some(None) => report.notes.push(Finding {
-                check,
-                subject,
-                reason: format!("{} (not in the original)", verdict.reason),
-            }),
-            None => report.notes.push(Finding {
-                check,
-                subject,
-                reason: format!(
-                    "{} (no original to compare with: --against)",
-                    verdict.reason
-                ),
-            }),
-        }
-    }
-    report.checks.push(CheckSummary {
-        check,
-        checked: verdicts.len() as u64,
-        failed,
-        skipped: None,
-    });
 }
 
 /// Every bytecode file of this interpreter loads and every source compiles.
@@ -354,37 +268,18 @@ fn check_files(
         },
         &items,
     );
-    let mut failed = 0;
-    for (item, rel) in items.iter().zip(files.iter()) {
-        if let Some(verdict) = verdicts.get(item).filter(|v| !v.ok()) {
-            failed += 1;
-            let finding = Finding {
-                check: "bytecode and sources",
-                subject: pyprune_fs::display_path(rel),
-                reason: verdict.reason.clone(),
-            };
-            // pyprune never edits a source: one the original has byte for byte failed there too.
-            let unchanged = match original {
-                Some(Before::Tree(original)) => same_source(subject, original, rel),
-                Some(Before::Recorded(baseline)) => baseline.failing_sources.contains(rel),
-                None => false,
-            };
-            if unchanged {
-                report.notes.push(Finding {
-                    reason: format!("{} (the same source in the original)", finding.reason),
-                    ..finding
-                });
-            } else {
-                report.regressions.push(finding);
-            }
-        }
-    }
-    report.checks.push(CheckSummary {
-        check: "bytecode and sources",
-        checked: items.len() as u64,
-        failed,
-        skipped: None,
-    });
+    // pyprune never edits a source: one the original has byte for byte failed there too.
+    let unchanged = |rel: &Path| match original {
+        Some(Before::Tree(original)) => same_source(
+            &subject.inventory.root,
+            subject.python.library_dir(),
+            original.python.library_dir(),
+            rel,
+        ),
+        Some(Before::Recorded(baseline)) => baseline.failing_sources.contains(rel),
+        None => false,
+    };
+    judge_files(&files, &items, &verdicts, unchanged, report);
 }
 
 /// The files the bytecode-and-sources check reads (relative paths, and
@@ -433,17 +328,18 @@ pub(crate) fn checked_files(
     (files, items)
 }
 
-/// Whether the source `rel` of `subject` is in `original`, byte for byte, at
-/// the same place relative to each tree's library directory.
-fn same_source(subject: &Subject, original: &Subject, rel: &Path) -> bool {
+/// Whether the source `rel` of the tree at `root` is in the original, byte
+/// for byte, at the same place relative to each tree's library directory
+/// (`library` here, `original_library` there).
+fn same_source(root: &Path, library: &Path, original_library: &Path, rel: &Path) -> bool {
     if rel.extension().is_none_or(|e| e != "py") {
         return false;
     }
-    let here = subject.inventory.root.join(rel);
-    let Ok(inner) = here.strip_prefix(subject.python.library_dir()) else {
+    let here = root.join(rel);
+    let Ok(inner) = here.strip_prefix(library) else {
         return false;
     };
-    let there = original.python.library_dir().join(inner);
+    let there = original_library.join(inner);
     matches!((std::fs::read(&here), std::fs::read(&there)), (Ok(a), Ok(b)) if a == b)
 }
 
@@ -454,24 +350,13 @@ fn check_tracebacks(
     here: &Worker<'_>,
     report: &mut Report,
 ) {
-    if !request.promises.tracebacks {
-        report
-            .checks
-            .push(skipped("tracebacks", "the tree does not promise it"));
-        return;
-    }
-    let names: Vec<Vec<u8>> = subject
-        .modules
-        .minimized
-        .iter()
-        .map(|m| m.as_bytes().to_vec())
-        .collect();
-    if names.is_empty() {
-        report
-            .checks
-            .push(skipped("tracebacks", "no sourceless or zipped modules"));
-        return;
-    }
+    let names = match traceback_items(&request.promises, &subject.modules.minimized) {
+        Ok(names) => names,
+        Err(skipped) => {
+            report.checks.push(skipped);
+            return;
+        }
+    };
     request
         .progress
         .begin("verify, tracebacks", names.len() as u64);
@@ -483,33 +368,5 @@ fn check_tracebacks(
         },
         &names,
     );
-    let mut failed = 0;
-    let mut checked = 0;
-    for (name, verdict) in &verdicts {
-        let subject = String::from_utf8_lossy(name).into_owned();
-        match verdict.word.as_str() {
-            "OK" => checked += 1,
-            // Modules that do not import are the import check's to report.
-            "SKIP" => {}
-            _ => {
-                checked += 1;
-                failed += 1;
-                report.regressions.push(Finding {
-                    check: "tracebacks",
-                    subject,
-                    reason: if verdict.word == "NOLINE" {
-                        "an uncaught exception raised in it shows no source line".into()
-                    } else {
-                        verdict.reason.clone()
-                    },
-                });
-            }
-        }
-    }
-    report.checks.push(CheckSummary {
-        check: "tracebacks",
-        checked,
-        failed,
-        skipped: None,
-    });
+    judge_tracebacks(&verdicts, report);
 }

@@ -168,4 +168,50 @@ mod tests {
         assert_eq!(name("antigravity.py"), None);
         assert_eq!(name("pip-24.0.dist-info/x.py"), None);
     }
+
+    #[test]
+    fn only_importable_paths_are_modules() {
+        let name = |p: &str| module_name(Path::new(p));
+        // Sourceless modules, extension modules and package markers of any kind.
+        assert_eq!(name("os.pyc").as_deref(), Some("os"));
+        assert_eq!(
+            name("_decimal.cpython-311-x86_64-linux-gnu.so").as_deref(),
+            Some("_decimal")
+        );
+        assert_eq!(name("a/b/__init__.pyc").as_deref(), Some("a.b"));
+        assert_eq!(name("_private/_x.py").as_deref(), Some("_private._x"));
+        // The root's own `__init__` names no module.
+        assert_eq!(name("__init__.py"), None);
+        // Caches are not modules, nor is anything below a test suite.
+        assert_eq!(name("__pycache__/os.cpython-311.pyc"), None);
+        assert_eq!(name("tests/x.py"), None);
+        assert_eq!(name("pkg/tests/x.py"), None);
+        assert_eq!(name("idlelib/idle_test/x.py"), None);
+        // Not identifiers: a hyphen, a leading digit, a name that is not UTF-8.
+        assert_eq!(name("my-pkg/x.py"), None);
+        assert_eq!(name("pkg/9lives.py"), None);
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            let bytes = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+            assert_eq!(module_name(Path::new(bytes)), None);
+        }
+        // Only plain relative paths.
+        assert_eq!(name("/abs/x.py"), None);
+        assert_eq!(name("../x.py"), None);
+        assert_eq!(name("./x.py"), None);
+        // Side effects anywhere below their top-level package.
+        assert_eq!(name("tkinter/ttk.py"), None);
+        assert_eq!(name("this.py"), None);
+        assert_eq!(name("__main__.py"), None);
+        assert_eq!(name("thisisfine.py").as_deref(), Some("thisisfine"));
+    }
+
+    #[test]
+    fn items_are_the_names_as_bytes_in_order() {
+        let modules = super::Modules {
+            all: ["b", "a.c"].iter().map(|&n| n.to_owned()).collect(),
+            ..super::Modules::default()
+        };
+        assert_eq!(modules.items(), [b"a.c".to_vec(), b"b".to_vec()]);
+    }
 }

@@ -136,7 +136,10 @@ impl Worker<'_> {
             Err(error) => {
                 return Batch {
                     lines: Vec::new(),
-                    ending: format!("cannot run the interpreter: {error}"),
+                    ending: format!(
+                        "cannot run the interpreter `{}`: {error}",
+                        pyprune_fs::display_path(&self.python.executable)
+                    ),
                     ending_is_clean: false,
                 };
             }
