@@ -7,7 +7,6 @@
 use crate::model::Model;
 use crate::plan::{ApplyError, apply, predict};
 use crate::steps::{Context, StepError, StepName};
-use fs_err as fs;
 use pyprune_fs::display_path;
 use pyprune_tree::{Inventory, ScanOptions, TreeError};
 use std::collections::HashMap;
@@ -113,7 +112,7 @@ pub fn stage(
 ) -> Result<Staged, StageError> {
     let copy_to = copy_destination(dir, &inventory.root, context.version);
     if let Some(parent) = copy_to.parent().filter(|_| copy_to != dir) {
-        fs::create_dir_all(parent).map_err(|source| StageError::Create {
+        std::fs::create_dir_all(parent).map_err(|source| StageError::Create {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -142,12 +141,14 @@ pub fn stage(
 /// Copies the tree of `inventory` to `to` (which must not exist):
 /// directories, files with their modes and modification times (caches are
 /// checked against their sources' mtimes), hardlinks as hardlinks, symlinks
-/// as symlinks. Every error names its path.
+/// as symlinks. Every error names its path (escaped as pyprune shows paths:
+/// a name in the tree may hold any byte).
 pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
-    fs::create_dir(to)?;
+    std::fs::create_dir(to).map_err(at(to))?;
     for (dir, _) in &inventory.directories_list {
         if !dir.as_os_str().is_empty() {
-            fs::create_dir(to.join(dir))?;
+            let target = to.join(dir);
+            std::fs::create_dir(&target).map_err(at(&target))?;
         }
     }
     let mut first_copy: HashMap<(u64, u64), PathBuf> = HashMap::new();
@@ -155,28 +156,30 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
         let source = inventory.root.join(&file.path);
         let target = to.join(&file.path);
         if file.is_symlink {
-            fs::os::unix::fs::symlink(fs::read_link(&source)?, &target)?;
+            let link = std::fs::read_link(&source).map_err(at(&source))?;
+            std::os::unix::fs::symlink(link, &target).map_err(at(&target))?;
             continue;
         }
         if let Some(existing) = first_copy.get(&file.inode) {
-            fs::hard_link(existing, &target)?;
+            std::fs::hard_link(existing, &target).map_err(at(&target))?;
             continue;
         }
-        let (input, meta) = pyprune_fs::open_regular(&source)
-            .map_err(|e| io::Error::other(format!("{}: {e}", display_path(&source))))?;
-        let mut input = fs::File::from_parts(input, &source);
-        let mut output = fs::File::create(&target)?;
-        io::copy(&mut input, &mut output)?;
-        output.set_permissions(meta.permissions())?;
+        let (mut input, meta) = pyprune_fs::open_regular(&source)
+            .map_err(|e| io::Error::other(format!("`{}`: {e}", display_path(&source))))?;
+        let mut output = std::fs::File::create(&target).map_err(at(&target))?;
+        io::copy(&mut input, &mut output).map_err(at(&target))?;
         let times = std::fs::FileTimes::new()
             .set_modified(meta.modified()?)
             .set_accessed(meta.accessed()?);
-        output.set_times(times)?;
+        output
+            .set_permissions(meta.permissions())
+            .and_then(|()| output.set_times(times))
+            .map_err(at(&target))?;
         first_copy.insert(file.inode, target);
     }
-    // Directory mtimes last: creating their entries changed them.
+    // Directory mtimes last: creating their entries changed them. A
+    // directory of the original gone since the walk keeps its new time.
     for (dir, _) in inventory.directories_list.iter().rev() {
-        // A directory of the original gone since the walk keeps its new time.
         if let Ok(modified) = std::fs::metadata(inventory.root.join(dir)).and_then(|m| m.modified())
             && let Ok(handle) = std::fs::File::open(to.join(dir))
         {
@@ -184,6 +187,11 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An I/O error that names `path` (and keeps its kind).
+fn at(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
+    move |e| io::Error::new(e.kind(), format!("`{}`: {e}", display_path(path)))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! when the tree is an installation prefix or the stdlib directory of one,
 //! else with the tree put first on `sys.path` (`PYTHONPATH`).
 
+use pyprune_pyc::PythonVersion;
 use pyprune_python::Interpreter;
 use serde::Serialize;
 use std::ffi::OsString;
@@ -44,16 +45,15 @@ impl TreePython {
     /// the home too and the interpreter's own stdlib cannot stand in for what
     /// the tree lacks.
     pub fn new(python: &Interpreter, root: &Path, scratch: &Path) -> std::io::Result<TreePython> {
-        let release = python
-            .version
-            .split('.')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(".");
-        let stdlib_name = format!("python{release}");
-        let zip_name = format!("python{}.zip", release.replace('.', ""));
-        let is_stdlib = |dir: &Path| dir.join("os.py").is_file() || dir.join("os.pyc").is_file();
-        let in_tree = ["lib", "lib64"]
+        let release = PythonVersion::parse(&python.version);
+        let stdlib_name = release
+            .map(PythonVersion::stdlib_dir_name)
+            .unwrap_or_default();
+        let zip_name = release
+            .map(PythonVersion::stdlib_zip_name)
+            .unwrap_or_default();
+        let is_stdlib = |dir: &Path| pyprune_tree::is_stdlib_dir(dir, Path::is_file);
+        let in_tree = pyprune_tree::LIB_DIRS
             .iter()
             .map(|lib| root.join(lib).join(&stdlib_name))
             .find(|dir| is_stdlib(dir))
@@ -61,7 +61,9 @@ impl TreePython {
             .or_else(|| {
                 // The stdlib directory of a prefix: PREFIX/lib/python3.X.
                 let lib = root.parent()?;
-                let lib_named = lib.file_name().is_some_and(|n| n == "lib" || n == "lib64");
+                let lib_named = lib
+                    .file_name()
+                    .is_some_and(|n| pyprune_tree::LIB_DIRS.iter().any(|l| n == *l));
                 (is_stdlib(root) && root.file_name()? == stdlib_name.as_str() && lib_named)
                     .then(|| Some((lib.parent()?.to_path_buf(), root.to_path_buf())))
                     .flatten()
@@ -84,12 +86,7 @@ impl TreePython {
             }
             None => (Placement::Path(path_entries(root)), root.to_path_buf()),
         };
-        let safe_path = release
-            .split_once('.')
-            .and_then(|(major, minor)| {
-                Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
-            })
-            .is_some_and(|v| v >= (3, 11));
+        let safe_path = release.is_some_and(|v| v >= PythonVersion::new(3, 11));
         Ok(TreePython {
             executable: python.executable.clone(),
             placement,
