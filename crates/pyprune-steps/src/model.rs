@@ -30,6 +30,9 @@ pub struct ModelFile {
     pub disk: u64,
     /// Identity of its data: files sharing it are hardlinks.
     pub inode: u64,
+    /// A symlink: steps may remove it or leave it, never read through it,
+    /// rewrite it or take its mode (which is the link's, not the target's).
+    pub symlink: bool,
 }
 
 /// A tree as planned: files by relative path, directories, and the block size new files round to.
@@ -61,6 +64,7 @@ impl Model {
                     apparent: file.apparent,
                     disk: file.disk,
                     inode,
+                    symlink: file.is_symlink,
                 },
             );
         }
@@ -126,6 +130,7 @@ impl Model {
                     apparent: len,
                     disk: self.blocks_for(len),
                     inode: self.next_inode,
+                    symlink: false,
                 };
                 self.ensure_parents(path);
                 self.files.insert(path.clone(), file);

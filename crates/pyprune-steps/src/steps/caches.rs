@@ -32,7 +32,9 @@ fn cache_group(path: &Path) -> Option<(PathBuf, String)> {
 pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let mut groups: BTreeMap<(PathBuf, String), Vec<&PathBuf>> = BTreeMap::new();
     for (path, file) in &model.files {
+        // A symlinked cache is not a copy to merge: linking would replace the link.
         if is_cache(file.kind)
+            && !file.symlink
             && let Some(group) = cache_group(path)
         {
             groups.entry(group).or_default().push(path);
@@ -117,7 +119,8 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
     };
     for module in STARTUP_MODULES {
         let path = encodings.join(format!("{module}.py"));
-        if let Some(file) = model.files.get(&path).filter(|f| f.kind == Kind::Source) {
+        let source = model.files.get(&path);
+        if let Some(file) = source.filter(|f| f.kind == Kind::Source && !f.symlink) {
             let source = context.read(file)?;
             let missing = |cache: &Path| !model.files.contains_key(cache);
             actions.extend(super::runtime::compiled_caches(

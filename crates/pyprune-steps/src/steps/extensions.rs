@@ -21,7 +21,9 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
     let extensions: Vec<_> = model
         .files
         .iter()
-        .filter(|(_, f)| f.kind == Kind::Extension)
+        // A symlink (`libpython3.X.so` in a prefix) is left as it is: stripping
+        // would write its target's bytes over the link with the link's mode.
+        .filter(|(_, f)| f.kind == Kind::Extension && !f.symlink)
         .collect();
     let results: Vec<Result<Option<Action>, StepError>> = extensions
         .par_iter()

@@ -66,6 +66,8 @@ pub enum StepError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is a symlink: pyprune does not read through it", pyprune_fs::display_path(.0))]
+    Symlink(PathBuf),
     #[error("cannot strip `{}`: {message}", pyprune_fs::display_path(.path))]
     Strip { path: PathBuf, message: String },
 }
@@ -88,10 +90,12 @@ pub struct Context {
 }
 
 impl Context {
-    /// The bytes of a file of the model.
+    /// The bytes of a file of the model; never through a symlink (it may
+    /// lead out of the tree, and its target is not the steps' to change).
     pub fn read(&self, file: &ModelFile) -> Result<Arc<[u8]>, StepError> {
         match &file.origin {
             Origin::Bytes(bytes) => Ok(Arc::clone(bytes)),
+            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.clone())),
             Origin::Disk(rel) => {
                 let path = self.root.join(rel);
                 std::fs::read(&path)

@@ -11,12 +11,13 @@ use pyprune_tree::Kind;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The `.py` sources that have an opt-0 cache for the context's tag, with that cache.
+/// The `.py` sources that have an opt-0 cache for the context's tag, with
+/// that cache; neither a symlink (a module with one is left as it is).
 fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a PathBuf, PathBuf)> {
     model
         .files
         .iter()
-        .filter(|(_, f)| f.kind == Kind::Source)
+        .filter(|(_, f)| f.kind == Kind::Source && !f.symlink)
         .filter_map(|(path, _)| {
             let stem = path.file_stem()?.to_str()?;
             let cache = path
@@ -26,7 +27,7 @@ fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a Path
             model
                 .files
                 .get(&cache)
-                .is_some_and(|c| c.kind == Kind::BytecodeOpt0)
+                .is_some_and(|c| c.kind == Kind::BytecodeOpt0 && !c.symlink)
                 .then_some((path, cache))
         })
         .collect()
@@ -111,10 +112,12 @@ pub(crate) fn compress_each_pyc(
 ) -> Result<Vec<Action>, StepError> {
     let mut actions = Vec::new();
     for (path, file) in &model.files {
-        if matches!(
-            file.kind,
-            Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
-        ) {
+        if !file.symlink
+            && matches!(
+                file.kind,
+                Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
+            )
+        {
             let bytes = context.read(file)?;
             actions.push(Action::Write {
                 path: path.clone(),

@@ -107,6 +107,14 @@ pub(crate) fn zip(
         )
     };
 
+    // A module with a symlink among its files (or caches) stays on disk as it
+    // is: zipping would read through the link, and remove it.
+    let is_link = |p: &Path| model.files.get(p).is_some_and(|f| f.symlink);
+    let has_link = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .any(|p| is_link(p) || cache_of(p).is_some_and(|c| is_link(&c)))
+    };
     let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut removed: BTreeSet<PathBuf> = BTreeSet::new();
     for (name, paths) in &modules {
@@ -117,6 +125,7 @@ pub(crate) fn zip(
             || name.is_empty()
             || KNOWN_UNSAFE.contains(&name.as_str())
             || (options.sources && RENAMED.contains(&name.as_str()))
+            || has_link(paths)
         {
             continue;
         }
@@ -156,6 +165,10 @@ pub(crate) fn zip(
         }
     }
     if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    if is_link(&zip_path) {
+        // A zip that is a link is somebody else's: left as it is, nothing zipped.
         return Ok(Vec::new());
     }
     if let Some(existing) = model.files.get(&zip_path) {

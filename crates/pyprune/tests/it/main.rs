@@ -16,5 +16,6 @@ mod inspect;
 mod profiles;
 mod pyc_builder;
 mod refusals;
+mod symlinks;
 mod text_reports;
 mod verify;
