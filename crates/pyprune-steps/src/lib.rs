@@ -23,7 +23,7 @@ pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};
 pub use profiles::{
     PROFILES, Profile, ProfileDef, ProfileError, choose_steps, load_profiles, parse_profiles,
 };
-pub use release::release_of_caches;
+pub use release::{other_implementation, release_of_caches};
 pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
 pub use steps::{Context, StepError, StepInfo, StepName, ZipOptions, step_actions};
 pub use steps::{

@@ -5,6 +5,7 @@
 use crate::steps::Context;
 use pyprune_pyc::PythonVersion;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// The cache tag and release a tree is for, from the tree alone: the tag
 /// most of its caches carry (by count of caches), and the CPython release it
@@ -17,6 +18,38 @@ pub fn release_of_caches(cache_tags: &BTreeMap<String, u64>) -> (String, Option<
         .unwrap_or_default();
     let release = PythonVersion::from_cache_tag(&tag);
     (tag, release)
+}
+
+/// The Python implementation a tree is for when it is not CPython, from
+/// what is known of it: the interpreter's `sys.implementation.name`, the
+/// cache tag of its caches (`pypy39`), or its layout (a `pypy3.X` library
+/// directory, as the tree itself or under `lib/`). pyprune minimizes CPython
+/// only: another implementation's import system ignores `PYTHONHOME` and
+/// pyprune's runtime, so neither the steps nor `verify` could keep their word.
+pub fn other_implementation(
+    root: &Path,
+    cache_tag: &str,
+    interpreter: Option<&str>,
+) -> Option<String> {
+    if let Some(name) = interpreter.filter(|n| *n != "cpython") {
+        return Some(name.to_owned());
+    }
+    let tagged = cache_tag
+        .split('-')
+        .next()
+        .map(|name| name.trim_end_matches(|c: char| c.is_ascii_digit()))
+        .filter(|name| !name.is_empty() && *name != "cpython");
+    if let Some(name) = tagged {
+        return Some(name.to_owned());
+    }
+    let pypy_dir = |name: &std::ffi::OsStr| name.to_string_lossy().starts_with("pypy3");
+    let laid_out = root.file_name().is_some_and(pypy_dir)
+        || std::fs::read_dir(root.join("lib"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| pypy_dir(&entry.file_name()));
+    laid_out.then(|| "pypy".to_owned())
 }
 
 impl Context {
@@ -42,7 +75,7 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
     fn context(root: &Path, cache_tag: &str) -> Context {
         Context {
@@ -91,5 +124,24 @@ mod tests {
         // Caches of a release pyprune cannot name (PyPy's) are not overruled either.
         let mut pypy = context(&dir.path().join("lib/python3.11"), "pypy39");
         assert!(!pypy.adopt_release(v311, "cpython-311"));
+    }
+
+    #[test]
+    fn other_implementations_are_known_by_interpreter_tag_or_layout() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let none = |root: &Path, tag: &str, name| other_implementation(root, tag, name);
+        assert_eq!(none(dir.path(), "cpython-311", Some("cpython")), None);
+        assert_eq!(none(dir.path(), "", None), None);
+        assert_eq!(
+            none(dir.path(), "cpython-311", Some("pypy")),
+            Some("pypy".to_owned())
+        );
+        assert_eq!(none(dir.path(), "pypy39", None), Some("pypy".to_owned()));
+        assert_eq!(
+            none(&dir.path().join("pypy3.9"), "", None),
+            Some("pypy".to_owned())
+        );
+        std::fs::create_dir_all(dir.path().join("lib/pypy3.10")).expect("mkdir");
+        assert_eq!(none(dir.path(), "", None), Some("pypy".to_owned()));
     }
 }

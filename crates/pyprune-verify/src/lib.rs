@@ -67,6 +67,9 @@ pub enum VerifyError {
     Tree(#[from] pyprune_tree::TreeError),
     #[error("cannot create a scratch directory")]
     Scratch(#[source] std::io::Error),
+    /// Nothing Python could import: an empty or unreadable tree proves nothing.
+    #[error("`{}` holds no module Python could import (is it empty, or unreadable?): there is nothing to verify", pyprune_fs::display_path(.0))]
+    Nothing(std::path::PathBuf),
 }
 
 /// One tree under test: its files, its modules, the interpreter placed on it.
@@ -120,6 +123,9 @@ const IMPORT_RUNS: &[(&str, u8)] = &[("imports", 0), ("imports -O", 1), ("import
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
+    if subject.modules.all.is_empty() {
+        return Err(VerifyError::Nothing(subject.inventory.root.clone()));
+    }
     let original = match request.against {
         None => None,
         Some(Against::Tree(path)) => Some(Before::Tree(Box::new(Subject::new(

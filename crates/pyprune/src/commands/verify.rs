@@ -12,6 +12,11 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let tree = &settings.tree;
     let target = pipeline::resolve(tree.path.as_deref(), tree.python.as_deref())?;
     let python = pipeline::interpreter_for_tree(target.python, tree.python.as_deref())?;
+    // The tree's own caches may say it is another implementation's (a look
+    // at the file names; verify walks the tree again for itself).
+    let scanned = pyprune_tree::Inventory::scan(&target.root, &Default::default())?;
+    let (cache_tag, _) = pyprune_steps::release_of_caches(&scanned.summary().cache_tags);
+    pipeline::refuse_other_implementation(&target.root, &cache_tag, Some(&python.implementation))?;
     let promises = match &settings.steps {
         Some(steps) => pipeline::promises_of(steps),
         None => pipeline::default_promises(&target.root),

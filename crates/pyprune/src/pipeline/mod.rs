@@ -20,7 +20,7 @@ mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
-pub use prepare::{Prepared, adopt_default_interpreter, prepare};
+pub use prepare::{Prepared, adopt_default_interpreter, prepare, refuse_other_implementation};
 pub use target::{interpreter_for_tree, resolve};
 
 use crate::printer::Printer;

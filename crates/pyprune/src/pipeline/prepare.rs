@@ -9,6 +9,7 @@ use pyprune_fs::display_path;
 use pyprune_pyc::PythonVersion;
 use pyprune_python::{Interpreter, named_or_default};
 use pyprune_steps::{Context, Model, SourceCompiler, StepName, release_of_caches};
+
 use pyprune_tree::{Inventory, ScanOptions};
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -30,6 +31,9 @@ pub struct Prepared {
 /// what its caches say.
 pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared> {
     let target = target::resolve(tree.path.as_deref(), tree.python.as_deref())?;
+    // Before the walk by what the interpreter and the layout say; after it, by the caches.
+    let implementation = target.python.as_ref().map(|p| p.implementation.as_str());
+    refuse_other_implementation(&target.root, "", implementation)?;
     let inventory = Inventory::scan(&target.root, &ScanOptions::default())?;
     for warning in &inventory.warnings {
         printer.warn(&warning.to_string());
@@ -41,6 +45,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         ),
         None => release_of_caches(&inventory.summary().cache_tags),
     };
+    refuse_other_implementation(&inventory.root, &cache_tag, implementation)?;
     let block_size = std::fs::metadata(&inventory.root)
         .map(|m| m.blksize())
         .unwrap_or(4096)
@@ -64,6 +69,22 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         context,
         python,
     })
+}
+
+/// Refuses a tree of another Python implementation than CPython (PyPy),
+/// before anything is planned, changed or run.
+pub fn refuse_other_implementation(
+    root: &Path,
+    cache_tag: &str,
+    interpreter: Option<&str>,
+) -> anyhow::Result<()> {
+    match pyprune_steps::other_implementation(root, cache_tag, interpreter) {
+        None => Ok(()),
+        Some(name) => anyhow::bail!(
+            "`{}` is for {name}, not CPython: pyprune minimizes and verifies CPython installations only              ({name} finds its library its own way, ignoring PYTHONHOME, and does not load pyprune's runtime)",
+            display_path(root)
+        ),
+    }
 }
 
 /// `apply` runs an interpreter anyway (to verify the result). When the tree

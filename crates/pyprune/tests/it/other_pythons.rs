@@ -1,0 +1,112 @@
+//! Installations pyprune does not minimize are refused up front, by `plan`,
+//! `apply` and `verify`, with one clear error and nothing written or run:
+//! PyPy (by its interpreter, its cache tags or its `lib/pypy3.X` layout), and
+//! a tree with nothing Python could import, which `verify` must never call
+//! "verified".
+
+use crate::harness::*;
+use std::path::Path;
+
+/// Runs pyprune with `args`; it must fail with exit 2 and say `expected`.
+fn refused(args: &[&std::ffi::OsStr], expected: &str) {
+    let output = pyprune().args(args).output().expect("pyprune");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+    assert!(text.contains(expected), "{args:?}: {text}");
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+/// Every command that plans, changes or verifies a tree refuses `tree` (with `extra` flags).
+fn every_command_refuses(env: &TestEnv, tree: &Path, extra: &[&str], expected: &str) {
+    let out = env.path().join("out");
+    let mut runs: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec![os("plan")],
+        vec![
+            os("apply"),
+            os("--profile"),
+            os("compact"),
+            os("--out"),
+            out.as_os_str(),
+        ],
+        vec![
+            os("apply"),
+            os("--profile"),
+            os("compact"),
+            os("--in-place"),
+        ],
+        vec![os("verify")],
+    ];
+    for run in &mut runs {
+        run.extend(extra.iter().map(|e| os(e)));
+        run.push(tree.as_os_str());
+        refused(run, expected);
+    }
+    assert!(!out.exists(), "apply wrote its result");
+    assert!(
+        !tree.join(".pyprune-journal").exists(),
+        "apply journaled the tree"
+    );
+}
+
+#[test]
+fn a_pypy_tree_is_refused_by_its_layout_and_its_caches() {
+    let env = TestEnv::new();
+    // Laid out as PyPy lays out its library, with CPython's files in it.
+    let prefix = env.path().join("pypy");
+    copy_from_stdlib(
+        &prefix.join("lib/pypy3.9"),
+        &["os.py", "stat.py", "colorsys.py"],
+    );
+    every_command_refuses(&env, &prefix, &[], "is for pypy, not CPython");
+    // Caches tagged for PyPy, in a directory not named for it.
+    let tagged = env.path().join("tagged");
+    copy_from_stdlib(&tagged, &["colorsys.py"]);
+    env.write(
+        "tagged/__pycache__/colorsys.pypy39.pyc",
+        b"\x50\x0d\x0d\x0a",
+    );
+    every_command_refuses(&env, &tagged, &[], "is for pypy, not CPython");
+}
+
+#[test]
+fn a_pypy_interpreter_is_refused_before_it_runs() {
+    let Ok(pypy) = which("pypy3") else {
+        eprintln!(
+            "note: pypy3 is not installed (scripts/install-test-deps.sh installs it): skipped"
+        );
+        return;
+    };
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    copy_from_stdlib(&tree, &["colorsys.py", "json"]);
+    let python = format!("--python={}", pypy.display());
+    every_command_refuses(&env, &tree, &[&python], "is for pypy, not CPython");
+    // Its own library, found through it: planned by no command either.
+    refused(&[os("plan"), os(&python)], "is for pypy, not CPython");
+    // verify ran nothing there: the tree holds no cache PyPy would write.
+    assert!(!tree.join("__pycache__").exists());
+}
+
+#[test]
+fn verify_never_calls_an_empty_tree_verified() {
+    let env = TestEnv::new();
+    let empty = env.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    env.write("data/README.txt", "no modules here\n");
+    for tree in [empty, env.path().join("data")] {
+        refused(
+            &[os("verify"), tree.as_os_str()],
+            "holds no module Python could import",
+        );
+    }
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or(())
+}
