@@ -17,6 +17,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let scanned = pyprune_tree::Inventory::scan(&target.root, &Default::default())?;
     let (cache_tag, _) = pyprune_steps::release_of_caches(&scanned.summary().cache_tags);
     pipeline::refuse_other_implementation(&target.root, &cache_tag, Some(&python.implementation))?;
+    pipeline::refuse_foreign_bytecode(&target.root, &cache_tag, &python)?;
     let promises = match &settings.steps {
         Some(steps) => pipeline::promises_of(steps),
         None => pipeline::default_promises(&target.root),

@@ -36,6 +36,9 @@ pub(super) fn apply(
     let root = prepared.inventory.root.clone();
     // The original is about to go: what imports (and which sources compile) is recorded first.
     let python = super::verifier(settings.verify, tree.python.as_deref())?;
+    if let Some(python) = &python {
+        super::refuse_foreign_bytecode(&root, &prepared.context.cache_tag, python)?;
+    }
     let baseline = match (&python, settings.verify) {
         (Some(python), Some(run)) => {
             Some(super::check::record_before(&root, python, run, printer)?)

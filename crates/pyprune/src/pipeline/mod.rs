@@ -21,7 +21,7 @@ mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
 pub use prepare::{Prepared, adopt_default_interpreter, prepare, refuse_other_implementation};
-pub use target::{interpreter_for_tree, resolve};
+pub use target::{interpreter_for_tree, refuse_foreign_bytecode, resolve};
 
 use crate::printer::Printer;
 use crate::settings::{ApplySettings, Destination, VerifyRun};
@@ -80,6 +80,15 @@ fn apply_to_copy(
             display_path(out)
         );
     }
+    // The interpreter that will verify the result, asked before anything is built.
+    let python = verifier(settings.verify, settings.tree.python.as_deref())?;
+    if let Some(python) = &python {
+        refuse_foreign_bytecode(
+            &prepared.inventory.root,
+            &prepared.context.cache_tag,
+            python,
+        )?;
+    }
     let layout = OutLayout::new(out);
     let staged = match stage_copy(&prepared, steps, &layout.partial, &layout.installed_at) {
         Ok(staged) => staged,
@@ -91,7 +100,7 @@ fn apply_to_copy(
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     let original = pyprune_verify::Against::Tree(&prepared.inventory.root);
-    let verify = verify_result(settings, out, Some(original), None, printer)?;
+    let verify = verify_result(settings, out, Some(original), python, printer)?;
     Ok(Applied {
         tree: out.to_path_buf(),
         steps: steps.clone(),

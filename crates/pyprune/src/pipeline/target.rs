@@ -44,6 +44,27 @@ fn discover(python: &OsStr) -> anyhow::Result<Interpreter> {
     })
 }
 
+/// Refuses to run `python` on a tree whose bytecode is another release's
+/// (`tree_cache_tag`, empty when it has no caches): every cache would fail
+/// to load, one regression per file, instead of one clear error.
+pub fn refuse_foreign_bytecode(
+    root: &Path,
+    tree_cache_tag: &str,
+    python: &Interpreter,
+) -> anyhow::Result<()> {
+    if tree_cache_tag.is_empty() || tree_cache_tag == python.cache_tag {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the bytecode of `{}` is for {tree_cache_tag}, and `{}` is {} {} ({}): verify runs the tree's own interpreter; name it with --python",
+        pyprune_fs::display_path(root),
+        python.command.to_string_lossy(),
+        python.implementation,
+        python.version,
+        python.cache_tag
+    )
+}
+
 /// The interpreter to run on a tree: `known` (the one that described it),
 /// else `--python` or `python3`.
 pub fn interpreter_for_tree(

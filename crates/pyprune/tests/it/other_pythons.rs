@@ -110,3 +110,52 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .find(|path| path.is_file())
         .ok_or(())
 }
+
+#[test]
+fn bytecode_of_another_release_is_one_clear_error_not_a_regression_per_file() {
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    copy_from_stdlib(&tree, &["colorsys.py", "json"]);
+    compileall_all_levels(&tree);
+    // The caches carry a release no interpreter here has.
+    let tag = cache_tag();
+    for dir in [tree.join("__pycache__"), tree.join("json/__pycache__")] {
+        for entry in std::fs::read_dir(&dir).expect("caches") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            std::fs::rename(&path, dir.join(name.replace(&tag, "cpython-399"))).expect("rename");
+        }
+    }
+    let expected = "is for cpython-399";
+    refused(&[os("verify"), tree.as_os_str()], expected);
+    let out = env.path().join("out");
+    refused(
+        &[
+            os("apply"),
+            os("--steps"),
+            os("drop-opt2"),
+            os("--out"),
+            out.as_os_str(),
+            tree.as_os_str(),
+        ],
+        expected,
+    );
+    refused(
+        &[
+            os("apply"),
+            os("--steps"),
+            os("drop-opt2"),
+            os("--in-place"),
+            tree.as_os_str(),
+        ],
+        expected,
+    );
+    assert!(!out.exists());
+    assert!(!tree.join(".pyprune-journal").exists());
+    // Without verification there is nothing to run: the steps go ahead.
+    apply_to(&tree, &out, &["--steps", "drop-opt2", "--no-verify"]);
+}
