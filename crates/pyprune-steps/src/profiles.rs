@@ -60,12 +60,13 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "minimal",
-        what: "the smallest layout that imports every kept module: no tests, IDLE/Tk, developer tools or dead batteries; bytecode-only zip; extensions stripped",
+        what: "the smallest layout that imports every kept module: no tests, IDLE/Tk, developer tools, dead batteries or build files; bytecode-only zip; extensions stripped",
         steps: &[
             StepName::ExcludeTests,
             StepName::ExcludeIdleTk,
             StepName::ExcludeDevModules,
             StepName::ExcludeDeadBatteries,
+            StepName::ExcludeDevel,
             StepName::StripExtensions,
             StepName::ZipStdlibBytecode,
             StepName::DropOptimizedCaches,

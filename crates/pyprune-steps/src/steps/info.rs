@@ -124,11 +124,12 @@ const fn stdlib_zip(sources: bool, deflate: bool) -> ZipOptions {
 
 impl StepName {
     /// Every step, in the order a profile applies them (and `plan` lists them).
-    pub const ALL: [StepName; 19] = [
+    pub const ALL: [StepName; 20] = [
         StepName::ExcludeTests,
         StepName::ExcludeIdleTk,
         StepName::ExcludeDevModules,
         StepName::ExcludeDeadBatteries,
+        StepName::ExcludeDevel,
         StepName::StripExtensions,
         StepName::ZipDataModules,
         StepName::ZipStdlib,
@@ -182,6 +183,13 @@ impl StepName {
                 "the PEP 594 modules (cgi, telnetlib, ...)",
             )
             .removes_modules(),
+            S::ExcludeDevel => step(
+                self,
+                "exclude-devel",
+                "Fedora python3-devel",
+                "remove the static library and build files (config-3.X), the headers, python*-config and the pkg-config files",
+                "extension modules cannot be built against this Python",
+            ),
             S::StripExtensions => step(
                 self,
                 "strip-extensions",

@@ -2,6 +2,7 @@
 //! actions it takes on a given model.
 
 mod caches;
+mod devel;
 mod exclude;
 mod extensions;
 mod info;
@@ -41,6 +42,7 @@ pub enum StepName {
     ExcludeIdleTk,
     ExcludeDevModules,
     ExcludeDeadBatteries,
+    ExcludeDevel,
     StripExtensions,
     ZipDataModules,
     ZipStdlib,
@@ -139,6 +141,7 @@ pub fn step_actions(
         StepName::ExcludeIdleTk => exclude::idle_tk(model),
         StepName::ExcludeDevModules => exclude::dev_modules(model),
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
+        StepName::ExcludeDevel => devel::devel(model),
         StepName::StripExtensions => extensions::strip(model, context)?,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
         StepName::ZipDataModules

@@ -9,6 +9,7 @@ mod apply;
 mod cli;
 mod compile;
 mod dedupe;
+mod devel;
 mod embedded_python;
 mod harness;
 mod in_place;
