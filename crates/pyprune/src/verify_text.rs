@@ -1,10 +1,11 @@
 //! The text of a `verify` report, shown by `verify` and after `apply`.
 
 use pyprune_fs::display_path;
-use pyprune_verify::{Placement, Report};
+use pyprune_verify::{Finding, Placement, Report};
 use std::fmt::Write as _;
 
-/// The text report: one line per check, then every regression, then a count of notes.
+/// The text report: one line per check, a count of notes, then every
+/// regression, grouped by cause.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let placement = match &report.placement {
@@ -53,13 +54,7 @@ pub fn render(report: &Report) -> String {
             report.notes.len()
         );
     }
-    for finding in &report.regressions {
-        let _ = writeln!(
-            out,
-            "regression: {}: {}: {}",
-            finding.check, finding.subject, finding.reason
-        );
-    }
+    out.push_str(&regressions_by_cause(&report.regressions));
     let _ = writeln!(
         out,
         "{}",
@@ -70,4 +65,94 @@ pub fn render(report: &Report) -> String {
         }
     );
     out
+}
+
+/// Every regression, named, with those of one cause together: a cause that
+/// fails one module is one line; one that fails several is its reason, then
+/// the modules per check (checks that fail the same modules share a line).
+fn regressions_by_cause(regressions: &[Finding]) -> String {
+    let mut causes: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for finding in regressions {
+        match causes
+            .iter_mut()
+            .find(|(reason, _)| *reason == finding.reason)
+        {
+            Some((_, findings)) => findings.push(finding),
+            None => causes.push((&finding.reason, vec![finding])),
+        }
+    }
+    let mut out = String::new();
+    for (reason, findings) in causes {
+        if let [finding] = findings.as_slice() {
+            let _ = writeln!(
+                out,
+                "regression: {}: {}: {reason}",
+                finding.check, finding.subject
+            );
+            continue;
+        }
+        let _ = writeln!(out, "regression ({} failures): {reason}", findings.len());
+        // Subjects per check, in order; then checks with equal subjects merged.
+        let mut per_check: Vec<(&str, Vec<&str>)> = Vec::new();
+        for finding in findings {
+            match per_check
+                .iter_mut()
+                .find(|(check, _)| *check == finding.check)
+            {
+                Some((_, subjects)) => subjects.push(&finding.subject),
+                None => per_check.push((finding.check, vec![&finding.subject])),
+            }
+        }
+        let mut lines: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+        for (check, subjects) in per_check {
+            match lines.iter_mut().find(|(_, same)| *same == subjects) {
+                Some((checks, _)) => checks.push(check),
+                None => lines.push((vec![check], subjects)),
+            }
+        }
+        for (checks, subjects) in lines {
+            let _ = writeln!(out, "    {}: {}", checks.join(", "), subjects.join(", "));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(check: &'static str, subject: &str, reason: &str) -> Finding {
+        Finding {
+            check,
+            subject: subject.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn regressions_are_named_and_grouped_by_cause() {
+        let cause = "ImportError: No module named 'uu'";
+        let text = regressions_by_cause(&[
+            finding(
+                "imports",
+                "json.scanner",
+                "in the original, gone from the tree",
+            ),
+            finding("imports", "email.message", cause),
+            finding("imports", "http.client", cause),
+            finding("imports -O", "email.message", cause),
+            finding("imports -O", "http.client", cause),
+            finding("imports -OO", "email.message", cause),
+            finding("bytecode and sources", "x.pyc", "bad marshal data"),
+        ]);
+        assert_eq!(
+            text,
+            "regression: imports: json.scanner: in the original, gone from the tree\n\
+             regression (5 failures): ImportError: No module named 'uu'\n\
+             \x20   imports, imports -O: email.message, http.client\n\
+             \x20   imports -OO: email.message\n\
+             regression: bytecode and sources: x.pyc: bad marshal data\n"
+        );
+        assert_eq!(regressions_by_cause(&[]), "");
+    }
 }
