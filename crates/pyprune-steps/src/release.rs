@@ -42,13 +42,20 @@ pub fn other_implementation(
     if let Some(name) = tagged {
         return Some(name.to_owned());
     }
-    let pypy_dir = |name: &std::ffi::OsStr| name.to_string_lossy().starts_with("pypy3");
-    let laid_out = root.file_name().is_some_and(pypy_dir)
-        || std::fs::read_dir(root.join("lib"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|entry| pypy_dir(&entry.file_name()));
+    // PyPy's layout: the tree is a `pypy3.X` directory, or its `lib/` holds
+    // one and no CPython `python3.X` (a shared `/usr/lib` holds both).
+    let named = |entry: &std::fs::DirEntry, prefix: &str| {
+        entry.file_name().to_string_lossy().starts_with(prefix)
+    };
+    let lib: Vec<std::fs::DirEntry> = std::fs::read_dir(root.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    let laid_out = root
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("pypy3"))
+        || (lib.iter().any(|e| named(e, "pypy3")) && !lib.iter().any(|e| named(e, "python3.")));
     laid_out.then(|| "pypy".to_owned())
 }
 
@@ -143,5 +150,9 @@ mod tests {
         );
         std::fs::create_dir_all(dir.path().join("lib/pypy3.10")).expect("mkdir");
         assert_eq!(none(dir.path(), "", None), Some("pypy".to_owned()));
+        // A prefix shared with CPython (`/usr/lib` holds both) is CPython's.
+        std::fs::create_dir_all(dir.path().join("lib/python3.11")).expect("mkdir");
+        assert_eq!(none(dir.path(), "", None), None);
+        assert_eq!(none(dir.path(), "cpython-311", Some("cpython")), None);
     }
 }

@@ -15,9 +15,10 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     // The tree's own caches may say it is another implementation's (a look
     // at the file names; verify walks the tree again for itself).
     let scanned = pyprune_tree::Inventory::scan(&target.root, &Default::default())?;
-    let (cache_tag, _) = pyprune_steps::release_of_caches(&scanned.summary().cache_tags);
+    let tags = scanned.summary().cache_tags;
+    let (cache_tag, _) = pyprune_steps::release_of_caches(&tags);
     pipeline::refuse_other_implementation(&target.root, &cache_tag, Some(&python.implementation))?;
-    pipeline::refuse_foreign_bytecode(&target.root, &cache_tag, &python)?;
+    pipeline::refuse_foreign_bytecode(&target.root, &tags, &python)?;
     let promises = match &settings.steps {
         Some(steps) => pipeline::promises_of(steps),
         None => pipeline::default_promises(&target.root),

@@ -37,7 +37,8 @@ pub(super) fn apply(
     // The original is about to go: what imports (and which sources compile) is recorded first.
     let python = super::verifier(settings.verify, tree.python.as_deref())?;
     if let Some(python) = &python {
-        super::refuse_foreign_bytecode(&root, &prepared.context.cache_tag, python)?;
+        let tags = &prepared.inventory.summary().cache_tags;
+        super::refuse_foreign_bytecode(&root, tags, python)?;
     }
     let baseline = match (&python, settings.verify) {
         (Some(python), Some(run)) => {

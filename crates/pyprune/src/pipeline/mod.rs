@@ -83,11 +83,8 @@ fn apply_to_copy(
     // The interpreter that will verify the result, asked before anything is built.
     let python = verifier(settings.verify, settings.tree.python.as_deref())?;
     if let Some(python) = &python {
-        refuse_foreign_bytecode(
-            &prepared.inventory.root,
-            &prepared.context.cache_tag,
-            python,
-        )?;
+        let tags = &prepared.inventory.summary().cache_tags;
+        refuse_foreign_bytecode(&prepared.inventory.root, tags, python)?;
     }
     let layout = OutLayout::new(out);
     let staged = match stage_copy(&prepared, steps, &layout.partial, &layout.installed_at) {

@@ -81,7 +81,7 @@ pub fn refuse_other_implementation(
     match pyprune_steps::other_implementation(root, cache_tag, interpreter) {
         None => Ok(()),
         Some(name) => anyhow::bail!(
-            "`{}` is for {name}, not CPython: pyprune minimizes and verifies CPython installations only              ({name} finds its library its own way, ignoring PYTHONHOME, and does not load pyprune's runtime)",
+            "`{}` is for {name}, not CPython: pyprune minimizes and verifies CPython installations only ({name} finds its library its own way, ignoring PYTHONHOME, and does not load pyprune's runtime)",
             display_path(root)
         ),
     }

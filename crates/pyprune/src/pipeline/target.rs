@@ -2,6 +2,7 @@
 
 use anyhow::Context as _;
 use pyprune_python::{Interpreter, named_or_default};
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -44,17 +45,20 @@ fn discover(python: &OsStr) -> anyhow::Result<Interpreter> {
     })
 }
 
-/// Refuses to run `python` on a tree whose bytecode is another release's
-/// (`tree_cache_tag`, empty when it has no caches): every cache would fail
-/// to load, one regression per file, instead of one clear error.
+/// Refuses to run `python` on a tree whose caches (`cache_tags`: how many
+/// carry each tag) are all another release's: that tree is for another
+/// interpreter, and verifying it with this one would give a regression per
+/// module instead of one clear error. A tree with no caches, or with some of
+/// this interpreter's among others (left over from an upgrade), is run.
 pub fn refuse_foreign_bytecode(
     root: &Path,
-    tree_cache_tag: &str,
+    cache_tags: &BTreeMap<String, u64>,
     python: &Interpreter,
 ) -> anyhow::Result<()> {
-    if tree_cache_tag.is_empty() || tree_cache_tag == python.cache_tag {
+    if cache_tags.is_empty() || cache_tags.contains_key(&python.cache_tag) {
         return Ok(());
     }
+    let (tree_cache_tag, _) = pyprune_steps::release_of_caches(cache_tags);
     anyhow::bail!(
         "the bytecode of `{}` is for {tree_cache_tag}, and `{}` is {} {} ({}): verify runs the tree's own interpreter; name it with --python",
         pyprune_fs::display_path(root),

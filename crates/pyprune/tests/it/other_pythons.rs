@@ -60,7 +60,12 @@ fn a_pypy_tree_is_refused_by_its_layout_and_its_caches() {
         &prefix.join("lib/pypy3.9"),
         &["os.py", "stat.py", "colorsys.py"],
     );
-    every_command_refuses(&env, &prefix, &[], "is for pypy, not CPython");
+    every_command_refuses(
+        &env,
+        &prefix,
+        &[],
+        "is for pypy, not CPython: pyprune minimizes and verifies CPython installations only (pypy finds its library its own way, ignoring PYTHONHOME, and does not load pyprune's runtime)\n",
+    );
     // Caches tagged for PyPy, in a directory not named for it.
     let tagged = env.path().join("tagged");
     copy_from_stdlib(&tagged, &["colorsys.py"]);
@@ -158,4 +163,37 @@ fn bytecode_of_another_release_is_one_clear_error_not_a_regression_per_file() {
     assert!(!tree.join(".pyprune-journal").exists());
     // Without verification there is nothing to run: the steps go ahead.
     apply_to(&tree, &out, &["--steps", "drop-opt2", "--no-verify"]);
+    // Caches of this interpreter among others' (left over from an upgrade,
+    // even outnumbered): the tree is run and verified.
+    compileall(&["-o0"], &tree);
+    let mixed = env.path().join("mixed");
+    let report = apply_to(&tree, &mixed, &["--steps", "drop-opt2"]);
+    assert_eq!(
+        report["verify"]["regressions"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    let output = pyprune().arg("verify").arg(&tree).output().expect("verify");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_cpython_prefix_beside_a_pypy_library_is_cpythons() {
+    // `/usr/lib` holds python3.11 and pypy3.9 side by side.
+    let env = TestEnv::new();
+    let prefix = env.path().join("prefix");
+    let stdlib = tiny_stdlib(&prefix);
+    std::fs::create_dir_all(prefix.join("lib/pypy3.9")).expect("mkdir");
+    for tree in [&prefix, &stdlib] {
+        let rows = plan_rows(tree);
+        assert!(!rows.is_empty());
+    }
+    // verify runs (whatever it finds in this tiny library), refusing nothing.
+    let output = pyprune()
+        .arg("verify")
+        .arg(&prefix)
+        .output()
+        .expect("verify");
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("pypy"), "{}", stderr(&output));
 }
