@@ -48,7 +48,7 @@ impl OptimizationProfile {
 }
 
 /// A PEP 263 declaration (`coding[:=] NAME` in a comment on line 1 or 2) of anything but UTF-8.
-fn declares_other_encoding(source: &[u8]) -> bool {
+pub(crate) fn declares_other_encoding(source: &[u8]) -> bool {
     source.split(|&b| b == b'\n').take(2).any(|line| {
         let text = String::from_utf8_lossy(line);
         let Some(comment) = text.trim_start().strip_prefix('#') else {

@@ -1,0 +1,236 @@
+//! Which modules a source file imports, read from its syntax tree (ruff's
+//! parser): every `import` and `from ... import` statement wherever it is (in
+//! functions, `try`/`except ImportError`, `if` blocks: conditional imports
+//! count), and `__import__("x")` / `importlib.import_module("x")` calls with a
+//! literal name. Relative imports are kept as written (their level and
+//! module); the caller, which knows the file's module name, resolves them.
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, Stmt};
+
+/// One import as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRef {
+    /// 0 for an absolute import, else the number of leading dots.
+    pub level: u32,
+    /// The module named (`a.b` in `import a.b` or `from a.b import c`);
+    /// `None` for `from . import c`.
+    pub module: Option<String>,
+    /// The names of a `from` import, which may be submodules (`c` in
+    /// `from a.b import c`); empty for `import a.b` and `from a import *`.
+    pub names: Vec<String>,
+}
+
+impl ImportRef {
+    /// The absolute modules this import may load, the package chain included
+    /// (`a`, `a.b`, `a.b.c` for `from a.b import c`), for a file whose module
+    /// is `module` (`is_package`: the file is its `__init__`). `None` when a
+    /// relative import climbs above the top-level package.
+    pub fn resolve(&self, module: &str, is_package: bool) -> Option<Vec<String>> {
+        let base = if self.level == 0 {
+            self.module.clone().unwrap_or_default()
+        } else {
+            let mut parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+            if !is_package {
+                parts.pop()?;
+            }
+            for _ in 1..self.level {
+                parts.pop()?;
+            }
+            if parts.is_empty() {
+                return None;
+            }
+            let mut base = parts.join(".");
+            if let Some(rest) = &self.module {
+                base.push('.');
+                base.push_str(rest);
+            }
+            base
+        };
+        if base.is_empty() {
+            return None;
+        }
+        let mut out = chain(&base);
+        out.extend(
+            self.names
+                .iter()
+                .filter(|n| n.as_str() != "*")
+                .map(|n| format!("{base}.{n}")),
+        );
+        Some(out)
+    }
+}
+
+/// `a`, `a.b`, `a.b.c` for `a.b.c`.
+pub fn chain(name: &str) -> Vec<String> {
+    name.match_indices('.')
+        .map(|(at, _)| name[..at].to_owned())
+        .chain(std::iter::once(name.to_owned()))
+        .collect()
+}
+
+/// The imports of a source file's bytes; `None` when it cannot be analysed
+/// here (not UTF-8, another encoding declared, a syntax error): then its
+/// imports are unknown.
+pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
+    let source = source.strip_prefix(b"\xef\xbb\xbf").unwrap_or(source);
+    if crate::levels::declares_other_encoding(source) {
+        return None;
+    }
+    let text = std::str::from_utf8(source).ok()?;
+    let parsed = ruff_python_parser::parse_module(text).ok()?;
+    let mut finder = Finder(Vec::new());
+    for stmt in &parsed.syntax().body {
+        finder.visit_stmt(stmt);
+    }
+    Some(finder.0)
+}
+
+struct Finder(Vec<ImportRef>);
+
+impl<'a> Visitor<'a> for Finder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => {
+                self.0.extend(import.names.iter().map(|alias| ImportRef {
+                    level: 0,
+                    module: Some(alias.name.to_string()),
+                    names: Vec::new(),
+                }));
+            }
+            Stmt::ImportFrom(from) => self.0.push(ImportRef {
+                level: from.level,
+                module: from.module.as_ref().map(ToString::to_string),
+                names: from.names.iter().map(|a| a.name.to_string()).collect(),
+            }),
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            let function = match call.func.as_ref() {
+                Expr::Name(name) => Some(name.id.as_str()),
+                Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+                _ => None,
+            };
+            if matches!(function, Some("__import__" | "import_module"))
+                && let Some(Expr::StringLiteral(literal)) = call.arguments.args.first()
+            {
+                let name = literal.value.to_str();
+                if !name.is_empty() && !name.starts_with('.') {
+                    self.0.push(ImportRef {
+                        level: 0,
+                        module: Some(name.to_owned()),
+                        names: Vec::new(),
+                    });
+                }
+            }
+        }
+        walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(source: &str, module: &str, is_package: bool) -> Vec<String> {
+        let mut all: Vec<String> = imports_of(source.as_bytes())
+            .expect("parsed")
+            .iter()
+            .filter_map(|i| i.resolve(module, is_package))
+            .flatten()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    fn absolute_imports_name_their_package_chain() {
+        assert_eq!(
+            resolved("import os, xml.dom.minidom as md\n", "m", false),
+            ["os", "xml", "xml.dom", "xml.dom.minidom"]
+        );
+    }
+
+    #[test]
+    fn from_imports_may_name_submodules() {
+        assert_eq!(
+            resolved("from email import utils, message as m\n", "m", false),
+            ["email", "email.message", "email.utils"]
+        );
+        // A star import names no submodule.
+        assert_eq!(
+            resolved("from os.path import *\n", "m", false),
+            ["os", "os.path"]
+        );
+    }
+
+    #[test]
+    fn relative_imports_resolve_from_the_files_package() {
+        let source = "from . import charset\nfrom .errors import X\nfrom .. import mime\n";
+        // `X` may be a submodule as far as the syntax says: it counts.
+        assert_eq!(
+            resolved(source, "email.mime.text", false),
+            [
+                "email",
+                "email.mime",
+                "email.mime.charset",
+                "email.mime.errors",
+                "email.mime.errors.X"
+            ]
+        );
+    }
+
+    #[test]
+    fn relative_imports_in_a_package_init_start_at_the_package() {
+        assert_eq!(
+            resolved("from .encoder import E\n", "json", true),
+            ["json", "json.encoder", "json.encoder.E"]
+        );
+        // Above the top-level package: nothing.
+        assert!(resolved("from .. import x\n", "json", true).is_empty());
+        assert!(resolved("from . import x\n", "top", false).is_empty());
+    }
+
+    #[test]
+    fn conditional_and_nested_imports_count() {
+        let source = "\
+try:
+    import _json
+except ImportError:
+    _json = None
+if sys.platform == 'win32':
+    import nt
+def f():
+    import uu
+    class C:
+        def g(self):
+            from imghdr import what
+";
+        assert_eq!(
+            resolved(source, "m", false),
+            ["_json", "imghdr", "imghdr.what", "nt", "uu"]
+        );
+    }
+
+    #[test]
+    fn literal_dynamic_imports_count() {
+        let source = "m = __import__('audioop')\nimportlib.import_module('sndhdr')\nimport_module(name)\n__import__('.x')\n";
+        assert_eq!(resolved(source, "m", false), ["audioop", "sndhdr"]);
+    }
+
+    #[test]
+    fn unreadable_sources_have_unknown_imports() {
+        assert_eq!(imports_of(b"import (\n"), None);
+        assert_eq!(imports_of(b"# -*- coding: latin-1 -*-\nimport os\n"), None);
+        assert_eq!(imports_of(b"\xff\xfe"), None);
+        assert_eq!(
+            imports_of(b"\xef\xbb\xbfimport os\n").map(|i| i.len()),
+            Some(1)
+        );
+    }
+}
