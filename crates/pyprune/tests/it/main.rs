@@ -13,6 +13,7 @@ mod embedded_python;
 mod harness;
 mod in_place;
 mod inspect;
+mod keep_imported;
 mod profiles;
 mod pyc_builder;
 mod refusals;
