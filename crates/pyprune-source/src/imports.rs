@@ -1,12 +1,14 @@
 //! Which modules a source file imports, read from its syntax tree (ruff's
 //! parser): every `import` and `from ... import` statement wherever it is (in
-//! functions, `try`/`except ImportError`, `if` blocks: conditional imports
-//! count), and `__import__("x")` / `importlib.import_module("x")` calls with a
-//! literal name. Relative imports are kept as written (their level and
+//! functions, `try`, `if` blocks: conditional imports count), and
+//! `__import__("x")` / `importlib.import_module("x")` calls with a literal
+//! name. An import in the body of a `try` that catches `ImportError` (or
+//! `ModuleNotFoundError`) is marked optional: the module is written to do
+//! without it. Relative imports are kept as written (their level and
 //! module); the caller, which knows the file's module name, resolves them.
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 
 /// One import as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,9 @@ pub struct ImportRef {
     /// The names of a `from` import, which may be submodules (`c` in
     /// `from a.b import c`); empty for `import a.b` and `from a import *`.
     pub names: Vec<String>,
+    /// In the body of a `try` whose handlers catch `ImportError` or
+    /// `ModuleNotFoundError` (not in a function defined there).
+    pub optional: bool,
 }
 
 impl ImportRef {
@@ -79,33 +84,72 @@ pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
     }
     let text = std::str::from_utf8(source).ok()?;
     let parsed = ruff_python_parser::parse_module(text).ok()?;
-    let mut finder = Finder(Vec::new());
+    let mut finder = Finder {
+        found: Vec::new(),
+        optional: false,
+    };
     for stmt in &parsed.syntax().body {
         finder.visit_stmt(stmt);
     }
-    Some(finder.0)
+    Some(finder.found)
 }
 
-struct Finder(Vec<ImportRef>);
+struct Finder {
+    found: Vec<ImportRef>,
+    /// Inside the body of a `try` that catches `ImportError`.
+    optional: bool,
+}
+
+/// Whether a handler catches `ImportError` or `ModuleNotFoundError` by name.
+fn catches_import_error(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(handler) = handler;
+    let names_it = |e: &Expr| matches!(e, Expr::Name(n) if matches!(n.id.as_str(), "ImportError" | "ModuleNotFoundError"));
+    match handler.type_.as_deref() {
+        Some(Expr::Tuple(tuple)) => tuple.elts.iter().any(names_it),
+        Some(other) => names_it(other),
+        None => false,
+    }
+}
 
 impl<'a> Visitor<'a> for Finder {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let optional = self.optional;
         match stmt {
             Stmt::Import(import) => {
-                self.0.extend(import.names.iter().map(|alias| ImportRef {
-                    level: 0,
-                    module: Some(alias.name.to_string()),
-                    names: Vec::new(),
-                }));
+                self.found
+                    .extend(import.names.iter().map(|alias| ImportRef {
+                        level: 0,
+                        module: Some(alias.name.to_string()),
+                        names: Vec::new(),
+                        optional,
+                    }));
             }
-            Stmt::ImportFrom(from) => self.0.push(ImportRef {
+            Stmt::ImportFrom(from) => self.found.push(ImportRef {
                 level: from.level,
                 module: from.module.as_ref().map(ToString::to_string),
                 names: from.names.iter().map(|a| a.name.to_string()).collect(),
+                optional,
             }),
+            Stmt::Try(try_stmt) => {
+                self.optional = optional || try_stmt.handlers.iter().any(catches_import_error);
+                for inner in &try_stmt.body {
+                    self.visit_stmt(inner);
+                }
+                self.optional = optional;
+                for handler in &try_stmt.handlers {
+                    self.visit_except_handler(handler);
+                }
+                for inner in try_stmt.orelse.iter().chain(&try_stmt.finalbody) {
+                    self.visit_stmt(inner);
+                }
+                return;
+            }
+            // A function defined under a `try` runs later, unguarded.
+            Stmt::FunctionDef(_) => self.optional = false,
             _ => {}
         }
         walk_stmt(self, stmt);
+        self.optional = optional;
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
@@ -120,10 +164,11 @@ impl<'a> Visitor<'a> for Finder {
             {
                 let name = literal.value.to_str();
                 if !name.is_empty() && !name.starts_with('.') {
-                    self.0.push(ImportRef {
+                    self.found.push(ImportRef {
                         level: 0,
                         module: Some(name.to_owned()),
                         names: Vec::new(),
+                        optional: self.optional,
                     });
                 }
             }
@@ -215,6 +260,42 @@ def f():
             resolved(source, "m", false),
             ["_json", "imghdr", "imghdr.what", "nt", "uu"]
         );
+    }
+
+    #[test]
+    fn imports_a_try_catches_the_failure_of_are_optional() {
+        let source = "\
+try:
+    import pydoc_data.topics
+    def later():
+        import uu
+except ImportError:
+    import fallback
+try:
+    import a
+except (ValueError, ModuleNotFoundError):
+    pass
+try:
+    import b
+except Exception:
+    pass
+import c
+";
+        let optional: Vec<(String, bool)> = imports_of(source.as_bytes())
+            .expect("parsed")
+            .into_iter()
+            .map(|i| (i.module.expect("named"), i.optional))
+            .collect();
+        let expected = [
+            ("pydoc_data.topics", true),
+            ("uu", false),
+            ("fallback", false),
+            ("a", true),
+            ("b", false),
+            ("c", false),
+        ]
+        .map(|(m, o)| (m.to_owned(), o));
+        assert_eq!(optional, expected);
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub(crate) fn idle_tk(model: &Model, context: &Context) -> Result<Outcome, StepE
 
 pub(crate) fn dev_modules(model: &Model, context: &Context) -> Result<Outcome, StepError> {
     // Not pydoc itself: xmlrpc.server imports it (`pyprune verify` found that);
-    // its bulk, pydoc_data, goes, and help() on keywords says so.
+    // its bulk, pydoc_data, goes (pydoc imports it under `except ImportError`,
+    // which `keep_imported` leaves out), and help() on keywords says so.
+    // doctest and unittest stay where difflib or pickle import doctest.
     const DEV: &[&str] = &[
         "pydoc_data",
         "ensurepip",

@@ -6,7 +6,10 @@
 //! `email`, `wave` imports `audioop` and `chunk`: those stay.
 //!
 //! What counts as an import: any `import`/`from` statement of a kept module's
-//! source, wherever it is (functions, `try`, `if`: conditional imports count),
+//! source, wherever it is (functions, `try`, `if`: conditional imports count)
+//! except in the body of a `try` that catches `ImportError`: the importer is
+//! written to do without it (so `pydoc` without `pydoc_data`, as
+//! `exclude-dev-modules` promises),
 //! `from a import b` as an import of `a.b` too, relative imports resolved from
 //! the file's module, literal `__import__`/`import_module` calls. A kept module
 //! whose source cannot be analysed (a syntax error, another encoding) or that
@@ -177,6 +180,7 @@ fn imported(
     let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
     Ok(refs
         .iter()
+        .filter(|r| !r.optional)
         .filter_map(|r| r.resolve(name, is_package))
         .flatten()
         .collect())

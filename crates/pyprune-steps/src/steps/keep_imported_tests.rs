@@ -41,10 +41,9 @@ def get_payload(self):
     import uu
 ";
 const WAVE: &str = "\
-try:
+import sys
+if sys.byteorder == 'big':
     import audioop
-except ImportError:
-    audioop = None
 from chunk import Chunk
 ";
 
@@ -173,4 +172,29 @@ fn a_module_without_readable_source_keeps_every_candidate_it_names() {
     assert!(after.contains(&"uu.py".to_owned()));
     assert!(after.contains(&"imghdr.py".to_owned()));
     assert!(!after.contains(&"sndhdr.py".to_owned()));
+}
+
+#[test]
+fn a_module_imported_under_except_import_error_goes() {
+    let model = TreeBuilder::new()
+        .module("os.py", "")
+        .module(
+            "pydoc.py",
+            "def topics():\n    try:\n        import pydoc_data.topics\n    except ImportError:\n        pass\n",
+        )
+        .module("pydoc_data/__init__.py", "")
+        .module("pydoc_data/topics.py", "")
+        .build();
+    let after = paths(&applied(
+        &model,
+        &actions(StepName::ExcludeDevModules, &model),
+    ));
+    assert!(
+        !after.contains(&"pydoc_data/topics.py".to_owned()),
+        "{after:?}"
+    );
+    assert_eq!(
+        kept_by_imports(StepName::ExcludeDevModules, &model, &context()).expect("planned"),
+        []
+    );
 }
