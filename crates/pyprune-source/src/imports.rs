@@ -75,15 +75,30 @@ pub fn chain(name: &str) -> Vec<String> {
 }
 
 /// The imports of a source file's bytes; `None` when it cannot be analysed
-/// here (not UTF-8, another encoding declared, a syntax error): then its
-/// imports are unknown.
+/// here (not UTF-8 nor in a declared one-byte encoding such as latin-1 or
+/// cp1252, a syntax error): then its imports are unknown.
 pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
     let source = source.strip_prefix(b"\xef\xbb\xbf").unwrap_or(source);
-    if crate::levels::declares_other_encoding(source) {
-        return None;
-    }
-    let text = std::str::from_utf8(source).ok()?;
-    let parsed = ruff_python_parser::parse_module(text).ok()?;
+    let text: std::borrow::Cow<'_, str> = if crate::levels::declares_other_encoding(source) {
+        // Import statements are ASCII: in an ASCII-compatible one-byte encoding
+        // each byte read as latin-1 keeps the syntax (only strings and comments differ).
+        let name = crate::levels::declared_encoding(source)?;
+        let one_byte = ["latin", "iso-8859", "iso8859", "cp125", "windows-125", "l1"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || matches!(name.as_str(), "ascii" | "us-ascii");
+        if !one_byte {
+            return None;
+        }
+        source
+            .iter()
+            .map(|&b| char::from(b))
+            .collect::<String>()
+            .into()
+    } else {
+        std::str::from_utf8(source).ok()?.into()
+    };
+    let parsed = ruff_python_parser::parse_module(&text).ok()?;
     let mut finder = Finder {
         found: Vec::new(),
         optional: false,
@@ -307,7 +322,16 @@ import c
     #[test]
     fn unreadable_sources_have_unknown_imports() {
         assert_eq!(imports_of(b"import (\n"), None);
-        assert_eq!(imports_of(b"# -*- coding: latin-1 -*-\nimport os\n"), None);
+        assert_eq!(
+            imports_of(b"# -*- coding: shift_jis -*-\nimport os\n"),
+            None
+        );
+        // One-byte encodings read as latin-1: the imports are ASCII.
+        let cp1252 = b"#!/usr/bin/env python3\n# -*- coding: cp1252 -*-\n# \x93q\x94\nfrom turtle import *\n";
+        assert_eq!(
+            imports_of(cp1252).map(|i| i.into_iter().map(|i| i.module).collect::<Vec<_>>()),
+            Some(vec![Some("turtle".to_owned())])
+        );
         assert_eq!(imports_of(b"\xff\xfe"), None);
         assert_eq!(
             imports_of(b"\xef\xbb\xbfimport os\n").map(|i| i.len()),

@@ -14,8 +14,9 @@
 //! the file's module, literal `__import__`/`import_module` calls. A kept module
 //! whose source cannot be analysed (a syntax error, another encoding) or that
 //! has only bytecode (sourceless, or caches whose source is gone) imports,
-//! conservatively, every module named like a candidate's last name where that
-//! name appears as a word in its bytes (bytecode keeps imported names as strings). Extension modules and
+//! conservatively, every candidate each part of whose dotted name appears as
+//! a word in its bytes (bytecode keeps imported names, and its file's path,
+//! as strings). Extension modules and
 //! symlinked files (never read through) count as importing nothing.
 //!
 //! Modules are named from the import roots: the stdlib directory, its
@@ -89,12 +90,10 @@ pub(crate) fn keep_imported(
             kept: Vec::new(),
         });
     }
-    let leaves: HashSet<&str> = candidates
-        .keys()
-        .map(|n| n.rsplit('.').next().unwrap_or(n))
-        .collect();
-    let imports_of_module =
-        |name: &str, files: &[(&Path, &ModelFile)]| imported(name, files, context, &names, &leaves);
+    let candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
+    let imports_of_module = |name: &str, files: &[(&Path, &ModelFile)]| {
+        imported(name, files, context, &names, &candidate_names)
+    };
     let mut queue: Vec<(String, Vec<String>)> = kept
         .par_iter()
         .map(|(name, files)| Ok((name.clone(), imports_of_module(name, files)?)))
@@ -144,7 +143,7 @@ fn imported(
     files: &[(&Path, &ModelFile)],
     context: &Context,
     names: &Names,
-    leaves: &HashSet<&str>,
+    candidates: &[&str],
 ) -> Result<Vec<String>, StepError> {
     let readable = |kind: Kind| {
         files
@@ -172,10 +171,7 @@ fn imported(
     };
     let Some(refs) = refs else {
         // Unknown imports: every candidate the bytes name.
-        return Ok(mentioned(&bytes, leaves)
-            .into_iter()
-            .flat_map(|leaf| names.candidates_ending(leaf))
-            .collect());
+        return Ok(mentioned(&bytes, candidates));
     };
     let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
     Ok(refs
@@ -186,16 +182,20 @@ fn imported(
         .collect())
 }
 
-/// The `leaves` that appear as a word (a run of ASCII letters, digits and
-/// `_`) in `bytes`, or as such a run less its first byte: in bytecode a
-/// marshalled name's length byte may read as a letter.
-fn mentioned<'a>(bytes: &[u8], leaves: &HashSet<&'a str>) -> BTreeSet<&'a str> {
-    bytes
+/// The `candidates` every part of whose name appears as a word (a run of
+/// ASCII letters, digits and `_`, or such a run less its first byte: in
+/// bytecode a marshalled name's length byte may read as a letter) in
+/// `bytes`, with their package chains.
+fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<String> {
+    let words: HashSet<&[u8]> = bytes
         .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
         .filter(|run| !run.is_empty())
         .flat_map(|run| [run, &run[1..]])
-        .filter_map(|word| std::str::from_utf8(word).ok())
-        .filter_map(|word| leaves.get(word).copied())
+        .collect();
+    candidates
+        .iter()
+        .filter(|name| name.split('.').all(|part| words.contains(part.as_bytes())))
+        .flat_map(|name| chain(name))
         .collect()
 }
 
@@ -233,8 +233,6 @@ struct Names {
     roots: Vec<PathBuf>,
     /// Directories holding an `__init__`.
     packages: BTreeSet<PathBuf>,
-    /// Every module name, by last component (for unknown imports).
-    by_leaf: HashMap<String, Vec<String>>,
 }
 
 impl Names {
@@ -264,7 +262,6 @@ impl Names {
         let mut names = Names {
             roots,
             packages: BTreeSet::new(),
-            by_leaf: HashMap::new(),
         };
         for (path, file) in &model.files {
             if let Some((_, true)) = names.module_name(path, file.kind)
@@ -282,26 +279,7 @@ impl Names {
                 names.packages.insert(dir.to_path_buf());
             }
         }
-        for (path, file) in &model.files {
-            if let Some((name, _)) = names.module_name(path, file.kind) {
-                let leaf = name.rsplit('.').next().unwrap_or(&name).to_owned();
-                let all = names.by_leaf.entry(leaf).or_default();
-                if !all.contains(&name) {
-                    all.push(name);
-                }
-            }
-        }
         names
-    }
-
-    /// Modules named `leaf` last, with their package chains.
-    fn candidates_ending(&self, leaf: &str) -> Vec<String> {
-        self.by_leaf
-            .get(leaf)
-            .into_iter()
-            .flatten()
-            .flat_map(|n| chain(n))
-            .collect()
     }
 
     fn inner<'a>(&self, path: &'a Path) -> Option<&'a Path> {

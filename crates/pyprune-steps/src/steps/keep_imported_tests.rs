@@ -160,7 +160,7 @@ fn a_module_without_readable_source_keeps_every_candidate_it_names() {
     let model = TreeBuilder::new()
         .module("os.py", "")
         .file("legacy.pyc", b"\x55\x0d\x0d\x0a....\xda\x02uu")
-        .file("odd.py", "# coding: latin-1\nimport imghdr\n")
+        .file("odd.py", "# coding: shift_jis\nimport imghdr\n")
         .module("uu.py", "")
         .module("imghdr.py", "")
         .module("sndhdr.py", "")
