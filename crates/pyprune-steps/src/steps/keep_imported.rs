@@ -6,18 +6,18 @@
 //! `email`, `wave` imports `audioop` and `chunk`: those stay.
 //!
 //! What counts as an import: any `import`/`from` statement of a kept module's
-//! source, wherever it is (functions, `try`, `if`: conditional imports count)
-//! except in the body of a `try` that catches `ImportError`: the importer is
-//! written to do without it (so `pydoc` without `pydoc_data`, as
-//! `exclude-dev-modules` promises),
-//! `from a import b` as an import of `a.b` too, relative imports resolved from
-//! the file's module, literal `__import__`/`import_module` calls. A kept module
-//! whose source cannot be analysed (a syntax error, another encoding) or that
-//! has only bytecode (sourceless, or caches whose source is gone) imports,
-//! conservatively, every candidate each part of whose dotted name appears as
-//! a word in its bytes (bytecode keeps imported names, and its file's path,
-//! as strings). Extension modules and
-//! symlinked files (never read through) count as importing nothing.
+//! source, wherever it is (functions, `try`, `if`: conditional imports
+//! count), `from a import b` as an import of `a.b` too, relative imports
+//! resolved from the file's module, literal `__import__`/`import_module`
+//! calls; not an import in the body of a `try` that catches `ImportError`:
+//! the importer is written to do without it (`pydoc` without `pydoc_data`, as
+//! `exclude-dev-modules` promises). A kept module whose source cannot be
+//! analysed (a syntax error, a multi-byte encoding) or that has only bytecode
+//! (sourceless, or caches whose source is gone) imports, conservatively, every
+//! candidate each part of whose dotted name appears as a word in its bytes
+//! (bytecode keeps imported names, and its file's path, as strings).
+//! Extension modules and symlinked files (never read through) count as
+//! importing nothing.
 //!
 //! Modules are named from the import roots: the stdlib directory, its
 //! `lib-dynload` and `site-packages`; without a stdlib, the tree root and any
