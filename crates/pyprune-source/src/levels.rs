@@ -48,19 +48,19 @@ impl OptimizationProfile {
 }
 
 /// A PEP 263 declaration (`coding[:=] NAME` in a comment on line 1 or 2) of anything but UTF-8.
-fn declares_other_encoding(source: &[u8]) -> bool {
-    source.split(|&b| b == b'\n').take(2).any(|line| {
+pub(crate) fn declares_other_encoding(source: &[u8]) -> bool {
+    declared_encoding(source)
+        .is_some_and(|name| !matches!(name.as_str(), "utf-8" | "utf8" | "utf-8-sig"))
+}
+
+/// The encoding a PEP 263 declaration names, lowercase with `-` for `_`.
+pub(crate) fn declared_encoding(source: &[u8]) -> Option<String> {
+    source.split(|&b| b == b'\n').take(2).find_map(|line| {
         let text = String::from_utf8_lossy(line);
-        let Some(comment) = text.trim_start().strip_prefix('#') else {
-            return false;
-        };
-        let Some(at) = comment.find("coding") else {
-            return false;
-        };
+        let comment = text.trim_start().strip_prefix('#')?;
+        let at = comment.find("coding")?;
         let rest = &comment[at + "coding".len()..];
-        let Some(rest) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) else {
-            return false;
-        };
+        let rest = rest.strip_prefix(':').or_else(|| rest.strip_prefix('='))?;
         let name: String = rest
             .trim_start()
             .chars()
@@ -68,7 +68,7 @@ fn declares_other_encoding(source: &[u8]) -> bool {
             .collect::<String>()
             .to_ascii_lowercase()
             .replace('_', "-");
-        !name.is_empty() && !matches!(name.as_str(), "utf-8" | "utf8" | "utf-8-sig")
+        (!name.is_empty()).then_some(name)
     })
 }
 

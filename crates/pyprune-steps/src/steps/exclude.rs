@@ -1,19 +1,26 @@
 //! Steps that remove whole parts of the library: test suites, IDLE and Tk,
-//! developer tools, the PEP 594 "dead batteries".
+//! developer tools, the PEP 594 "dead batteries". Each keeps what a kept
+//! module imports (`keep_imported`): on 3.8–3.10 `email` needs `uu`.
 
-use super::Context;
+use super::keep_imported::{Outcome, keep_imported};
+use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
 use pyprune_pyc::PythonVersion;
 use std::path::{Component, Path};
 
-fn remove_where(model: &Model, keep: impl Fn(&Path, &str) -> bool) -> Vec<Action> {
-    model
+fn remove_where(
+    model: &Model,
+    context: &Context,
+    keep: impl Fn(&Path, &str) -> bool,
+) -> Result<Outcome, StepError> {
+    let removals = model
         .files
         .iter()
         .filter(|(path, file)| !keep(path, &file.module))
         .map(|(path, _)| Action::Remove(path.clone()))
-        .collect()
+        .collect();
+    keep_imported(model, context, removals)
 }
 
 fn has_dir(path: &Path, names: &[&str]) -> bool {
@@ -34,16 +41,16 @@ fn test_extension(module: &str) -> bool {
         )
 }
 
-pub(crate) fn tests(model: &Model) -> Vec<Action> {
-    remove_where(model, |path, module| {
+pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepError> {
+    remove_where(model, context, |path, module| {
         !(module == "test"
             || test_extension(module)
             || has_dir(path, &["test", "tests", "idle_test"]))
     })
 }
 
-pub(crate) fn idle_tk(model: &Model) -> Vec<Action> {
-    remove_where(model, |_, module| {
+pub(crate) fn idle_tk(model: &Model, context: &Context) -> Result<Outcome, StepError> {
+    remove_where(model, context, |_, module| {
         !matches!(
             module,
             "idlelib" | "tkinter" | "turtle" | "turtledemo" | "_tkinter"
@@ -51,9 +58,11 @@ pub(crate) fn idle_tk(model: &Model) -> Vec<Action> {
     })
 }
 
-pub(crate) fn dev_modules(model: &Model) -> Vec<Action> {
+pub(crate) fn dev_modules(model: &Model, context: &Context) -> Result<Outcome, StepError> {
     // Not pydoc itself: xmlrpc.server imports it (`pyprune verify` found that);
-    // its bulk, pydoc_data, goes, and help() on keywords says so.
+    // its bulk, pydoc_data, goes (pydoc imports it under `except ImportError`,
+    // which `keep_imported` leaves out), and help() on keywords says so.
+    // doctest and unittest stay where difflib or pickle import doctest.
     const DEV: &[&str] = &[
         "pydoc_data",
         "ensurepip",
@@ -63,7 +72,7 @@ pub(crate) fn dev_modules(model: &Model) -> Vec<Action> {
         "venv",
         "distutils",
     ];
-    remove_where(model, |_, module| !DEV.contains(&module))
+    remove_where(model, context, |_, module| !DEV.contains(&module))
 }
 
 /// PEP 594's modules (deprecated in 3.11, removed in 3.13) with their extension parts.
@@ -94,15 +103,17 @@ const DEAD_BATTERIES: &[&str] = &[
     "xdrlib",
 ];
 
-pub(crate) fn dead_batteries(model: &Model, context: &Context) -> Vec<Action> {
+pub(crate) fn dead_batteries(model: &Model, context: &Context) -> Result<Outcome, StepError> {
     // Releases from 3.13 have none of them; before 3.11 PEP 594 had not marked them.
     if context
         .version
         .is_some_and(|v| v >= PythonVersion::new(3, 13))
     {
-        return Vec::new();
+        return keep_imported(model, context, Vec::new());
     }
-    remove_where(model, |_, module| !DEAD_BATTERIES.contains(&module))
+    remove_where(model, context, |_, module| {
+        !DEAD_BATTERIES.contains(&module)
+    })
 }
 
 #[cfg(test)]

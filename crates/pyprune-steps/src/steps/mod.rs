@@ -6,6 +6,7 @@ mod devel;
 mod exclude;
 mod extensions;
 mod info;
+mod keep_imported;
 mod runtime;
 mod sourceless;
 mod zip;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use info::StepInfo;
+pub use keep_imported::KeptImport;
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
@@ -137,10 +139,10 @@ pub fn step_actions(
         StepName::CacheFallback => Vec::new(),
         StepName::Sourceless => sourceless::sourceless(model, context, false)?,
         StepName::SourcesCompressed => sourceless::sourceless(model, context, true)?,
-        StepName::ExcludeTests => exclude::tests(model),
-        StepName::ExcludeIdleTk => exclude::idle_tk(model),
-        StepName::ExcludeDevModules => exclude::dev_modules(model),
-        StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
+        StepName::ExcludeTests
+        | StepName::ExcludeIdleTk
+        | StepName::ExcludeDevModules
+        | StepName::ExcludeDeadBatteries => exclusion(step, model, context)?.actions,
         StepName::ExcludeDevel => devel::devel(model),
         StepName::StripExtensions => extensions::strip(model, context)?,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
@@ -155,6 +157,31 @@ pub fn step_actions(
     };
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// An exclusion step's removals, less what kept modules import.
+fn exclusion(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<keep_imported::Outcome, StepError> {
+    match step {
+        StepName::ExcludeTests => exclude::tests(model, context),
+        StepName::ExcludeIdleTk => exclude::idle_tk(model, context),
+        StepName::ExcludeDevModules => exclude::dev_modules(model, context),
+        StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
+        _ => keep_imported::keep_imported(model, context, Vec::new()),
+    }
+}
+
+/// The modules `step` (an exclusion; other steps remove no modules) keeps on
+/// `model` because modules it keeps import them, with who imports each.
+pub fn kept_by_imports(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<Vec<KeptImport>, StepError> {
+    Ok(exclusion(step, model, context)?.kept)
 }
 
 /// The stdlib directory of the model: the root itself, or `lib/python3.X`

@@ -14,6 +14,7 @@ mod embedded_python;
 mod harness;
 mod in_place;
 mod inspect;
+mod keep_imported;
 mod other_pythons;
 mod profiles;
 mod pyc_builder;

@@ -1,0 +1,341 @@
+//! Which modules a source file imports, read from its syntax tree (ruff's
+//! parser): every `import` and `from ... import` statement wherever it is (in
+//! functions, `try`, `if` blocks: conditional imports count), and
+//! `__import__("x")` / `importlib.import_module("x")` calls with a literal
+//! name. An import in the body of a `try` that catches `ImportError` (or
+//! `ModuleNotFoundError`) is marked optional: the module is written to do
+//! without it. Relative imports are kept as written (their level and
+//! module); the caller, which knows the file's module name, resolves them.
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
+
+/// One import as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRef {
+    /// 0 for an absolute import, else the number of leading dots.
+    pub level: u32,
+    /// The module named (`a.b` in `import a.b` or `from a.b import c`);
+    /// `None` for `from . import c`.
+    pub module: Option<String>,
+    /// The names of a `from` import, which may be submodules (`c` in
+    /// `from a.b import c`); empty for `import a.b` and `from a import *`.
+    pub names: Vec<String>,
+    /// In the body of a `try` whose handlers catch `ImportError` or
+    /// `ModuleNotFoundError` (not in a function defined there).
+    pub optional: bool,
+}
+
+impl ImportRef {
+    /// The absolute modules this import may load, the package chain included
+    /// (`a`, `a.b`, `a.b.c` for `from a.b import c`), for a file whose module
+    /// is `module` (`is_package`: the file is its `__init__`). `None` when a
+    /// relative import climbs above the top-level package.
+    pub fn resolve(&self, module: &str, is_package: bool) -> Option<Vec<String>> {
+        let base = if self.level == 0 {
+            self.module.clone().unwrap_or_default()
+        } else {
+            let mut parts: Vec<&str> = module.split('.').filter(|p| !p.is_empty()).collect();
+            if !is_package {
+                parts.pop()?;
+            }
+            for _ in 1..self.level {
+                parts.pop()?;
+            }
+            if parts.is_empty() {
+                return None;
+            }
+            let mut base = parts.join(".");
+            if let Some(rest) = &self.module {
+                base.push('.');
+                base.push_str(rest);
+            }
+            base
+        };
+        if base.is_empty() {
+            return None;
+        }
+        let mut out = chain(&base);
+        out.extend(
+            self.names
+                .iter()
+                .filter(|n| n.as_str() != "*")
+                .map(|n| format!("{base}.{n}")),
+        );
+        Some(out)
+    }
+}
+
+/// `a`, `a.b`, `a.b.c` for `a.b.c`.
+pub fn chain(name: &str) -> Vec<String> {
+    name.match_indices('.')
+        .map(|(at, _)| name[..at].to_owned())
+        .chain(std::iter::once(name.to_owned()))
+        .collect()
+}
+
+/// The imports of a source file's bytes; `None` when it cannot be analysed
+/// here (not UTF-8 nor in a declared one-byte encoding such as latin-1 or
+/// cp1252, a syntax error): then its imports are unknown.
+pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
+    let source = source.strip_prefix(b"\xef\xbb\xbf").unwrap_or(source);
+    let text: std::borrow::Cow<'_, str> = if crate::levels::declares_other_encoding(source) {
+        // Import statements are ASCII: in an ASCII-compatible one-byte encoding
+        // each byte read as latin-1 keeps the syntax (only strings and comments differ).
+        let name = crate::levels::declared_encoding(source)?;
+        let one_byte = ["latin", "iso-8859", "iso8859", "cp125", "windows-125", "l1"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || matches!(name.as_str(), "ascii" | "us-ascii");
+        if !one_byte {
+            return None;
+        }
+        source
+            .iter()
+            .map(|&b| char::from(b))
+            .collect::<String>()
+            .into()
+    } else {
+        std::str::from_utf8(source).ok()?.into()
+    };
+    let parsed = ruff_python_parser::parse_module(&text).ok()?;
+    let mut finder = Finder {
+        found: Vec::new(),
+        optional: false,
+    };
+    for stmt in &parsed.syntax().body {
+        finder.visit_stmt(stmt);
+    }
+    Some(finder.found)
+}
+
+struct Finder {
+    found: Vec<ImportRef>,
+    /// Inside the body of a `try` that catches `ImportError`.
+    optional: bool,
+}
+
+/// Whether a handler catches `ImportError` or `ModuleNotFoundError` by name.
+fn catches_import_error(handler: &ExceptHandler) -> bool {
+    let ExceptHandler::ExceptHandler(handler) = handler;
+    let names_it = |e: &Expr| matches!(e, Expr::Name(n) if matches!(n.id.as_str(), "ImportError" | "ModuleNotFoundError"));
+    match handler.type_.as_deref() {
+        Some(Expr::Tuple(tuple)) => tuple.elts.iter().any(names_it),
+        Some(other) => names_it(other),
+        None => false,
+    }
+}
+
+impl<'a> Visitor<'a> for Finder {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        let optional = self.optional;
+        match stmt {
+            Stmt::Import(import) => {
+                self.found
+                    .extend(import.names.iter().map(|alias| ImportRef {
+                        level: 0,
+                        module: Some(alias.name.to_string()),
+                        names: Vec::new(),
+                        optional,
+                    }));
+            }
+            Stmt::ImportFrom(from) => self.found.push(ImportRef {
+                level: from.level,
+                module: from.module.as_ref().map(ToString::to_string),
+                names: from.names.iter().map(|a| a.name.to_string()).collect(),
+                optional,
+            }),
+            Stmt::Try(try_stmt) => {
+                self.optional = optional || try_stmt.handlers.iter().any(catches_import_error);
+                for inner in &try_stmt.body {
+                    self.visit_stmt(inner);
+                }
+                self.optional = optional;
+                for handler in &try_stmt.handlers {
+                    self.visit_except_handler(handler);
+                }
+                for inner in try_stmt.orelse.iter().chain(&try_stmt.finalbody) {
+                    self.visit_stmt(inner);
+                }
+                return;
+            }
+            // A function defined under a `try` runs later, unguarded.
+            Stmt::FunctionDef(_) => self.optional = false,
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+        self.optional = optional;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            let function = match call.func.as_ref() {
+                Expr::Name(name) => Some(name.id.as_str()),
+                Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
+                _ => None,
+            };
+            if matches!(function, Some("__import__" | "import_module"))
+                && let Some(Expr::StringLiteral(literal)) = call.arguments.args.first()
+            {
+                let name = literal.value.to_str();
+                if !name.is_empty() && !name.starts_with('.') {
+                    self.found.push(ImportRef {
+                        level: 0,
+                        module: Some(name.to_owned()),
+                        names: Vec::new(),
+                        optional: self.optional,
+                    });
+                }
+            }
+        }
+        walk_expr(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(source: &str, module: &str, is_package: bool) -> Vec<String> {
+        let mut all: Vec<String> = imports_of(source.as_bytes())
+            .expect("parsed")
+            .iter()
+            .filter_map(|i| i.resolve(module, is_package))
+            .flatten()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    fn absolute_imports_name_their_package_chain() {
+        assert_eq!(
+            resolved("import os, xml.dom.minidom as md\n", "m", false),
+            ["os", "xml", "xml.dom", "xml.dom.minidom"]
+        );
+    }
+
+    #[test]
+    fn from_imports_may_name_submodules() {
+        assert_eq!(
+            resolved("from email import utils, message as m\n", "m", false),
+            ["email", "email.message", "email.utils"]
+        );
+        // A star import names no submodule.
+        assert_eq!(
+            resolved("from os.path import *\n", "m", false),
+            ["os", "os.path"]
+        );
+    }
+
+    #[test]
+    fn relative_imports_resolve_from_the_files_package() {
+        let source = "from . import charset\nfrom .errors import X\nfrom .. import mime\n";
+        // `X` may be a submodule as far as the syntax says: it counts.
+        assert_eq!(
+            resolved(source, "email.mime.text", false),
+            [
+                "email",
+                "email.mime",
+                "email.mime.charset",
+                "email.mime.errors",
+                "email.mime.errors.X"
+            ]
+        );
+    }
+
+    #[test]
+    fn relative_imports_in_a_package_init_start_at_the_package() {
+        assert_eq!(
+            resolved("from .encoder import E\n", "json", true),
+            ["json", "json.encoder", "json.encoder.E"]
+        );
+        // Above the top-level package: nothing.
+        assert!(resolved("from .. import x\n", "json", true).is_empty());
+        assert!(resolved("from . import x\n", "top", false).is_empty());
+    }
+
+    #[test]
+    fn conditional_and_nested_imports_count() {
+        let source = "\
+try:
+    import _json
+except ImportError:
+    _json = None
+if sys.platform == 'win32':
+    import nt
+def f():
+    import uu
+    class C:
+        def g(self):
+            from imghdr import what
+";
+        assert_eq!(
+            resolved(source, "m", false),
+            ["_json", "imghdr", "imghdr.what", "nt", "uu"]
+        );
+    }
+
+    #[test]
+    fn imports_a_try_catches_the_failure_of_are_optional() {
+        let source = "\
+try:
+    import pydoc_data.topics
+    def later():
+        import uu
+except ImportError:
+    import fallback
+try:
+    import a
+except (ValueError, ModuleNotFoundError):
+    pass
+try:
+    import b
+except Exception:
+    pass
+import c
+";
+        let optional: Vec<(String, bool)> = imports_of(source.as_bytes())
+            .expect("parsed")
+            .into_iter()
+            .map(|i| (i.module.expect("named"), i.optional))
+            .collect();
+        let expected = [
+            ("pydoc_data.topics", true),
+            ("uu", false),
+            ("fallback", false),
+            ("a", true),
+            ("b", false),
+            ("c", false),
+        ]
+        .map(|(m, o)| (m.to_owned(), o));
+        assert_eq!(optional, expected);
+    }
+
+    #[test]
+    fn literal_dynamic_imports_count() {
+        let source = "m = __import__('audioop')\nimportlib.import_module('sndhdr')\nimport_module(name)\n__import__('.x')\n";
+        assert_eq!(resolved(source, "m", false), ["audioop", "sndhdr"]);
+    }
+
+    #[test]
+    fn unreadable_sources_have_unknown_imports() {
+        assert_eq!(imports_of(b"import (\n"), None);
+        assert_eq!(
+            imports_of(b"# -*- coding: shift_jis -*-\nimport os\n"),
+            None
+        );
+        // One-byte encodings read as latin-1: the imports are ASCII.
+        let cp1252 = b"#!/usr/bin/env python3\n# -*- coding: cp1252 -*-\n# \x93q\x94\nfrom turtle import *\n";
+        assert_eq!(
+            imports_of(cp1252).map(|i| i.into_iter().map(|i| i.module).collect::<Vec<_>>()),
+            Some(vec![Some("turtle".to_owned())])
+        );
+        assert_eq!(imports_of(b"\xff\xfe"), None);
+        assert_eq!(
+            imports_of(b"\xef\xbb\xbfimport os\n").map(|i| i.len()),
+            Some(1)
+        );
+    }
+}

@@ -1,0 +1,348 @@
+//! Module removals keep what kept modules import. An exclusion step names the
+//! files it would remove; this takes back every module (with its package
+//! chain, and its files: source, caches, sourceless bytecode, extension, the
+//! data of its package directory) that a kept module imports, transitively,
+//! to a fixpoint. On 3.8–3.10 `email` imports `uu`, `http.client` imports
+//! `email`, `wave` imports `audioop` and `chunk`: those stay.
+//!
+//! What counts as an import: any `import`/`from` statement of a kept module's
+//! source, wherever it is (functions, `try`, `if`: conditional imports
+//! count), `from a import b` as an import of `a.b` too, relative imports
+//! resolved from the file's module, literal `__import__`/`import_module`
+//! calls; not an import in the body of a `try` that catches `ImportError`:
+//! the importer is written to do without it (`pydoc` without `pydoc_data`, as
+//! `exclude-dev-modules` promises). A kept module whose source cannot be
+//! analysed (a syntax error, a multi-byte encoding) or that has only bytecode
+//! (sourceless, or caches whose source is gone) imports, conservatively, every
+//! candidate each part of whose dotted name appears as a word in its bytes
+//! (bytecode keeps imported names, and its file's path, as strings).
+//! Extension modules and symlinked files (never read through) count as
+//! importing nothing.
+//!
+//! Modules are named from the import roots: the stdlib directory, its
+//! `lib-dynload` and `site-packages`; without a stdlib, the tree root and any
+//! `site-packages`, `dist-packages`, `lib-dynload` directory.
+
+use super::{Context, StepError};
+use crate::action::Action;
+use crate::model::{Model, ModelFile};
+use pyprune_pyc::CacheFileName;
+use pyprune_source::{ImportRef, chain, imports_of};
+use pyprune_tree::Kind;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A module an exclusion keeps because kept modules import it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptImport {
+    /// Its dotted name (`uu`, `distutils.version`).
+    pub module: String,
+    /// The modules that import it, sorted.
+    pub imported_by: Vec<String>,
+}
+
+/// The removals that remain, and what was kept back.
+pub(crate) struct Outcome {
+    pub actions: Vec<Action>,
+    pub kept: Vec<KeptImport>,
+}
+
+/// Takes back from `removals` every file of a module a kept module imports.
+pub(crate) fn keep_imported(
+    model: &Model,
+    context: &Context,
+    removals: Vec<Action>,
+) -> Result<Outcome, StepError> {
+    let removed: BTreeSet<&Path> = removals
+        .iter()
+        .filter_map(|a| match a {
+            Action::Remove(path) => Some(path.as_path()),
+            _ => None,
+        })
+        .collect();
+    if removed.is_empty() {
+        return Ok(Outcome {
+            actions: removals,
+            kept: Vec::new(),
+        });
+    }
+    let names = Names::of(model, context);
+    // Candidates: the removed files of each module (or package directory).
+    let mut candidates: HashMap<String, Vec<&Path>> = HashMap::new();
+    // The module files of each kept module.
+    let mut kept: BTreeMap<String, Vec<(&Path, &ModelFile)>> = BTreeMap::new();
+    for (path, file) in &model.files {
+        let Some(owner) = names.owner(path, file.kind) else {
+            continue;
+        };
+        if removed.contains(path.as_path()) {
+            candidates.entry(owner.name).or_default().push(path);
+        } else if owner.module_file {
+            kept.entry(owner.name).or_default().push((path, file));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(Outcome {
+            actions: removals,
+            kept: Vec::new(),
+        });
+    }
+    let candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
+    let imports_of_module = |name: &str, files: &[(&Path, &ModelFile)]| {
+        imported(name, files, context, &names, &candidate_names)
+    };
+    let mut queue: Vec<(String, Vec<String>)> = kept
+        .par_iter()
+        .map(|(name, files)| Ok((name.clone(), imports_of_module(name, files)?)))
+        .collect::<Result<_, StepError>>()?;
+    let mut importers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut taken_back: BTreeSet<&Path> = BTreeSet::new();
+    while let Some((importer, imports)) = queue.pop() {
+        for name in imports {
+            if name == importer || !candidates.contains_key(&name) {
+                continue;
+            }
+            let first = !importers.contains_key(&name);
+            importers
+                .entry(name.clone())
+                .or_default()
+                .insert(importer.clone());
+            if first {
+                let files = &candidates[&name];
+                taken_back.extend(files.iter().copied());
+                let module_files: Vec<(&Path, &ModelFile)> = files
+                    .iter()
+                    .map(|p| (*p, &model.files[*p]))
+                    .filter(|(p, f)| names.owner(p, f.kind).is_some_and(|o| o.module_file))
+                    .collect();
+                let next = imports_of_module(&name, &module_files)?;
+                queue.push((name, next));
+            }
+        }
+    }
+    let actions = removals
+        .into_iter()
+        .filter(|a| !matches!(a, Action::Remove(p) if taken_back.contains(p.as_path())))
+        .collect();
+    let kept = importers
+        .into_iter()
+        .map(|(module, by)| KeptImport {
+            module,
+            imported_by: by.into_iter().collect(),
+        })
+        .collect();
+    Ok(Outcome { actions, kept })
+}
+
+/// The modules that `files` (one module's) import, package chains included.
+fn imported(
+    name: &str,
+    files: &[(&Path, &ModelFile)],
+    context: &Context,
+    names: &Names,
+    candidates: &[&str],
+) -> Result<Vec<String>, StepError> {
+    let readable = |kind: Kind| {
+        files
+            .iter()
+            .find(|(_, f)| f.kind == kind && !f.symlink)
+            .map(|(p, f)| (*p, *f))
+    };
+    let source = readable(Kind::Source);
+    let bytecode = [
+        Kind::Sourceless,
+        Kind::BytecodeOpt0,
+        Kind::BytecodeOpt1,
+        Kind::BytecodeOpt2,
+    ]
+    .into_iter()
+    .find_map(readable);
+    let Some((path, file)) = source.or(bytecode) else {
+        return Ok(Vec::new());
+    };
+    let bytes = context.read(file)?;
+    let refs = if file.kind == Kind::Source {
+        parsed(&bytes)
+    } else {
+        None
+    };
+    let Some(refs) = refs else {
+        // Unknown imports: every candidate the bytes name.
+        return Ok(mentioned(&bytes, candidates));
+    };
+    let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
+    Ok(refs
+        .iter()
+        .filter(|r| !r.optional)
+        .filter_map(|r| r.resolve(name, is_package))
+        .flatten()
+        .collect())
+}
+
+/// The `candidates` every part of whose name appears as a word (a run of
+/// ASCII letters, digits and `_`, or such a run less its first byte: in
+/// bytecode a marshalled name's length byte may read as a letter) in
+/// `bytes`, with their package chains.
+fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<String> {
+    let words: HashSet<&[u8]> = bytes
+        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .filter(|run| !run.is_empty())
+        .flat_map(|run| [run, &run[1..]])
+        .collect();
+    candidates
+        .iter()
+        .filter(|name| name.split('.').all(|part| words.contains(part.as_bytes())))
+        .flat_map(|name| chain(name))
+        .collect()
+}
+
+type ParseCache = Mutex<HashMap<blake3::Hash, Option<Arc<[ImportRef]>>>>;
+
+/// The imports of a source, parsed once per content for the whole process
+/// (`plan` runs the exclusions on many rows over the same files).
+fn parsed(bytes: &[u8]) -> Option<Arc<[ImportRef]>> {
+    static CACHE: OnceLock<ParseCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = blake3::hash(bytes);
+    if let Some(hit) = cache.lock().expect("import cache").get(&key) {
+        return hit.clone();
+    }
+    let refs: Option<Arc<[ImportRef]>> = imports_of(bytes).map(Arc::from);
+    cache
+        .lock()
+        .expect("import cache")
+        .insert(key, refs.clone());
+    refs
+}
+
+/// What a file belongs to, by dotted name.
+struct Owner {
+    name: String,
+    /// A source, bytecode or extension of the module itself (not data).
+    module_file: bool,
+    /// The file is the package's `__init__`.
+    is_package: bool,
+}
+
+/// Dotted names of the files of one model.
+struct Names {
+    /// Import roots, deepest first.
+    roots: Vec<PathBuf>,
+    /// Directories holding an `__init__`.
+    packages: BTreeSet<PathBuf>,
+}
+
+impl Names {
+    fn of(model: &Model, context: &Context) -> Names {
+        let stdlib = context
+            .version
+            .and_then(|v| super::stdlib_dir(model, v))
+            .or_else(|| {
+                pyprune_tree::is_stdlib_dir(Path::new(""), |p| model.files.contains_key(p))
+                    .then(PathBuf::new)
+            });
+        let mut roots: Vec<PathBuf> = match stdlib {
+            Some(dir) => vec![dir.join("lib-dynload"), dir.join("site-packages"), dir],
+            None => model
+                .dirs
+                .iter()
+                .filter(|d| {
+                    d.file_name().is_some_and(|n| {
+                        n == "site-packages" || n == "dist-packages" || n == "lib-dynload"
+                    })
+                })
+                .cloned()
+                .chain([PathBuf::new()])
+                .collect(),
+        };
+        roots.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
+        let mut names = Names {
+            roots,
+            packages: BTreeSet::new(),
+        };
+        for (path, file) in &model.files {
+            if let Some((_, true)) = names.module_name(path, file.kind)
+                && let Some(dir) = path.parent()
+            {
+                let in_pycache = matches!(
+                    file.kind,
+                    Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2
+                );
+                let dir = if in_pycache {
+                    dir.parent().unwrap_or(dir)
+                } else {
+                    dir
+                };
+                names.packages.insert(dir.to_path_buf());
+            }
+        }
+        names
+    }
+
+    fn inner<'a>(&self, path: &'a Path) -> Option<&'a Path> {
+        self.roots.iter().find_map(|r| path.strip_prefix(r).ok())
+    }
+
+    /// The module a module file is of, and whether it is a package's `__init__`.
+    fn module_name(&self, path: &Path, kind: Kind) -> Option<(String, bool)> {
+        let inner = self.inner(path)?;
+        let file_name = inner.file_name()?.to_str()?;
+        let (dir, stem) = match kind {
+            Kind::Source => (inner.parent()?, file_name.strip_suffix(".py")?),
+            Kind::Sourceless => (inner.parent()?, file_name.strip_suffix(".pyc")?),
+            Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 => {
+                let pycache = inner.parent()?;
+                (pycache.parent()?, CacheFileName::parse(file_name)?.module)
+            }
+            Kind::Extension => (inner.parent()?, file_name.split('.').next()?),
+            _ => return None,
+        };
+        let dir = dotted(dir)?;
+        Some(match (stem, dir.is_empty()) {
+            ("__init__", true) => return None,
+            ("__init__", false) => (dir, true),
+            (_, true) => (stem.to_owned(), false),
+            (_, false) => (format!("{dir}.{stem}"), false),
+        })
+        .filter(|(n, _)| !n.is_empty())
+    }
+
+    /// What `path` belongs to: its module, or for other files the package
+    /// whose directory (or a plain directory inside it) holds it.
+    fn owner(&self, path: &Path, kind: Kind) -> Option<Owner> {
+        if let Some((name, is_package)) = self.module_name(path, kind) {
+            return Some(Owner {
+                name,
+                module_file: true,
+                is_package,
+            });
+        }
+        let root = self.roots.iter().find(|r| path.starts_with(r))?;
+        let package = path
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(root) && *a != root.as_path())
+            .find(|a| self.packages.contains(*a))?;
+        Some(Owner {
+            name: dotted(package.strip_prefix(root).ok()?)?,
+            module_file: false,
+            is_package: false,
+        })
+    }
+}
+
+/// `email/mime` as `email.mime`; `None` for names Python cannot import.
+fn dotted(dir: &Path) -> Option<String> {
+    let parts: Vec<&str> = dir
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    Some(parts.join("."))
+}
+
+#[cfg(test)]
+#[path = "keep_imported_tests.rs"]
+mod tests;
