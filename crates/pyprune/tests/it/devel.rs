@@ -22,12 +22,7 @@ fn copy(from: &Path, to: &Path) {
 fn build_files_go_and_python_does_not_miss_them() {
     let env = TestEnv::new();
     let prefix = env.path().join("prefix");
-    let stdlib = tiny_stdlib(&prefix);
-    let release = stdlib
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
+    let (stdlib, release) = tiny_prefix(&prefix);
     let installed = self::stdlib();
     copy_from_stdlib(&stdlib, &["encodings", "sysconfig.py"]);
     for entry in std::fs::read_dir(&installed).expect("stdlib") {

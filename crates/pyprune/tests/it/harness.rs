@@ -583,3 +583,14 @@ pub fn tiny_stdlib(prefix: &Path) -> PathBuf {
     compileall_all_levels(&stdlib);
     stdlib
 }
+
+/// A tiny stdlib in `prefix` (see [`tiny_stdlib`]) and its directory name (`python3.X`).
+pub fn tiny_prefix(prefix: &Path) -> (PathBuf, String) {
+    let stdlib = tiny_stdlib(prefix);
+    let release = stdlib
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    (stdlib, release)
+}

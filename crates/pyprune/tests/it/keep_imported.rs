@@ -4,7 +4,7 @@
 //! Runs on a reduced real stdlib of pyenv's 3.8 and 3.10, skipped (with a note)
 //! where pyenv does not have them.
 
-use crate::harness::{TestEnv, pyprune, stderr};
+use crate::harness::{TestEnv, pyprune, remove_caches, stderr};
 use std::path::{Path, PathBuf};
 
 /// What `email.message`, `http.client` and `wave` need on 3.8 and 3.10 (found
@@ -112,21 +112,7 @@ fn reduced_stdlib(python: &Path, stdlib: &Path, prefix: &Path) -> PathBuf {
             assert!(status.success(), "cp {from:?}");
         }
     }
-    let status = std::process::Command::new("find")
-        .arg(&lib)
-        .args([
-            "-name",
-            "__pycache__",
-            "-prune",
-            "-exec",
-            "rm",
-            "-rf",
-            "{}",
-            "+",
-        ])
-        .status()
-        .expect("find");
-    assert!(status.success());
+    remove_caches(&lib);
     // 3.8 has no `compileall -o`: one run per level, as its installer does.
     for flags in [&[][..], &["-O"], &["-OO"]] {
         let out = pyprune_python::clean_command(python.as_os_str())

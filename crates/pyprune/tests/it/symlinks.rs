@@ -43,12 +43,7 @@ fn entries(root: &Path) -> BTreeMap<PathBuf, Entry> {
 /// The prefix, and the file outside it that one of its links leads to.
 fn linked_prefix(env: &TestEnv) -> (PathBuf, PathBuf) {
     let prefix = env.path().join("prefix");
-    let stdlib = tiny_stdlib(&prefix);
-    let release = stdlib
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
+    let (stdlib, release) = tiny_prefix(&prefix);
     let dynload = stdlib.join("lib-dynload");
     std::fs::create_dir_all(&dynload).expect("mkdir");
     let extension = std::fs::read_dir(self::stdlib().join("lib-dynload"))
