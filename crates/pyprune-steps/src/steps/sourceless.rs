@@ -12,12 +12,22 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The `.py` sources that have an opt-0 cache for the context's tag, with
-/// that cache; neither a symlink (a module with one is left as it is).
+/// that cache; neither a symlink (a module with one is left as it is). The
+/// runtime's module and the stdlib's `sitecustomize` stay sources: every
+/// apply that needs the runtime rewrites them, and tells pyprune's
+/// `sitecustomize` from the stdlib's own by its first line.
 fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a PathBuf, PathBuf)> {
+    let stdlib = context.version.and_then(|v| super::stdlib_dir(model, v));
+    let runtime_file = |path: &Path| {
+        stdlib.as_deref() == path.parent()
+            && path
+                .file_name()
+                .is_some_and(|n| n == super::RUNTIME_MODULE || n == super::SITECUSTOMIZE)
+    };
     model
         .files
         .iter()
-        .filter(|(_, f)| f.kind == Kind::Source && !f.symlink)
+        .filter(|(path, f)| f.kind == Kind::Source && !f.symlink && !runtime_file(path))
         .filter_map(|(path, _)| {
             let stem = path.file_stem()?.to_str()?;
             let cache = path
