@@ -148,9 +148,17 @@ impl Model {
         }
     }
 
+    /// Adds the directories above `path` that the model lacks; a path that
+    /// leaves the tree (`../pythonXY.zip` beside a stdlib directory) adds
+    /// none of the directories outside it.
     fn ensure_parents(&mut self, path: &Path) {
         let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        let inside = |d: &Path| {
+            !d.as_os_str().is_empty()
+                && d.components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        };
+        while let Some(d) = dir.filter(|d| inside(d)) {
             self.dirs.insert(d.to_path_buf());
             dir = d.parent();
         }

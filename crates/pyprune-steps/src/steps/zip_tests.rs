@@ -354,7 +354,6 @@ fn a_tree_that_is_the_stdlib_gets_its_zip_beside_it() {
 }
 
 #[test]
-#[ignore = "bug: the model counts `..` (the directory the zip goes to, outside the tree) as a new directory of the tree, one block too many in the plan"]
 fn a_zip_beside_the_tree_adds_no_directory_to_it() {
     let model = TreeBuilder::new()
         .module("os.py", "")
