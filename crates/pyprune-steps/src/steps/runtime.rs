@@ -181,7 +181,8 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
     let mut actions = Vec::new();
     let mut python_file = |name: &str, source: Vec<u8>| {
         let path = stdlib.join(name);
-        let caches = compiled_caches(context, &path, &source, |_| true);
+        let module = file_module(&path);
+        let caches = compiled_caches(context, &path, &source, &module, |_| true);
         actions.push(write(path, source, Kind::Source));
         actions.extend(caches);
     };
@@ -199,14 +200,15 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
     actions
 }
 
-/// The caches of the source at `path` (in the tree) at every level that
-/// `wanted` accepts (by cache path), compiled by the context's interpreter;
-/// a level identical to the one written below it is a hardlink of it. None
-/// without an interpreter.
+/// The caches of the source at `path` (in the tree, of the top-level module
+/// `module`) at every level that `wanted` accepts (by cache path), compiled
+/// by the context's interpreter; a level identical to the one written below
+/// it is a hardlink of it. None without an interpreter.
 pub(crate) fn compiled_caches(
     context: &Context,
     path: &Path,
     source: &[u8],
+    module: &str,
     wanted: impl Fn(&Path) -> bool,
 ) -> Vec<Action> {
     let (Some(compiler), Some(stem), Some(dir)) = (
@@ -235,19 +237,30 @@ pub(crate) fn compiled_caches(
                 existing: existing.clone(),
                 target: cache.clone(),
             }),
-            _ => actions.push(write(cache.clone(), bytes.clone(), Kind::of(&cache))),
+            _ => actions.push(Action::Write {
+                path: cache.clone(),
+                bytes: bytes.clone(),
+                mode: 0o644,
+                kind: Kind::of(&cache),
+                module: module.to_owned(),
+            }),
         }
         below = Some((cache, bytes));
     }
     actions
 }
 
-fn write(path: PathBuf, bytes: Vec<u8>, kind: Kind) -> Action {
-    let module = path
-        .file_name()
+/// The top-level module a file directly in an import root belongs to: its
+/// name up to the first dot (the runtime's files are all such).
+fn file_module(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy())
         .and_then(|n| n.split('.').next().map(str::to_owned))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn write(path: PathBuf, bytes: Vec<u8>, kind: Kind) -> Action {
+    let module = file_module(&path);
     Action::Write {
         path,
         bytes,
