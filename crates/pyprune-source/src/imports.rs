@@ -32,6 +32,19 @@ impl ImportRef {
     /// is `module` (`is_package`: the file is its `__init__`). `None` when a
     /// relative import climbs above the top-level package.
     pub fn resolve(&self, module: &str, is_package: bool) -> Option<Vec<String>> {
+        let (parents, base, named) = self.resolve_split(module, is_package)?;
+        Some(parents.into_iter().chain([base]).chain(named).collect())
+    }
+
+    /// [`resolve`](Self::resolve) split in three: the package chain above
+    /// the module the import names (`a` for `from a.b import c`), that module
+    /// (`a.b`), and the names imported from it as modules (`a.b.c`, which may
+    /// be an attribute instead).
+    pub fn resolve_split(
+        &self,
+        module: &str,
+        is_package: bool,
+    ) -> Option<(Vec<String>, String, Vec<String>)> {
         let base = if self.level == 0 {
             self.module.clone().unwrap_or_default()
         } else {
@@ -55,14 +68,15 @@ impl ImportRef {
         if base.is_empty() {
             return None;
         }
-        let mut out = chain(&base);
-        out.extend(
-            self.names
-                .iter()
-                .filter(|n| n.as_str() != "*")
-                .map(|n| format!("{base}.{n}")),
-        );
-        Some(out)
+        let mut parents = chain(&base);
+        parents.pop();
+        let named = self
+            .names
+            .iter()
+            .filter(|n| n.as_str() != "*")
+            .map(|n| format!("{base}.{n}"))
+            .collect();
+        Some((parents, base, named))
     }
 }
 

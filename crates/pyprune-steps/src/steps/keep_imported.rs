@@ -70,21 +70,37 @@ pub(crate) fn keep_imported(
         });
     }
     let names = Names::of(model, context);
-    // Candidates: the removed files of each module (or package directory).
+    // Candidates: the removed module files of each module, and the removed
+    // data files of each package directory.
     let mut candidates: HashMap<String, Vec<&Path>> = HashMap::new();
+    let mut candidate_data: HashMap<String, Vec<&Path>> = HashMap::new();
     // The module files of each kept module.
     let mut kept: BTreeMap<String, Vec<(&Path, &ModelFile)>> = BTreeMap::new();
+    // The modules that are packages.
+    let mut packages: HashSet<String> = HashSet::new();
+    // Every module of the tree, by dotted name.
+    let mut modules: HashSet<String> = HashSet::new();
     for (path, file) in &model.files {
         let Some(owner) = names.owner(path, file.kind) else {
             continue;
         };
+        if owner.is_package {
+            packages.insert(owner.name.clone());
+        }
+        if owner.module_file {
+            modules.insert(owner.name.clone());
+        }
         if removed.contains(path.as_path()) {
-            candidates.entry(owner.name).or_default().push(path);
+            if owner.module_file {
+                candidates.entry(owner.name).or_default().push(path);
+            } else {
+                candidate_data.entry(owner.name).or_default().push(path);
+            }
         } else if owner.module_file {
             kept.entry(owner.name).or_default().push((path, file));
         }
     }
-    if candidates.is_empty() {
+    if candidates.is_empty() && candidate_data.is_empty() {
         return Ok(Outcome {
             actions: removals,
             kept: Vec::new(),
@@ -92,16 +108,30 @@ pub(crate) fn keep_imported(
     }
     let candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
     let imports_of_module = |name: &str, files: &[(&Path, &ModelFile)]| {
-        imported(name, files, context, &names, &candidate_names)
+        imported(name, files, context, &names, &candidate_names, &modules)
     };
-    let mut queue: Vec<(String, Vec<String>)> = kept
+    let mut queue: Vec<(String, Vec<Imported>)> = kept
         .par_iter()
         .map(|(name, files)| Ok((name.clone(), imports_of_module(name, files)?)))
         .collect::<Result<_, StepError>>()?;
     let mut importers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut taken_back: BTreeSet<&Path> = BTreeSet::new();
     while let Some((importer, imports)) = queue.pop() {
-        for name in imports {
+        for Imported { name, direct } in imports {
+            // A package's data (files of its directory that are not
+            // modules) goes with the package itself or one of its own plain
+            // modules, when imported by name: not when a subpackage merely
+            // runs it as a parent (`test.support` needs no test data).
+            if direct {
+                let owner = if packages.contains(&name) {
+                    Some(name.as_str())
+                } else {
+                    name.rsplit_once('.').map(|(parent, _)| parent)
+                };
+                if let Some(data) = owner.and_then(|o| candidate_data.get(o)) {
+                    taken_back.extend(data.iter().copied());
+                }
+            }
             if name == importer || !candidates.contains_key(&name) {
                 continue;
             }
@@ -113,11 +143,8 @@ pub(crate) fn keep_imported(
             if first {
                 let files = &candidates[&name];
                 taken_back.extend(files.iter().copied());
-                let module_files: Vec<(&Path, &ModelFile)> = files
-                    .iter()
-                    .map(|p| (*p, &model.files[*p]))
-                    .filter(|(p, f)| names.owner(p, f.kind).is_some_and(|o| o.module_file))
-                    .collect();
+                let module_files: Vec<(&Path, &ModelFile)> =
+                    files.iter().map(|p| (*p, &model.files[*p])).collect();
                 let next = imports_of_module(&name, &module_files)?;
                 queue.push((name, next));
             }
@@ -137,6 +164,13 @@ pub(crate) fn keep_imported(
     Ok(Outcome { actions, kept })
 }
 
+/// A module an importer loads: by name (`direct`), or as the parent package
+/// of one it names.
+struct Imported {
+    name: String,
+    direct: bool,
+}
+
 /// The modules that `files` (one module's) import, package chains included.
 fn imported(
     name: &str,
@@ -144,7 +178,8 @@ fn imported(
     context: &Context,
     names: &Names,
     candidates: &[&str],
-) -> Result<Vec<String>, StepError> {
+    modules: &HashSet<String>,
+) -> Result<Vec<Imported>, StepError> {
     let readable = |kind: Kind| {
         files
             .iter()
@@ -177,8 +212,26 @@ fn imported(
     Ok(refs
         .iter()
         .filter(|r| !r.optional)
-        .filter_map(|r| r.resolve(name, is_package))
-        .flatten()
+        .filter_map(|r| Some((r, r.resolve_split(name, is_package)?)))
+        .flat_map(|(r, (parents, base, named))| {
+            // `from test import support` runs `test` only as the parent of
+            // the submodule it names; `from json import loads` uses `json`.
+            let base_direct = r.names.is_empty() || named.iter().any(|n| !modules.contains(n));
+            let parents = parents.into_iter().map(|name| Imported {
+                name,
+                direct: false,
+            });
+            parents
+                .chain([Imported {
+                    name: base,
+                    direct: base_direct,
+                }])
+                .chain(
+                    named
+                        .into_iter()
+                        .map(|name| Imported { name, direct: true }),
+                )
+        })
         .collect())
 }
 
@@ -186,7 +239,7 @@ fn imported(
 /// ASCII letters, digits and `_`, or such a run less its first byte: in
 /// bytecode a marshalled name's length byte may read as a letter) in
 /// `bytes`, with their package chains.
-fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<String> {
+fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<Imported> {
     let words: HashSet<&[u8]> = bytes
         .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
         .filter(|run| !run.is_empty())
@@ -195,7 +248,12 @@ fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<String> {
     candidates
         .iter()
         .filter(|name| name.split('.').all(|part| words.contains(part.as_bytes())))
-        .flat_map(|name| chain(name))
+        .flat_map(|name| {
+            chain(name).into_iter().map(|part| Imported {
+                direct: part == *name,
+                name: part,
+            })
+        })
         .collect()
 }
 

@@ -1,7 +1,8 @@
 //! Tests of what exclusions keep because kept modules import it, on models
 //! built in memory.
 
-use super::KeptImport;
+use super::{KeptImport, keep_imported};
+use crate::action::Action;
 use crate::model_builder::{TreeBuilder, actions, applied, cache_path, context, paths, remove};
 use crate::steps::{StepName, kept_by_imports};
 
@@ -151,6 +152,60 @@ fn a_kept_module_keeps_the_test_support_it_imports_and_no_more() {
     assert!(after.contains(&"test/support/__init__.py".to_owned()));
     assert!(after.contains(&"test/__init__.py".to_owned()));
     assert!(!after.contains(&"test/test_os.py".to_owned()));
+}
+
+#[test]
+fn a_package_keeps_its_data_only_when_it_or_one_of_its_modules_is_imported() {
+    let model = TreeBuilder::new()
+        .module("os.py", "")
+        // Runs `test` only as the parent of test.support: no test data.
+        .module("tool.py", "def check():\n    from test import support\n")
+        .module("test/__init__.py", "")
+        .module("test/support/__init__.py", "")
+        .file("test/audiodata/pluck.wav", "RIFF")
+        .file("test/zipdir.zip", "PK")
+        // Imports a plain module of lib2to3, which reads its package's grammar.
+        .module("fixer.py", "import lib2to3.pygram\n")
+        .module("lib2to3/__init__.py", "")
+        .module("lib2to3/pygram.py", "")
+        .file("lib2to3/Grammar.txt", "grammar")
+        .module("lib2to3/tests/__init__.py", "")
+        .file("lib2to3/tests/data/bom.py", "x")
+        // Imports a package by name: its data comes too.
+        .module("installer.py", "import ensurepip\n")
+        .module("ensurepip/__init__.py", "")
+        .file("ensurepip/_bundled/pip-23.whl", "PK")
+        .build();
+    // What the exclusions would remove: everything of the three packages.
+    let removals: Vec<Action> = model
+        .files
+        .keys()
+        .filter(|p| {
+            ["test", "lib2to3", "ensurepip"]
+                .iter()
+                .any(|d| p.starts_with(d))
+        })
+        .map(|p| Action::Remove(p.clone()))
+        .collect();
+    let outcome = keep_imported(&model, &context(), removals).expect("kept");
+    let still_removed: Vec<String> = outcome
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Remove(p) => Some(p.display().to_string()),
+            _ => None,
+        })
+        .filter(|p| !p.contains("__pycache__"))
+        .collect();
+    assert_eq!(
+        still_removed,
+        [
+            "lib2to3/tests/__init__.py",
+            "lib2to3/tests/data/bom.py",
+            "test/audiodata/pluck.wav",
+            "test/zipdir.zip",
+        ]
+    );
 }
 
 #[test]
