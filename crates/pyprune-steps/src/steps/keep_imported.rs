@@ -1,8 +1,11 @@
 //! Module removals keep what kept modules import. An exclusion step names the
 //! files it would remove; this takes back every module (with its package
-//! chain, and its files: source, caches, sourceless bytecode, extension, the
-//! data of its package directory) that a kept module imports, transitively,
-//! to a fixpoint. On 3.8–3.10 `email` imports `uu`, `http.client` imports
+//! chain, and its files: source, caches, sourceless bytecode, extension)
+//! that a kept module imports, transitively, to a fixpoint. A package's data
+//! (the files of its directory that are not modules) comes back when the
+//! package or one of its own plain modules is imported by name, not when a
+//! subpackage only runs it as a parent: `lib2to3.pygram` brings
+//! `lib2to3/Grammar.txt`, `test.support` brings no test data. On 3.8–3.10 `email` imports `uu`, `http.client` imports
 //! `email`, `wave` imports `audioop` and `chunk`: those stay.
 //!
 //! What counts as an import: any `import`/`from` statement of a kept module's
