@@ -32,6 +32,11 @@ pub(crate) const TAG: &str = "cpython-311";
 pub(crate) const ROOT: &str = "/nonexistent/pyprune-model-builder";
 
 /// The Python release of built trees.
+/// The path of the extension module `name` in `lib-dynload` (3.11, x86-64 Linux).
+pub(crate) fn ext(name: &str) -> String {
+    format!("lib-dynload/{name}.cpython-311-x86_64-linux-gnu.so")
+}
+
 pub(crate) fn version() -> PythonVersion {
     PythonVersion::new(3, 11)
 }

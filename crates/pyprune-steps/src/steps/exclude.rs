@@ -119,16 +119,10 @@ pub(crate) fn dead_batteries(model: &Model, context: &Context) -> Result<Outcome
 #[cfg(test)]
 mod tests {
     use crate::model_builder::{
-        TreeBuilder, actions, applied, cache_path, context, dirs, paths, remove, remove_dir,
+        TreeBuilder, actions, applied, cache_path, context, dirs, ext, paths, remove, remove_dir,
     };
     use crate::steps::{StepName, step_actions};
     use pyprune_pyc::PythonVersion;
-
-    const SO: &str = ".cpython-311-x86_64-linux-gnu.so";
-
-    fn ext(name: &str) -> String {
-        format!("lib-dynload/{name}{SO}")
-    }
 
     /// A stdlib rooted at the tree with a little of everything the exclusions look at.
     fn stdlib() -> TreeBuilder {

@@ -3,14 +3,10 @@
 
 use super::{KeptImport, keep_imported};
 use crate::action::Action;
-use crate::model_builder::{TreeBuilder, actions, applied, cache_path, context, paths, remove};
+use crate::model_builder::{
+    TreeBuilder, actions, applied, cache_path, context, ext, paths, remove,
+};
 use crate::steps::{StepName, kept_by_imports};
-
-const SO: &str = ".cpython-311-x86_64-linux-gnu.so";
-
-fn ext(name: &str) -> String {
-    format!("lib-dynload/{name}{SO}")
-}
 
 fn kept(module: &str, by: &[&str]) -> KeptImport {
     KeptImport {

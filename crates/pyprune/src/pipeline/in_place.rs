@@ -3,7 +3,7 @@
 //! journaled before it is done, a failed action undoes the whole change, and
 //! the result is verified against the record before any commit.
 
-use super::{Applied, Prepared, adopt_default_interpreter, prepare, refuse_without_runtime};
+use super::{Applied, Prepared};
 use crate::printer::Printer;
 use crate::settings::{ApplySettings, TreeChoice};
 use anyhow::bail;
@@ -28,18 +28,12 @@ pub(super) fn apply(
         path: Some(root),
         python: tree.python.clone(),
     };
-    let mut prepared = prepare(&choice, printer)?;
-    adopt_default_interpreter(&mut prepared, steps, tree.python.as_deref(), printer);
-    refuse_without_runtime(&prepared, steps)?;
+    let prepared = super::prepare_to_apply(settings, &choice, printer)?;
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     refuse_leaving_the_tree(&prepared, &actions)?;
     let root = prepared.inventory.root.clone();
     // The original is about to go: what imports (and which sources compile) is recorded first.
-    let python = super::verifier(settings.verify, tree.python.as_deref())?;
-    if let Some(python) = &python {
-        let tags = &prepared.inventory.summary().cache_tags;
-        super::refuse_foreign_bytecode(&root, tags, python)?;
-    }
+    let python = super::verifier(settings, &prepared)?;
     let baseline = match (&python, settings.verify) {
         (Some(python), Some(run)) => {
             Some(super::check::record_before(&root, python, run, printer)?)
@@ -49,7 +43,7 @@ pub(super) fn apply(
     let journal = Journal::begin(&root)?.perform_all(&actions)?;
     // Verified before any commit: a tree that fails keeps its undo.
     let original = baseline.as_ref().map(pyprune_verify::Against::Recorded);
-    let verify = super::verify_result(settings, &root, original, python, printer)?;
+    let verify = super::verify_result(settings, &root, original, python.as_ref(), printer)?;
     let verified = verify.as_ref().is_none_or(pyprune_verify::Report::passed);
     if commit && verified {
         journal.commit()?;

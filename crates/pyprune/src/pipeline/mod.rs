@@ -24,12 +24,11 @@ pub use prepare::{Prepared, adopt_default_interpreter, prepare, refuse_other_imp
 pub use target::{interpreter_for_tree, refuse_foreign_bytecode, resolve};
 
 use crate::printer::Printer;
-use crate::settings::{ApplySettings, Destination, VerifyRun};
+use crate::settings::{ApplySettings, Destination, TreeChoice};
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
 use pyprune_python::Interpreter;
 use pyprune_steps::{OutLayout, Staged, StepName};
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// What `apply` did.
@@ -66,26 +65,14 @@ fn apply_to_copy(
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
-    let mut prepared = prepare(&settings.tree, printer)?;
-    adopt_default_interpreter(
-        &mut prepared,
-        steps,
-        settings.tree.python.as_deref(),
-        printer,
-    );
-    refuse_without_runtime(&prepared, steps)?;
+    let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
         bail!(
             "`{}` exists; --out must name a new directory",
             display_path(out)
         );
     }
-    // The interpreter that will verify the result, asked before anything is built.
-    let python = verifier(settings.verify, settings.tree.python.as_deref())?;
-    if let Some(python) = &python {
-        let tags = &prepared.inventory.summary().cache_tags;
-        refuse_foreign_bytecode(&prepared.inventory.root, tags, python)?;
-    }
+    let python = verifier(settings, &prepared)?;
     let layout = OutLayout::new(out);
     let staged = match stage_copy(&prepared, steps, &layout.partial, &layout.installed_at) {
         Ok(staged) => staged,
@@ -97,7 +84,7 @@ fn apply_to_copy(
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     let original = pyprune_verify::Against::Tree(&prepared.inventory.root);
-    let verify = verify_result(settings, out, Some(original), python, printer)?;
+    let verify = verify_result(settings, out, Some(original), python.as_ref(), printer)?;
     Ok(Applied {
         tree: out.to_path_buf(),
         steps: steps.clone(),
@@ -125,25 +112,47 @@ pub fn stage_copy(
     )?)
 }
 
-/// Runs `verify` on the result unless the settings say not to.
+/// The chosen tree scanned, told its release by the default interpreter
+/// where it cannot tell itself, and checked that it can take the steps.
+fn prepare_to_apply(
+    settings: &ApplySettings,
+    tree: &TreeChoice,
+    printer: &Printer,
+) -> anyhow::Result<Prepared> {
+    let mut prepared = prepare(tree, printer)?;
+    let python = tree.python.as_deref();
+    adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
+    refuse_without_runtime(&prepared, &settings.steps)?;
+    Ok(prepared)
+}
+
+/// The interpreter that will verify the result (none with --no-verify),
+/// asked before anything changes, and refused when the tree's bytecode is
+/// another release's.
+fn verifier(settings: &ApplySettings, prepared: &Prepared) -> anyhow::Result<Option<Interpreter>> {
+    if settings.verify.is_none() {
+        return Ok(None);
+    }
+    let python = interpreter_for_tree(None, settings.tree.python.as_deref())?;
+    let tags = &prepared.inventory.summary().cache_tags;
+    refuse_foreign_bytecode(&prepared.inventory.root, tags, &python)?;
+    Ok(Some(python))
+}
+
+/// Runs `verify` on the result with `python` (the [`verifier`]), unless the
+/// settings say not to.
 fn verify_result(
     settings: &ApplySettings,
     tree: &Path,
     original: Option<pyprune_verify::Against<'_>>,
-    known: Option<Interpreter>,
+    python: Option<&Interpreter>,
     printer: &Printer,
 ) -> anyhow::Result<Option<pyprune_verify::Report>> {
-    let Some(run) = settings.verify else {
+    let (Some(run), Some(python)) = (settings.verify, python) else {
         return Ok(None);
     };
-    let python = interpreter_for_tree(known, settings.tree.python.as_deref())?;
     let promises = promises_of(&settings.steps);
-    verify_tree(tree, original, promises, &python, run, printer).map(Some)
-}
-
-/// The interpreter verification will run, asked before the tree changes.
-fn verifier(run: Option<VerifyRun>, python: Option<&OsStr>) -> anyhow::Result<Option<Interpreter>> {
-    run.map(|_| interpreter_for_tree(None, python)).transpose()
+    verify_tree(tree, original, promises, python, run, printer).map(Some)
 }
 
 /// Steps that keep their promise only through the runtime are refused on a
