@@ -251,12 +251,23 @@ impl Worker {
                 worker.kill();
                 Err(handshake(format!("it said {line:?}")))
             }
-            Err(_) => {
+            Err(RecvTimeoutError::Timeout) => {
                 let stderr = worker.take_stderr();
                 worker.kill();
                 Err(handshake(format!(
                     "no answer within {} s{}",
                     HANDSHAKE_TIMEOUT.as_secs(),
+                    with_stderr(&stderr)
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                // It ended before saying it was ready (an import it needs is
+                // missing, say): its stderr says why, once the pipe is drained.
+                let status = worker.child.wait().ok();
+                let stderr = worker.stderr_when_drained();
+                Err(handshake(format!(
+                    "it exited ({}) before it was ready{}",
+                    status.map_or_else(|| "status unknown".to_owned(), |s| s.to_string()),
                     with_stderr(&stderr)
                 )))
             }
@@ -328,6 +339,17 @@ impl Worker {
             },
             None,
         )
+    }
+
+    /// Its stderr once the reader has seen the pipe close (or after a short wait).
+    fn stderr_when_drained(&self) -> String {
+        for _ in 0..100 {
+            if Arc::strong_count(&self.stderr) == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.take_stderr()
     }
 
     fn take_stderr(&self) -> String {

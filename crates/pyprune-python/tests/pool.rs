@@ -125,3 +125,69 @@ fn a_missing_interpreter_is_an_error_not_a_hang() {
     let err = compile_all(&options, &requests, |_, _| {}).expect_err("no interpreter");
     assert!(matches!(err, PoolError::Spawn { .. }), "{err}");
 }
+
+/// A prefix holding a copy of the installed interpreter and its stdlib
+/// without `py_compile`, which the compile worker imports first thing.
+fn prefix_without_py_compile(dir: &Path) -> std::path::PathBuf {
+    let ask = |code: &str| {
+        let out = std::process::Command::new("python3")
+            .args(["-c", code])
+            .output()
+            .expect("python3");
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    };
+    let executable = ask("import sys; print(sys.executable)");
+    let stdlib = ask("import sysconfig; print(sysconfig.get_paths()['stdlib'])");
+    let name = Path::new(&stdlib)
+        .file_name()
+        .expect("python3.X")
+        .to_owned();
+    let bin = dir.join("bin");
+    let lib = dir.join("lib").join(&name);
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::create_dir_all(&lib).expect("mkdir");
+    let python = bin.join(&name);
+    std::fs::copy(&executable, &python).expect("copy the interpreter");
+    // Start-up needs `encodings` and the plain modules beside it.
+    for entry in std::fs::read_dir(&stdlib).expect("stdlib") {
+        let entry = entry.expect("entry");
+        let file = entry.file_name();
+        let keep = file == "encodings"
+            || file == "lib-dynload"
+            || (file.to_string_lossy().ends_with(".py") && file != "py_compile.py");
+        if keep {
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(entry.path())
+                .arg(&lib)
+                .status()
+                .expect("cp");
+            assert!(status.success(), "cp {}", entry.path().display());
+        }
+    }
+    python
+}
+
+#[test]
+fn a_worker_that_cannot_start_says_why_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let python = prefix_without_py_compile(&dir.path().join("prefix"));
+    std::fs::write(dir.path().join("a.py"), "a = 1\n").expect("write");
+    let requests = vec![request(dir.path(), "a.py", &[0])];
+    let options = PoolOptions {
+        python: python.into_os_string(),
+        workers: 1,
+        timeout: Duration::from_secs(5),
+    };
+    let started = std::time::Instant::now();
+    let err = compile_all(&options, &requests, |_, _| {}).expect_err("no py_compile");
+    let message = err.to_string();
+    assert!(matches!(err, PoolError::Handshake { .. }), "{message}");
+    assert!(message.contains("before it was ready"), "{message}");
+    assert!(message.contains("py_compile"), "{message}");
+    // Not the handshake's time-out (30 s): the worker's exit is seen at once.
+    assert!(started.elapsed() < Duration::from_secs(20), "{message}");
+}

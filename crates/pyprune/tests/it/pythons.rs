@@ -1,0 +1,221 @@
+//! The interpreters of this machine other than `python3`, as tests use them:
+//! pyenv's CPython builds and Debian's own `python3.11`, each copied into a
+//! temp dir as a *reduced* installation (the binary and the part of its
+//! standard library a handful of real modules need), so that a test can
+//! change it, run it and hide the original from it within a suite budget.
+//! An interpreter that is not installed is reported by [`find`] as missing,
+//! and the test says it skipped it.
+
+use crate::harness::remove_caches;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// How an installation is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `PREFIX/{bin/python3.X, lib/python3.X/site-packages}`, caches at every level.
+    Pyenv,
+    /// `/usr/{bin/python3.X, lib/python3.X}`: dist-packages, its own
+    /// `sitecustomize` (a link to /etc), a link out of `config-3.X-*`, opt-0 caches only.
+    Debian,
+}
+
+/// An interpreter installed on this machine.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    /// What a test calls it in its messages (`pyenv 3.8.18`).
+    pub label: String,
+    /// `3.8`.
+    pub short: String,
+    /// The binary.
+    pub python: PathBuf,
+    /// Its standard library directory.
+    pub stdlib: PathBuf,
+    pub layout: Layout,
+}
+
+/// pyenv's newest CPython `version` (`3.8`), or Debian's (`debian`), if installed.
+pub fn find(version: &str) -> Option<Installed> {
+    if version == "debian" {
+        let python = PathBuf::from("/usr/bin/python3.11");
+        let stdlib = PathBuf::from("/usr/lib/python3.11");
+        return (python.is_file() && stdlib.join("os.py").is_file()).then(|| Installed {
+            label: "Debian's python3.11".into(),
+            short: "3.11".into(),
+            python,
+            stdlib,
+            layout: Layout::Debian,
+        });
+    }
+    let out = Command::new("pyenv").arg("root").output().ok()?;
+    let versions = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("versions");
+    let short = version.to_owned();
+    // The newest patch release of that minor version.
+    let full = std::fs::read_dir(&versions)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|name| {
+            let patch: u32 = name.strip_prefix(&format!("{short}."))?.parse().ok()?;
+            Some((patch, name))
+        })
+        .max()?
+        .1;
+    let prefix = versions.join(&full);
+    let python = prefix.join("bin").join(format!("python{short}"));
+    let stdlib = prefix.join("lib").join(format!("python{short}"));
+    (python.is_file() && stdlib.join("os.py").is_file()).then(|| Installed {
+        label: format!("pyenv {full}"),
+        short,
+        python,
+        stdlib,
+        layout: Layout::Pyenv,
+    })
+}
+
+/// [`find`], or a note on stderr that the test skips `version`.
+pub fn find_or_note(version: &str, test: &str) -> Option<Installed> {
+    let found = find(version);
+    if found.is_none() {
+        eprintln!("note: {version} is not installed here: {test} skipped it");
+    }
+    found
+}
+
+/// A reduced copy of an installation.
+#[derive(Debug, Clone)]
+pub struct Reduced {
+    /// The copy's prefix (`/usr` of a Debian copy).
+    pub prefix: PathBuf,
+    /// The copy's own binary, which finds its stdlib from where it is.
+    pub python: PathBuf,
+    pub stdlib: PathBuf,
+    /// The modules that imported in the copy, with their submodules, as named in `sys.modules`.
+    pub modules: Vec<String>,
+}
+
+/// Loads `wanted` (and what they import) in the original and prints the
+/// files of every module that came from the stdlib.
+const CLOSURE: &str = r#"
+import importlib, sys
+stdlib = sys.argv[1]
+for name in sys.argv[2:]:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+for name, module in sorted(sys.modules.items()):
+    path = getattr(module, "__file__", None)
+    if path and path.startswith(stdlib + "/"):
+        print(name, path[len(stdlib) + 1:])
+"#;
+
+/// Copies `installed` into `dest` as a working installation holding the
+/// top-level packages and modules that `wanted` and Python's own start-up
+/// load (with `site`), compiled as that layout ships them (every level for
+/// pyenv, opt-0 for Debian) by the copy's own binary.
+pub fn reduced_copy(installed: &Installed, dest: &Path, wanted: &[&str]) -> Reduced {
+    let prefix = match installed.layout {
+        Layout::Pyenv => dest.to_path_buf(),
+        Layout::Debian => dest.join("usr"),
+    };
+    let name = format!("python{}", installed.short);
+    let python = prefix.join("bin").join(&name);
+    let stdlib = prefix.join("lib").join(&name);
+    std::fs::create_dir_all(python.parent().expect("bin")).expect("mkdir bin");
+    std::fs::create_dir_all(stdlib.join("lib-dynload")).expect("mkdir stdlib");
+    copy(&installed.python, &python);
+
+    let out = pyprune_python::clean_command(installed.python.as_os_str())
+        .args(["-B", "-c", CLOSURE])
+        .arg(&installed.stdlib)
+        // Start-up, what pyprune's own workers import (discovery, compiling), and
+        // what tracebacks are printed with.
+        .args(["site", "sysconfig", "importlib.util", "importlib.machinery"])
+        .args(["json", "py_compile", "traceback", "linecache", "inspect"])
+        .args(wanted)
+        .output()
+        .expect("run the original");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8(out.stdout).expect("utf-8");
+    let mut tops = std::collections::BTreeSet::new();
+    for line in listing.lines() {
+        let (_, rel) = line.split_once(' ').expect("name path");
+        let first = rel.split('/').next().expect("a component");
+        // A package's directory, a module's file, or one extension module of lib-dynload.
+        tops.insert(if first == "lib-dynload" { rel } else { first }.to_owned());
+    }
+    // What the layout has besides modules: the build configuration sysconfig
+    // reads (and Debian's relative link out of it), Debian's sitecustomize
+    // (a link to /etc) and pyenv's empty site-packages.
+    for entry in std::fs::read_dir(&installed.stdlib).expect("stdlib") {
+        let entry = entry.expect("entry");
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.starts_with("config-")
+            || file.starts_with("_sysconfigdata")
+            || file == "sitecustomize.py"
+        {
+            tops.insert(file);
+        }
+    }
+    for top in &tops {
+        copy(&installed.stdlib.join(top), &stdlib.join(top));
+    }
+    if installed.layout == Layout::Pyenv {
+        std::fs::create_dir_all(stdlib.join("site-packages")).expect("mkdir site-packages");
+    }
+    remove_caches(&stdlib);
+    let levels: &[&[&str]] = match installed.layout {
+        Layout::Pyenv => &[&[], &["-O"], &["-OO"]],
+        Layout::Debian => &[&[]],
+    };
+    for flags in levels {
+        // One run per level (3.8's compileall has no -o), by the original: the
+        // copy need not hold compileall.
+        let out = pyprune_python::clean_command(installed.python.as_os_str())
+            .args(*flags)
+            .args(["-m", "compileall", "-q", "-x", "/(test|tests)/bad"])
+            .arg(&stdlib)
+            .output()
+            .expect("compileall");
+        assert!(
+            out.status.success(),
+            "compileall {flags:?} in {}: {}{}",
+            stdlib.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut modules: Vec<String> = listing
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect();
+    modules.sort();
+    modules.dedup();
+    Reduced {
+        prefix,
+        python,
+        stdlib,
+        modules,
+    }
+}
+
+/// `cp -a` (links stay links).
+fn copy(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}

@@ -1,0 +1,319 @@
+//! Issue 11's matrix: every CPython on this machine (pyenv's 3.8, 3.9, 3.10,
+//! 3.12, 3.13 and Debian's 3.11; the pyenv 3.11 is the reference tree the
+//! other tests use in full), each as a reduced copy, given the profiles
+//! `fedora-default`, `compact`, `full-zip` and `minimal` with `--out`. The
+//! result must verify (apply fails otherwise), and then, run by its own binary
+//! with the original moved out of its reach:
+//!
+//! - every module that imported from the copy imports at -O0, -O and -OO
+//!   (but those `minimal` removes on purpose);
+//! - where the profile promises it, a traceback through a stdlib module shows
+//!   its source line, and those runs, with bytecode writing on, create no file;
+//! - every link is still a link to the same target, and every file and
+//!   directory that is in both has the same mode.
+//!
+//! An interpreter that is not installed is skipped with a note.
+
+use crate::harness::{TestEnv, pyprune, removed_by_minimal, stderr};
+use crate::pythons::{Reduced, find_or_note, reduced_copy};
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+
+const PROFILES: &[&str] = &["fedora-default", "compact", "full-zip", "minimal"];
+
+/// Modules the copies are made of (with what they import): start-up, a few
+/// everyday ones with a C part, and some that `minimal` removes on purpose
+/// (where the release still has them).
+const WANTED: &[&str] = &[
+    "json",
+    "email.message",
+    "http.client",
+    "decimal",
+    "logging",
+    "argparse",
+    "sqlite3",
+    "wave",
+    "telnetlib",
+    "unittest",
+    "xml.dom.minidom",
+    // zipimport needs it to read a deflated zip (an installation without it is
+    // another test's matter).
+    "zlib",
+];
+
+/// Imports every name given; prints `FAIL name error` for each that fails.
+const IMPORT_ALL: &str = r#"
+import importlib, sys
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        print("FAIL", name, type(error).__name__, " ".join(str(error).split()))
+"#;
+
+fn matrix(version: &str) {
+    let Some(installed) = find_or_note(version, "the version matrix") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let input = env.path().join("input");
+    let reduced = reduced_copy(&installed, &input, WANTED);
+    let cwd = env.path().join("cwd");
+    std::fs::create_dir_all(&cwd).expect("mkdir");
+    let before = Importable::of(&reduced, &cwd);
+    assert!(
+        before.at[0].len() > 20,
+        "{}: the copy itself imports only {:?}",
+        installed.label,
+        before.at[0]
+    );
+    // Every profile is tried before the test fails, so that one run shows all that broke.
+    let label = &installed.label;
+    let problems: Vec<String> = PROFILES
+        .iter()
+        .flat_map(|profile| {
+            let out = env.path().join(format!("out-{profile}"));
+            one_profile(profile, &reduced, &before, &input, &out, &cwd)
+                .into_iter()
+                .map(move |problem| format!("{label}, {profile}: {problem}"))
+        })
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Applies `profile` to the copy in `input` (its prefix) into `out` and
+/// checks the result with `input` out of its reach; what went wrong.
+fn one_profile(
+    profile: &str,
+    reduced: &Reduced,
+    before: &Importable,
+    input: &Path,
+    out: &Path,
+    cwd: &Path,
+) -> Vec<String> {
+    let output = pyprune()
+        .args([
+            "apply",
+            "--profile",
+            profile,
+            "--format",
+            "json",
+            "--python",
+        ])
+        .arg(&reduced.python)
+        .arg("--out")
+        .arg(out)
+        .arg(&reduced.prefix)
+        .output()
+        .expect("apply");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    if !output.status.success() {
+        return vec![format!(
+            "apply failed\n{:#}\n{}",
+            report["verify"]["regressions"],
+            stderr(&output)
+        )];
+    }
+    let mut problems = same_links_and_modes(&reduced.prefix, out);
+    let moved = |path: &Path| {
+        let rel = path
+            .strip_prefix(&reduced.prefix)
+            .expect("inside the input");
+        out.join(rel)
+    };
+    let result = Reduced {
+        prefix: moved(&reduced.prefix),
+        python: moved(&reduced.python),
+        stdlib: moved(&reduced.stdlib),
+        modules: reduced.modules.clone(),
+    };
+
+    // The original out of reach: nothing of the result may lean on it.
+    let hidden = input.with_extension("hidden");
+    std::fs::rename(input, &hidden).expect("hide the original");
+    let files_before = files_of(out);
+    let after = Importable::of(&result, cwd);
+    for (level, (was, now)) in before.at.iter().zip(&after.at).enumerate() {
+        let lost: Vec<&String> = was
+            .iter()
+            .filter(|m| !now.contains(*m))
+            .filter(|m| !(profile == "minimal" && removed_by_minimal(top(m))))
+            .collect();
+        if !lost.is_empty() {
+            problems.push(format!(
+                "-O{level}: no longer imports {lost:?}:\n{}",
+                after.failures[level]
+            ));
+        }
+    }
+    let promises = &report["verify"]["promises"];
+    if promises["tracebacks"] == true
+        && let Err(problem) = traceback_shows_line(&result.python, cwd)
+    {
+        problems.push(problem);
+    }
+    if promises["no_writes"] == true {
+        let files_after = files_of(out);
+        let written: Vec<&PathBuf> = files_after.difference(&files_before).collect();
+        if !written.is_empty() {
+            problems.push(format!("Python wrote {written:?}"));
+        }
+    }
+    std::fs::rename(&hidden, input).expect("bring back the original");
+    problems
+}
+
+fn top(module: &str) -> &str {
+    module.split('.').next().unwrap_or(module)
+}
+
+/// Which of the copy's modules import, at -O0, -O and -OO.
+struct Importable {
+    at: Vec<BTreeSet<String>>,
+    /// What the failures said, per level.
+    failures: Vec<String>,
+}
+
+impl Importable {
+    /// Run by the tree's own binary.
+    fn of(tree: &Reduced, cwd: &Path) -> Importable {
+        let mut at = Vec::new();
+        let mut failures = Vec::new();
+        for flags in [&[][..], &["-O"], &["-OO"]] {
+            let output = std::process::Command::new(&tree.python)
+                .arg("-s")
+                .args(flags)
+                .args(["-c", IMPORT_ALL])
+                .args(&tree.modules)
+                .env_clear()
+                .current_dir(cwd)
+                .output()
+                .expect("python");
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            assert!(
+                output.status.success(),
+                "{} {flags:?}: {}{text}",
+                tree.python.display(),
+                stderr(&output)
+            );
+            let failed: BTreeSet<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("FAIL "))
+                .filter_map(|l| l.split(' ').next())
+                .collect();
+            at.push(
+                tree.modules
+                    .iter()
+                    .filter(|m| !failed.contains(m.as_str()))
+                    .cloned()
+                    .collect(),
+            );
+            failures.push(text);
+        }
+        Importable { at, failures }
+    }
+}
+
+/// A traceback through `json.decoder` (in the zip, sourceless or on disk)
+/// shows the line it raised at.
+fn traceback_shows_line(python: &Path, cwd: &Path) -> Result<(), String> {
+    let output = std::process::Command::new(python)
+        .args(["-s", "-c", "import json; json.loads('{')"])
+        .env_clear()
+        .current_dir(cwd)
+        .output()
+        .expect("python");
+    let text = String::from_utf8_lossy(&output.stderr).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let shown = lines.windows(2).any(|pair| {
+        pair[0].contains("decoder.py\", line ")
+            && pair[1].starts_with("    ")
+            && !pair[1].trim().is_empty()
+    });
+    if shown {
+        Ok(())
+    } else {
+        Err(format!("the traceback shows no source line:\n{text}"))
+    }
+}
+
+/// Every path under `root`, relative.
+fn files_of(root: &Path) -> BTreeSet<PathBuf> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeSet<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            into.insert(path.strip_prefix(root).expect("inside").to_path_buf());
+            if path.symlink_metadata().expect("lstat").is_dir() {
+                walk(root, &path, into);
+            }
+        }
+    }
+    let mut all = BTreeSet::new();
+    walk(root, root, &mut all);
+    all
+}
+
+/// Links stay links to the same target; what is in both trees keeps its mode.
+fn same_links_and_modes(input: &Path, out: &Path) -> Vec<String> {
+    let lstat = |root: &Path| -> BTreeMap<PathBuf, (u32, Option<PathBuf>)> {
+        files_of(root)
+            .into_iter()
+            .map(|rel| {
+                let path = root.join(&rel);
+                let meta = path.symlink_metadata().expect("lstat");
+                let link = meta
+                    .file_type()
+                    .is_symlink()
+                    .then(|| std::fs::read_link(&path).expect("readlink"));
+                (rel, (meta.mode(), link))
+            })
+            .collect()
+    };
+    let (was, now) = (lstat(input), lstat(out));
+    was.iter()
+        .filter_map(|(rel, before)| {
+            let after = now.get(rel)?;
+            (before != after).then(|| {
+                format!(
+                    "{} changed: mode {:o}, link {:?} before; mode {:o}, link {:?} after",
+                    rel.display(),
+                    before.0,
+                    before.1,
+                    after.0,
+                    after.1
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn cpython_3_8() {
+    matrix("3.8");
+}
+
+#[test]
+fn cpython_3_9() {
+    matrix("3.9");
+}
+
+#[test]
+fn cpython_3_10() {
+    matrix("3.10");
+}
+
+#[test]
+fn cpython_3_12() {
+    matrix("3.12");
+}
+
+#[test]
+fn cpython_3_13() {
+    matrix("3.13");
+}
+
+#[test]
+fn debian_3_11() {
+    matrix("debian");
+}
