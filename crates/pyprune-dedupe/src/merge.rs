@@ -289,10 +289,17 @@ fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io
     let result = (|| {
         let source = std::fs::File::open(keeper).map_err(|e| on_twin(keeper, e))?;
         reflink_copy::reflink_file(&source, &clone)?;
-        clone.set_permissions(std::fs::Permissions::from_mode(candidate.mode & 0o7777))?;
-        std::os::unix::fs::fchown(&clone, Some(candidate.uid), Some(candidate.gid))?;
-        for (name, value) in xattrs(target)? {
-            xattr::set(&temporary, &name, &value)?;
+        // Past the clone itself, an errno says nothing of cloning: each error
+        // names its stage, so that `explain` does not read EPERM from fchown or
+        // EOPNOTSUPP from xattrs as the filesystem refusing clones.
+        clone
+            .set_permissions(std::fs::Permissions::from_mode(candidate.mode & 0o7777))
+            .map_err(|e| after_clone("give the clone its mode", e))?;
+        std::os::unix::fs::fchown(&clone, Some(candidate.uid), Some(candidate.gid))
+            .map_err(|e| after_clone("give the clone its owner", e))?;
+        for (name, value) in xattrs(target).map_err(|e| after_clone("read its xattrs", e))? {
+            xattr::set(&temporary, &name, &value)
+                .map_err(|e| after_clone("copy its xattrs to the clone", e))?;
         }
         std::fs::rename(&temporary, target)
     })();
@@ -300,6 +307,11 @@ fn replace_with_clone(keeper: &Path, target: &Path, candidate: &Candidate) -> io
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// `error`, met while finishing a clone (`what`): its errno is not the clone's.
+fn after_clone(what: &str, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("cannot {what}: {error}"))
 }
 
 /// `error`, met on the twin `keeper` rather than on the file a warning names:
@@ -315,6 +327,24 @@ fn on_twin(keeper: &Path, error: io::Error) -> io::Error {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn errors_after_the_clone_are_not_read_as_the_clones() {
+        let eperm = after_clone(
+            "give the clone its owner",
+            io::Error::from_raw_os_error(libc_errno::EPERM),
+        );
+        let text = explain(&eperm, true);
+        assert!(!text.contains("did not permit the link"), "{text}");
+        assert!(text.contains("give the clone its owner"), "{text}");
+        let unsupported = after_clone(
+            "copy its xattrs to the clone",
+            io::Error::from_raw_os_error(libc_errno::EOPNOTSUPP),
+        );
+        let text = explain(&unsupported, true);
+        assert!(!text.contains("cannot make copy-on-write clones"), "{text}");
+        assert!(text.contains("xattrs"), "{text}");
+    }
 
     #[test]
     fn the_errno_of_a_failed_link_is_explained() {
