@@ -43,6 +43,49 @@ fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a Path
         .collect()
 }
 
+/// Whether the cache at `cache` is the code of `source` as it is now, by the
+/// check importlib makes (timestamp and size, or the source hash; an
+/// unchecked-hash cache by its hash too). A stale cache is old code: made the
+/// module, it would run what the source no longer says, so such a module is
+/// left as it is. A source pyprune made itself (no file yet) is taken as current.
+fn cache_is_current(
+    model: &Model,
+    context: &Context,
+    source: &Path,
+    cache: &Path,
+) -> Result<bool, StepError> {
+    use pyprune_pyc::{Freshness, Header, SourceStat, freshness};
+    use std::os::unix::fs::MetadataExt as _;
+    let source_file = &model.files[source];
+    let crate::model::Origin::Disk(rel) = &source_file.origin else {
+        return Ok(true);
+    };
+    let Ok(header) = Header::parse(&context.read(&model.files[cache])?) else {
+        return Ok(false);
+    };
+    let path = context.root.join(rel);
+    let meta = std::fs::symlink_metadata(&path).map_err(|source| StepError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let stat = SourceStat::new(meta.mtime(), meta.mtime_nsec(), meta.size());
+    let read_source = || {
+        context
+            .read(source_file)
+            .map(|bytes| bytes.to_vec())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    let checked =
+        freshness(&header, Some(stat), read_source).map_err(|source| StepError::Read {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(matches!(
+        checked,
+        Freshness::Fresh | Freshness::Unchecked { matches: true }
+    ))
+}
+
 pub(crate) fn sourceless(
     model: &Model,
     context: &Context,
@@ -50,6 +93,9 @@ pub(crate) fn sourceless(
 ) -> Result<Vec<Action>, StepError> {
     let mut actions = Vec::new();
     for (source, cache) in sources_with_caches(model, context) {
+        if !cache_is_current(model, context, source, &cache)? {
+            continue;
+        }
         let source_file = &model.files[source];
         if keep_compressed {
             let bytes = context.read(source_file)?;

@@ -336,3 +336,43 @@ fn a_site_packages_leading_out_of_the_tree_is_never_written_through() {
         assert_eq!(loaded.trim(), "True");
     }
 }
+
+/// A cache that is not its source's code any more (the source was edited
+/// after it was written) is old code: `sourceless` leaves that module as it
+/// is, source and cache, for timestamp and checked-hash caches alike, and
+/// turns the others sourceless. The result imports what the sources say.
+#[test]
+fn sourceless_leaves_a_module_whose_cache_is_stale() {
+    for mode in ["timestamp", "checked-hash"] {
+        let env = TestEnv::new();
+        let tree = env.path().join("tree");
+        env.write("tree/good.py", "X = 1\n");
+        let edited = env.write("tree/edited.py", "raise ImportError('old code')\n");
+        compileall(&["--invalidation-mode", mode], &tree);
+        // A source of another size and mtime: stale by either check.
+        std::fs::write(&edited, "Y = 2\n# edited after its cache was written\n").expect("edit");
+        let out = env.path().join("out");
+        apply_to(&tree, &out, &["--steps", "sourceless", "--no-verify"]);
+        assert!(out.join("good.pyc").is_file(), "{mode}: good is sourceless");
+        assert!(!out.join("good.py").exists(), "{mode}");
+        assert!(
+            out.join("edited.py").is_file(),
+            "{mode}: edited keeps its source"
+        );
+        assert!(
+            !out.join("edited.pyc").exists(),
+            "{mode}: its stale cache was taken"
+        );
+        let output = python3()
+            .args(["-B", "-c", "import good, edited; print(good.X, edited.Y)"])
+            .env("PYTHONPATH", &out)
+            .output()
+            .expect("python3");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "1 2",
+            "{mode}: {}",
+            stderr(&output)
+        );
+    }
+}

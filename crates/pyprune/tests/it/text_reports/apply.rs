@@ -1,7 +1,7 @@
 //! The text reports of `apply` (to a copy, in place, then undone or
 //! committed, and failing its verification) and of `verify`, as snapshots.
 
-use super::{remove_module, sized, touch};
+use super::{remove_module, sized};
 use crate::harness::*;
 
 #[test]
@@ -158,20 +158,19 @@ fn verify_passes_and_fails() {
     snapshot_settings(&[env.path()]).bind(|| insta::assert_snapshot!("verify", text));
 }
 
-/// A fault planted where `sourceless` picks it up: a stale cache that raises,
-/// beside a source that no longer does. The original imports (its cache is
-/// ignored as stale); the sourceless result is that cache, and verify says so.
-/// (Whether `sourceless` should take a stale cache at all is another question:
-/// today it does, and this snapshot shows the failure path of `apply`.)
+/// A fault planted where `sourceless` breaks it: a module that reads its own
+/// source file at import (as some packages do), which a sourceless layout no
+/// longer has. The original imports; the result does not, and verify says so.
 #[test]
 fn apply_whose_verification_fails() {
     let env = TestEnv::new();
     let tree = env.path().join("tree");
     env.write("tree/good.py", "X = 1\n");
-    let bad = env.write("tree/bad.py", "raise ImportError(\"planted\")\n");
+    env.write(
+        "tree/bad.py",
+        "import os\nwith open(os.path.splitext(__file__)[0] + '.py') as own:\n    SOURCE = own.read()\n",
+    );
     compileall(&[], &tree);
-    std::fs::write(&bad, "Y = 2\n# a longer source than the cached one\n").expect("edit");
-    touch(&bad, 1_700_000_000);
     let copy = env.path().join("copy");
     assert!(
         std::process::Command::new("cp")
