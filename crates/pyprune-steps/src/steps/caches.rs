@@ -1,6 +1,7 @@
 //! Steps on bytecode caches: link identical levels, drop levels, mark
 //! `__pycache__` directories as not to be written.
 
+use super::startup::{StartupSources, cache_source};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
@@ -62,36 +63,24 @@ pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, St
     Ok(actions)
 }
 
-/// Modules the interpreter imports from disk before site runs, so before
-/// pyprune's runtime can stop it writing their caches: their caches stay.
-const STARTUP_MODULES: &[&str] = &["__init__", "aliases", "utf_8"];
-
-fn is_startup_cache(path: &Path) -> bool {
-    let package = path
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name);
-    package.is_some_and(|p| p == "encodings")
-        && cache_group(path).is_some_and(|(_, name)| {
-            STARTUP_MODULES.contains(&name.split('.').next().unwrap_or_default())
-        })
-}
-
-/// Removes every cache of the given levels, but those of the start-up modules.
-pub(crate) fn drop_levels(model: &Model, levels: &[Kind]) -> Vec<Action> {
+/// Removes every cache of the given levels, but those of the modules the
+/// interpreter imports before pyprune's runtime can stop it writing them
+/// (at the level it imports them at).
+pub(crate) fn drop_levels(model: &Model, context: &Context, levels: &[Kind]) -> Vec<Action> {
+    let startup = StartupSources::of(model, context);
     model
         .files
         .iter()
-        .filter(|(path, f)| levels.contains(&f.kind) && !is_startup_cache(path))
+        .filter(|(path, f)| levels.contains(&f.kind) && !startup.is_startup_cache(path))
         .map(|(path, _)| Action::Remove(path.clone()))
         .collect()
 }
 
 /// An empty `__dont_write_bytecode__` in every `__pycache__` and at the root;
 /// and, since the start-up modules are imported before any runtime can stop
-/// the interpreter writing their caches, those caches at every level, where
-/// missing (a tree shipped without caches, as Debian's is), compiled by the
-/// tree's interpreter.
+/// the interpreter writing their caches, those caches at each level they are
+/// imported at, where missing (a tree shipped without caches, as Debian's is,
+/// or whose optimized caches were dropped), compiled by the tree's interpreter.
 pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let marker = |dir: &Path| Action::Write {
         path: dir.join(MARKER),
@@ -110,25 +99,22 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
     if !model.files.contains_key(Path::new(MARKER)) {
         actions.push(marker(Path::new("")));
     }
-    let Some(encodings) = context
-        .version
-        .and_then(|v| super::stdlib_dir(model, v))
-        .map(|stdlib| stdlib.join("encodings"))
-    else {
-        return Ok(actions);
-    };
-    for module in STARTUP_MODULES {
-        let path = encodings.join(format!("{module}.py"));
-        let source = model.files.get(&path);
+    let startup = StartupSources::of(model, context);
+    for path in startup.all() {
+        let source = model.files.get(path);
         if let Some(file) = source.filter(|f| f.kind == Kind::Source && !f.symlink) {
             let source = context.read(file)?;
-            let missing = |cache: &Path| !model.files.contains_key(cache);
+            let wanted = |cache: &Path| {
+                !model.files.contains_key(cache)
+                    && cache_source(cache)
+                        .is_some_and(|(source, level)| startup.imports_at(&source, level))
+            };
             actions.extend(super::runtime::compiled_caches(
                 context,
-                &path,
+                path,
                 &source,
                 &file.module,
-                missing,
+                wanted,
             ));
         }
     }

@@ -45,8 +45,7 @@ pub fn steps_missing_runtime(
     context: &Context,
 ) -> Vec<StepName> {
     let loaded = runtime_dir(model, context.version).is_some()
-        && (site_packages(model, context.version).is_some()
-            || !has_own_sitecustomize(model, context));
+        && (site_packages(model, context).is_some() || !has_own_sitecustomize(model, context));
     if loaded {
         return Vec::new();
     }
@@ -123,22 +122,86 @@ impl std::fmt::Debug for SourceCompiler {
     }
 }
 
-/// The site-packages directory of the model, for the `.pth`: one that is a
-/// directory of the stdlib directory (`site-packages`, else Debian's
-/// `dist-packages`), else a new `site-packages` there. `None` when the tree
-/// holds no stdlib, or when `site-packages` is there but not a directory of
-/// the tree (a symlink leading out of it: nothing is written through it).
+/// The site-packages directory of the model, for the `.pth`: where the
+/// tree's interpreter's `site` reads it (see [`asked_site_packages`]), else,
+/// with no interpreter asked, one that is a directory of the stdlib directory
+/// (`site-packages`, else Debian's `dist-packages`), else a new `site-packages`
+/// there. `None` when the tree holds no stdlib, or when the directory is
+/// there but not a directory of the tree (a symlink leading out of it:
+/// nothing is written through it).
 /// (A tree that is a site-packages on its own is not given the runtime:
 /// `verify` puts such a tree on `PYTHONPATH`, where no `.pth` file runs, so it
 /// could not prove it.)
-pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
-    let stdlib = version.and_then(|v| super::stdlib_dir(model, v))?;
+pub(crate) fn site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
+    let stdlib = context.version.and_then(|v| super::stdlib_dir(model, v))?;
+    if let (Some(dirs), Some(version)) = (&context.site_dirs, context.version) {
+        return asked_site_packages(model, &stdlib, dirs, version);
+    }
     let existing = ["site-packages", "dist-packages"]
         .iter()
         .map(|name| stdlib.join(name))
         .find(|dir| model.dirs.contains(dir));
     let new = stdlib.join("site-packages");
     existing.or_else(|| (!model.files.contains_key(&new)).then_some(new))
+}
+
+/// Of the directories the interpreter's `site` reads under a prefix
+/// (`site_dirs`, relative to it, in its order), mapped into the tree, the one
+/// for the `.pth`: the first that is a directory of the tree; else the first
+/// inside the stdlib directory (a stdlib and its site-packages go together),
+/// else the first at all, to be made (site reads it once it is there).
+/// Mapped: a tree holding `lib*/python3.X` is a prefix, each directory is
+/// taken as it is; a tree that is a stdlib directory on its own holds those
+/// below `*/python3.X/` (`lib/python3.11/dist-packages` is its `dist-packages`).
+/// A directory whose place is a file of the tree (a symlink out of it) or
+/// below one is not.
+fn asked_site_packages(
+    model: &Model,
+    stdlib: &Path,
+    site_dirs: &[PathBuf],
+    version: PythonVersion,
+) -> Option<PathBuf> {
+    let prefix = stdlib.parent().and_then(Path::parent);
+    let stdlib_name = version.stdlib_dir_name();
+    let in_tree = |dir: &PathBuf| -> Option<PathBuf> {
+        let plain = dir
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return None;
+        }
+        match prefix {
+            Some(prefix) => Some(prefix.join(dir)),
+            None => {
+                let mut parts = dir.components();
+                let _lib = parts.next()?;
+                (parts.next()?.as_os_str() == stdlib_name.as_str())
+                    .then(|| parts.as_path().to_path_buf())
+                    .filter(|rest| !rest.as_os_str().is_empty())
+            }
+        }
+    };
+    let usable = |dir: &PathBuf| {
+        dir.ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .all(|a| !model.files.contains_key(a))
+    };
+    let candidates: Vec<PathBuf> = site_dirs
+        .iter()
+        .filter_map(in_tree)
+        .filter(usable)
+        .collect();
+    candidates
+        .iter()
+        .find(|dir| model.dirs.contains(*dir))
+        .or_else(|| candidates.iter().find(|dir| dir.starts_with(stdlib)))
+        .or_else(|| candidates.first())
+        .cloned()
+}
+
+/// Where `install` puts the runtime's `.pth` (none when the tree has no place for it).
+pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
+    site_packages(model, context).map(|dir| dir.join(RUNTIME_PTH))
 }
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
@@ -190,7 +253,7 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
     if !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
-    if let Some(site) = site_packages(model, context.version) {
+    if let Some(site) = site_packages(model, context) {
         actions.push(write(
             site.join(RUNTIME_PTH),
             pth_line(fallback).into_bytes(),
@@ -372,7 +435,7 @@ mod tests {
         // A symlink out of the tree (Homebrew's) is a file to the model.
         let linked_out = || prefix().file(&format!("{LIB}/site-packages"), "");
         let model = linked_out().build();
-        assert_eq!(site_packages(&model, context().version), None);
+        assert_eq!(site_packages(&model, &context()), None);
         // The sitecustomize pyprune installs loads the runtime all the same.
         assert_eq!(steps_missing_runtime(&model, RUNTIME_STEPS, &context()), []);
         // Unless the stdlib has its own: then nothing would load it.
@@ -395,11 +458,11 @@ mod tests {
         // Debian's dist-packages is one too; with none, a new site-packages will be made.
         let dist = prefix().dir(&format!("{LIB}/dist-packages")).build();
         assert_eq!(
-            site_packages(&dist, context().version),
+            site_packages(&dist, &context()),
             Some(PathBuf::from(format!("{LIB}/dist-packages")))
         );
         assert_eq!(
-            site_packages(&prefix().build(), context().version),
+            site_packages(&prefix().build(), &context()),
             Some(PathBuf::from(format!("{LIB}/site-packages")))
         );
     }
