@@ -422,6 +422,96 @@ mod tests {
         }
     }
 
+    /// [`context_with_compiler`] whose interpreter says it imports `os` at
+    /// start only with `-O` and `encodings` at every level (as a 3.8 would
+    /// say, less most of it).
+    fn asked_context() -> crate::steps::Context {
+        let startup = |level: u8| -> Option<std::sync::Arc<[PathBuf]>> {
+            let mut sources = vec![PathBuf::from("encodings/__init__.py")];
+            if level == 1 {
+                sources.push(PathBuf::from("os.py"));
+            }
+            Some(sources.into())
+        };
+        crate::steps::Context {
+            startup: Some(crate::steps::StartupModules(std::sync::Arc::new(startup))),
+            ..context_with_compiler()
+        }
+    }
+
+    #[test]
+    fn what_the_interpreter_imports_at_start_is_what_is_kept_at_its_level() {
+        let model = stdlib().build();
+        let got =
+            step_actions(StepName::DropOptimizedCaches, &model, &asked_context()).expect("planned");
+        // os keeps its opt-1 only, encodings its two; aliases and utf_8 are
+        // not kept, as the interpreter did not name them.
+        let kept = [
+            cache_path("os.py", 1),
+            cache_path("encodings/__init__.py", 1),
+            cache_path("encodings/__init__.py", 2),
+        ];
+        let mut expected: Vec<Action> = [
+            "os.py",
+            "json/__init__.py",
+            "json/decoder.py",
+            "encodings/__init__.py",
+            "encodings/aliases.py",
+            "encodings/utf_8.py",
+            "encodings/cp1252.py",
+        ]
+        .iter()
+        .flat_map(|m| [cache_path(m, 1), cache_path(m, 2)])
+        .filter(|p| !kept.contains(p))
+        .map(|p| remove(&p))
+        .collect();
+        expected.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        let mut got_sorted = got.clone();
+        got_sorted.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(got_sorted, expected);
+    }
+
+    #[test]
+    fn no_write_marker_compiles_what_the_interpreter_imports_at_start_at_its_level() {
+        let model = TreeBuilder::new()
+            .file("os.py", "import sys\n")
+            .file("encodings/__init__.py", "import codecs\n")
+            .file("encodings/aliases.py", "aliases = {}\n")
+            .build();
+        let got = step_actions(StepName::NoWriteMarker, &model, &asked_context()).expect("planned");
+        let write = |source: &str, level: u8| {
+            let cache = cache_path(source, level);
+            Action::Write {
+                path: PathBuf::from(&cache),
+                bytes: compiled(
+                    &format!("{ROOT}/{source}"),
+                    if level == 1 { 0 } else { level },
+                ),
+                mode: 0o644,
+                kind: Kind::of(Path::new(&cache)),
+                module: source
+                    .split(['/', '.'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        };
+        assert_eq!(
+            got,
+            [
+                marker(""),
+                // encodings at every level, opt-0 of os (the same bytes as its opt-1) not.
+                write("encodings/__init__.py", 0),
+                link(
+                    &cache_path("encodings/__init__.py", 0),
+                    &cache_path("encodings/__init__.py", 1)
+                ),
+                write("encodings/__init__.py", 2),
+                write("os.py", 1),
+            ]
+        );
+    }
+
     #[test]
     fn cache_fallback_has_no_actions_of_its_own() {
         // All it does comes with the runtime (see the plan tests).

@@ -467,6 +467,97 @@ mod tests {
         );
     }
 
+    /// The context of an interpreter whose site reads `dirs` under a prefix.
+    fn site_reads(dirs: &[&str]) -> Context {
+        Context {
+            site_dirs: Some(dirs.iter().map(PathBuf::from).collect()),
+            ..context()
+        }
+    }
+
+    const DEBIAN: &[&str] = &[
+        "local/lib/python3.11/dist-packages",
+        "lib/python3/dist-packages",
+        "lib/python3.11/dist-packages",
+    ];
+
+    #[test]
+    fn the_pth_goes_where_the_interpreters_site_reads_it() {
+        let pth = |model: &Model, context: &Context| {
+            runtime_pth(model, context).map(|p| p.to_string_lossy().into_owned())
+        };
+        let debian = site_reads(DEBIAN);
+        // The first of site's directories that the tree has.
+        let shipped = prefix().dir("lib/python3/dist-packages").build();
+        assert_eq!(
+            pth(&shipped, &debian).as_deref(),
+            Some("lib/python3/dist-packages/00-pyprune-runtime.pth")
+        );
+        // None there: the first inside the stdlib directory, made.
+        let bare = prefix().build();
+        assert_eq!(
+            pth(&bare, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A stdlib-only `site-packages` the interpreter's site never reads is not it.
+        let pyenv_style = prefix().dir(&format!("{LIB}/site-packages")).build();
+        assert_eq!(
+            pth(&pyenv_style, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A symlink out of the tree where a directory would be: the next.
+        let linked = prefix().file("lib/python3/dist-packages", "").build();
+        assert_eq!(
+            pth(&linked, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A stdlib directory on its own holds those below `*/python3.11/`.
+        let alone = TreeBuilder::new().module("os.py", "import sys\n").build();
+        assert_eq!(
+            pth(&alone, &debian).as_deref(),
+            Some("dist-packages/00-pyprune-runtime.pth")
+        );
+        assert_eq!(
+            pth(&alone, &site_reads(&["lib/python3/dist-packages"])),
+            None
+        );
+        // Fedora's lib64 stdlib: its site reads lib64's, then lib's.
+        let fedora = site_reads(&[
+            "lib64/python3.11/site-packages",
+            "lib/python3.11/site-packages",
+        ]);
+        let lib64 = TreeBuilder::new()
+            .module("lib64/python3.11/os.py", "import sys\n")
+            .dir("lib/python3.11/site-packages")
+            .build();
+        assert_eq!(
+            pth(&lib64, &fedora).as_deref(),
+            Some("lib/python3.11/site-packages/00-pyprune-runtime.pth")
+        );
+        let lib64_only = TreeBuilder::new()
+            .module("lib64/python3.11/os.py", "import sys\n")
+            .build();
+        assert_eq!(
+            pth(&lib64_only, &fedora).as_deref(),
+            Some("lib64/python3.11/site-packages/00-pyprune-runtime.pth")
+        );
+        // Paths that leave the prefix are not the tree's.
+        assert_eq!(pth(&bare, &site_reads(&["../elsewhere", "/abs"])), None);
+        // No place: the runtime's steps are refused, unless the sitecustomize loads it.
+        assert_eq!(
+            steps_missing_runtime(&bare, RUNTIME_STEPS, &site_reads(&[])),
+            []
+        );
+        let own = prefix()
+            .file(&format!("{LIB}/sitecustomize.py"), "import apport\n")
+            .build();
+        assert_eq!(
+            steps_missing_runtime(&own, RUNTIME_STEPS, &site_reads(&[])),
+            RUNTIME_STEPS
+        );
+        assert_eq!(steps_missing_runtime(&own, RUNTIME_STEPS, &debian), []);
+    }
+
     #[test]
     fn own_sitecustomize_is_any_but_pyprunes() {
         let with = |name: &str, text: &str| {
