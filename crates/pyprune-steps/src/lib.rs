@@ -32,5 +32,5 @@ pub use steps::{
 pub use steps::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
-    removes_modules, runtime_pth, steps_missing_runtime,
+    removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
 };

@@ -199,6 +199,11 @@ fn asked_site_packages(
         .cloned()
 }
 
+/// Where `install` puts the runtime's module (none when the tree holds no stdlib).
+pub fn runtime_module(model: &Model, context: &Context) -> Option<PathBuf> {
+    runtime_dir(model, context.version).map(|dir| dir.join(RUNTIME_MODULE))
+}
+
 /// Where `install` puts the runtime's `.pth` (none when the tree has no place for it).
 pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
     site_packages(model, context).map(|dir| dir.join(RUNTIME_PTH))
