@@ -39,6 +39,9 @@ struct RuntimePlace {
     /// Whether the tree's interpreter said where its `site` reads `.pth`
     /// files (else the stdlib's own site-packages is taken).
     pth_place_asked: bool,
+    /// Whether pyprune's `sitecustomize` goes beside the module (it loads the
+    /// runtime in venvs; not when the stdlib has its own, as Debian's does).
+    sitecustomize: bool,
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -89,15 +92,27 @@ fn runtime_place(prepared: &pipeline::Prepared) -> Option<RuntimePlace> {
         module: display_path(&pyprune_steps::runtime_module(model, context)?),
         pth: pyprune_steps::runtime_pth(model, context).map(|p| display_path(&p)),
         pth_place_asked: context.site_dirs.is_some(),
+        sitecustomize: !pyprune_steps::has_own_sitecustomize(model, context),
     })
 }
 
 /// The line that says where the runtime goes.
 fn runtime_line(place: &RuntimePlace) -> String {
-    let loaded = match (&place.pth, place.pth_place_asked) {
-        (Some(pth), true) => format!("loaded by `{pth}` (where this Python's site reads it)"),
-        (Some(pth), false) => format!("loaded by `{pth}`"),
-        (None, _) => "loaded by its sitecustomize only".to_owned(),
+    let venvs = if place.sitecustomize {
+        " and, in venvs, by a sitecustomize beside it"
+    } else {
+        ""
+    };
+    let loaded = match (&place.pth, place.pth_place_asked, place.sitecustomize) {
+        (Some(pth), true, _) => {
+            format!("loaded by `{pth}` (where this Python's site reads it){venvs}")
+        }
+        (Some(pth), false, _) => format!("loaded by `{pth}`{venvs}"),
+        (None, _, true) => "loaded by a sitecustomize beside it only".to_owned(),
+        (None, _, false) => {
+            "but nothing would load it (no site-packages in the tree, a sitecustomize of the stdlib's own)"
+                .to_owned()
+        }
     };
     format!(
         "pyprune's runtime, for the steps that need it, goes in `{}`, {loaded}",
