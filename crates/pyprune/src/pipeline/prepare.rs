@@ -155,15 +155,20 @@ fn adopt(
 /// Asks `python`, once per level and only when a step wants to know, which
 /// source files of its stdlib it imports before pyprune's runtime loads,
 /// relative to its stdlib directory (so that they name the tree's copies). If
-/// it cannot say, a warning, and the steps assume what every release imports.
+/// it cannot say, one warning, and the steps assume what every release
+/// imports (at every level: a failure at one is not asked again at the others).
 fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
     type Answer = Option<Arc<[PathBuf]>>;
     let program = python.program().to_os_string();
     let stdlib = python.stdlib.clone();
-    let done: Mutex<HashMap<u8, Answer>> = Mutex::default();
+    let done: Mutex<(HashMap<u8, Answer>, bool)> = Mutex::default();
     StartupModules(Arc::new(move |level: u8| {
         let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(answer) = done.get(&level) {
+        let (answers, failed) = &mut *done;
+        if *failed {
+            return None;
+        }
+        if let Some(answer) = answers.get(&level) {
             return answer.clone();
         }
         let answer: Answer = match pyprune_python::startup_sources(&program, level) {
@@ -174,13 +179,15 @@ fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
                     .collect(),
             ),
             Err(e) => {
+                *failed = true;
                 printer.warn(&format!(
-                    "{e}: the caches kept for what Python imports before pyprune's runtime loads are only encodings'"
+                    "only the caches of encodings' start-up modules are kept for what Python imports before \
+                     pyprune's runtime loads, because {e}"
                 ));
-                None
+                return None;
             }
         };
-        done.insert(level, answer.clone());
+        answers.insert(level, answer.clone());
         answer
     }))
 }

@@ -346,3 +346,48 @@ fn plan_puts_the_runtime_where_the_interpreters_site_reads_it() {
     assert_eq!(alone["module"], "pyprune_runtime.py");
     assert_eq!(alone["pth"], "dist-packages/00-pyprune-runtime.pth");
 }
+
+/// An interpreter that cannot say what it imports at start (its `site`
+/// planted to fail when imported after `-S`, as the question imports it;
+/// discovery, which runs site as usual, still works; 3.10, whose site is not
+/// frozen) gets a warning naming it
+/// and why, and the plan goes on with the `encodings` modules assumed.
+#[test]
+fn an_interpreter_that_cannot_say_is_a_warning_not_a_failure() {
+    let Some((python, stdlib)) = pyenv_python("3.10.13") else {
+        eprintln!("note: pyenv has no Python 3.10.13: its test skipped");
+        return;
+    };
+    let env = TestEnv::new();
+    let prefix = env.path().join("usr/local");
+    let copy = reduced_copy(&env, &python, &stdlib, &prefix);
+    let site = prefix.join("lib/python3.10/site.py");
+    let mut text = std::fs::read_to_string(&site).expect("site.py");
+    text.push_str("\nif sys.flags.no_site:\n    raise RuntimeError('planted fault')\n");
+    std::fs::write(&site, text).expect("plant");
+    let output = pyprune()
+        .args(["plan", "--format", "json", "--python"])
+        .arg(&copy)
+        .arg(&prefix)
+        .output()
+        .expect("plan");
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`{}` did not say which modules it imports at start",
+            copy.display()
+        )) && err.contains("planted fault"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let fedora = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == "fedora-default")
+        .expect("fedora-default");
+    // Not asked again at the other levels, nor for each row: said once.
+    assert_eq!(err.matches("did not say").count(), 1, "{err}");
+    assert!(fedora["disk_bytes"].as_u64().is_some());
+}
