@@ -4,6 +4,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import site
 import sys
 import sysconfig
 
@@ -12,6 +13,10 @@ def raw(path):
     return os.fsencode(path).hex()
 
 
+# Where site looks for site-packages under a prefix (Debian's dist-packages,
+# lib64, ...), relative to it: asked with a made-up prefix, then cut off.
+PREFIX = "/pyprune-prefix"
+site_dirs = [os.path.relpath(p, PREFIX) for p in site.getsitepackages([PREFIX])]
 paths = sysconfig.get_paths()
 print(json.dumps({
     "implementation": sys.implementation.name,
@@ -27,4 +32,5 @@ print(json.dumps({
     "platlib": raw(paths["platlib"]),
     "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
     "sys_path": [raw(p) for p in sys.path if p],
+    "site_dirs": [raw(p) for p in site_dirs],
 }))

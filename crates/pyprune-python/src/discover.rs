@@ -1,14 +1,11 @@
 //! Discovery: run the interpreter once and parse what it says about itself.
 
-use crate::env::clean_command;
+use crate::env::{Answered, Unanswered, ask, clean_command};
 use serde::Deserialize;
 use std::ffi::{OsStr, OsString};
-use std::io::Read as _;
 use std::os::unix::ffi::OsStringExt as _;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-use wait_timeout::ChildExt as _;
 
 const SCRIPT: &str = include_str!("../python/discover.py");
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -44,6 +41,11 @@ pub struct Interpreter {
     pub extension_suffixes: Vec<String>,
     /// `sys.path`, empty entries left out.
     pub sys_path: Vec<PathBuf>,
+    /// The site-packages directories its `site` reads under a prefix, in
+    /// its order, relative to the prefix: `site.getsitepackages([prefix])`
+    /// (`lib/python3.11/site-packages`; Debian's `local/lib/python3.11/dist-packages`,
+    /// `lib/python3/dist-packages`, ...; `lib64/...` where `sys.platlibdir` says).
+    pub site_dirs: Vec<PathBuf>,
 }
 
 impl Interpreter {
@@ -97,7 +99,7 @@ pub enum DiscoverError {
     },
 }
 
-fn stderr_suffix(stderr: &str) -> String {
+pub(crate) fn stderr_suffix(stderr: &str) -> String {
     let stderr = stderr.trim();
     if stderr.is_empty() {
         String::new()
@@ -121,6 +123,7 @@ struct Answer {
     platlib: String,
     extension_suffixes: Vec<String>,
     sys_path: Vec<String>,
+    site_dirs: Vec<String>,
 }
 
 /// Runs `python` once (isolated: `-I`, no `PYTHON*` variables) and parses its self-description.
@@ -131,34 +134,19 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         reason,
         stderr: stderr.to_owned(),
     };
-    let mut child = clean_command(python)
-        .args(["-I", "-c", SCRIPT])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| DiscoverError::Spawn {
+    let Answered {
+        status,
+        stdout,
+        stderr,
+    } = ask(clean_command(python).args(["-I", "-c", SCRIPT]), TIMEOUT).map_err(|e| match e {
+        Unanswered::Spawn(source) => DiscoverError::Spawn {
             command: command.clone(),
             source,
-        })?;
-    // The answer is one short line, far below a pipe's buffer, so waiting before reading cannot block.
-    let status = match child.wait_timeout(TIMEOUT) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(DiscoverError::Timeout { command });
-        }
-        Err(source) => return Err(DiscoverError::Spawn { command, source }),
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut stdout);
-    }
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
+        },
+        Unanswered::Timeout => DiscoverError::Timeout {
+            command: command.clone(),
+        },
+    })?;
     if !status.success() {
         return Err(bad(format!("it exited with {status}"), &stderr));
     }
@@ -187,10 +175,25 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
                 .iter()
                 .map(|p| path(p))
                 .collect::<Option<Vec<_>>>()?,
+            answer
+                .site_dirs
+                .iter()
+                .map(|p| path(p))
+                .collect::<Option<Vec<_>>>()?,
         ))
     })()
     .ok_or_else(|| bad("a path was not hex-encoded".into(), &stderr))?;
-    let (executable, prefix, base_prefix, stdlib, platstdlib, purelib, platlib, sys_path) = paths;
+    let (
+        executable,
+        prefix,
+        base_prefix,
+        stdlib,
+        platstdlib,
+        purelib,
+        platlib,
+        sys_path,
+        site_dirs,
+    ) = paths;
     Ok(Interpreter {
         command,
         executable,
@@ -207,10 +210,11 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         platlib,
         extension_suffixes: answer.extension_suffixes,
         sys_path,
+        site_dirs,
     })
 }
 
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     if !hex.len().is_multiple_of(2) {
         return None;
     }

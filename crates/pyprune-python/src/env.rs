@@ -1,7 +1,10 @@
 //! Running an interpreter without the caller's Python settings leaking in.
 
 use std::ffi::OsStr;
-use std::process::Command;
+use std::io::Read as _;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+use wait_timeout::ChildExt as _;
 
 /// A command for `python` with every inherited `PYTHON*` variable removed
 /// (this environment may export `PYTHONDONTWRITEBYTECODE`, `PYTHONHOME`, ...),
@@ -14,4 +17,51 @@ pub fn clean_command(python: &OsStr) -> Command {
         }
     }
     command
+}
+
+/// What a short question to an interpreter printed.
+pub(crate) struct Answered {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Why a short question got no answer.
+pub(crate) enum Unanswered {
+    Spawn(std::io::Error),
+    Timeout,
+}
+
+/// Runs `command` (stdin closed) to its end or for `timeout` at most, and
+/// returns what it printed. For questions whose answer is a few lines, far
+/// below a pipe's buffer, so waiting before reading cannot block.
+pub(crate) fn ask(command: &mut Command, timeout: Duration) -> Result<Answered, Unanswered> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(Unanswered::Spawn)?;
+    let status = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Unanswered::Timeout);
+        }
+        Err(source) => return Err(Unanswered::Spawn(source)),
+    };
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    Ok(Answered {
+        status,
+        stdout,
+        stderr,
+    })
 }

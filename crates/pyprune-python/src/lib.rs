@@ -7,6 +7,7 @@ mod discover;
 mod env;
 mod pool;
 mod source_bytes;
+mod startup;
 
 pub use discover::{DiscoverError, Interpreter, discover};
 pub use env::clean_command;
@@ -14,6 +15,7 @@ pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
 pub use source_bytes::{SourceBytesError, compile_source_bytes};
+pub use startup::{StartupError, startup_sources};
 
 /// The interpreter pyprune asks when none is named (`--python`).
 pub const DEFAULT_PYTHON: &str = "python3";

@@ -26,10 +26,11 @@ pub use profiles::{
 pub use release::{other_implementation, release_of_caches};
 pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
 pub use steps::{
-    Context, KeptImport, StepError, StepInfo, StepName, ZipOptions, kept_by_imports, step_actions,
+    Context, KeptImport, StartupModules, StartupModulesFn, StepError, StepInfo, StepName,
+    ZipOptions, kept_by_imports, step_actions,
 };
 pub use steps::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
-    removes_modules, steps_missing_runtime,
+    removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
 };

@@ -49,6 +49,8 @@ pub(crate) fn context() -> Context {
         cache_tag: TAG.to_owned(),
         version: Some(version()),
         compiler: None,
+        startup: None,
+        site_dirs: None,
     }
 }
 

@@ -91,6 +91,8 @@ mod tests {
             cache_tag: cache_tag.to_owned(),
             version: PythonVersion::from_cache_tag(cache_tag),
             compiler: None,
+            startup: None,
+            site_dirs: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Steps on bytecode caches: link identical levels, drop levels, mark
 //! `__pycache__` directories as not to be written.
 
+use super::startup::{StartupSources, cache_source};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
@@ -62,36 +63,24 @@ pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, St
     Ok(actions)
 }
 
-/// Modules the interpreter imports from disk before site runs, so before
-/// pyprune's runtime can stop it writing their caches: their caches stay.
-const STARTUP_MODULES: &[&str] = &["__init__", "aliases", "utf_8"];
-
-fn is_startup_cache(path: &Path) -> bool {
-    let package = path
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::file_name);
-    package.is_some_and(|p| p == "encodings")
-        && cache_group(path).is_some_and(|(_, name)| {
-            STARTUP_MODULES.contains(&name.split('.').next().unwrap_or_default())
-        })
-}
-
-/// Removes every cache of the given levels, but those of the start-up modules.
-pub(crate) fn drop_levels(model: &Model, levels: &[Kind]) -> Vec<Action> {
+/// Removes every cache of the given levels, but those of the modules the
+/// interpreter imports before pyprune's runtime can stop it writing them
+/// (at the level it imports them at).
+pub(crate) fn drop_levels(model: &Model, context: &Context, levels: &[Kind]) -> Vec<Action> {
+    let startup = StartupSources::of(model, context);
     model
         .files
         .iter()
-        .filter(|(path, f)| levels.contains(&f.kind) && !is_startup_cache(path))
+        .filter(|(path, f)| levels.contains(&f.kind) && !startup.is_startup_cache(path))
         .map(|(path, _)| Action::Remove(path.clone()))
         .collect()
 }
 
 /// An empty `__dont_write_bytecode__` in every `__pycache__` and at the root;
 /// and, since the start-up modules are imported before any runtime can stop
-/// the interpreter writing their caches, those caches at every level, where
-/// missing (a tree shipped without caches, as Debian's is), compiled by the
-/// tree's interpreter.
+/// the interpreter writing their caches, those caches at each level they are
+/// imported at, where missing (a tree shipped without caches, as Debian's is,
+/// or whose optimized caches were dropped), compiled by the tree's interpreter.
 pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let marker = |dir: &Path| Action::Write {
         path: dir.join(MARKER),
@@ -110,25 +99,22 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
     if !model.files.contains_key(Path::new(MARKER)) {
         actions.push(marker(Path::new("")));
     }
-    let Some(encodings) = context
-        .version
-        .and_then(|v| super::stdlib_dir(model, v))
-        .map(|stdlib| stdlib.join("encodings"))
-    else {
-        return Ok(actions);
-    };
-    for module in STARTUP_MODULES {
-        let path = encodings.join(format!("{module}.py"));
-        let source = model.files.get(&path);
+    let startup = StartupSources::of(model, context);
+    for path in startup.all() {
+        let source = model.files.get(path);
         if let Some(file) = source.filter(|f| f.kind == Kind::Source && !f.symlink) {
             let source = context.read(file)?;
-            let missing = |cache: &Path| !model.files.contains_key(cache);
+            let wanted = |cache: &Path| {
+                !model.files.contains_key(cache)
+                    && cache_source(cache)
+                        .is_some_and(|(source, level)| startup.imports_at(&source, level))
+            };
             actions.extend(super::runtime::compiled_caches(
                 context,
-                &path,
+                path,
                 &source,
                 &file.module,
-                missing,
+                wanted,
             ));
         }
     }
@@ -434,6 +420,96 @@ mod tests {
                 assert_eq!(file.module, "encodings", "{}", path.display());
             }
         }
+    }
+
+    /// [`context_with_compiler`] whose interpreter says it imports `os` at
+    /// start only with `-O` and `encodings` at every level (as a 3.8 would
+    /// say, less most of it).
+    fn asked_context() -> crate::steps::Context {
+        let startup = |level: u8| -> Option<std::sync::Arc<[PathBuf]>> {
+            let mut sources = vec![PathBuf::from("encodings/__init__.py")];
+            if level == 1 {
+                sources.push(PathBuf::from("os.py"));
+            }
+            Some(sources.into())
+        };
+        crate::steps::Context {
+            startup: Some(crate::steps::StartupModules(std::sync::Arc::new(startup))),
+            ..context_with_compiler()
+        }
+    }
+
+    #[test]
+    fn what_the_interpreter_imports_at_start_is_what_is_kept_at_its_level() {
+        let model = stdlib().build();
+        let got =
+            step_actions(StepName::DropOptimizedCaches, &model, &asked_context()).expect("planned");
+        // os keeps its opt-1 only, encodings its two; aliases and utf_8 are
+        // not kept, as the interpreter did not name them.
+        let kept = [
+            cache_path("os.py", 1),
+            cache_path("encodings/__init__.py", 1),
+            cache_path("encodings/__init__.py", 2),
+        ];
+        let mut expected: Vec<Action> = [
+            "os.py",
+            "json/__init__.py",
+            "json/decoder.py",
+            "encodings/__init__.py",
+            "encodings/aliases.py",
+            "encodings/utf_8.py",
+            "encodings/cp1252.py",
+        ]
+        .iter()
+        .flat_map(|m| [cache_path(m, 1), cache_path(m, 2)])
+        .filter(|p| !kept.contains(p))
+        .map(|p| remove(&p))
+        .collect();
+        expected.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        let mut got_sorted = got.clone();
+        got_sorted.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(got_sorted, expected);
+    }
+
+    #[test]
+    fn no_write_marker_compiles_what_the_interpreter_imports_at_start_at_its_level() {
+        let model = TreeBuilder::new()
+            .file("os.py", "import sys\n")
+            .file("encodings/__init__.py", "import codecs\n")
+            .file("encodings/aliases.py", "aliases = {}\n")
+            .build();
+        let got = step_actions(StepName::NoWriteMarker, &model, &asked_context()).expect("planned");
+        let write = |source: &str, level: u8| {
+            let cache = cache_path(source, level);
+            Action::Write {
+                path: PathBuf::from(&cache),
+                bytes: compiled(
+                    &format!("{ROOT}/{source}"),
+                    if level == 1 { 0 } else { level },
+                ),
+                mode: 0o644,
+                kind: Kind::of(Path::new(&cache)),
+                module: source
+                    .split(['/', '.'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        };
+        assert_eq!(
+            got,
+            [
+                marker(""),
+                // encodings at every level, opt-0 of os (the same bytes as its opt-1) not.
+                write("encodings/__init__.py", 0),
+                link(
+                    &cache_path("encodings/__init__.py", 0),
+                    &cache_path("encodings/__init__.py", 1)
+                ),
+                write("encodings/__init__.py", 2),
+                write("os.py", 1),
+            ]
+        );
     }
 
     #[test]

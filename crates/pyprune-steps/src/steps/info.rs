@@ -269,7 +269,7 @@ impl StepName {
                 self,
                 "drop-caches",
                 "Fedora solution 5, discussion option 1, optional bytecode cache \"no cache\"",
-                "remove every bytecode cache (but the start-up modules': encodings, aliases, utf_8)",
+                "remove every bytecode cache (but those of the modules Python imports before pyprune's runtime loads, as its interpreter says)",
                 "slower imports (every module compiled at every start); Python writes caches unless no-write-marker stops it",
             ),
             S::DropOptimizedCaches => step(

@@ -9,6 +9,7 @@ mod info;
 mod keep_imported;
 mod runtime;
 mod sourceless;
+mod startup;
 mod zip;
 
 use crate::action::Action;
@@ -24,8 +25,9 @@ pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
-    removes_modules, steps_missing_runtime,
+    removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
 };
+pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;
 
 /// Every step, by name.
@@ -91,6 +93,14 @@ pub struct Context {
     /// Compiles the runtime's Python files with the tree's interpreter, so
     /// that their caches go in with them; `None`: they go in without.
     pub compiler: Option<SourceCompiler>,
+    /// The source files the tree's interpreter imports at each level before
+    /// pyprune's runtime loads; `None`: no interpreter to ask (the `encodings`
+    /// modules every release imports are assumed).
+    pub startup: Option<StartupModules>,
+    /// Where the tree's interpreter's `site` reads site-packages under a
+    /// prefix, relative to it, in its order; `None`: no interpreter was asked
+    /// (the runtime's `.pth` goes in the stdlib's own site-packages).
+    pub site_dirs: Option<Vec<PathBuf>>,
 }
 
 impl Context {
@@ -118,9 +128,12 @@ pub fn step_actions(
 ) -> Result<Vec<Action>, StepError> {
     let mut actions = match step {
         StepName::DedupeCaches => caches::dedupe(model, context)?,
-        StepName::DropOpt2 => caches::drop_levels(model, &[pyprune_tree::Kind::BytecodeOpt2]),
+        StepName::DropOpt2 => {
+            caches::drop_levels(model, context, &[pyprune_tree::Kind::BytecodeOpt2])
+        }
         StepName::DropOptimizedCaches => caches::drop_levels(
             model,
+            context,
             &[
                 pyprune_tree::Kind::BytecodeOpt1,
                 pyprune_tree::Kind::BytecodeOpt2,
@@ -128,6 +141,7 @@ pub fn step_actions(
         ),
         StepName::DropCaches => caches::drop_levels(
             model,
+            context,
             &[
                 pyprune_tree::Kind::BytecodeOpt0,
                 pyprune_tree::Kind::BytecodeOpt1,

@@ -45,8 +45,7 @@ pub fn steps_missing_runtime(
     context: &Context,
 ) -> Vec<StepName> {
     let loaded = runtime_dir(model, context.version).is_some()
-        && (site_packages(model, context.version).is_some()
-            || !has_own_sitecustomize(model, context));
+        && (site_packages(model, context).is_some() || !has_own_sitecustomize(model, context));
     if loaded {
         return Vec::new();
     }
@@ -123,22 +122,91 @@ impl std::fmt::Debug for SourceCompiler {
     }
 }
 
-/// The site-packages directory of the model, for the `.pth`: one that is a
-/// directory of the stdlib directory (`site-packages`, else Debian's
-/// `dist-packages`), else a new `site-packages` there. `None` when the tree
-/// holds no stdlib, or when `site-packages` is there but not a directory of
-/// the tree (a symlink leading out of it: nothing is written through it).
+/// The site-packages directory of the model, for the `.pth`: where the
+/// tree's interpreter's `site` reads it (see [`asked_site_packages`]), else,
+/// with no interpreter asked, one that is a directory of the stdlib directory
+/// (`site-packages`, else Debian's `dist-packages`), else a new `site-packages`
+/// there. `None` when the tree holds no stdlib, or when the directory is
+/// there but not a directory of the tree (a symlink leading out of it:
+/// nothing is written through it).
 /// (A tree that is a site-packages on its own is not given the runtime:
 /// `verify` puts such a tree on `PYTHONPATH`, where no `.pth` file runs, so it
 /// could not prove it.)
-pub(crate) fn site_packages(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
-    let stdlib = version.and_then(|v| super::stdlib_dir(model, v))?;
+pub(crate) fn site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
+    let stdlib = context.version.and_then(|v| super::stdlib_dir(model, v))?;
+    if let (Some(dirs), Some(version)) = (&context.site_dirs, context.version) {
+        return asked_site_packages(model, &stdlib, dirs, version);
+    }
     let existing = ["site-packages", "dist-packages"]
         .iter()
         .map(|name| stdlib.join(name))
         .find(|dir| model.dirs.contains(dir));
     let new = stdlib.join("site-packages");
     existing.or_else(|| (!model.files.contains_key(&new)).then_some(new))
+}
+
+/// Of the directories the interpreter's `site` reads under a prefix
+/// (`site_dirs`, relative to it, in its order), mapped into the tree, the one
+/// for the `.pth`: the first that is a directory of the tree; else the first
+/// inside the stdlib directory (a stdlib and its site-packages go together),
+/// else the first at all, to be made (site reads it once it is there).
+/// Mapped: a tree holding `lib*/python3.X` is a prefix, each directory is
+/// taken as it is; a tree that is a stdlib directory on its own holds those
+/// below `*/python3.X/` (`lib/python3.11/dist-packages` is its `dist-packages`).
+/// A directory whose place is a file of the tree (a symlink out of it) or
+/// below one is not.
+fn asked_site_packages(
+    model: &Model,
+    stdlib: &Path,
+    site_dirs: &[PathBuf],
+    version: PythonVersion,
+) -> Option<PathBuf> {
+    let prefix = stdlib.parent().and_then(Path::parent);
+    let stdlib_name = version.stdlib_dir_name();
+    let in_tree = |dir: &PathBuf| -> Option<PathBuf> {
+        let plain = dir
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return None;
+        }
+        match prefix {
+            Some(prefix) => Some(prefix.join(dir)),
+            None => {
+                let mut parts = dir.components();
+                let _lib = parts.next()?;
+                (parts.next()?.as_os_str() == stdlib_name.as_str())
+                    .then(|| parts.as_path().to_path_buf())
+                    .filter(|rest| !rest.as_os_str().is_empty())
+            }
+        }
+    };
+    let usable = |dir: &PathBuf| {
+        dir.ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .all(|a| !model.files.contains_key(a))
+    };
+    let candidates: Vec<PathBuf> = site_dirs
+        .iter()
+        .filter_map(in_tree)
+        .filter(usable)
+        .collect();
+    candidates
+        .iter()
+        .find(|dir| model.dirs.contains(*dir))
+        .or_else(|| candidates.iter().find(|dir| dir.starts_with(stdlib)))
+        .or_else(|| candidates.first())
+        .cloned()
+}
+
+/// Where `install` puts the runtime's module (none when the tree holds no stdlib).
+pub fn runtime_module(model: &Model, context: &Context) -> Option<PathBuf> {
+    runtime_dir(model, context.version).map(|dir| dir.join(RUNTIME_MODULE))
+}
+
+/// Where `install` puts the runtime's `.pth` (none when the tree has no place for it).
+pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
+    site_packages(model, context).map(|dir| dir.join(RUNTIME_PTH))
 }
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
@@ -190,7 +258,7 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
     if !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
-    if let Some(site) = site_packages(model, context.version) {
+    if let Some(site) = site_packages(model, context) {
         actions.push(write(
             site.join(RUNTIME_PTH),
             pth_line(fallback).into_bytes(),
@@ -372,7 +440,7 @@ mod tests {
         // A symlink out of the tree (Homebrew's) is a file to the model.
         let linked_out = || prefix().file(&format!("{LIB}/site-packages"), "");
         let model = linked_out().build();
-        assert_eq!(site_packages(&model, context().version), None);
+        assert_eq!(site_packages(&model, &context()), None);
         // The sitecustomize pyprune installs loads the runtime all the same.
         assert_eq!(steps_missing_runtime(&model, RUNTIME_STEPS, &context()), []);
         // Unless the stdlib has its own: then nothing would load it.
@@ -395,13 +463,104 @@ mod tests {
         // Debian's dist-packages is one too; with none, a new site-packages will be made.
         let dist = prefix().dir(&format!("{LIB}/dist-packages")).build();
         assert_eq!(
-            site_packages(&dist, context().version),
+            site_packages(&dist, &context()),
             Some(PathBuf::from(format!("{LIB}/dist-packages")))
         );
         assert_eq!(
-            site_packages(&prefix().build(), context().version),
+            site_packages(&prefix().build(), &context()),
             Some(PathBuf::from(format!("{LIB}/site-packages")))
         );
+    }
+
+    /// The context of an interpreter whose site reads `dirs` under a prefix.
+    fn site_reads(dirs: &[&str]) -> Context {
+        Context {
+            site_dirs: Some(dirs.iter().map(PathBuf::from).collect()),
+            ..context()
+        }
+    }
+
+    const DEBIAN: &[&str] = &[
+        "local/lib/python3.11/dist-packages",
+        "lib/python3/dist-packages",
+        "lib/python3.11/dist-packages",
+    ];
+
+    #[test]
+    fn the_pth_goes_where_the_interpreters_site_reads_it() {
+        let pth = |model: &Model, context: &Context| {
+            runtime_pth(model, context).map(|p| p.to_string_lossy().into_owned())
+        };
+        let debian = site_reads(DEBIAN);
+        // The first of site's directories that the tree has.
+        let shipped = prefix().dir("lib/python3/dist-packages").build();
+        assert_eq!(
+            pth(&shipped, &debian).as_deref(),
+            Some("lib/python3/dist-packages/00-pyprune-runtime.pth")
+        );
+        // None there: the first inside the stdlib directory, made.
+        let bare = prefix().build();
+        assert_eq!(
+            pth(&bare, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A stdlib-only `site-packages` the interpreter's site never reads is not it.
+        let pyenv_style = prefix().dir(&format!("{LIB}/site-packages")).build();
+        assert_eq!(
+            pth(&pyenv_style, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A symlink out of the tree where a directory would be: the next.
+        let linked = prefix().file("lib/python3/dist-packages", "").build();
+        assert_eq!(
+            pth(&linked, &debian).as_deref(),
+            Some("lib/python3.11/dist-packages/00-pyprune-runtime.pth")
+        );
+        // A stdlib directory on its own holds those below `*/python3.11/`.
+        let alone = TreeBuilder::new().module("os.py", "import sys\n").build();
+        assert_eq!(
+            pth(&alone, &debian).as_deref(),
+            Some("dist-packages/00-pyprune-runtime.pth")
+        );
+        assert_eq!(
+            pth(&alone, &site_reads(&["lib/python3/dist-packages"])),
+            None
+        );
+        // Fedora's lib64 stdlib: its site reads lib64's, then lib's.
+        let fedora = site_reads(&[
+            "lib64/python3.11/site-packages",
+            "lib/python3.11/site-packages",
+        ]);
+        let lib64 = TreeBuilder::new()
+            .module("lib64/python3.11/os.py", "import sys\n")
+            .dir("lib/python3.11/site-packages")
+            .build();
+        assert_eq!(
+            pth(&lib64, &fedora).as_deref(),
+            Some("lib/python3.11/site-packages/00-pyprune-runtime.pth")
+        );
+        let lib64_only = TreeBuilder::new()
+            .module("lib64/python3.11/os.py", "import sys\n")
+            .build();
+        assert_eq!(
+            pth(&lib64_only, &fedora).as_deref(),
+            Some("lib64/python3.11/site-packages/00-pyprune-runtime.pth")
+        );
+        // Paths that leave the prefix are not the tree's.
+        assert_eq!(pth(&bare, &site_reads(&["../elsewhere", "/abs"])), None);
+        // No place: the runtime's steps are refused, unless the sitecustomize loads it.
+        assert_eq!(
+            steps_missing_runtime(&bare, RUNTIME_STEPS, &site_reads(&[])),
+            []
+        );
+        let own = prefix()
+            .file(&format!("{LIB}/sitecustomize.py"), "import apport\n")
+            .build();
+        assert_eq!(
+            steps_missing_runtime(&own, RUNTIME_STEPS, &site_reads(&[])),
+            RUNTIME_STEPS
+        );
+        assert_eq!(steps_missing_runtime(&own, RUNTIME_STEPS, &debian), []);
     }
 
     #[test]

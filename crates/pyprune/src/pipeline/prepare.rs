@@ -8,7 +8,7 @@ use crate::settings::TreeChoice;
 use pyprune_fs::display_path;
 use pyprune_pyc::PythonVersion;
 use pyprune_python::{Interpreter, named_or_default};
-use pyprune_steps::{Context, Model, SourceCompiler, StepName, release_of_caches};
+use pyprune_steps::{Context, Model, SourceCompiler, StartupModules, StepName, release_of_caches};
 
 use pyprune_tree::{Inventory, ScanOptions};
 use std::collections::HashMap;
@@ -55,12 +55,19 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         .python
         .as_ref()
         .map(|python| runtime_compiler(python, *printer));
+    let startup = target
+        .python
+        .as_ref()
+        .map(|python| startup_modules(python, *printer));
+    let site_dirs = target.python.as_ref().map(|p| p.site_dirs.clone());
     let context = Context {
         root: inventory.root.clone(),
         installed_at: inventory.root.clone(),
         cache_tag,
         version,
         compiler,
+        startup,
+        site_dirs,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
     Ok(Prepared {
@@ -91,9 +98,11 @@ pub fn refuse_other_implementation(
 /// was named by its path, so that `prepare` ran none, the default one
 /// (`--python`, else `python3`) tells what the tree's caches could not: its
 /// release, when the tree has no caches but is laid out for that release
-/// (`lib/python3.X`); and, when `steps` install the runtime and that
-/// interpreter's bytecode is the tree's (same cache tag), it compiles the
-/// runtime's files. Otherwise things stay as `prepare` left them.
+/// (`lib/python3.X`); and, when that interpreter's bytecode is the tree's
+/// (same cache tag), which modules it imports before the runtime loads and,
+/// when `steps` install the runtime, it compiles the runtime's files. (Where
+/// its `site` reads site-packages is not taken: it may be another build of
+/// the release than the tree's.) Otherwise things stay as `prepare` left them.
 pub fn adopt_default_interpreter(
     prepared: &mut Prepared,
     steps: &[StepName],
@@ -102,7 +111,9 @@ pub fn adopt_default_interpreter(
 ) {
     let needs_compiler = pyprune_steps::needs_runtime(steps);
     let context = &prepared.context;
-    if (context.version.is_none() || (context.compiler.is_none() && needs_compiler))
+    if (context.version.is_none()
+        || (context.compiler.is_none() && needs_compiler)
+        || context.startup.is_none())
         && let Ok(interpreter) = pyprune_python::discover(named_or_default(python))
     {
         adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
@@ -130,9 +141,69 @@ fn adopt(
     if context.version.is_none() && !context.adopt_release(release, &interpreter.cache_tag) {
         return;
     }
-    if context.compiler.is_none() && needs_compiler && interpreter.cache_tag == context.cache_tag {
+    if interpreter.cache_tag != context.cache_tag {
+        return;
+    }
+    if context.compiler.is_none() && needs_compiler {
         context.compiler = Some(runtime_compiler(interpreter, *printer));
     }
+    if context.startup.is_none() {
+        context.startup = Some(startup_modules(interpreter, *printer));
+    }
+}
+
+/// Asks `python`, once per level and only when a step wants to know, which
+/// source files of its stdlib it imports before pyprune's runtime loads,
+/// relative to its stdlib directory (so that they name the tree's copies). If
+/// it cannot say, one warning, and the steps assume what every release
+/// imports (at every level: a failure at one is not asked again at the others).
+fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
+    type Answer = Option<Arc<[PathBuf]>>;
+    let program = python.program().to_os_string();
+    let stdlib = python.stdlib.clone();
+    let done: Mutex<(HashMap<u8, Answer>, bool)> = Mutex::default();
+    StartupModules(Arc::new(move |level: u8| {
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        let (answers, failed) = &mut *done;
+        if *failed {
+            return None;
+        }
+        if let Some(answer) = answers.get(&level) {
+            return answer.clone();
+        }
+        let answer: Answer = match pyprune_python::startup_sources(&program, level) {
+            Ok(sources) => Some(
+                sources
+                    .iter()
+                    .filter_map(|source| in_stdlib(source, &stdlib))
+                    .collect(),
+            ),
+            Err(e) => {
+                *failed = true;
+                printer.warn(&format!(
+                    "only the caches of encodings' start-up modules are kept for what Python imports before \
+                     pyprune's runtime loads, because {e}"
+                ));
+                return None;
+            }
+        };
+        answers.insert(level, answer.clone());
+        answer
+    }))
+}
+
+/// `source` relative to `stdlib`, as named or with symlinks resolved (a
+/// stdlib reached through a symlinked prefix names its files either way).
+fn in_stdlib(source: &Path, stdlib: &Path) -> Option<PathBuf> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    source
+        .strip_prefix(stdlib)
+        .ok()
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            let (source, stdlib) = (canonical(source)?, canonical(stdlib)?);
+            source.strip_prefix(stdlib).ok().map(Path::to_path_buf)
+        })
 }
 
 /// Compiles the runtime's files with `python` at every level, as checked-hash

@@ -70,7 +70,7 @@ const MODULES: &[&str] = &[
 ];
 
 /// pyenv's interpreter of `version` (`3.8.18`) and its stdlib, if installed.
-fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
     let out = std::process::Command::new("pyenv")
         .arg("root")
         .output()

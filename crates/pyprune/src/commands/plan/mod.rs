@@ -22,6 +22,26 @@ struct PlanReport<'a> {
     disk_bytes: u64,
     cache_tag: &'a str,
     rows: &'a [PlanRow],
+    /// Where pyprune's runtime goes for the steps that need it; absent when
+    /// the tree has no place for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    runtime: Option<RuntimePlace>,
+}
+
+/// Where pyprune's runtime goes in the tree, and what loads it.
+#[derive(Debug, Serialize)]
+struct RuntimePlace {
+    /// The module, in the stdlib directory.
+    module: String,
+    /// The `.pth` that loads it at start; absent when only a `sitecustomize` would.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pth: Option<String>,
+    /// Whether the tree's interpreter said where its `site` reads `.pth`
+    /// files (else the stdlib's own site-packages is taken).
+    pth_place_asked: bool,
+    /// Whether pyprune's `sitecustomize` goes beside the module (it loads the
+    /// runtime in venvs; not when the stdlib has its own, as Debian's does).
+    sitecustomize: bool,
 }
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -59,10 +79,45 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         disk_bytes: prepared.model.disk_total(),
         cache_tag: &prepared.context.cache_tag,
         rows: &rows,
+        runtime: runtime_place(&prepared),
     };
     let color = printer.stdout_color();
     super::write_report(global.format, &report, |report| render(report, color))?;
     Ok(Outcome::Success)
+}
+
+fn runtime_place(prepared: &pipeline::Prepared) -> Option<RuntimePlace> {
+    let (model, context) = (&prepared.model, &prepared.context);
+    Some(RuntimePlace {
+        module: display_path(&pyprune_steps::runtime_module(model, context)?),
+        pth: pyprune_steps::runtime_pth(model, context).map(|p| display_path(&p)),
+        pth_place_asked: context.site_dirs.is_some(),
+        sitecustomize: !pyprune_steps::has_own_sitecustomize(model, context),
+    })
+}
+
+/// The line that says where the runtime goes.
+fn runtime_line(place: &RuntimePlace) -> String {
+    let venvs = if place.sitecustomize {
+        " and, in venvs, by a sitecustomize beside it"
+    } else {
+        ""
+    };
+    let loaded = match (&place.pth, place.pth_place_asked, place.sitecustomize) {
+        (Some(pth), true, _) => {
+            format!("loaded by `{pth}` (where this Python's site reads it){venvs}")
+        }
+        (Some(pth), false, _) => format!("loaded by `{pth}`{venvs}"),
+        (None, _, true) => "loaded by a sitecustomize beside it only".to_owned(),
+        (None, _, false) => {
+            "but nothing would load it (no site-packages in the tree, a sitecustomize of the stdlib's own)"
+                .to_owned()
+        }
+    };
+    format!(
+        "pyprune's runtime, for the steps that need it, goes in `{}`, {loaded}",
+        place.module
+    )
 }
 
 fn render(report: &PlanReport<'_>, color: bool) -> String {
@@ -122,6 +177,9 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
             ]);
         }
         let _ = writeln!(out, "{table}");
+    }
+    if let Some(place) = &report.runtime {
+        let _ = writeln!(out, "\n{}", runtime_line(place));
     }
     out
 }
