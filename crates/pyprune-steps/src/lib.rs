@@ -8,6 +8,7 @@ mod journal;
 mod model;
 #[cfg(test)]
 mod model_builder;
+pub mod module_history;
 mod plan;
 #[cfg(test)]
 mod plan_tests;

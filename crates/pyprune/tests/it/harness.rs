@@ -374,6 +374,7 @@ pub fn removed_by_minimal(module: &str) -> bool {
                 | "doctest"
                 | "ensurepip"
                 | "imghdr"
+                | "imp"
                 | "lib2to3"
                 | "mailcap"
                 | "nis"
