@@ -4,7 +4,7 @@
 use crate::action::{Action, ActionError, perform};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
-use crate::steps::{Context, StepError, StepName, step_actions};
+use crate::steps::{Context, ModuleRemovals, StepError, StepName, module_removals, step_actions};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -24,6 +24,10 @@ pub struct PlanRow {
     pub gives_up: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<StepName>,
+    /// For an exclusion step's row: the modules it removes on this tree, and
+    /// those it keeps because kept modules import them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modules: Option<ModuleRemovals>,
     /// With `--measure-import`: median import time of the module set, as a ratio to
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +69,10 @@ pub fn plan(
     jobs.into_par_iter()
         .map(|(kind, name, about, steps)| {
             let after = predict(model, &steps, context)?;
+            let modules = match (kind, steps.as_slice()) {
+                ("step", [step]) => module_removals(*step, model, context)?,
+                _ => None,
+            };
             let disk_bytes = after.disk_total();
             let saved_bytes = baseline as i64 - disk_bytes as i64;
             let mut gives_up = steps
@@ -97,6 +105,7 @@ pub fn plan(
                 },
                 gives_up,
                 steps,
+                modules,
                 import_ratio: None,
                 imports: None,
             })

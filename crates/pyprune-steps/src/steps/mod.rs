@@ -174,6 +174,39 @@ fn exclusion(
     }
 }
 
+/// What an exclusion step takes away on one tree, module by module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleRemovals {
+    /// The modules it removes, by dotted name, sorted; a package stands for
+    /// its submodules (`test`, not `test.test_json` too).
+    pub removed: Vec<String>,
+    /// The modules it would remove but keeps, because kept modules import them.
+    pub kept: Vec<KeptImport>,
+}
+
+/// What `step` removes and keeps of the modules of `model`; `None` for a step
+/// that removes no modules by name (every step but the exclusions).
+pub fn module_removals(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<Option<ModuleRemovals>, StepError> {
+    if !matches!(
+        step,
+        StepName::ExcludeTests
+            | StepName::ExcludeIdleTk
+            | StepName::ExcludeDevModules
+            | StepName::ExcludeDeadBatteries
+    ) {
+        return Ok(None);
+    }
+    let outcome = exclusion(step, model, context)?;
+    Ok(Some(ModuleRemovals {
+        removed: outcome.removed,
+        kept: outcome.kept,
+    }))
+}
+
 /// The modules `step` (an exclusion; other steps remove no modules) keeps on
 /// `model` because modules it keeps import them, with who imports each.
 pub fn kept_by_imports(
@@ -181,7 +214,9 @@ pub fn kept_by_imports(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<KeptImport>, StepError> {
-    Ok(exclusion(step, model, context)?.kept)
+    Ok(module_removals(step, model, context)?
+        .map(|r| r.kept)
+        .unwrap_or_default())
 }
 
 /// The stdlib directory of the model: the root itself, or `lib/python3.X`

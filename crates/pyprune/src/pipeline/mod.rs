@@ -20,7 +20,10 @@ mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
-pub use prepare::{Prepared, adopt_default_interpreter, prepare, refuse_other_implementation};
+pub use prepare::{
+    Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
+    refuse_unknown_release, unknown_release,
+};
 pub use target::{interpreter_for_tree, refuse_foreign_bytecode, resolve};
 
 use crate::printer::Printer;
@@ -122,6 +125,7 @@ fn prepare_to_apply(
     let mut prepared = prepare(tree, printer)?;
     let python = tree.python.as_deref();
     adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
+    refuse_unknown_release(&prepared.inventory.root, prepared.context.version)?;
     refuse_without_runtime(&prepared, &settings.steps)?;
     Ok(prepared)
 }

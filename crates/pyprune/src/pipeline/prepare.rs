@@ -87,6 +87,31 @@ pub fn refuse_other_implementation(
     }
 }
 
+/// What pyprune says of a tree of a release it does not know (outside
+/// 3.8–3.14: its stdlib's modules, bytecode and layout are not in pyprune's
+/// tables); `None` for a known or unknowable release.
+pub fn unknown_release(root: &Path, version: Option<PythonVersion>) -> Option<String> {
+    let version = version.filter(|v| !pyprune_steps::module_history::is_supported(*v))?;
+    let supported = pyprune_steps::module_history::SUPPORTED;
+    Some(format!(
+        "`{}` is for Python {version}, and pyprune knows Python {} to {} only (which modules each release ships, its bytecode, its layout)",
+        display_path(root),
+        supported.start(),
+        supported.end()
+    ))
+}
+
+/// Refuses to change a tree of a release pyprune does not know: `apply`
+/// would remove modules by lists that are not that release's, and `verify`
+/// could not say what it broke. (`plan` and `analyze` only warn: measuring
+/// changes nothing.)
+pub fn refuse_unknown_release(root: &Path, version: Option<PythonVersion>) -> anyhow::Result<()> {
+    match unknown_release(root, version) {
+        None => Ok(()),
+        Some(why) => anyhow::bail!("{why}: apply refuses it"),
+    }
+}
+
 /// `apply` runs an interpreter anyway (to verify the result). When the tree
 /// was named by its path, so that `prepare` ran none, the default one
 /// (`--python`, else `python3`) tells what the tree's caches could not: its

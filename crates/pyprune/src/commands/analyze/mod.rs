@@ -107,6 +107,13 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     }
 
     let summary = inventory.summary();
+    let version = match &target.python {
+        Some(python) => pyprune_pyc::PythonVersion::parse(&python.version),
+        None => pyprune_steps::release_of_caches(&summary.cache_tags).1,
+    };
+    if let Some(why) = pipeline::unknown_release(&inventory.root, version) {
+        printer.warn(&format!("{why}: measured anyway; apply refuses it"));
+    }
     let report = AnalyzeReport {
         root: display_path(&inventory.root),
         python: target.python.as_ref().map(PythonInfo::from),

@@ -12,7 +12,7 @@ use crate::settings::PlanSettings;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::display_path;
-use pyprune_steps::{PlanRow, StepName, plan};
+use pyprune_steps::{ModuleRemovals, PlanRow, StepName, plan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -34,6 +34,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         settings.tree.python.as_deref(),
         printer,
     );
+    if let Some(why) = pipeline::unknown_release(&prepared.inventory.root, prepared.context.version)
+    {
+        printer.warn(&format!(
+            "{why}: planned anyway (the module lists may not be that release's), and apply refuses it"
+        ));
+    }
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
     }
@@ -61,11 +67,14 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         rows: &rows,
     };
     let color = printer.stdout_color();
-    super::write_report(global.format, &report, |report| render(report, color))?;
+    let all_modules = global.verbose > 0;
+    super::write_report(global.format, &report, |report| {
+        render(report, color, all_modules)
+    })?;
     Ok(Outcome::Success)
 }
 
-fn render(report: &PlanReport<'_>, color: bool) -> String {
+fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     let heading = |text: &str| paint(color, Style::new().bold(), text);
     let mut out = String::new();
     let _ = writeln!(out, "{}", heading(&format!("Plan for {}", report.root)));
@@ -123,5 +132,84 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
         }
         let _ = writeln!(out, "{table}");
     }
+    render_modules(&mut out, report, &heading, all_modules);
     out
+}
+
+/// How many names a folded list shows.
+const FOLDED: usize = 8;
+/// How many importers of a kept module a folded list shows.
+const IMPORTERS: usize = 3;
+
+/// `names`, all of them or the first [`FOLDED`] and how many more.
+fn fold(names: &[String], all: bool) -> String {
+    if all || names.len() <= FOLDED {
+        return names.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        names[..FOLDED].join(", "),
+        names.len() - FOLDED
+    )
+}
+
+/// What each exclusion step removes on this tree, module by module, and what
+/// it keeps because kept modules import it.
+fn render_modules(
+    out: &mut String,
+    report: &PlanReport<'_>,
+    heading: &dyn Fn(&str) -> String,
+    all: bool,
+) {
+    let rows: Vec<(&str, &ModuleRemovals)> = report
+        .rows
+        .iter()
+        .filter(|r| r.kind == "step")
+        .filter_map(|r| Some((r.name.as_str(), r.modules.as_ref()?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", heading("What each removal takes away"));
+    let mut folded = false;
+    for (step, modules) in rows {
+        let removed = &modules.removed;
+        let _ = match removed.len() {
+            0 => writeln!(out, " {step}: no module on this tree"),
+            1 => writeln!(out, " {step}: 1 module: {}", removed[0]),
+            n => writeln!(out, " {step}: {n} modules: {}", fold(removed, all)),
+        };
+        folded |= !all && removed.len() > FOLDED;
+        if modules.kept.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "   and keeps {} that kept modules import:",
+            modules.kept.len()
+        );
+        let shown = if all { usize::MAX } else { FOLDED };
+        for kept in modules.kept.iter().take(shown) {
+            let by = &kept.imported_by;
+            let _ = if all || by.len() <= IMPORTERS {
+                writeln!(out, "     {} (by {})", kept.module, by.join(", "))
+            } else {
+                writeln!(
+                    out,
+                    "     {} (by {}, and {} more)",
+                    kept.module,
+                    by[..IMPORTERS].join(", "),
+                    by.len() - IMPORTERS
+                )
+            };
+            folded |= !all && by.len() > IMPORTERS;
+        }
+        if modules.kept.len() > shown {
+            let _ = writeln!(out, "     and {} more", modules.kept.len() - shown);
+            folded = true;
+        }
+    }
+    if folded {
+        let _ = writeln!(out, " (--verbose lists them all, as --format json does)");
+    }
 }
