@@ -49,6 +49,7 @@ pub(crate) fn context() -> Context {
         cache_tag: TAG.to_owned(),
         version: Some(version()),
         compiler: None,
+        site_packages: false,
     }
 }
 

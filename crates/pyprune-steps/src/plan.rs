@@ -49,13 +49,18 @@ pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<M
     actions_for(model, steps, context).map(|(_, model)| model)
 }
 
-/// Every step alone, then every profile of `profiles` (the built-in ones and any from a file).
+/// Every step alone, then every profile of `profiles` (the built-in ones and
+/// any from a file). Sizes are of the tree less what the steps leave out
+/// ([`Context::left_out`]).
 pub fn plan(
     model: &Model,
     context: &Context,
     profiles: &[ProfileDef],
 ) -> Result<Vec<PlanRow>, StepError> {
-    let baseline = model.disk_total();
+    // Third-party packages left out of the steps are left out of the sizes
+    // too (as they were: a `.pth` the runtime adds there counts).
+    let left_out = model.disk_under(&context.left_out(model));
+    let baseline = model.disk_total() - left_out;
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
         .map(|s| s.info())
@@ -73,7 +78,7 @@ pub fn plan(
                 ("step", [step]) => module_removals(*step, model, context)?,
                 _ => None,
             };
-            let disk_bytes = after.disk_total();
+            let disk_bytes = after.disk_total().saturating_sub(left_out);
             let saved_bytes = baseline as i64 - disk_bytes as i64;
             let mut gives_up = steps
                 .iter()

@@ -91,6 +91,7 @@ mod tests {
             cache_tag: cache_tag.to_owned(),
             version: PythonVersion::from_cache_tag(cache_tag),
             compiler: None,
+            site_packages: false,
         }
     }
 

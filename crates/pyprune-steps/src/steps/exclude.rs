@@ -15,9 +15,11 @@ fn remove_where(
     context: &Context,
     keep: impl Fn(&Path, &str) -> bool,
 ) -> Result<Outcome, StepError> {
+    let left_out = context.left_out(model);
     let removals = model
         .files
         .iter()
+        .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
         .filter(|(path, file)| !keep(path, &file.module))
         .map(|(path, _)| Action::Remove(path.clone()))
         .collect();
@@ -163,6 +165,22 @@ mod tests {
         );
         // The empty site-packages was empty before: it stays.
         assert!(dirs(&after).contains(&"site-packages".to_owned()));
+        // Named module by module, a package for its submodules (`test`, not `test.test_json`).
+        let named = crate::module_removals(StepName::ExcludeTests, &model, &context())
+            .expect("planned")
+            .expect("an exclusion");
+        assert_eq!(
+            named.removed,
+            [
+                "_ctypes_test",
+                "_testcapi",
+                "ctypes.test.test_abc",
+                "idlelib.idle_test.test_run",
+                "json.tests.test_decode",
+                "test",
+                "xxlimited"
+            ]
+        );
     }
 
     #[test]

@@ -91,9 +91,25 @@ pub struct Context {
     /// Compiles the runtime's Python files with the tree's interpreter, so
     /// that their caches go in with them; `None`: they go in without.
     pub compiler: Option<SourceCompiler>,
+    /// Whether the steps act on the `site-packages` (`dist-packages`) of a
+    /// tree that holds a stdlib: only when the user names them. Otherwise
+    /// they are left out of every step (pyprune's runtime still puts its
+    /// `.pth` there), and read only to keep the stdlib modules they import.
+    pub site_packages: bool,
 }
 
 impl Context {
+    /// The directories of `model` the steps leave alone: its third-party
+    /// packages, unless [`Context::site_packages`] says otherwise.
+    pub fn left_out(&self, model: &Model) -> Vec<PathBuf> {
+        if self.site_packages {
+            return Vec::new();
+        }
+        pyprune_tree::third_party_dirs(model.dirs.iter().map(PathBuf::as_path), |p| {
+            model.files.contains_key(p)
+        })
+    }
+
     /// The bytes of a file of the model; never through a symlink (it may
     /// lead out of the tree, and its target is not the steps' to change).
     pub fn read(&self, file: &ModelFile) -> Result<Arc<[u8]>, StepError> {
@@ -155,8 +171,22 @@ pub fn step_actions(
             None => Vec::new(),
         },
     };
+    let left_out = context.left_out(model);
+    actions.retain(|action| !changes_any(action, &left_out));
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// Whether `action` changes anything below one of `dirs`.
+fn changes_any(action: &Action, dirs: &[PathBuf]) -> bool {
+    let changed: &[&PathBuf] = match action {
+        Action::Remove(path) | Action::RemoveDir(path) | Action::Write { path, .. } => &[path],
+        Action::Link { target, .. } => &[target],
+        Action::Move { from, to, .. } => &[from, to],
+    };
+    changed
+        .iter()
+        .any(|path| dirs.iter().any(|dir| path.starts_with(dir)))
 }
 
 /// An exclusion step's removals, less what kept modules import.

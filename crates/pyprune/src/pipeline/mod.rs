@@ -16,10 +16,12 @@
 
 mod check;
 mod in_place;
+mod left_out;
 mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
+pub use left_out::LeftOut;
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,
@@ -43,6 +45,8 @@ pub struct Applied {
     pub staged: Staged,
     /// What `verify` found in the result (`None` with --no-verify).
     pub verify: Option<pyprune_verify::Report>,
+    /// The third-party packages no step touched (copied or left as they were).
+    pub left_out: LeftOut,
 }
 
 /// Performs the chosen steps where the settings say, and verifies the result.
@@ -93,6 +97,7 @@ fn apply_to_copy(
         steps: steps.clone(),
         staged,
         verify,
+        left_out: prepared.left_out.clone(),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct Prepared {
     pub context: Context,
     /// The interpreter that described the tree, if one was asked.
     pub python: Option<OsString>,
+    /// The third-party packages the steps leave alone.
+    pub left_out: super::LeftOut,
 }
 
 /// Scans the chosen tree and works out the cache tag and release its
@@ -61,13 +63,17 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         cache_tag,
         version,
         compiler,
+        site_packages: tree.site_packages,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
+    let left_out_dirs = context.left_out(&model);
+    let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
     Ok(Prepared {
         inventory,
         model,
         context,
         python,
+        left_out,
     })
 }
 

@@ -19,8 +19,11 @@ use std::fmt::Write as _;
 #[derive(Debug, Serialize)]
 struct PlanReport<'a> {
     root: String,
+    /// `du -s` of the tree less `left_out`.
     disk_bytes: u64,
     cache_tag: &'a str,
+    /// The third-party packages no step touches, not counted in the sizes.
+    left_out: &'a pipeline::LeftOut,
     rows: &'a [PlanRow],
 }
 
@@ -62,8 +65,9 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     }
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),
-        disk_bytes: prepared.model.disk_total(),
+        disk_bytes: prepared.model.disk_total() - prepared.left_out.disk_bytes,
         cache_tag: &prepared.context.cache_tag,
+        left_out: &prepared.left_out,
         rows: &rows,
     };
     let color = printer.stdout_color();
@@ -83,6 +87,12 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
         "now {} on disk (du -s); nothing is written by `plan`",
         size(report.disk_bytes)
     );
+    if let Some(line) = report
+        .left_out
+        .line("not counted, and no step touches them")
+    {
+        let _ = writeln!(out, "{line}");
+    }
     for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
         let _ = writeln!(out, "\n{}", heading(title));
         let mut table = Table::new();
