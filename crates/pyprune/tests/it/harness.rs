@@ -595,3 +595,17 @@ pub fn tiny_prefix(prefix: &Path) -> (PathBuf, String) {
         .into_owned();
     (stdlib, release)
 }
+
+/// pyenv's interpreter of `version` (`3.8.18`) and its stdlib, if installed.
+pub fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
+    let out = std::process::Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()?;
+    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let prefix = root.join("versions").join(version);
+    let python = prefix.join("bin").join(format!("python{short}"));
+    let stdlib = prefix.join("lib").join(format!("python{short}"));
+    (python.is_file() && stdlib.is_dir()).then_some((python, stdlib))
+}

@@ -19,6 +19,7 @@ mod other_pythons;
 mod profiles;
 mod pyc_builder;
 mod refusals;
+mod releases;
 mod symlinks;
 mod text_reports;
 mod verify;
