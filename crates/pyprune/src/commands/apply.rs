@@ -54,7 +54,7 @@ fn render(report: &ApplyReport) -> String {
     );
     if let Some(line) = report
         .left_out
-        .line("as they were (counted in the sizes above)")
+        .lines("left as they were (in the sizes above)")
     {
         text.push_str(&line);
         text.push('\n');

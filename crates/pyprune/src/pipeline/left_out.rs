@@ -27,13 +27,14 @@ impl LeftOut {
         self.dirs.is_empty()
     }
 
-    /// The line reports print, or `None` when nothing was left out.
-    pub fn line(&self, what: &str) -> Option<String> {
+    /// The two lines reports print (without the last newline), or `None`
+    /// when nothing was left out.
+    pub fn lines(&self, what: &str) -> Option<String> {
         if self.is_empty() {
             return None;
         }
         Some(format!(
-            "{} ({}) left out: third-party packages, {what}; --site-packages takes them in",
+            "third-party packages {what}: {} ({})\n(--site-packages takes them in)",
             self.dirs.join(", "),
             crate::format::size(self.disk_bytes)
         ))

@@ -76,7 +76,7 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
             );
         }
     }
-    if let Some(line) = report.left_out.line("not counted in these tables") {
+    if let Some(line) = report.left_out.lines("left out of these tables") {
         let _ = writeln!(out, "{line}");
     }
 

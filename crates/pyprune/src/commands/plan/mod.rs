@@ -44,7 +44,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         ));
     }
     if prepared.context.version.is_none() {
-        printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
+        printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
     let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
     if let Some(runs) = settings.measure_runs {
@@ -87,10 +87,7 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
         "now {} on disk (du -s); nothing is written by `plan`",
         size(report.disk_bytes)
     );
-    if let Some(line) = report
-        .left_out
-        .line("not counted, and no step touches them")
-    {
+    if let Some(line) = report.left_out.lines("left out, untouched and not counted") {
         let _ = writeln!(out, "{line}");
     }
     for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
