@@ -327,7 +327,7 @@ fn site_packages_are_left_out_unless_named() {
         .to_string();
 
     let (report, _) = json(&["plan".as_ref(), prefix.as_os_str()]);
-    assert_eq!(strings(&report["left_out"]["dirs"]), [rel_site.clone()]);
+    assert_eq!(strings(&report["left_out"]["dirs"]), [rel_site.as_str()]);
     assert_eq!(report["left_out"]["disk_bytes"], du_bytes(&site, false));
     assert_eq!(
         report["disk_bytes"],
