@@ -362,13 +362,28 @@ fn site_packages_are_left_out_unless_named() {
     for (path, bytes) in &before {
         assert_eq!(after.get(path), Some(bytes), "{}", path.display());
     }
-    // Only pyprune's runtime went in.
-    let added: Vec<String> = after
+    assert_eq!(after.len(), before.len());
+    // A step that needs pyprune's runtime still puts its `.pth` there, and nothing else.
+    let out_marked = env.path().join("out-marked");
+    json(&[
+        "apply".as_ref(),
+        "--steps".as_ref(),
+        "exclude-tests,no-write-marker".as_ref(),
+        "--no-verify".as_ref(),
+        "--out".as_ref(),
+        out_marked.as_os_str(),
+        prefix.as_os_str(),
+    ]);
+    let marked = files_below(&out_marked.join(&rel_site));
+    let added: Vec<String> = marked
         .keys()
         .filter(|p| !before.contains_key(*p))
         .map(|p| p.display().to_string())
         .collect();
-    assert!(added.iter().all(|p| p.contains("pyprune")), "{added:?}");
+    assert_eq!(added, [pyprune_steps::RUNTIME_PTH]);
+    for (path, bytes) in &before {
+        assert_eq!(marked.get(path), Some(bytes), "{}", path.display());
+    }
     let out_lib = out.join(stdlib.strip_prefix(prefix).expect("inside"));
     assert!(!out_lib.join("xdrlib.py").exists());
 
