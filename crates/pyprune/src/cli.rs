@@ -29,7 +29,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
 
-    /// Print more about what pyprune found and did (the interpreter, the import roots).
+    /// Print more about what pyprune found and did (the interpreter, the import roots; with
+    /// plan, every module each removal takes away).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 

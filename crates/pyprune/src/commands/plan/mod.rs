@@ -148,16 +148,20 @@ const FOLDED: usize = 8;
 /// How many importers of a kept module a folded list shows.
 const IMPORTERS: usize = 3;
 
-/// `names`, all of them or the first [`FOLDED`] and how many more.
-fn fold(names: &[String], all: bool) -> String {
-    if all || names.len() <= FOLDED {
-        return names.join(", ");
+/// `names`, all of them (`limit` is `None`) or the first `limit` and how
+/// many more; and whether it folded any.
+fn fold(names: &[String], limit: Option<usize>) -> (String, bool) {
+    match limit {
+        Some(limit) if names.len() > limit => (
+            format!(
+                "{}, and {} more",
+                names[..limit].join(", "),
+                names.len() - limit
+            ),
+            true,
+        ),
+        _ => (names.join(", "), false),
     }
-    format!(
-        "{}, and {} more",
-        names[..FOLDED].join(", "),
-        names.len() - FOLDED
-    )
 }
 
 /// What each exclusion step removes on this tree, module by module, and what
@@ -178,15 +182,17 @@ fn render_modules(
         return;
     }
     let _ = writeln!(out, "\n{}", heading("What each removal takes away"));
+    let limit = |n: usize| (!all).then_some(n);
     let mut folded = false;
     for (step, modules) in rows {
         let removed = &modules.removed;
+        let (names, cut) = fold(removed, limit(FOLDED));
+        folded |= cut;
         let _ = match removed.len() {
             0 => writeln!(out, " {step}: no module on this tree"),
-            1 => writeln!(out, " {step}: 1 module: {}", removed[0]),
-            n => writeln!(out, " {step}: {n} modules: {}", fold(removed, all)),
+            1 => writeln!(out, " {step}: 1 module: {names}"),
+            n => writeln!(out, " {step}: {n} modules: {names}"),
         };
-        folded |= !all && removed.len() > FOLDED;
         if modules.kept.is_empty() {
             continue;
         }
@@ -195,21 +201,11 @@ fn render_modules(
             "   and keeps {} that kept modules import:",
             modules.kept.len()
         );
-        let shown = if all { usize::MAX } else { FOLDED };
+        let shown = limit(FOLDED).unwrap_or(usize::MAX);
         for kept in modules.kept.iter().take(shown) {
-            let by = &kept.imported_by;
-            let _ = if all || by.len() <= IMPORTERS {
-                writeln!(out, "     {} (by {})", kept.module, by.join(", "))
-            } else {
-                writeln!(
-                    out,
-                    "     {} (by {}, and {} more)",
-                    kept.module,
-                    by[..IMPORTERS].join(", "),
-                    by.len() - IMPORTERS
-                )
-            };
-            folded |= !all && by.len() > IMPORTERS;
+            let (by, cut) = fold(&kept.imported_by, limit(IMPORTERS));
+            folded |= cut;
+            let _ = writeln!(out, "     {} (by {by})", kept.module);
         }
         if modules.kept.len() > shown {
             let _ = writeln!(out, "     and {} more", modules.kept.len() - shown);
