@@ -8,6 +8,7 @@ mod journal;
 mod model;
 #[cfg(test)]
 mod model_builder;
+pub mod module_history;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -26,8 +27,8 @@ pub use profiles::{
 pub use release::{other_implementation, release_of_caches};
 pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
 pub use steps::{
-    Context, KeptImport, StartupModules, StartupModulesFn, StepError, StepInfo, StepName,
-    ZipOptions, kept_by_imports, step_actions,
+    Context, KeptImport, ModuleRemovals, StartupModules, StartupModulesFn, StepError, StepInfo,
+    StepName, ZipOptions, kept_by_imports, module_removals, step_actions,
 };
 pub use steps::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,

@@ -97,6 +97,23 @@ impl Model {
         seen.values().sum::<u64>() + dirs
     }
 
+    /// Disk bytes of the files (each inode once) and directories at or below
+    /// `dirs`: the part of [`Model::disk_total`] they hold.
+    pub fn disk_under(&self, dirs: &[PathBuf]) -> u64 {
+        let under = |path: &Path| dirs.iter().any(|d| path.starts_with(d));
+        let mut seen = HashMap::new();
+        for (_, file) in self.files.iter().filter(|(path, _)| under(path)) {
+            seen.insert(file.inode, file.disk);
+        }
+        let dirs: u64 = self
+            .dirs
+            .iter()
+            .filter(|d| under(d))
+            .map(|d| self.dir_disk.get(d).copied().unwrap_or(self.block_size))
+            .sum();
+        seen.values().sum::<u64>() + dirs
+    }
+
     /// Disk bytes a new file of `len` bytes takes.
     pub fn blocks_for(&self, len: u64) -> u64 {
         len.div_ceil(self.block_size) * self.block_size

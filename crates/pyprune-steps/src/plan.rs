@@ -4,7 +4,7 @@
 use crate::action::{Action, ActionError, perform};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
-use crate::steps::{Context, StepError, StepName, step_actions};
+use crate::steps::{Context, ModuleRemovals, StepError, StepName, module_removals, step_actions};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -24,6 +24,10 @@ pub struct PlanRow {
     pub gives_up: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<StepName>,
+    /// For an exclusion step's row: the modules it removes on this tree, and
+    /// those it keeps because kept modules import them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub modules: Option<ModuleRemovals>,
     /// With `--measure-import`: median import time of the module set, as a ratio to
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,13 +49,18 @@ pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<M
     actions_for(model, steps, context).map(|(_, model)| model)
 }
 
-/// Every step alone, then every profile of `profiles` (the built-in ones and any from a file).
+/// Every step alone, then every profile of `profiles` (the built-in ones and
+/// any from a file). Sizes are of the tree less what the steps leave out
+/// ([`Context::left_out`]).
 pub fn plan(
     model: &Model,
     context: &Context,
     profiles: &[ProfileDef],
 ) -> Result<Vec<PlanRow>, StepError> {
-    let baseline = model.disk_total();
+    // Third-party packages left out of the steps are left out of the sizes
+    // too (as they were: a `.pth` the runtime adds there counts).
+    let left_out = model.disk_under(&context.left_out(model));
+    let baseline = model.disk_total() - left_out;
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
         .map(|s| s.info())
@@ -65,7 +74,11 @@ pub fn plan(
     jobs.into_par_iter()
         .map(|(kind, name, about, steps)| {
             let after = predict(model, &steps, context)?;
-            let disk_bytes = after.disk_total();
+            let modules = match (kind, steps.as_slice()) {
+                ("step", [step]) => module_removals(*step, model, context)?,
+                _ => None,
+            };
+            let disk_bytes = after.disk_total().saturating_sub(left_out);
             let saved_bytes = baseline as i64 - disk_bytes as i64;
             let mut gives_up = steps
                 .iter()
@@ -97,6 +110,7 @@ pub fn plan(
                 },
                 gives_up,
                 steps,
+                modules,
                 import_ratio: None,
                 imports: None,
             })

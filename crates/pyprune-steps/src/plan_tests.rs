@@ -171,7 +171,9 @@ fn emptied_directories_go_deepest_first_and_empty_ones_stay() {
 #[test]
 fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     let model = stdlib().build();
-    let baseline = model.disk_total();
+    // The stdlib's site-packages (empty: one directory block) is left out of the sizes.
+    let left_out = BLOCK;
+    let baseline = model.disk_total() - left_out;
     let profiles: Vec<ProfileDef> = PROFILES.iter().map(ProfileDef::from).collect();
     let rows = plan(&model, &context(), &profiles).expect("planned");
     let names: Vec<(&str, &str)> = rows.iter().map(|r| (r.kind, r.name.as_str())).collect();
@@ -184,10 +186,15 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     for row in &rows {
         let (actions, _) = actions_for(&model, &row.steps, &context()).expect("planned");
         let after = applied(&model, &actions);
-        assert_eq!(row.disk_bytes, after.disk_total(), "{}", row.name);
+        assert_eq!(
+            row.disk_bytes,
+            after.disk_total() - left_out,
+            "{}",
+            row.name
+        );
         assert_eq!(
             row.saved_bytes,
-            baseline as i64 - after.disk_total() as i64,
+            baseline as i64 - (after.disk_total() - left_out) as i64,
             "{}",
             row.name
         );
@@ -256,4 +263,92 @@ fn plan_says_when_the_runtime_has_no_place_or_venvs_go_without() {
             row.name
         );
     }
+}
+
+/// [`stdlib`] with third-party packages in its site-packages (none of which
+/// imports a module any step removes).
+fn stdlib_with_site_packages() -> TreeBuilder {
+    stdlib()
+        .module(&at("site-packages/pip/__init__.py"), "import os\n")
+        .module(&at("site-packages/pip/tests/test_pip.py"), "import pip\n")
+        .file(&at("site-packages/pip-24.0.dist-info/RECORD"), "")
+}
+
+#[test]
+fn site_packages_are_left_out_of_every_step_and_of_the_sizes() {
+    let with = stdlib_with_site_packages().build();
+    let without = stdlib().build();
+    let all: Vec<StepName> = StepName::ALL.to_vec();
+    let third_party = |model: &Model| -> Vec<String> {
+        paths(model)
+            .into_iter()
+            .filter(|p| p.starts_with(&at("site-packages/pip")))
+            .collect()
+    };
+    // Every step and every profile leaves the same size as on the tree without them.
+    let sizes = |model: &Model| -> Vec<(String, u64, i64)> {
+        plan(model, &context(), &built_in_profiles())
+            .expect("planned")
+            .into_iter()
+            .map(|r| (r.name, r.disk_bytes, r.saved_bytes))
+            .collect()
+    };
+    assert_eq!(sizes(&with), sizes(&without));
+    for step in &all {
+        let after = predict(&with, &[*step], &context()).expect("planned");
+        assert_eq!(third_party(&after), third_party(&with), "{step:?}");
+    }
+    // Named, they are acted on: their test suite and caches go.
+    let named = crate::steps::Context {
+        site_packages: true,
+        ..context()
+    };
+    let after = predict(
+        &with,
+        &[StepName::ExcludeTests, StepName::DropCaches],
+        &named,
+    )
+    .expect("planned");
+    assert_eq!(
+        third_party(&after),
+        [
+            at("site-packages/pip/__init__.py"),
+            at("site-packages/pip-24.0.dist-info/RECORD"),
+        ]
+    );
+}
+
+fn built_in_profiles() -> Vec<ProfileDef> {
+    crate::load_profiles(None).expect("built-in profiles")
+}
+
+#[test]
+fn left_out_packages_still_keep_the_stdlib_modules_they_import() {
+    let model = stdlib_with_site_packages()
+        .module(&at("site-packages/pip/_compat.py"), "import cgi\n")
+        .build();
+    let removals = crate::module_removals(StepName::ExcludeDeadBatteries, &model, &context())
+        .expect("planned")
+        .expect("an exclusion");
+    assert_eq!(removals.removed, Vec::<String>::new());
+    assert_eq!(
+        removals.kept,
+        [crate::KeptImport {
+            module: "cgi".to_owned(),
+            imported_by: vec!["pip._compat".to_owned()],
+        }]
+    );
+    // And what an exclusion removes is named module by module, a package for its submodules.
+    let tests = crate::module_removals(StepName::ExcludeTests, &model, &context())
+        .expect("planned")
+        .expect("an exclusion");
+    assert_eq!(tests.removed, ["test.test_json"]);
+    let idle = crate::module_removals(StepName::ExcludeIdleTk, &model, &context())
+        .expect("planned")
+        .expect("an exclusion");
+    assert_eq!(idle.removed, ["tkinter"]);
+    assert_eq!(
+        crate::module_removals(StepName::DropCaches, &model, &context()).expect("planned"),
+        None
+    );
 }

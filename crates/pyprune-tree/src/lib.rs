@@ -12,6 +12,7 @@ mod kind;
 mod layout;
 mod links;
 mod tally;
+mod third_party;
 mod walk;
 
 pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
@@ -22,4 +23,5 @@ pub use kind::Kind;
 pub use layout::{LIB_DIRS, Layout, STDLIB_LANDMARKS, find_stdlib_dir, is_stdlib_dir};
 pub use pyprune_fs::display_path;
 pub use tally::{Tally, count};
+pub use third_party::{THIRD_PARTY_DIRS, third_party_dirs};
 pub use walk::{ScanOptions, TreeError, Warning};

@@ -29,7 +29,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
     pub quiet: u8,
 
-    /// Print more about what pyprune found and did (the interpreter, the import roots).
+    /// Print more about what pyprune found and did (the interpreter, the import roots; with
+    /// plan, every module each removal takes away).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -40,6 +41,17 @@ pub struct GlobalArgs {
     /// the cache tags are then read from the file names.
     #[arg(long, global = true, value_name = "PYTHON")]
     pub python: Option<OsString>,
+
+    /// Also work on the site-packages (and dist-packages) of a tree that holds a standard
+    /// library.
+    ///
+    /// pyprune works on the standard library: in the interpreter's stdlib directory (the
+    /// default tree) or a prefix, the third-party packages are left out of analyze's
+    /// tables and of every step of plan and apply (they are copied or left unchanged, and
+    /// only read to keep the stdlib modules they import), and their size is said apart.
+    /// A venv or a site-packages directory named as PATH is worked on as it is.
+    #[arg(long, global = true)]
+    pub site_packages: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,9 @@ pub struct TreeChoice {
     pub path: Option<PathBuf>,
     /// `--python`.
     pub python: Option<OsString>,
+    /// `--site-packages`: the steps act on the site-packages of a tree that
+    /// holds a stdlib too (by default they are left out).
+    pub site_packages: bool,
 }
 
 impl TreeChoice {
@@ -23,6 +26,7 @@ impl TreeChoice {
         TreeChoice {
             path: path.map(ToOwned::to_owned),
             python: global.python.clone(),
+            site_packages: global.site_packages,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Steps that remove whole parts of the library: test suites, IDLE and Tk,
-//! developer tools, the PEP 594 "dead batteries". Each keeps what a kept
-//! module imports (`keep_imported`): on 3.8–3.10 `email` needs `uu`.
+//! developer tools, the PEP 594 "dead batteries" (those two as the tree's
+//! release ships them: `module_history`). Each keeps what a kept module
+//! imports (`keep_imported`): on 3.8–3.10 `email` needs `uu`.
 
 use super::keep_imported::{Outcome, keep_imported};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
-use pyprune_pyc::PythonVersion;
+use crate::module_history::{Group, modules_of};
 use std::path::{Component, Path};
 
 fn remove_where(
@@ -14,9 +15,11 @@ fn remove_where(
     context: &Context,
     keep: impl Fn(&Path, &str) -> bool,
 ) -> Result<Outcome, StepError> {
+    let left_out = context.left_out(model);
     let removals = model
         .files
         .iter()
+        .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
         .filter(|(path, file)| !keep(path, &file.module))
         .map(|(path, _)| Action::Remove(path.clone()))
         .collect();
@@ -63,57 +66,16 @@ pub(crate) fn dev_modules(model: &Model, context: &Context) -> Result<Outcome, S
     // its bulk, pydoc_data, goes (pydoc imports it under `except ImportError`,
     // which `keep_imported` leaves out), and help() on keywords says so.
     // doctest and unittest stay where difflib or pickle import doctest.
-    const DEV: &[&str] = &[
-        "pydoc_data",
-        "ensurepip",
-        "lib2to3",
-        "unittest",
-        "doctest",
-        "venv",
-        "distutils",
-    ];
-    remove_where(model, context, |_, module| !DEV.contains(&module))
+    let dev = modules_of(Group::DevModule, context.version);
+    remove_where(model, context, |_, module| !dev.contains(&module))
 }
 
-/// PEP 594's modules (deprecated in 3.11, removed in 3.13) with their extension parts.
-const DEAD_BATTERIES: &[&str] = &[
-    "aifc",
-    "asynchat",
-    "asyncore",
-    "audioop",
-    "cgi",
-    "cgitb",
-    "chunk",
-    "crypt",
-    "_crypt",
-    "imghdr",
-    "mailcap",
-    "msilib",
-    "_msi",
-    "nis",
-    "nntplib",
-    "ossaudiodev",
-    "pipes",
-    "smtpd",
-    "sndhdr",
-    "spwd",
-    "sunau",
-    "telnetlib",
-    "uu",
-    "xdrlib",
-];
-
+/// The modules the tree's release ships that PEP 594 or an earlier
+/// deprecation marked for removal (none from 3.13: whatever has their names
+/// there is something else).
 pub(crate) fn dead_batteries(model: &Model, context: &Context) -> Result<Outcome, StepError> {
-    // Releases from 3.13 have none of them; before 3.11 PEP 594 had not marked them.
-    if context
-        .version
-        .is_some_and(|v| v >= PythonVersion::new(3, 13))
-    {
-        return keep_imported(model, context, Vec::new());
-    }
-    remove_where(model, context, |_, module| {
-        !DEAD_BATTERIES.contains(&module)
-    })
+    let dead = modules_of(Group::DeadBattery, context.version);
+    remove_where(model, context, |_, module| !dead.contains(&module))
 }
 
 #[cfg(test)]
@@ -203,6 +165,22 @@ mod tests {
         );
         // The empty site-packages was empty before: it stays.
         assert!(dirs(&after).contains(&"site-packages".to_owned()));
+        // Named module by module, a package for its submodules (`test`, not `test.test_json`).
+        let named = crate::module_removals(StepName::ExcludeTests, &model, &context())
+            .expect("planned")
+            .expect("an exclusion");
+        assert_eq!(
+            named.removed,
+            [
+                "_ctypes_test",
+                "_testcapi",
+                "ctypes.test.test_abc",
+                "idlelib.idle_test.test_run",
+                "json.tests.test_decode",
+                "test",
+                "xxlimited"
+            ]
+        );
     }
 
     #[test]
@@ -282,5 +260,54 @@ mod tests {
             step_actions(StepName::ExcludeDeadBatteries, &model, &context).expect("planned"),
             []
         );
+    }
+
+    /// The modules a step removes from `model` on a tree of 3.`minor`, by top-level name.
+    fn removed_on(step: StepName, model: &crate::model::Model, minor: u8) -> Vec<String> {
+        let context = crate::steps::Context {
+            version: Some(PythonVersion::new(3, minor)),
+            ..context()
+        };
+        let mut names: Vec<String> = step_actions(step, model, &context)
+            .expect("planned")
+            .iter()
+            .filter_map(|a| match a {
+                crate::action::Action::Remove(path) => Some(model.files[path].module.clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn each_release_loses_what_it_ships_of_the_lists() {
+        let model = TreeBuilder::new()
+            .module("os.py", "")
+            .file("distutils/core.py", "")
+            .file("lib2to3/pytree.py", "")
+            .file("venv/__init__.py", "")
+            .file("imp.py", "")
+            .file("asyncore.py", "")
+            .file("binhex.py", "")
+            .file("cgi.py", "")
+            .file("formatter.py", "")
+            .build();
+        let dev = |minor| removed_on(StepName::ExcludeDevModules, &model, minor);
+        let dead = |minor| removed_on(StepName::ExcludeDeadBatteries, &model, minor);
+        assert_eq!(dev(8), ["distutils", "lib2to3", "venv"]);
+        assert_eq!(dev(11), ["distutils", "lib2to3", "venv"]);
+        // 3.12 has no distutils, 3.13 no lib2to3: what has their names is someone else's.
+        assert_eq!(dev(12), ["lib2to3", "venv"]);
+        assert_eq!(dev(13), ["venv"]);
+        assert_eq!(dev(14), ["venv"]);
+        assert_eq!(dead(8), ["asyncore", "binhex", "cgi", "formatter", "imp"]);
+        assert_eq!(dead(9), ["asyncore", "binhex", "cgi", "formatter", "imp"]);
+        assert_eq!(dead(10), ["asyncore", "binhex", "cgi", "imp"]);
+        assert_eq!(dead(11), ["asyncore", "cgi", "imp"]);
+        assert_eq!(dead(12), ["cgi"]);
+        assert!(dead(13).is_empty());
+        assert!(dead(14).is_empty());
     }
 }

@@ -171,7 +171,7 @@ impl StepName {
                 self,
                 "exclude-dev-modules",
                 "Fedora solution 2",
-                "remove pydoc_data, ensurepip and its wheels, lib2to3, unittest, doctest, venv, distutils",
+                "remove pydoc_data, ensurepip and its wheels, unittest, doctest, venv, and where the release has them lib2to3 (to 3.12) and distutils (to 3.11)",
                 "venv, unittest, doctest, 2to3, distutils, help() on keywords and topics",
             )
             .removes_modules(),
@@ -179,7 +179,7 @@ impl StepName {
                 self,
                 "exclude-dead-batteries",
                 "Fedora solution 1 (PEP 594)",
-                "remove the PEP 594 modules present",
+                "remove the modules the release ships that PEP 594 (to 3.12) or another deprecation marked for removal (imp to 3.11, binhex to 3.10, ...)",
                 "the PEP 594 modules (cgi, telnetlib, ...)",
             )
             .removes_modules(),

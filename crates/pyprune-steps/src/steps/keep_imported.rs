@@ -50,6 +50,9 @@ pub struct KeptImport {
 /// The removals that remain, and what was kept back.
 pub(crate) struct Outcome {
     pub actions: Vec<Action>,
+    /// The modules removed, by dotted name, sorted; a package stands for its
+    /// submodules (`test`, not `test.test_json` too).
+    pub removed: Vec<String>,
     pub kept: Vec<KeptImport>,
 }
 
@@ -69,6 +72,7 @@ pub(crate) fn keep_imported(
     if removed.is_empty() {
         return Ok(Outcome {
             actions: removals,
+            removed: Vec::new(),
             kept: Vec::new(),
         });
     }
@@ -106,6 +110,7 @@ pub(crate) fn keep_imported(
     if candidates.is_empty() && candidate_data.is_empty() {
         return Ok(Outcome {
             actions: removals,
+            removed: Vec::new(),
             kept: Vec::new(),
         });
     }
@@ -157,6 +162,21 @@ pub(crate) fn keep_imported(
         .into_iter()
         .filter(|a| !matches!(a, Action::Remove(p) if taken_back.contains(p.as_path())))
         .collect();
+    let gone: BTreeSet<&str> = candidates
+        .keys()
+        .filter(|name| !importers.contains_key(*name))
+        .map(String::as_str)
+        .collect();
+    let removed = gone
+        .iter()
+        .filter(|name| {
+            // Named by its package when that goes too.
+            !chain(name)
+                .iter()
+                .any(|parent| parent != *name && gone.contains(parent.as_str()))
+        })
+        .map(|name| (*name).to_owned())
+        .collect();
     let kept = importers
         .into_iter()
         .map(|(module, by)| KeptImport {
@@ -164,7 +184,11 @@ pub(crate) fn keep_imported(
             imported_by: by.into_iter().collect(),
         })
         .collect();
-    Ok(Outcome { actions, kept })
+    Ok(Outcome {
+        actions,
+        removed,
+        kept,
+    })
 }
 
 /// A module an importer loads: by name (`direct`), or as the parent package

@@ -101,9 +101,25 @@ pub struct Context {
     /// prefix, relative to it, in its order; `None`: no interpreter was asked
     /// (the runtime's `.pth` goes in the stdlib's own site-packages).
     pub site_dirs: Option<Vec<PathBuf>>,
+    /// Whether the steps act on the `site-packages` (`dist-packages`) of a
+    /// tree that holds a stdlib: only when the user names them. Otherwise
+    /// they are left out of every step (pyprune's runtime still puts its
+    /// `.pth` there), and read only to keep the stdlib modules they import.
+    pub site_packages: bool,
 }
 
 impl Context {
+    /// The directories of `model` the steps leave alone: its third-party
+    /// packages, unless [`Context::site_packages`] says otherwise.
+    pub fn left_out(&self, model: &Model) -> Vec<PathBuf> {
+        if self.site_packages {
+            return Vec::new();
+        }
+        pyprune_tree::third_party_dirs(model.dirs.iter().map(PathBuf::as_path), |p| {
+            model.files.contains_key(p)
+        })
+    }
+
     /// The bytes of a file of the model; never through a symlink (it may
     /// lead out of the tree, and its target is not the steps' to change).
     pub fn read(&self, file: &ModelFile) -> Result<Arc<[u8]>, StepError> {
@@ -169,8 +185,22 @@ pub fn step_actions(
             None => Vec::new(),
         },
     };
+    let left_out = context.left_out(model);
+    actions.retain(|action| !changes_any(action, &left_out));
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// Whether `action` changes anything below one of `dirs`.
+fn changes_any(action: &Action, dirs: &[PathBuf]) -> bool {
+    let changed: &[&PathBuf] = match action {
+        Action::Remove(path) | Action::RemoveDir(path) | Action::Write { path, .. } => &[path],
+        Action::Link { target, .. } => &[target],
+        Action::Move { from, to, .. } => &[from, to],
+    };
+    changed
+        .iter()
+        .any(|path| dirs.iter().any(|dir| path.starts_with(dir)))
 }
 
 /// An exclusion step's removals, less what kept modules import.
@@ -188,6 +218,39 @@ fn exclusion(
     }
 }
 
+/// What an exclusion step takes away on one tree, module by module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleRemovals {
+    /// The modules it removes, by dotted name, sorted; a package stands for
+    /// its submodules (`test`, not `test.test_json` too).
+    pub removed: Vec<String>,
+    /// The modules it would remove but keeps, because kept modules import them.
+    pub kept: Vec<KeptImport>,
+}
+
+/// What `step` removes and keeps of the modules of `model`; `None` for a step
+/// that removes no modules by name (every step but the exclusions).
+pub fn module_removals(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<Option<ModuleRemovals>, StepError> {
+    if !matches!(
+        step,
+        StepName::ExcludeTests
+            | StepName::ExcludeIdleTk
+            | StepName::ExcludeDevModules
+            | StepName::ExcludeDeadBatteries
+    ) {
+        return Ok(None);
+    }
+    let outcome = exclusion(step, model, context)?;
+    Ok(Some(ModuleRemovals {
+        removed: outcome.removed,
+        kept: outcome.kept,
+    }))
+}
+
 /// The modules `step` (an exclusion; other steps remove no modules) keeps on
 /// `model` because modules it keeps import them, with who imports each.
 pub fn kept_by_imports(
@@ -195,7 +258,9 @@ pub fn kept_by_imports(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<KeptImport>, StepError> {
-    Ok(exclusion(step, model, context)?.kept)
+    Ok(module_removals(step, model, context)?
+        .map(|r| r.kept)
+        .unwrap_or_default())
 }
 
 /// The stdlib directory of the model: the root itself, or `lib/python3.X`

@@ -18,6 +18,9 @@ struct ApplyReport {
     /// What `verify` found in the result (absent with --no-verify).
     #[serde(skip_serializing_if = "Option::is_none")]
     verify: Option<pyprune_verify::Report>,
+    /// The third-party packages no step touched (counted in the sizes: the
+    /// result holds them as they were).
+    left_out: pipeline::LeftOut,
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -30,6 +33,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         predicted_disk_bytes: applied.staged.predicted_disk_bytes,
         disk_bytes: applied.staged.disk_bytes,
         verify: applied.verify,
+        left_out: applied.left_out,
     };
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
@@ -48,6 +52,13 @@ fn render(report: &ApplyReport) -> String {
         crate::format::size(report.disk_bytes),
         crate::format::size(report.predicted_disk_bytes)
     );
+    if let Some(line) = report
+        .left_out
+        .lines("left as they were (in the sizes above)")
+    {
+        text.push_str(&line);
+        text.push('\n');
+    }
     if let Some(verify) = &report.verify {
         text.push_str(&crate::verify_text::render(verify));
     }

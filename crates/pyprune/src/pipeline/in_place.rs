@@ -27,6 +27,7 @@ pub(super) fn apply(
     let choice = TreeChoice {
         path: Some(root),
         python: tree.python.clone(),
+        site_packages: tree.site_packages,
     };
     let prepared = super::prepare_to_apply(settings, &choice, printer)?;
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
@@ -65,6 +66,7 @@ pub(super) fn apply(
             disk_bytes: result.disk_total(),
         },
         verify,
+        left_out: prepared.left_out.clone(),
     })
 }
 

@@ -16,11 +16,16 @@
 
 mod check;
 mod in_place;
+mod left_out;
 mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
-pub use prepare::{Prepared, adopt_default_interpreter, prepare, refuse_other_implementation};
+pub use left_out::LeftOut;
+pub use prepare::{
+    Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
+    refuse_unknown_release, unknown_release,
+};
 pub use target::{interpreter_for_tree, refuse_foreign_bytecode, resolve};
 
 use crate::printer::Printer;
@@ -40,6 +45,8 @@ pub struct Applied {
     pub staged: Staged,
     /// What `verify` found in the result (`None` with --no-verify).
     pub verify: Option<pyprune_verify::Report>,
+    /// The third-party packages no step touched (copied or left as they were).
+    pub left_out: LeftOut,
 }
 
 /// Performs the chosen steps where the settings say, and verifies the result.
@@ -90,6 +97,7 @@ fn apply_to_copy(
         steps: steps.clone(),
         staged,
         verify,
+        left_out: prepared.left_out.clone(),
     })
 }
 
@@ -122,6 +130,7 @@ fn prepare_to_apply(
     let mut prepared = prepare(tree, printer)?;
     let python = tree.python.as_deref();
     adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
+    refuse_unknown_release(&prepared.inventory.root, prepared.context.version)?;
     refuse_without_runtime(&prepared, &settings.steps)?;
     Ok(prepared)
 }

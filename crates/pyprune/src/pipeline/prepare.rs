@@ -24,6 +24,8 @@ pub struct Prepared {
     pub context: Context,
     /// The interpreter that described the tree, if one was asked.
     pub python: Option<OsString>,
+    /// The third-party packages the steps leave alone.
+    pub left_out: super::LeftOut,
 }
 
 /// Scans the chosen tree and works out the cache tag and release its
@@ -68,13 +70,17 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         compiler,
         startup,
         site_dirs,
+        site_packages: tree.site_packages,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
+    let left_out_dirs = context.left_out(&model);
+    let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
     Ok(Prepared {
         inventory,
         model,
         context,
         python,
+        left_out,
     })
 }
 
@@ -91,6 +97,31 @@ pub fn refuse_other_implementation(
             "`{}` is for {name}, not CPython: pyprune minimizes and verifies CPython installations only ({name} finds its library its own way, ignoring PYTHONHOME, and does not load pyprune's runtime)",
             display_path(root)
         ),
+    }
+}
+
+/// What pyprune says of a tree of a release it does not know (outside
+/// 3.8–3.14: its stdlib's modules, bytecode and layout are not in pyprune's
+/// tables); `None` for a known or unknowable release.
+pub fn unknown_release(root: &Path, version: Option<PythonVersion>) -> Option<String> {
+    let version = version.filter(|v| !pyprune_steps::module_history::is_supported(*v))?;
+    let supported = pyprune_steps::module_history::SUPPORTED;
+    Some(format!(
+        "`{}` is for Python {version}, and pyprune knows Python {} to {} only (which modules each release ships, its bytecode, its layout)",
+        display_path(root),
+        supported.start(),
+        supported.end()
+    ))
+}
+
+/// Refuses to change a tree of a release pyprune does not know: `apply`
+/// would remove modules by lists that are not that release's, and `verify`
+/// could not say what it broke. (`plan` and `analyze` only warn: measuring
+/// changes nothing.)
+pub fn refuse_unknown_release(root: &Path, version: Option<PythonVersion>) -> anyhow::Result<()> {
+    match unknown_release(root, version) {
+        None => Ok(()),
+        Some(why) => anyhow::bail!("{why}: apply refuses it"),
     }
 }
 

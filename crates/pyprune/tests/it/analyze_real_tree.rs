@@ -23,7 +23,8 @@ fn modules_by_name(report: &Value) -> BTreeMap<String, Value> {
 fn totals_match_an_independent_walk_and_du() {
     let env = TestEnv::new();
     let root = real_stdlib_tree(&env);
-    let (report, output) = analyze_json(&root, &[]);
+    // The whole tree, its site-packages included (by default left out: below).
+    let (report, output) = analyze_json(&root, &["--site-packages"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let expected = expected_inventory(&root);
 
@@ -50,6 +51,21 @@ fn totals_match_an_independent_walk_and_du() {
             .expect("u64");
     assert_eq!(disk, du_bytes(&root, false));
     assert_eq!(apparent, du_bytes(&root, true));
+
+    // By default the stdlib's site-packages is left out, and its size said.
+    let (stdlib_only, _) = analyze_json(&root, &[]);
+    let site = root.join("site-packages");
+    assert_eq!(
+        stdlib_only["left_out"],
+        json!({"dirs": ["site-packages"], "disk_bytes": du_bytes(&site, false)})
+    );
+    let counted = |field: &str| {
+        stdlib_only["totals"][field].as_u64().expect("u64")
+            + stdlib_only["directories"][field].as_u64().expect("u64")
+    };
+    assert_eq!(counted("disk_bytes"), disk - du_bytes(&site, false));
+    assert_eq!(counted("apparent_bytes"), apparent - du_bytes(&site, true));
+    assert_eq!(stdlib_only["by_kind"]["metadata"]["files"], 0);
 }
 
 #[test]
@@ -57,7 +73,7 @@ fn the_tree_has_every_kind_and_real_hardlinks() {
     // Guards the test above against passing on a tree that exercises nothing.
     let env = TestEnv::new();
     let root = real_stdlib_tree(&env);
-    let (report, _) = analyze_json(&root, &[]);
+    let (report, _) = analyze_json(&root, &["--site-packages"]);
     for kind in [
         "source",
         "bytecode-opt0",

@@ -374,6 +374,7 @@ pub fn removed_by_minimal(module: &str) -> bool {
                 | "doctest"
                 | "ensurepip"
                 | "imghdr"
+                | "imp"
                 | "lib2to3"
                 | "mailcap"
                 | "nis"
@@ -593,4 +594,18 @@ pub fn tiny_prefix(prefix: &Path) -> (PathBuf, String) {
         .to_string_lossy()
         .into_owned();
     (stdlib, release)
+}
+
+/// pyenv's interpreter of `version` (`3.8.18`) and its stdlib, if installed.
+pub fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
+    let out = std::process::Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()?;
+    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let prefix = root.join("versions").join(version);
+    let python = prefix.join("bin").join(format!("python{short}"));
+    let stdlib = prefix.join("lib").join(format!("python{short}"));
+    (python.is_file() && stdlib.is_dir()).then_some((python, stdlib))
 }

@@ -4,7 +4,7 @@
 //! Runs on a reduced real stdlib of pyenv's 3.8 and 3.10, skipped (with a note)
 //! where pyenv does not have them.
 
-use crate::harness::{TestEnv, pyprune, remove_caches, stderr};
+use crate::harness::{TestEnv, pyenv_python, pyprune, remove_caches, stderr};
 use std::path::{Path, PathBuf};
 
 /// What `email.message`, `http.client` and `wave` need on 3.8 and 3.10 (found
@@ -68,20 +68,6 @@ const MODULES: &[&str] = &[
     "wave",
     "zlib",
 ];
-
-/// pyenv's interpreter of `version` (`3.8.18`) and its stdlib, if installed.
-pub(crate) fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
-    let out = std::process::Command::new("pyenv")
-        .arg("root")
-        .output()
-        .ok()?;
-    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-    let prefix = root.join("versions").join(version);
-    let python = prefix.join("bin").join(format!("python{short}"));
-    let stdlib = prefix.join("lib").join(format!("python{short}"));
-    (python.is_file() && stdlib.is_dir()).then_some((python, stdlib))
-}
 
 /// PREFIX/lib/python3.X holding `MODULES` from `stdlib`, compiled by `python`.
 fn reduced_stdlib(python: &Path, stdlib: &Path, prefix: &Path) -> PathBuf {

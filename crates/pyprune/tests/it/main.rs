@@ -20,6 +20,7 @@ mod profiles;
 mod pyc_builder;
 mod pythons;
 mod refusals;
+mod releases;
 mod startup;
 mod symlinks;
 mod text_reports;

@@ -10,7 +10,7 @@
 //! note, where the interpreter is not installed).
 
 use crate::harness::{TestEnv, pyprune, stderr};
-use crate::keep_imported::pyenv_python;
+use crate::harness::pyenv_python;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -23,6 +23,9 @@ pub struct AnalyzeReport<'a> {
     /// `None` unless `--bytecode` (or `--list`) asked for the checks.
     pub bytecode: Option<&'a BytecodeReport>,
     pub warnings: &'a [Warning],
+    /// The third-party packages of a tree that holds a stdlib, not counted
+    /// (unless `--site-packages`).
+    pub left_out: pipeline::LeftOut,
 }
 
 /// The interpreter that described the tree.
@@ -82,6 +85,13 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         };
         Inventory::scan(&target.root, &options)?
     };
+    let left_out = if global.site_packages {
+        pipeline::LeftOut::default()
+    } else {
+        let dirs = inventory.third_party_dirs();
+        let sizes = inventory.leave_out(&dirs);
+        pipeline::LeftOut::new(&dirs, sizes.disk_bytes)
+    };
     let bytecode = (args.bytecode || args.list).then(|| {
         inventory.check_bytecode(&BytecodeOptions {
             expected_magic: target.python.as_ref().map(Interpreter::magic_number),
@@ -107,6 +117,13 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     }
 
     let summary = inventory.summary();
+    let version = match &target.python {
+        Some(python) => pyprune_pyc::PythonVersion::parse(&python.version),
+        None => pyprune_steps::release_of_caches(&summary.cache_tags).1,
+    };
+    if let Some(why) = pipeline::unknown_release(&inventory.root, version) {
+        printer.warn(&format!("{why}: measured anyway; apply refuses it"));
+    }
     let report = AnalyzeReport {
         root: display_path(&inventory.root),
         python: target.python.as_ref().map(PythonInfo::from),
@@ -118,6 +135,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         },
         bytecode: bytecode.as_ref(),
         warnings: &inventory.warnings,
+        left_out,
     };
 
     let options = text::TextOptions {

@@ -76,6 +76,9 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
             );
         }
     }
+    if let Some(line) = report.left_out.lines("left out of these tables") {
+        let _ = writeln!(out, "{line}");
+    }
 
     let _ = writeln!(out, "\n{}", heading("By kind"));
     let mut kinds = new_table(&["kind", "files", "apparent", "on disk", "share"]);

@@ -12,15 +12,18 @@ use crate::settings::PlanSettings;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::display_path;
-use pyprune_steps::{PlanRow, StepName, plan};
+use pyprune_steps::{ModuleRemovals, PlanRow, StepName, plan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 #[derive(Debug, Serialize)]
 struct PlanReport<'a> {
     root: String,
+    /// `du -s` of the tree less `left_out`.
     disk_bytes: u64,
     cache_tag: &'a str,
+    /// The third-party packages no step touches, not counted in the sizes.
+    left_out: &'a pipeline::LeftOut,
     rows: &'a [PlanRow],
     /// Where pyprune's runtime goes for the steps that need it; absent when
     /// the tree has no place for it.
@@ -54,8 +57,14 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         settings.tree.python.as_deref(),
         printer,
     );
+    if let Some(why) = pipeline::unknown_release(&prepared.inventory.root, prepared.context.version)
+    {
+        printer.warn(&format!(
+            "{why}: planned anyway (the module lists may not be that release's), and apply refuses it"
+        ));
+    }
     if prepared.context.version.is_none() {
-        printer.note("no Python release known for this tree (no caches, no --python): the zip and dead-batteries steps plan nothing");
+        printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
     let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
     if let Some(runs) = settings.measure_runs {
@@ -76,13 +85,17 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     }
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),
-        disk_bytes: prepared.model.disk_total(),
+        disk_bytes: prepared.model.disk_total() - prepared.left_out.disk_bytes,
         cache_tag: &prepared.context.cache_tag,
+        left_out: &prepared.left_out,
         rows: &rows,
         runtime: runtime_place(&prepared),
     };
     let color = printer.stdout_color();
-    super::write_report(global.format, &report, |report| render(report, color))?;
+    let all_modules = global.verbose > 0;
+    super::write_report(global.format, &report, |report| {
+        render(report, color, all_modules)
+    })?;
     Ok(Outcome::Success)
 }
 
@@ -120,7 +133,7 @@ fn runtime_line(place: &RuntimePlace) -> String {
     )
 }
 
-fn render(report: &PlanReport<'_>, color: bool) -> String {
+fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     let heading = |text: &str| paint(color, Style::new().bold(), text);
     let mut out = String::new();
     let _ = writeln!(out, "{}", heading(&format!("Plan for {}", report.root)));
@@ -129,6 +142,9 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
         "now {} on disk (du -s); nothing is written by `plan`",
         size(report.disk_bytes)
     );
+    if let Some(line) = report.left_out.lines("left out, untouched and not counted") {
+        let _ = writeln!(out, "{line}");
+    }
     for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
         let _ = writeln!(out, "\n{}", heading(title));
         let mut table = Table::new();
@@ -178,8 +194,83 @@ fn render(report: &PlanReport<'_>, color: bool) -> String {
         }
         let _ = writeln!(out, "{table}");
     }
+    render_modules(&mut out, report, &heading, all_modules);
     if let Some(place) = &report.runtime {
         let _ = writeln!(out, "\n{}", runtime_line(place));
     }
     out
+}
+
+/// How many names a folded list shows.
+const FOLDED: usize = 8;
+/// How many importers of a kept module a folded list shows.
+const IMPORTERS: usize = 3;
+
+/// `names`, all of them (`limit` is `None`) or the first `limit` and how
+/// many more; and whether it folded any.
+fn fold(names: &[String], limit: Option<usize>) -> (String, bool) {
+    match limit {
+        Some(limit) if names.len() > limit => (
+            format!(
+                "{}, and {} more",
+                names[..limit].join(", "),
+                names.len() - limit
+            ),
+            true,
+        ),
+        _ => (names.join(", "), false),
+    }
+}
+
+/// What each exclusion step removes on this tree, module by module, and what
+/// it keeps because kept modules import it.
+fn render_modules(
+    out: &mut String,
+    report: &PlanReport<'_>,
+    heading: &dyn Fn(&str) -> String,
+    all: bool,
+) {
+    let rows: Vec<(&str, &ModuleRemovals)> = report
+        .rows
+        .iter()
+        .filter(|r| r.kind == "step")
+        .filter_map(|r| Some((r.name.as_str(), r.modules.as_ref()?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", heading("What each removal takes away"));
+    let limit = |n: usize| (!all).then_some(n);
+    let mut folded = false;
+    for (step, modules) in rows {
+        let removed = &modules.removed;
+        let (names, cut) = fold(removed, limit(FOLDED));
+        folded |= cut;
+        let _ = match removed.len() {
+            0 => writeln!(out, " {step}: no module on this tree"),
+            1 => writeln!(out, " {step}: 1 module: {names}"),
+            n => writeln!(out, " {step}: {n} modules: {names}"),
+        };
+        if modules.kept.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "   and keeps {} that kept modules import:",
+            modules.kept.len()
+        );
+        let shown = limit(FOLDED).unwrap_or(usize::MAX);
+        for kept in modules.kept.iter().take(shown) {
+            let (by, cut) = fold(&kept.imported_by, limit(IMPORTERS));
+            folded |= cut;
+            let _ = writeln!(out, "     {} (by {by})", kept.module);
+        }
+        if modules.kept.len() > shown {
+            let _ = writeln!(out, "     and {} more", modules.kept.len() - shown);
+            folded = true;
+        }
+    }
+    if folded {
+        let _ = writeln!(out, " (--verbose lists them all, as --format json does)");
+    }
 }
