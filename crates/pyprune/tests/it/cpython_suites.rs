@@ -408,6 +408,42 @@ fn printouts_differing(trees: &Trees, prefix: &Path) -> Vec<String> {
         .collect()
 }
 
+/// linecache and inspect on a module whose source the runtime serves on the
+/// trees under test (json.decoder: zipped, or sourceless with its source in
+/// `__pysources__/`), as test_linecache uses them on files: bad line numbers,
+/// the cache emptied and checked, sources of functions and classes.
+const LINECACHE_USE: &str = r#"import inspect, linecache, json.decoder as module
+name, names = inspect.getsourcefile(module), vars(module)
+seen = [linecache.getline(name, 1, names), linecache.getline(name, 2**15, names),
+        linecache.getline(name, -1, names), len(linecache.getlines(name, names))]
+try:
+    linecache.getline(name, 1.1, names)
+    seen.append("no TypeError")
+except TypeError:
+    seen.append("TypeError")
+seen.append(name in linecache.cache)
+linecache.checkcache()
+seen.append(name in linecache.cache)
+linecache.clearcache()
+seen += [name in linecache.cache, len(linecache.cache)]
+seen += [inspect.getsource(module.JSONDecoder.decode), inspect.getsourcelines(module.JSONDecoder)[1]]
+seen.append(linecache.getline(name, 3))
+print(repr(seen))
+"#;
+
+/// What [`LINECACHE_USE`] prints on `prefix`.
+fn linecache_use(trees: &Trees, prefix: &Path) -> String {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(trees.python(prefix))
+        .args(["-s", "-c", LINECACHE_USE])
+        .env_clear()
+        .current_dir(cwd.path())
+        .output()
+        .expect("run linecache");
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Appends `code` to the runtime of `prefix` (its caches removed, so the
 /// source is what runs).
 fn plant(trees: &Trees, prefix: &Path, code: &str) {
@@ -483,6 +519,15 @@ fn suites_and_printouts_match(release: &str) {
         for id in regressions(&plain, &outcomes) {
             failures.push(format!("{name}: {id}"));
         }
+        let (expected, got) = (
+            linecache_use(&trees, &trees.plain),
+            linecache_use(&trees, prefix),
+        );
+        if expected != got {
+            failures.push(format!(
+                "{name}: linecache and inspect differ:\n{expected}---\n{got}"
+            ));
+        }
         for kind in printouts_differing(&trees, prefix) {
             failures.push(format!(
                 "{name}: an uncaught exception prints differently: {kind}"
@@ -501,6 +546,11 @@ fn suites_and_printouts_match(release: &str) {
     plant(&trees, &trees.zip, SWALLOWS_TYPE_ERROR);
     let planted = run_suites(&trees, &trees.zip, &["test.test_linecache"]);
     let caught = regressions(&linecache_only, &planted);
+    assert_ne!(
+        linecache_use(&trees, &trees.plain),
+        linecache_use(&trees, &trees.zip),
+        "{release}: a runtime swallowing TypeError went unseen by linecache's use"
+    );
     assert!(
         caught.contains(&"test.test_linecache.LineCacheTests.test_getline".to_owned()),
         "{release}: a runtime swallowing TypeError went unseen: {caught:?}"
