@@ -25,11 +25,13 @@ which do not read its site-packages). It:
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
-everything under `python -S`, which runs without this runtime at all; in a
-venv, whatever its own .pth files import (site reads those before
-sitecustomize); venvs made from a Python whose stdlib has a sitecustomize of
-its own (Debian's), which pyprune leaves as it is; and a sitecustomize found
-earlier on sys.path (PYTHONPATH), which runs instead of pyprune's.
+everything under `python -S`, which runs without this runtime at all;
+exceptions of threads before 3.13 (threading.excepthook prints with the
+interpreter's printer alone, from files); in a venv, whatever its own .pth
+files import (site reads those before sitecustomize); venvs made from a
+Python whose stdlib has a sitecustomize of its own (Debian's), which pyprune
+leaves as it is; and a sitecustomize found earlier on sys.path (PYTHONPATH),
+which runs instead of pyprune's.
 """
 import sys
 
