@@ -155,10 +155,11 @@ def install(fallback=False):
         sys.excepthook = _excepthook
 
 
+# CPython's own printer, with the source lines it could not read from the
+# file that co_filename names filled in from the module's loader: the same
+# text as on a tree with sources on disk (suggestions, carets and all).
+# Comments, not docstrings: this module is loaded at every start.
 def _excepthook(exc_type, exc, tb):
-    """CPython's own printer, with the source lines it could not read from the
-    file that co_filename names filled in from the module's loader: the same
-    text as on a tree with sources on disk (suggestions, carets and all)."""
     stderr = sys.stderr
     if stderr is None:
         return sys.__excepthook__(exc_type, exc, tb)
@@ -181,10 +182,10 @@ def _excepthook(exc_type, exc, tb):
         pass  # As the printer does: a stream that cannot flush loses nothing here.
 
 
+# `text` with each frame entry that has no source line (the printer reads
+# files only) replaced by the traceback module's entry, whose line comes
+# through linecache from the module's loader (zips, __pysources__).
 def _with_loader_lines(text, exc_type, exc, tb):
-    """`text` with each frame entry that has no source line (the printer reads
-    files only) replaced by the traceback module's entry, whose line comes
-    through linecache from the module's loader (zips, __pysources__)."""
     import re
     import traceback
 
