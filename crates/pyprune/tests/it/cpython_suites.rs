@@ -502,6 +502,16 @@ fn suites_and_printouts_match(release: &str) {
     let trees = build_trees(&env, &python, release);
     let built = start.elapsed().as_secs_f64();
     let plain = run_suites(&trees, &trees.plain, SUITES);
+    // A suite that does not even import on the plain copy compares nothing.
+    let unloaded: Vec<&String> = plain
+        .failed
+        .iter()
+        .filter(|id| id.starts_with("unittest.loader."))
+        .collect();
+    assert!(
+        unloaded.is_empty(),
+        "{release}: suites that do not load on the plain copy: {unloaded:?}"
+    );
     let mut report = format!(
         "{release}: trees built in {built:.1} s; plain copy: {} tests, {:.1} s, failing {:?}",
         plain.run, plain.seconds, plain.failed
