@@ -15,18 +15,23 @@ which do not read its site-packages). It:
   tracebacks show real lines; for zipped modules that rename themselves, the
   source under their real name (unless the new name is another module's:
   pyprune keeps _pydecimal, which calls itself decimal, out of zips).
-- prints uncaught exceptions with the traceback module. The 3.11 interpreter's
-  own printer reads source only from the file named by co_filename; the
-  traceback module also asks the module's loader (zips, __pysources__).
+- before 3.13, prints uncaught exceptions with the interpreter's own printer,
+  which reads source only from the file named by co_filename, and fills in the
+  lines it could not read from the module's loader (zips, __pysources__)
+  through the traceback module: the text is CPython's, "Did you mean"
+  suggestions and all. 3.13's printer is the traceback module already, which
+  asks the loaders: there sys.excepthook is left as it is (colours kept).
 
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
-everything under `python -S`, which runs without this runtime at all; in a
-venv, whatever its own .pth files import (site reads those before
-sitecustomize); venvs made from a Python whose stdlib has a sitecustomize of
-its own (Debian's), which pyprune leaves as it is; and a sitecustomize found
-earlier on sys.path (PYTHONPATH), which runs instead of pyprune's.
+everything under `python -S`, which runs without this runtime at all;
+exceptions of threads before 3.13 (threading.excepthook prints with the
+interpreter's printer alone, from files); in a venv, whatever its own .pth
+files import (site reads those before sitecustomize); venvs made from a
+Python whose stdlib has a sitecustomize of its own (Debian's), which pyprune
+leaves as it is; and a sitecustomize found earlier on sys.path (PYTHONPATH),
+which runs instead of pyprune's.
 """
 import sys
 
@@ -144,9 +149,73 @@ def install(fallback=False):
 
     zipimport.zipimporter.get_source = get_zip_source
 
-    if sys.excepthook is sys.__excepthook__:
-        def excepthook(exc_type, exc, tb):
-            import traceback
-            traceback.print_exception(exc_type, exc, tb)
+    # 3.13's own printer already goes through the traceback module, which asks
+    # the loaders; replacing it there would lose its colours.
+    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _excepthook
 
-        sys.excepthook = excepthook
+
+# CPython's own printer, with the source lines it could not read from the
+# file that co_filename names filled in from the module's loader: the same
+# text as on a tree with sources on disk (suggestions, carets and all).
+# Comments, not docstrings: this module is loaded at every start.
+def _excepthook(exc_type, exc, tb):
+    stderr = sys.stderr
+    if stderr is None:
+        return sys.__excepthook__(exc_type, exc, tb)
+    import io
+    captured = io.StringIO()
+    sys.stderr = captured
+    try:
+        sys.__excepthook__(exc_type, exc, tb)
+    finally:
+        sys.stderr = stderr
+    text = captured.getvalue()
+    try:
+        text = _with_loader_lines(text, exc_type, exc, tb)
+    except Exception:
+        pass  # The printer's own text, as CPython wrote it.
+    stderr.write(text)
+    try:
+        stderr.flush()
+    except Exception:
+        pass  # As the printer does: a stream that cannot flush loses nothing here.
+
+
+# `text` with each frame entry that has no source line (the printer reads
+# files only) replaced by the traceback module's entry, whose line comes
+# through linecache from the module's loader (zips, __pysources__).
+def _with_loader_lines(text, exc_type, exc, tb):
+    import re
+    import traceback
+
+    entries = {}
+    pending = [traceback.TracebackException(exc_type, exc, tb)]
+    seen = set()
+    while pending:
+        te = pending.pop()
+        if te is None or id(te) in seen:
+            continue
+        seen.add(id(te))
+        for frame in te.stack:
+            if frame.line:
+                key = (frame.filename, str(frame.lineno), frame.name)
+                entries[key] = "".join(traceback.StackSummary.from_list([frame]).format())
+        pending.extend([te.__cause__, te.__context__])
+        pending.extend(getattr(te, "exceptions", None) or ())
+    if not entries:
+        return text
+    entry = re.compile(r'( *(?:\| )?)  File "(.*)", line (\d+), in (.*)\n')
+    lines = text.splitlines(True)
+    out = []
+    for index, line in enumerate(lines):
+        found = entry.fullmatch(line)
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if found:
+            margin = found.group(1)
+            replacement = entries.get(found.group(2, 3, 4))
+            if replacement and not following.startswith(margin + "    "):
+                out.extend(margin + part for part in replacement.splitlines(True))
+                continue
+        out.append(line)
+    return "".join(out)

@@ -8,6 +8,7 @@ mod analyze_text;
 mod apply;
 mod cli;
 mod compile;
+mod cpython_suites;
 mod dedupe;
 mod devel;
 mod embedded_python;
