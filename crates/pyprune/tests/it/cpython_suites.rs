@@ -109,26 +109,6 @@ def main(kind):
 "#;
 const PROBE_KINDS: &[&str] = &["plain", "chain", "unprintable", "suggestion", "group"];
 
-/// The pyenv CPython `release` (`3.X`): its `bin/python3.X`, or `None` (with a note) when absent.
-fn pyenv_python(release: &str) -> Option<PathBuf> {
-    let root = Command::new("pyenv").arg("root").output().ok()?;
-    let root = PathBuf::from(String::from_utf8_lossy(&root.stdout).trim());
-    let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|dir| {
-            dir.file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix(release))
-                .is_some_and(|rest| rest.starts_with('.'))
-        })
-        .map(|dir| dir.join(format!("bin/python{release}")))
-        .filter(|python| python.is_file())
-        .collect();
-    found.sort();
-    found.pop()
-}
-
 fn cp_a(from: &[PathBuf], to: &Path) {
     let status = Command::new("cp")
         .arg("-a")
@@ -493,7 +473,7 @@ def install(fallback=False):
 "#;
 
 fn suites_and_printouts_match(release: &str) {
-    let Some(python) = pyenv_python(release) else {
+    let Some((python, _)) = pyenv_python(release) else {
         eprintln!("note: no pyenv CPython {release} here: its suites were not run");
         return;
     };

@@ -94,28 +94,14 @@ fn helper_python_files(root: &Path) -> BTreeSet<PathBuf> {
         .collect()
 }
 
-/// `python3`, then each `$(pyenv root)/versions/*/bin/python3` (a note for each one absent).
+/// `python3`, then each pyenv installation's `bin/python3` (a note for each one absent).
 fn interpreters() -> Vec<PathBuf> {
     let mut found = vec![PathBuf::from("python3")];
-    let root = std::process::Command::new("pyenv").arg("root").output();
-    let Ok(root) = root.map_err(|e| e.to_string()).and_then(|out| {
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
-    }) else {
+    let versions = crate::pythons::pyenv_versions();
+    if versions.is_empty() {
         eprintln!("note: no pyenv here; only python3 compiles the embedded Python");
-        return found;
-    };
-    let versions = Path::new(&root).join("versions");
-    let Ok(entries) = std::fs::read_dir(&versions) else {
-        eprintln!("note: pyenv has no {}", versions.display());
-        return found;
-    };
-    let mut dirs: Vec<PathBuf> = entries.map(|e| e.expect("entry").path()).collect();
-    dirs.sort();
-    for dir in dirs {
+    }
+    for (_, dir) in versions {
         let python = dir.join("bin/python3");
         if python.is_file() {
             found.push(python);

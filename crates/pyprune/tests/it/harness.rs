@@ -596,16 +596,10 @@ pub fn tiny_prefix(prefix: &Path) -> (PathBuf, String) {
     (stdlib, release)
 }
 
-/// pyenv's interpreter of `version` (`3.8.18`) and its stdlib, if installed.
+/// pyenv's interpreter of `version`'s minor release (`3.8.18` finds the
+/// newest 3.8 installed) and its stdlib, if installed.
 pub fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
-    let out = std::process::Command::new("pyenv")
-        .arg("root")
-        .output()
-        .ok()?;
-    let root = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-    let prefix = root.join("versions").join(version);
-    let python = prefix.join("bin").join(format!("python{short}"));
-    let stdlib = prefix.join("lib").join(format!("python{short}"));
-    (python.is_file() && stdlib.is_dir()).then_some((python, stdlib))
+    crate::pythons::find(version)
+        .filter(|found| found.layout == crate::pythons::Layout::Pyenv)
+        .map(|found| (found.python, found.stdlib))
 }

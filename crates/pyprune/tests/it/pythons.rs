@@ -34,7 +34,41 @@ pub struct Installed {
     pub layout: Layout,
 }
 
-/// pyenv's newest CPython `version` (`3.8`), or Debian's (`debian`), if installed.
+/// pyenv's installations: `(version, prefix)` (`3.8.18`, `$(pyenv root)/versions/3.8.18`),
+/// sorted by version; empty where there is no pyenv.
+pub fn pyenv_versions() -> Vec<(String, PathBuf)> {
+    let Some(root) = Command::new("pyenv")
+        .arg("root")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+    else {
+        return Vec::new();
+    };
+    let versions = PathBuf::from(root.trim()).join("versions");
+    let mut found: Vec<(Vec<u32>, String, PathBuf)> = std::fs::read_dir(&versions)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            let numbers = name
+                .split('.')
+                .map(|n| n.parse().ok())
+                .collect::<Option<Vec<u32>>>()?;
+            Some((numbers, name, entry.path()))
+        })
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .map(|(_, name, path)| (name, path))
+        .collect()
+}
+
+/// pyenv's newest CPython of a minor release (`3.8`; a full `3.8.18` is read
+/// as its minor release), or Debian's (`debian`), if installed.
 pub fn find(version: &str) -> Option<Installed> {
     if version == "debian" {
         let python = PathBuf::from("/usr/bin/python3.11");
@@ -47,20 +81,11 @@ pub fn find(version: &str) -> Option<Installed> {
             layout: Layout::Debian,
         });
     }
-    let out = Command::new("pyenv").arg("root").output().ok()?;
-    let versions = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim()).join("versions");
-    let short = version.to_owned();
-    // The newest patch release of that minor version.
-    let full = std::fs::read_dir(&versions)
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|name| {
-            let patch: u32 = name.strip_prefix(&format!("{short}."))?.parse().ok()?;
-            Some((patch, name))
-        })
-        .max()?
-        .1;
-    let prefix = versions.join(&full);
+    let short: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let (full, prefix) = pyenv_versions().into_iter().rfind(|(name, _)| {
+        name.strip_prefix(&short)
+            .is_some_and(|r| r.starts_with('.'))
+    })?;
     let python = prefix.join("bin").join(format!("python{short}"));
     let stdlib = prefix.join("lib").join(format!("python{short}"));
     (python.is_file() && stdlib.join("os.py").is_file()).then(|| Installed {

@@ -9,8 +9,14 @@
 //!   (but those `minimal` removes on purpose);
 //! - where the profile promises it, a traceback through a stdlib module shows
 //!   its source line, and those runs, with bytecode writing on, create no file;
+//! - where the profile installed pyprune's runtime, every start loads it
+//!   (Debian's site reads dist-packages only);
 //! - every link is still a link to the same target, and every file and
 //!   directory that is in both has the same mode.
+//!
+//! The copies are laid out as their interpreters ship: pyenv's as a prefix
+//! (Docker's `/usr/local` is the same layout), Debian's as `/usr` with its
+//! `sitecustomize` a link to /etc and opt-0 caches only.
 //!
 //! An interpreter that is not installed is skipped with a note.
 
@@ -147,6 +153,11 @@ fn one_profile(
             ));
         }
     }
+    // Where the profile installed pyprune's runtime, every start loads it
+    // (Debian's site reads dist-packages only: the `.pth` must be there).
+    if result.stdlib.join("pyprune_runtime.py").is_file() && !runtime_loads(&result.python, cwd) {
+        problems.push("pyprune's runtime is installed but a start does not load it".into());
+    }
     let promises = &report["verify"]["promises"];
     if promises["tracebacks"] == true
         && let Err(problem) = traceback_shows_line(&result.python, cwd)
@@ -213,6 +224,21 @@ impl Importable {
         }
         Importable { at, failures }
     }
+}
+
+/// Whether a start of `python` (site on, as users run it) loads pyprune's runtime.
+fn runtime_loads(python: &Path, cwd: &Path) -> bool {
+    let output = std::process::Command::new(python)
+        .args([
+            "-s",
+            "-c",
+            "import sys; print('pyprune_runtime' in sys.modules)",
+        ])
+        .env_clear()
+        .current_dir(cwd)
+        .output()
+        .expect("python");
+    String::from_utf8_lossy(&output.stdout).trim() == "True"
 }
 
 /// A traceback through `json.decoder` (in the zip, sourceless or on disk)
