@@ -33,4 +33,5 @@ print(json.dumps({
     "extension_suffixes": importlib.machinery.EXTENSION_SUFFIXES,
     "sys_path": [raw(p) for p in sys.path if p],
     "site_dirs": [raw(p) for p in site_dirs],
+    "builtin_modules": sorted(sys.builtin_module_names),
 }))

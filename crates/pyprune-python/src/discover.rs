@@ -46,6 +46,8 @@ pub struct Interpreter {
     /// (`lib/python3.11/site-packages`; Debian's `local/lib/python3.11/dist-packages`,
     /// `lib/python3/dist-packages`, ...; `lib64/...` where `sys.platlibdir` says).
     pub site_dirs: Vec<PathBuf>,
+    /// `sys.builtin_module_names`: modules compiled into the interpreter.
+    pub builtin_modules: Vec<String>,
 }
 
 impl Interpreter {
@@ -124,6 +126,7 @@ struct Answer {
     extension_suffixes: Vec<String>,
     sys_path: Vec<String>,
     site_dirs: Vec<String>,
+    builtin_modules: Vec<String>,
 }
 
 /// Runs `python` once (isolated: `-I`, no `PYTHON*` variables) and parses its self-description.
@@ -211,6 +214,7 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         extension_suffixes: answer.extension_suffixes,
         sys_path,
         site_dirs,
+        builtin_modules: answer.builtin_modules,
     })
 }
 

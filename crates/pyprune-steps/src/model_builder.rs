@@ -51,6 +51,7 @@ pub(crate) fn context() -> Context {
         compiler: None,
         startup: None,
         site_dirs: None,
+        zlib_built_in: None,
         site_packages: false,
     }
 }

@@ -93,6 +93,7 @@ mod tests {
             compiler: None,
             startup: None,
             site_dirs: None,
+            zlib_built_in: None,
             site_packages: false,
         }
     }

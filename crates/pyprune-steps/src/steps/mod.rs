@@ -101,6 +101,10 @@ pub struct Context {
     /// prefix, relative to it, in its order; `None`: no interpreter was asked
     /// (the runtime's `.pth` goes in the stdlib's own site-packages).
     pub site_dirs: Option<Vec<PathBuf>>,
+    /// Whether the tree's interpreter has `zlib` compiled in, as it says;
+    /// `None`: not asked. (Where it is neither compiled in nor an extension
+    /// module of the tree, zipimport cannot read deflated members.)
+    pub zlib_built_in: Option<bool>,
     /// Whether the steps act on the `site-packages` (`dist-packages`) of a
     /// tree that holds a stdlib: only when the user names them. Otherwise
     /// they are left out of every step (pyprune's runtime still puts its

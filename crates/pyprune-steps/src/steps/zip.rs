@@ -56,6 +56,23 @@ fn locate(model: &Model, version: PythonVersion) -> Option<(PathBuf, PathBuf)> {
     Some((stdlib, zip_path))
 }
 
+/// Whether zipimport can read deflated members on this tree: it inflates with
+/// `zlib`, compiled into the interpreter or an extension module of the stdlib.
+/// A tree that has neither (CPython builds without zlib where its headers are
+/// missing) gets its members stored: bigger, and read all the same. Where the
+/// interpreter was not asked, it is taken to have it, as every distribution's does.
+fn zlib_readable(model: &Model, stdlib: &Path, context: &Context) -> bool {
+    let is_zlib_extension = |path: &Path| {
+        path.parent()
+            .is_some_and(|dir| dir == stdlib || dir == stdlib.join("lib-dynload"))
+            && path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("zlib.") && n.ends_with(".so"))
+    };
+    context.zlib_built_in != Some(false) || model.files.keys().any(|p| is_zlib_extension(p))
+}
+
 /// The actions of a zip step.
 pub(crate) fn zip(
     model: &Model,
@@ -178,7 +195,10 @@ pub(crate) fn zip(
             members.entry(member).or_insert(content);
         }
     }
-    let bytes = write_zip(&members, options.deflate);
+    let bytes = write_zip(
+        &members,
+        options.deflate && zlib_readable(model, &stdlib, context),
+    );
     // The zip first, then the files it replaces: killed in between, every module
     // still imports (from the zip, which comes first on sys.path).
     let mut actions = vec![Action::Write {

@@ -399,3 +399,38 @@ fn a_cache_of_another_release_keeps_its_module_out() {
         .build();
     assert_eq!(actions(StepName::ZipStdlibBytecode, &model), []);
 }
+
+/// zipimport inflates with `zlib`: where the interpreter says it has none
+/// compiled in and the tree has no zlib extension module, members are stored
+/// (readable anyway); with either, or when nobody was asked, deflated.
+#[test]
+fn members_are_stored_where_python_has_no_zlib() {
+    let method_of = |model: &Model, built_in: Option<bool>| {
+        let context = crate::steps::Context {
+            zlib_built_in: built_in,
+            ..context()
+        };
+        let got = step_actions(StepName::ZipStdlib, model, &context).expect("actions");
+        let mut methods: Vec<_> = zip_of(&got).into_values().map(|(_, m)| m).collect();
+        methods.dedup();
+        assert_eq!(methods.len(), 1, "one method for all members: {methods:?}");
+        methods[0]
+    };
+    let without = stdlib().build();
+    let with = stdlib()
+        .file(&at("lib-dynload/zlib.cpython-311-x86_64-linux-gnu.so"), "")
+        .build();
+    assert_eq!(
+        method_of(&without, Some(false)),
+        zip::CompressionMethod::Stored
+    );
+    assert_eq!(
+        method_of(&with, Some(false)),
+        zip::CompressionMethod::Deflated
+    );
+    assert_eq!(
+        method_of(&without, Some(true)),
+        zip::CompressionMethod::Deflated
+    );
+    assert_eq!(method_of(&without, None), zip::CompressionMethod::Deflated);
+}

@@ -62,6 +62,10 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         .as_ref()
         .map(|python| startup_modules(python, *printer));
     let site_dirs = target.python.as_ref().map(|p| p.site_dirs.clone());
+    let zlib_built_in = target
+        .python
+        .as_ref()
+        .map(|p| p.builtin_modules.iter().any(|m| m == "zlib"));
     let context = Context {
         root: inventory.root.clone(),
         installed_at: inventory.root.clone(),
@@ -70,6 +74,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         compiler,
         startup,
         site_dirs,
+        zlib_built_in,
         site_packages: tree.site_packages,
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
