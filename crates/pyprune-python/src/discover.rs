@@ -123,7 +123,8 @@ struct Answer {
     sys_path: Vec<String>,
 }
 
-/// Runs `python` once (isolated: `-I`, no `PYTHON*` variables) and parses its self-description.
+/// Runs `python` once (isolated: `-I`, no `PYTHON*` variables, writing no
+/// bytecode: `-B`) and parses its self-description.
 pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
     let command = python.to_os_string();
     let bad = |reason: String, stderr: &str| DiscoverError::BadAnswer {
@@ -132,7 +133,7 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         stderr: stderr.to_owned(),
     };
     let mut child = clean_command(python)
-        .args(["-I", "-c", SCRIPT])
+        .args(["-I", "-B", "-c", SCRIPT])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

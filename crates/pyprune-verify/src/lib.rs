@@ -7,7 +7,16 @@
 //! - every module imports (with an original to compare with, a module that
 //!   imported there and fails here is a regression), at `-O` and `-OO` too;
 //! - where promised, a traceback through a minimized module shows its line;
+//! - every module loaded comes from inside the tree (see `launch` for the
+//!   rule on trees without a stdlib): one from elsewhere is a regression of
+//!   its own, "imported from outside the tree";
 //! - where promised, all those runs, with bytecode writing on, create no file.
+//!
+//! A module that fails in a batch is run again alone in a fresh process, in
+//! the tree and in the original, before it is judged: verdicts do not depend
+//! on import order. Runs write no bytecode (`-B`) except those of the
+//! no-writes check, which run only once a run with `-B` proved isolation, so
+//! that no run of verify writes outside the tree under test.
 
 mod judge;
 mod launch;
@@ -23,12 +32,12 @@ pub use original::{Against, Baseline, record};
 pub use report::{CheckSummary, Finding, Promises, Report};
 
 use judge::{
-    judge_files, judge_imports, judge_removed, judge_tracebacks, judge_writes, owner_note, skipped,
-    traceback_items,
+    judge_files, judge_imports, judge_isolation, judge_removed, judge_tracebacks, judge_writes,
+    owner_note, skipped, traceback_items,
 };
 use pyprune_python::Interpreter;
 use pyprune_tree::{Inventory, Kind, ScanOptions, Tally};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use worker::Worker;
@@ -39,6 +48,9 @@ pub struct Request<'a> {
     /// The tree before minimization, to compare with.
     pub against: Option<Against<'a>>,
     pub python: &'a Interpreter,
+    /// The original's own interpreter, when it is not `python` (a venv's
+    /// `bin/python` runs its own venv).
+    pub original_python: Option<&'a Interpreter>,
     pub promises: Promises,
     /// How long one item (a module, a file) may take.
     pub timeout: Duration,
@@ -130,19 +142,20 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         None => None,
         Some(Against::Tree(path)) => Some(Before::Tree(Box::new(Subject::new(
             path,
-            request.python,
+            request.original_python.unwrap_or(request.python),
             &scratch.path().join("original"),
         )?))),
         Some(Against::Recorded(baseline)) => Some(Before::Recorded(baseline)),
     };
-    let worker = |python| Worker {
+    let worker = |python, watch_isolation| Worker {
         python,
         tally: Some(request.progress),
         cwd: scratch.path(),
         timeout: request.timeout,
         jobs: request.jobs,
+        watch_isolation,
     };
-    let here = worker(&subject.python);
+    let here = worker(&subject.python, true);
     let mut report = Report {
         tree: pyprune_fs::display_path(&subject.inventory.root),
         against: original.as_ref().map(|o| match o {
@@ -186,10 +199,15 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         report.notes.push(note);
     }
 
-    check_files(request, &subject, original.as_ref(), &here, &mut report);
+    let mut outside = BTreeMap::new();
+    let verdicts = check_files(request, &subject, original.as_ref(), &here, &mut report);
+    gather_outside(&verdicts, &mut outside);
 
-    // Imports: every module, at each optimization level.
-    let write_bytecode = request.promises.no_writes;
+    // Imports: every module, at each optimization level. The first run writes
+    // no bytecode and proves isolation; the no-writes check's runs may write
+    // only then.
+    let mut write_bytecode = false;
+    let mut imported = 0;
     if let Some(original) = &original {
         judge_removed(
             original.modules(),
@@ -204,10 +222,16 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             .progress
             .begin(format!("verify, {check}"), names.len() as u64);
         let verdicts = here.imports(optimize, write_bytecode, &names);
+        gather_outside(&verdicts, &mut outside);
+        if run == 0 {
+            imported = verdicts.len() as u64;
+            write_bytecode = request.promises.no_writes && outside.is_empty();
+        }
         let baseline = original.as_ref().map(|original| match original {
             Before::Recorded(baseline) => baseline.imports.get(run).cloned().unwrap_or_default(),
             Before::Tree(original) => {
-                // Only the modules that failed here need asking about.
+                // Only the modules that failed here (alone, in the end) need
+                // asking about, each alone too.
                 let names: Vec<Vec<u8>> = original
                     .modules
                     .all
@@ -219,15 +243,34 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                     format!("verify, {check} in the original"),
                     names.len() as u64,
                 );
-                worker(&original.python).imports(optimize, false, &names)
+                worker(&original.python, false).imports_alone(optimize, &names)
             }
         });
         judge_imports(check, &verdicts, baseline.as_ref(), &mut report);
     }
+    if write_bytecode {
+        // The judged run at -O0 wrote nothing: this one, with writing on, is the no-writes check's.
+        let names = subject.modules.items();
+        request
+            .progress
+            .begin("verify, imports writing bytecode", names.len() as u64);
+        let mode = RunMode {
+            optimize: 0,
+            write_bytecode: true,
+        };
+        gather_outside(&here.run("import", mode, &names), &mut outside);
+    }
 
-    check_tracebacks(request, &subject, &here, &mut report);
+    let verdicts = check_tracebacks(request, &subject, &here, write_bytecode, &mut report);
+    gather_outside(&verdicts, &mut outside);
+    judge_isolation(imported, &outside, &mut report);
 
-    if let Some(before) = before {
+    if let (Some(_), false) = (&before, write_bytecode) {
+        report.checks.push(skipped(
+            "no writes",
+            "modules came from outside the tree, so no run wrote bytecode",
+        ));
+    } else if let Some(before) = before {
         let after = snapshot::snapshot(&subject.inventory.root);
         let written = snapshot::changed(&before, &after);
         let remove = |rel: &Path| {
@@ -254,14 +297,27 @@ fn owners(scratch: &Path, root: &Path) -> Option<(u32, u32)> {
     ))
 }
 
+/// Adds the modules `verdicts` saw loaded from outside the tree to `outside` (by name).
+fn gather_outside(
+    verdicts: &BTreeMap<Vec<u8>, worker::Verdict>,
+    outside: &mut BTreeMap<String, PathBuf>,
+) {
+    for verdict in verdicts.values() {
+        for (name, path) in &verdict.outside {
+            outside.entry(name.clone()).or_insert_with(|| path.clone());
+        }
+    }
+}
+
 /// Every bytecode file of this interpreter loads and every source compiles.
+/// Returns the verdicts (for what they saw of isolation).
 fn check_files(
     request: &Request<'_>,
     subject: &Subject,
     original: Option<&Before<'_>>,
     here: &Worker<'_>,
     report: &mut Report,
-) {
+) -> BTreeMap<Vec<u8>, worker::Verdict> {
     let (files, items) = checked_files(subject, &request.python.cache_tag, false);
     request
         .progress
@@ -286,6 +342,7 @@ fn check_files(
         None => false,
     };
     judge_files(&files, &items, &verdicts, unchanged, report);
+    verdicts
 }
 
 /// The files the bytecode-and-sources check reads (relative paths, and
@@ -350,17 +407,19 @@ fn same_source(root: &Path, library: &Path, original_library: &Path, rel: &Path)
 }
 
 /// A traceback through each minimized module shows its source line.
+/// Returns the verdicts (for what they saw of isolation).
 fn check_tracebacks(
     request: &Request<'_>,
     subject: &Subject,
     here: &Worker<'_>,
+    write_bytecode: bool,
     report: &mut Report,
-) {
+) -> BTreeMap<Vec<u8>, worker::Verdict> {
     let names = match traceback_items(&request.promises, &subject.modules.minimized) {
         Ok(names) => names,
         Err(skipped) => {
             report.checks.push(skipped);
-            return;
+            return BTreeMap::new();
         }
     };
     request
@@ -370,9 +429,10 @@ fn check_tracebacks(
         "traceback",
         RunMode {
             optimize: 0,
-            write_bytecode: request.promises.no_writes,
+            write_bytecode,
         },
         &names,
     );
     judge_tracebacks(&verdicts, report);
+    verdicts
 }

@@ -47,6 +47,7 @@ pub fn record(
         cwd: scratch.path(),
         timeout,
         jobs,
+        watch_isolation: false,
     };
     let names = subject.modules.items();
     let imports = IMPORT_RUNS
