@@ -79,6 +79,9 @@ pub enum VerifyError {
     Tree(#[from] pyprune_tree::TreeError),
     #[error("cannot create a scratch directory")]
     Scratch(#[source] std::io::Error),
+    /// A root verify cannot list: nothing in it could be proven.
+    #[error("cannot read `{}`: there is nothing verify could prove", pyprune_fs::display_path(.0))]
+    Unreadable(std::path::PathBuf, #[source] std::io::Error),
     /// Nothing Python could import: an empty or unreadable tree proves nothing.
     #[error("`{}` holds no module Python could import (is it empty, or unreadable?): there is nothing to verify", pyprune_fs::display_path(.0))]
     Nothing(std::path::PathBuf),
@@ -136,7 +139,11 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
     if subject.modules.all.is_empty() {
-        return Err(VerifyError::Nothing(subject.inventory.root.clone()));
+        let root = subject.inventory.root.clone();
+        return Err(match std::fs::read_dir(&root) {
+            Err(error) => VerifyError::Unreadable(root, error),
+            Ok(_) => VerifyError::Nothing(root),
+        });
     }
     let original = match request.against {
         None => None,

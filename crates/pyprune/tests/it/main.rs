@@ -22,3 +22,4 @@ mod refusals;
 mod symlinks;
 mod text_reports;
 mod verify;
+mod verify_sabotage;
