@@ -426,6 +426,10 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[path = "worker_tests.rs"]
+mod worker_tests;
+
+#[cfg(test)]
 mod tests {
     #[test]
     fn hex_round_trip() {
