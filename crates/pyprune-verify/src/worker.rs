@@ -93,22 +93,29 @@ impl Worker<'_> {
         items: &[Vec<u8>],
     ) -> BTreeMap<Vec<u8>, Verdict> {
         let mut verdicts = self.run(mode, run, items);
-        let top = |item: &Vec<u8>| item.split(|b| *b == b'.').next().map(<[u8]>::to_vec);
-        let by_package = |failed: Vec<Vec<u8>>| {
-            let mut groups: BTreeMap<Option<Vec<u8>>, Vec<Vec<u8>>> = BTreeMap::new();
+        // The failures by top-level package, or one by one.
+        let group = |failed: Vec<Vec<u8>>, alone: bool| -> Vec<Vec<Vec<u8>>> {
+            let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
             for item in failed {
-                groups.entry(top(&item)).or_default().push(item);
+                let key = if alone {
+                    item.clone()
+                } else {
+                    item.split(|b| *b == b'.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_vec()
+                };
+                groups.entry(key).or_default().push(item);
             }
-            groups.into_values().collect::<Vec<_>>()
+            groups.into_values().collect()
         };
-        let alone = |failed: Vec<Vec<u8>>| failed.into_iter().map(|i| vec![i]).collect();
-        let rounds: [(&str, &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>); 2] = [
-            ("verify, retrying failures by package", &by_package),
-            ("verify, retrying failures alone", &alone),
+        let rounds = [
+            ("verify, retrying failures by package", false),
+            ("verify, retrying failures alone", true),
         ];
         // Items that already ran alone (the only failure of their package) are not run again.
         let mut ran_alone = std::collections::BTreeSet::new();
-        for (what, group) in rounds {
+        for (what, alone) in rounds {
             let failed: Vec<Vec<u8>> = items
                 .iter()
                 .filter(|item| verdicts.get(*item).is_some_and(|v| !v.ok()))
@@ -121,7 +128,7 @@ impl Worker<'_> {
             if let Some(tally) = self.tally {
                 tally.begin(what, failed.len() as u64);
             }
-            let groups = group(failed);
+            let groups = group(failed, alone);
             ran_alone.extend(groups.iter().filter(|g| g.len() == 1).map(|g| g[0].clone()));
             for (item, mut again) in self.run_groups(mode, run, &groups) {
                 if let Some(before) = verdicts.remove(&item) {

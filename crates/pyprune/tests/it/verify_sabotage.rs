@@ -493,3 +493,49 @@ fn an_unreadable_root_is_an_error_never_verified() {
     );
     assert!(text.contains("Permission denied"), "{text}");
 }
+
+#[test]
+fn a_prefix_with_caches_of_two_releases_runs_the_majoritys_interpreter_and_says_so() {
+    let Some(base) = pyenv_prefix() else { return };
+    let Some(other) = base
+        .parent()
+        .and_then(|versions| std::fs::read_dir(versions).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.join("bin/python3.10").is_file())
+    else {
+        eprintln!("note: pyenv has no python3.10: skipped");
+        return;
+    };
+    let env = TestEnv::new();
+    let prefix = env.path().join("prefix");
+    small_prefix(&base, &prefix);
+    // A 3.10 stdlib left beside it (os.py makes it one), with its own interpreter and caches.
+    let old = prefix.join("lib/python3.10");
+    std::fs::create_dir_all(&old).expect("mkdir");
+    std::fs::copy(other.join("lib/python3.10/os.py"), old.join("os.py")).expect("copy");
+    std::fs::copy(other.join("bin/python3.10"), prefix.join("bin/python3.10")).expect("copy");
+    compile_with(&other.join("bin/python3.10"), &old);
+    let output = pyprune()
+        .arg("verify")
+        .arg(&prefix)
+        .args(["--format", "json"])
+        .output()
+        .expect("verify");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("no report: {}", stderr(&output)));
+    let python = prefix.join("bin").join(RELEASE);
+    assert_eq!(report["python"], python.display().to_string(), "{report}");
+    let notes = report["notes"].as_array().expect("notes");
+    assert!(
+        notes.iter().any(|n| n["check"] == "interpreter"
+            && n["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("cpython-310")
+                    && r.contains("cpython-311")
+                    && r.contains("several releases"))),
+        "{report}"
+    );
+}
