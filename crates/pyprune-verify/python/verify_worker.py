@@ -15,13 +15,15 @@ item it prints START item, so that a crash or a hang names the item it hit.
              shown, NOLINE item when not, SKIP item reason when no frame
              could be made (or the module has no line: an empty file).
 
-Isolation: with INSIDE (and BESIDE) given, after each item every module
+Isolation: with INSIDE, BESIDE and NOT given, after each item every module
 loaded so far that was not checked yet must come from a file under one of
 the INSIDE paths (the tree) or, failing that, the BESIDE paths (the
-interpreter's own stdlib, for a tree that has none); an item of the import
-mode must come from INSIDE itself. Built-in and frozen modules have no file
-and pass. Each module that does not: LEAK item NAME PATH, before the item's
-verdict. INSIDE and BESIDE are hex-encoded real paths joined by commas.
+interpreter's own stdlib, for a tree that has none) but not the NOT paths
+(the interpreter's site-packages, often inside its stdlib directory); an
+item of the import mode must come from INSIDE itself. Built-in and frozen
+modules have no file and pass. Each module that does not: LEAK item NAME
+HEXPATH, before the item's verdict. INSIDE, BESIDE and NOT are hex-encoded
+real paths joined by commas.
 """
 # Only built-in and frozen modules here: what the worker needs must not hide
 # what the tree lacks (importlib/__init__ would need warnings from the tree).
@@ -155,9 +157,10 @@ def paths(argument):
 class Isolation:
     """Which modules were loaded from outside the allowed places."""
 
-    def __init__(self, inside, beside):
+    def __init__(self, inside, beside, never):
         self.inside = inside
         self.beside = beside
+        self.never = never
         self.seen = set()
 
     def under(self, path, roots):
@@ -165,6 +168,11 @@ class Isolation:
 
         real = os.path.realpath(path)
         return any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots)
+
+    def allowed(self, path):
+        if self.under(path, self.inside):
+            return True
+        return self.under(path, self.beside) and not self.under(path, self.never)
 
     def leaks(self, item_module):
         """(name, path) of each module not checked yet loaded from elsewhere,
@@ -175,7 +183,7 @@ class Isolation:
                 continue
             self.seen.add(name)
             path = location(module)
-            if path and name != item_module and not self.under(path, self.inside + self.beside):
+            if path and name != item_module and not self.allowed(path):
                 found.append((name, path))
         if item_module is not None:
             path = location(sys.modules.get(item_module))
@@ -188,7 +196,8 @@ def main():
     import os
 
     mode = sys.argv[1]
-    isolation = Isolation(paths(sys.argv[2]), paths(sys.argv[3])) if len(sys.argv) > 3 else None
+    watched = len(sys.argv) > 4
+    isolation = Isolation(*[paths(a) for a in sys.argv[2:5]]) if watched else None
     run = {"check": check, "import": import_module, "traceback": traceback}[mode]
     # All items first: a module that reads stdin at import must not eat them.
     items = sys.stdin.buffer.read().splitlines()

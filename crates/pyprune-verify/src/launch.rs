@@ -9,9 +9,12 @@
 //! everything: nothing may come from anywhere else. A tree without one (a
 //! venv, a lone site-packages, a package directory) legitimately leans on
 //! the interpreter's own stdlib (`stdlib`, `platstdlib`, a `pythonXY.zip` on
-//! its path): modules may come from there too, but never from anywhere else
-//! (another venv, the interpreter's site-packages, a `PYTHONPATH` leak), and
-//! each of the tree's own modules must come from the tree.
+//! its path, less its site-packages): modules may come from there too, but
+//! never from anywhere else (another venv, the interpreter's site-packages, a
+//! `PYTHONPATH` leak), and each of the tree's own modules must come from the
+//! tree. Such a tree runs without `site` (`-S`) unless the interpreter is the
+//! tree's own venv's: the interpreter's site-packages and its `.pth` files
+//! are not the tree's.
 
 use pyprune_pyc::PythonVersion;
 use pyprune_python::Interpreter;
@@ -46,6 +49,10 @@ pub struct TreePython {
     /// Where other modules may be read from (real paths): the interpreter's
     /// stdlib, for a tree that has none.
     beside: Vec<PathBuf>,
+    /// Where, inside `beside`, they may not (the interpreter's site-packages).
+    never: Vec<PathBuf>,
+    /// Run without `site`: the tree has no stdlib and is not the interpreter's own venv.
+    no_site: bool,
 }
 
 /// Which optimization level a run uses, and whether it may write bytecode.
@@ -109,6 +116,13 @@ impl TreePython {
         let inside = std::iter::once(root.to_path_buf())
             .chain(zip_beside.as_deref().and_then(real))
             .collect();
+        let never: Vec<PathBuf> = [&python.purelib, &python.platlib]
+            .into_iter()
+            .filter_map(|p| real(p))
+            .collect();
+        // The interpreter's sys.prefix inside the tree: the tree is its venv, whose site-packages site adds.
+        let own_venv = real(&python.prefix).is_some_and(|prefix| prefix.starts_with(root));
+        let no_site = matches!(placement, Placement::Path(_)) && !own_venv;
         let beside = match placement {
             Placement::Home(_) => Vec::new(),
             Placement::Path(_) => {
@@ -132,12 +146,15 @@ impl TreePython {
             safe_path,
             inside,
             beside,
+            never,
+            no_site,
         })
     }
 
     /// The worker's isolation arguments: the places modules may come from,
-    /// inside the tree and beside it (hex-encoded, comma-separated).
-    pub(crate) fn isolation_args(&self) -> [String; 2] {
+    /// inside the tree and beside it, and those beside it they may not
+    /// (hex-encoded, comma-separated).
+    pub(crate) fn isolation_args(&self) -> [String; 3] {
         use std::os::unix::ffi::OsStrExt as _;
         let join = |paths: &[PathBuf]| {
             let hexed: Vec<String> = paths
@@ -146,7 +163,7 @@ impl TreePython {
                 .collect();
             hexed.join(",")
         };
-        [join(&self.inside), join(&self.beside)]
+        [join(&self.inside), join(&self.beside), join(&self.never)]
     }
 
     /// The directory the tree's modules are found in: its stdlib directory, or the tree itself.
@@ -160,6 +177,9 @@ impl TreePython {
     pub fn command(&self, mode: RunMode, cwd: &Path) -> Command {
         let mut command = pyprune_python::clean_command(self.executable.as_os_str());
         command.current_dir(cwd).arg("-s");
+        if self.no_site {
+            command.arg("-S");
+        }
         if self.safe_path {
             command.arg("-P");
         }

@@ -184,3 +184,39 @@ fn a_module_loaded_from_outside_the_tree_is_named_and_the_interpreters_stdlib_is
     );
     assert_eq!(outside_seen.len(), 1, "{outside_seen:?}");
 }
+
+#[test]
+fn a_module_from_the_interpreters_site_packages_is_outside_even_within_its_stdlib_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // pyenv's layout: site-packages inside the stdlib directory.
+    let stdlib = dir.path().join("interpreter/lib/python3.X");
+    let site_packages = stdlib.join("site-packages");
+    std::fs::create_dir_all(&site_packages).expect("mkdir");
+    std::fs::write(stdlib.join("fromstd.py"), "").expect("write");
+    std::fs::write(site_packages.join("fromsite.py"), "").expect("write");
+    let root = tree(
+        dir.path(),
+        &[(
+            "reaches.py",
+            &format!(
+                "import sys\nsys.path += [{:?}, {:?}]\nimport fromstd, fromsite\n",
+                stdlib.display().to_string(),
+                site_packages.display().to_string()
+            ),
+        )],
+    );
+    let mut python = python3();
+    python.stdlib = stdlib.clone();
+    python.platstdlib = stdlib;
+    python.purelib = site_packages.clone();
+    python.platlib = site_packages;
+    let found = answers(&python, &root, dir.path(), "import", &["reaches"], false);
+    let names: Vec<&str> = found["reaches"]
+        .outside
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // (The real stdlib's startup modules are outside this made-up one too.)
+    assert!(names.contains(&"fromsite"), "{found:?}");
+    assert!(!names.contains(&"fromstd"), "{found:?}");
+}
