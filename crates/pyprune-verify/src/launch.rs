@@ -120,8 +120,15 @@ impl TreePython {
             .into_iter()
             .filter_map(|p| real(p))
             .collect();
-        // The interpreter's sys.prefix inside the tree: the tree is its venv, whose site-packages site adds.
-        let own_venv = real(&python.prefix).is_some_and(|prefix| prefix.starts_with(root));
+        // The tree is the interpreter's venv (it runs from the tree's bin/, the
+        // tree has a pyvenv.cfg): site adds its site-packages. (The executable,
+        // not sys.prefix: a copied venv runs as its copy's bin/python.)
+        let own_venv = root.join("pyvenv.cfg").is_file()
+            && python
+                .executable
+                .parent()
+                .and_then(real)
+                .is_some_and(|bin| bin.starts_with(root));
         let no_site = matches!(placement, Placement::Path(_)) && !own_venv;
         let beside = match placement {
             Placement::Home(_) => Vec::new(),
