@@ -12,9 +12,11 @@
 //!   its own, "imported from outside the tree";
 //! - where promised, all those runs, with bytecode writing on, create no file.
 //!
-//! A module that fails in a batch is run again alone in a fresh process, in
-//! the tree and in the original, before it is judged: verdicts do not depend
-//! on import order. Runs write no bytecode (`-B`) except those of the
+//! A module that fails in a batch is run again in a fresh process with only
+//! its package's modules, then, if it still fails and the original has it,
+//! alone in the original and, where it imports there, alone in the tree,
+//! before it is judged: verdicts do not depend on import order. (Without an
+//! original, failures are notes, and the package round is all they get.) Runs write no bytecode (`-B`) except those of the
 //! no-writes check, which run only once a run with `-B` proved isolation, so
 //! that no run of verify writes outside the tree under test.
 
@@ -228,17 +230,21 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         request
             .progress
             .begin(format!("verify, {check}"), names.len() as u64);
-        let verdicts = here.imports(optimize, write_bytecode, &names);
-        gather_outside(&verdicts, &mut outside);
-        if run == 0 {
-            imported = verdicts.len() as u64;
-            write_bytecode = request.promises.no_writes && outside.is_empty();
-        }
+        // Failures are retried with their package only here; whether one
+        // must be retried alone too depends on the original.
+        let mut verdicts = here.imports(
+            optimize,
+            write_bytecode,
+            &names,
+            matches!(original, Some(Before::Recorded(_))),
+        );
         let baseline = original.as_ref().map(|original| match original {
             Before::Recorded(baseline) => baseline.imports.get(run).cloned().unwrap_or_default(),
             Before::Tree(original) => {
-                // Only the modules that failed here (alone, in the end) need
-                // asking about, each alone too.
+                // Only the modules that failed here need asking about, each
+                // alone; and only those the original imports alone need
+                // proving alone here (one failing there too is no regression
+                // whatever it does alone here).
                 let names: Vec<Vec<u8>> = original
                     .modules
                     .all
@@ -250,9 +256,26 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                     format!("verify, {check} in the original"),
                     names.len() as u64,
                 );
-                worker(&original.python, false).imports_alone(optimize, &names)
+                let there = worker(&original.python, false).imports_alone(optimize, false, &names);
+                let passed_there: Vec<Vec<u8>> = names
+                    .into_iter()
+                    .filter(|n| there.get(n).is_some_and(worker::Verdict::ok))
+                    .collect();
+                request
+                    .progress
+                    .begin(format!("verify, {check} alone"), passed_there.len() as u64);
+                worker::merge(
+                    &mut verdicts,
+                    here.imports_alone(optimize, write_bytecode, &passed_there),
+                );
+                there
             }
         });
+        gather_outside(&verdicts, &mut outside);
+        if run == 0 {
+            imported = verdicts.len() as u64;
+            write_bytecode = request.promises.no_writes && outside.is_empty();
+        }
         judge_imports(check, &verdicts, baseline.as_ref(), &mut report);
     }
     if write_bytecode {

@@ -66,31 +66,34 @@ impl Worker<'_> {
         all
     }
 
-    /// Imports `names` at optimization level `optimize`, failures retried alone ([`Worker::settle`]).
+    /// Imports `names` at optimization level `optimize`, failures retried
+    /// ([`Worker::settle`]: by package, and then alone if `alone`).
     pub fn imports(
         &self,
         optimize: u8,
         write_bytecode: bool,
         names: &[Vec<u8>],
+        alone: bool,
     ) -> BTreeMap<Vec<u8>, Verdict> {
         let mode = RunMode {
             optimize,
             write_bytecode,
         };
-        self.settle("import", mode, names)
+        self.settle("import", mode, names, alone)
     }
 
     /// Like [`Worker::run`], then every item that did not pass runs again in
     /// a fresh process, and that verdict stands: a module that fails only
     /// after others were imported in the same process is not the tree's
     /// fault. The failures run first with the others of their top-level
-    /// package only (one process per package: cheap), and those that still
-    /// fail then alone. What was seen of isolation in every run is kept.
+    /// package only (one process per package: cheap), and, if `alone`, those
+    /// that still fail then alone. What was seen of isolation in every run is kept.
     pub fn settle(
         &self,
         mode: &str,
         run: RunMode,
         items: &[Vec<u8>],
+        alone: bool,
     ) -> BTreeMap<Vec<u8>, Verdict> {
         let mut verdicts = self.run(mode, run, items);
         // The failures by top-level package, or one by one.
@@ -113,9 +116,10 @@ impl Worker<'_> {
             ("verify, retrying failures by package", false),
             ("verify, retrying failures alone", true),
         ];
+        let rounds = if alone { &rounds[..] } else { &rounds[..1] };
         // Items that already ran alone (the only failure of their package) are not run again.
         let mut ran_alone = std::collections::BTreeSet::new();
-        for (what, alone) in rounds {
+        for &(what, alone) in rounds {
             let failed: Vec<Vec<u8>> = items
                 .iter()
                 .filter(|item| verdicts.get(*item).is_some_and(|v| !v.ok()))
@@ -130,12 +134,7 @@ impl Worker<'_> {
             }
             let groups = group(failed, alone);
             ran_alone.extend(groups.iter().filter(|g| g.len() == 1).map(|g| g[0].clone()));
-            for (item, mut again) in self.run_groups(mode, run, &groups) {
-                if let Some(before) = verdicts.remove(&item) {
-                    again.outside.extend(before.outside);
-                }
-                verdicts.insert(item, again);
-            }
+            merge(&mut verdicts, self.run_groups(mode, run, &groups));
         }
         verdicts
     }
@@ -167,12 +166,17 @@ impl Worker<'_> {
     }
 
     /// Imports each of `names` alone in a fresh process, at optimization
-    /// level `optimize`, writing no bytecode: how an original is asked about
-    /// the modules that failed alone in the tree (like against like).
-    pub fn imports_alone(&self, optimize: u8, names: &[Vec<u8>]) -> BTreeMap<Vec<u8>, Verdict> {
+    /// level `optimize`: how a module that failed among others is judged,
+    /// in the tree and in the original (like against like).
+    pub fn imports_alone(
+        &self,
+        optimize: u8,
+        write_bytecode: bool,
+        names: &[Vec<u8>],
+    ) -> BTreeMap<Vec<u8>, Verdict> {
         let mode = RunMode {
             optimize,
-            write_bytecode: false,
+            write_bytecode,
         };
         let groups: Vec<Vec<Vec<u8>>> = names.iter().map(|n| vec![n.clone()]).collect();
         self.run_groups("import", mode, &groups)
@@ -371,6 +375,17 @@ impl Worker<'_> {
             ending,
             ending_is_clean,
         }
+    }
+}
+
+/// Puts the verdicts of a later run over earlier ones, keeping what both
+/// saw of isolation.
+pub fn merge(verdicts: &mut BTreeMap<Vec<u8>, Verdict>, again: BTreeMap<Vec<u8>, Verdict>) {
+    for (item, mut verdict) in again {
+        if let Some(before) = verdicts.remove(&item) {
+            verdict.outside.extend(before.outside);
+        }
+        verdicts.insert(item, verdict);
     }
 }
 

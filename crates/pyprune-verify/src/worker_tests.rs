@@ -46,7 +46,7 @@ fn answers(
     };
     let items: Vec<Vec<u8>> = items.iter().map(|i| i.as_bytes().to_vec()).collect();
     let verdicts = if settle {
-        worker.settle(mode, B, &items)
+        worker.settle(mode, B, &items, true)
     } else {
         worker.run(mode, B, &items)
     };
