@@ -129,7 +129,8 @@ struct Answer {
     builtin_modules: Vec<String>,
 }
 
-/// Runs `python` once (isolated: `-I`, no `PYTHON*` variables) and parses its self-description.
+/// Runs `python` once (isolated: `-I`, no `PYTHON*` variables, writing no
+/// bytecode: `-B`) and parses its self-description.
 pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
     let command = python.to_os_string();
     let bad = |reason: String, stderr: &str| DiscoverError::BadAnswer {
@@ -141,7 +142,7 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         status,
         stdout,
         stderr,
-    } = ask(clean_command(python).args(["-I", "-c", SCRIPT]), TIMEOUT).map_err(|e| match e {
+    } = ask(clean_command(python).args(["-I", "-B", "-c", SCRIPT]), TIMEOUT).map_err(|e| match e {
         Unanswered::Spawn(source) => DiscoverError::Spawn {
             command: command.clone(),
             source,

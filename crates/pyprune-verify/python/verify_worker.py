@@ -13,7 +13,17 @@ item it prints START item, so that a crash or a hang names the item it hit.
              module's source file and hands it to sys.excepthook (what
              prints an uncaught exception): OK item when the source line is
              shown, NOLINE item when not, SKIP item reason when no frame
-             could be made.
+             could be made (or the module has no line: an empty file).
+
+Isolation: with INSIDE, BESIDE and NOT given, after each item every module
+loaded so far that was not checked yet must come from a file under one of
+the INSIDE paths (the tree) or, failing that, the BESIDE paths (the
+interpreter's own stdlib, for a tree that has none) but not the NOT paths
+(the interpreter's site-packages, often inside its stdlib directory); an
+item of the import mode must come from INSIDE itself. Built-in and frozen
+modules have no file and pass. Each module that does not: LEAK item NAME
+HEXPATH, before the item's verdict. INSIDE, BESIDE and NOT are hex-encoded
+real paths joined by commas.
 """
 # Only built-in and frozen modules here: what the worker needs must not hide
 # what the tree lacks (importlib/__init__ would need warnings from the tree).
@@ -63,8 +73,28 @@ def import_module(name):
     return "OK"
 
 
+def line_starts(code):
+    """The line numbers of `code`'s instructions: co_lines (3.10+), else
+    co_lnotab read as dis.findlinestarts reads it (3.6-3.9; dis is not
+    built in, and the tree may lack it)."""
+    if hasattr(code, "co_lines"):
+        return [line for _, _, line in code.co_lines()]
+    table = code.co_lnotab
+    line = code.co_firstlineno
+    lines = [line]
+    for index in range(0, len(table) - 1, 2):
+        step = table[index + 1]
+        line += step - 0x100 if step >= 0x80 else step
+        lines.append(line)
+    return lines
+
+
 def first_line(code):
-    lines = [line for _, _, line in code.co_lines() if line]
+    # A module of nothing (an empty __init__.py, only comments) has no line
+    # to show, whatever number its code carries.
+    if not code.co_names and all(const is None for const in code.co_consts):
+        return None
+    lines = [line for line in line_starts(code) if line]
     return min(lines) if lines else None
 
 
@@ -109,10 +139,65 @@ def traceback(name):
     return "NOLINE"
 
 
+def location(module):
+    """The file a module was loaded from, or None (built in, frozen, namespace)."""
+    spec = getattr(module, "__spec__", None)
+    if spec is not None:
+        return spec.origin if getattr(spec, "has_location", False) else None
+    path = getattr(module, "__file__", None)
+    return path if isinstance(path, str) else None
+
+
+def paths(argument):
+    import os
+
+    return [os.fsdecode(bytes.fromhex(part)) for part in argument.split(",") if part]
+
+
+class Isolation:
+    """Which modules were loaded from outside the allowed places."""
+
+    def __init__(self, inside, beside, never):
+        self.inside = inside
+        self.beside = beside
+        self.never = never
+        self.seen = set()
+
+    def under(self, path, roots):
+        import os
+
+        real = os.path.realpath(path)
+        return any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots)
+
+    def allowed(self, path):
+        if self.under(path, self.inside):
+            return True
+        return self.under(path, self.beside) and not self.under(path, self.never)
+
+    def leaks(self, item_module):
+        """(name, path) of each module not checked yet loaded from elsewhere,
+        and of `item_module` when it is not the tree's."""
+        found = []
+        for name, module in list(sys.modules.items()):
+            if name in self.seen:
+                continue
+            self.seen.add(name)
+            path = location(module)
+            if path and name != item_module and not self.allowed(path):
+                found.append((name, path))
+        if item_module is not None:
+            path = location(sys.modules.get(item_module))
+            if path and not self.under(path, self.inside):
+                found.append((item_module, path))
+        return found
+
+
 def main():
     import os
 
     mode = sys.argv[1]
+    watched = len(sys.argv) > 4
+    isolation = Isolation(*[paths(a) for a in sys.argv[2:5]]) if watched else None
     run = {"check": check, "import": import_module, "traceback": traceback}[mode]
     # All items first: a module that reads stdin at import must not eat them.
     items = sys.stdin.buffer.read().splitlines()
@@ -128,9 +213,14 @@ def main():
         sys.__stderr__.flush()
         try:
             word, _, rest = run(value).partition(" ")
-            emit(word, item, *([rest] if rest else []))
+            answer = (word, item) + ((rest,) if rest else ())
         except BaseException as error:
-            emit("FAIL", item, reason(error))
+            answer = ("FAIL", item, reason(error))
+        if isolation is not None:
+            own = value if mode == "import" and answer[0] == "OK" else None
+            for name, path in isolation.leaks(own):
+                emit("LEAK", item, name, os.fsencode(path).hex())
+        emit(*answer)
 
 
 main()

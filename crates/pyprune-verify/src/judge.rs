@@ -186,6 +186,32 @@ pub(crate) fn judge_tracebacks(verdicts: &BTreeMap<Vec<u8>, Verdict>, report: &m
     });
 }
 
+/// Judges isolation: each module loaded from a file outside the tree (and,
+/// for a tree without a stdlib, outside the interpreter's stdlib) is a
+/// regression, whatever the original did. `checked`: the modules imported.
+pub(crate) fn judge_isolation(
+    checked: u64,
+    outside: &BTreeMap<String, PathBuf>,
+    report: &mut Report,
+) {
+    report.checks.push(CheckSummary {
+        check: "isolation",
+        checked,
+        failed: outside.len() as u64,
+        skipped: None,
+    });
+    for (module, path) in outside {
+        report.regressions.push(Finding {
+            check: "isolation",
+            subject: module.clone(),
+            reason: format!(
+                "imported from outside the tree: {}",
+                pyprune_fs::display_path(path)
+            ),
+        });
+    }
+}
+
 /// Judges the no-writes check: `checked` files were watched, `written` were
 /// created (true) or changed (false). Each is a regression. `remove` is asked
 /// to take a created file away again (verify leaves the tree as it found it

@@ -30,6 +30,7 @@ fn verdict(word: &str, reason: &str) -> Verdict {
     Verdict {
         word: word.into(),
         reason: reason.into(),
+        outside: Vec::new(),
     }
 }
 

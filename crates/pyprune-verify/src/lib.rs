@@ -7,7 +7,18 @@
 //! - every module imports (with an original to compare with, a module that
 //!   imported there and fails here is a regression), at `-O` and `-OO` too;
 //! - where promised, a traceback through a minimized module shows its line;
+//! - every module loaded comes from inside the tree (see `launch` for the
+//!   rule on trees without a stdlib): one from elsewhere is a regression of
+//!   its own, "imported from outside the tree";
 //! - where promised, all those runs, with bytecode writing on, create no file.
+//!
+//! A module that fails in a batch is run again in a fresh process with only
+//! its package's modules, then, if it still fails and the original has it,
+//! alone in the original and, where it imports there, alone in the tree,
+//! before it is judged: verdicts do not depend on import order. (Without an
+//! original, failures are notes, and the package round is all they get.) Runs write no bytecode (`-B`) except those of the
+//! no-writes check, which run only once a run with `-B` proved isolation, so
+//! that no run of verify writes outside the tree under test.
 
 mod judge;
 mod launch;
@@ -23,12 +34,12 @@ pub use original::{Against, Baseline, record};
 pub use report::{CheckSummary, Finding, Promises, Report};
 
 use judge::{
-    judge_files, judge_imports, judge_removed, judge_tracebacks, judge_writes, owner_note, skipped,
-    traceback_items,
+    judge_files, judge_imports, judge_isolation, judge_removed, judge_tracebacks, judge_writes,
+    owner_note, skipped, traceback_items,
 };
 use pyprune_python::Interpreter;
 use pyprune_tree::{Inventory, Kind, ScanOptions, Tally};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use worker::Worker;
@@ -39,6 +50,9 @@ pub struct Request<'a> {
     /// The tree before minimization, to compare with.
     pub against: Option<Against<'a>>,
     pub python: &'a Interpreter,
+    /// The original's own interpreter, when it is not `python` (a venv's
+    /// `bin/python` runs its own venv).
+    pub original_python: Option<&'a Interpreter>,
     pub promises: Promises,
     /// How long one item (a module, a file) may take.
     pub timeout: Duration,
@@ -67,6 +81,9 @@ pub enum VerifyError {
     Tree(#[from] pyprune_tree::TreeError),
     #[error("cannot create a scratch directory")]
     Scratch(#[source] std::io::Error),
+    /// A root verify cannot list: nothing in it could be proven.
+    #[error("cannot read `{}`: there is nothing verify could prove", pyprune_fs::display_path(.0))]
+    Unreadable(std::path::PathBuf, #[source] std::io::Error),
     /// Nothing Python could import: an empty or unreadable tree proves nothing.
     #[error("`{}` holds no module Python could import (is it empty, or unreadable?): there is nothing to verify", pyprune_fs::display_path(.0))]
     Nothing(std::path::PathBuf),
@@ -124,25 +141,30 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
     if subject.modules.all.is_empty() {
-        return Err(VerifyError::Nothing(subject.inventory.root.clone()));
+        let root = subject.inventory.root.clone();
+        return Err(match std::fs::read_dir(&root) {
+            Err(error) => VerifyError::Unreadable(root, error),
+            Ok(_) => VerifyError::Nothing(root),
+        });
     }
     let original = match request.against {
         None => None,
         Some(Against::Tree(path)) => Some(Before::Tree(Box::new(Subject::new(
             path,
-            request.python,
+            request.original_python.unwrap_or(request.python),
             &scratch.path().join("original"),
         )?))),
         Some(Against::Recorded(baseline)) => Some(Before::Recorded(baseline)),
     };
-    let worker = |python| Worker {
+    let worker = |python, watch_isolation| Worker {
         python,
         tally: Some(request.progress),
         cwd: scratch.path(),
         timeout: request.timeout,
         jobs: request.jobs,
+        watch_isolation,
     };
-    let here = worker(&subject.python);
+    let here = worker(&subject.python, true);
     let mut report = Report {
         tree: pyprune_fs::display_path(&subject.inventory.root),
         against: original.as_ref().map(|o| match o {
@@ -186,10 +208,15 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         report.notes.push(note);
     }
 
-    check_files(request, &subject, original.as_ref(), &here, &mut report);
+    let mut outside = BTreeMap::new();
+    let verdicts = check_files(request, &subject, original.as_ref(), &here, &mut report);
+    gather_outside(&verdicts, &mut outside);
 
-    // Imports: every module, at each optimization level.
-    let write_bytecode = request.promises.no_writes;
+    // Imports: every module, at each optimization level. The first run writes
+    // no bytecode and proves isolation; the no-writes check's runs may write
+    // only then.
+    let mut write_bytecode = false;
+    let mut imported = 0;
     if let Some(original) = &original {
         judge_removed(
             original.modules(),
@@ -203,11 +230,21 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         request
             .progress
             .begin(format!("verify, {check}"), names.len() as u64);
-        let verdicts = here.imports(optimize, write_bytecode, &names);
+        // Failures are retried with their package only here; whether one
+        // must be retried alone too depends on the original.
+        let mut verdicts = here.imports(
+            optimize,
+            write_bytecode,
+            &names,
+            matches!(original, Some(Before::Recorded(_))),
+        );
         let baseline = original.as_ref().map(|original| match original {
             Before::Recorded(baseline) => baseline.imports.get(run).cloned().unwrap_or_default(),
             Before::Tree(original) => {
-                // Only the modules that failed here need asking about.
+                // Only the modules that failed here need asking about, each
+                // alone; and only those the original imports alone need
+                // proving alone here (one failing there too is no regression
+                // whatever it does alone here).
                 let names: Vec<Vec<u8>> = original
                     .modules
                     .all
@@ -219,15 +256,51 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                     format!("verify, {check} in the original"),
                     names.len() as u64,
                 );
-                worker(&original.python).imports(optimize, false, &names)
+                let there = worker(&original.python, false).imports_alone(optimize, false, &names);
+                let passed_there: Vec<Vec<u8>> = names
+                    .into_iter()
+                    .filter(|n| there.get(n).is_some_and(worker::Verdict::ok))
+                    .collect();
+                request
+                    .progress
+                    .begin(format!("verify, {check} alone"), passed_there.len() as u64);
+                worker::merge(
+                    &mut verdicts,
+                    here.imports_alone(optimize, write_bytecode, &passed_there),
+                );
+                there
             }
         });
+        gather_outside(&verdicts, &mut outside);
+        if run == 0 {
+            imported = verdicts.len() as u64;
+            write_bytecode = request.promises.no_writes && outside.is_empty();
+        }
         judge_imports(check, &verdicts, baseline.as_ref(), &mut report);
     }
+    if write_bytecode {
+        // The judged run at -O0 wrote nothing: this one, with writing on, is the no-writes check's.
+        let names = subject.modules.items();
+        request
+            .progress
+            .begin("verify, imports writing bytecode", names.len() as u64);
+        let mode = RunMode {
+            optimize: 0,
+            write_bytecode: true,
+        };
+        gather_outside(&here.run("import", mode, &names), &mut outside);
+    }
 
-    check_tracebacks(request, &subject, &here, &mut report);
+    let verdicts = check_tracebacks(request, &subject, &here, write_bytecode, &mut report);
+    gather_outside(&verdicts, &mut outside);
+    judge_isolation(imported, &outside, &mut report);
 
-    if let Some(before) = before {
+    if let (Some(_), false) = (&before, write_bytecode) {
+        report.checks.push(skipped(
+            "no writes",
+            "modules came from outside the tree, so no run wrote bytecode",
+        ));
+    } else if let Some(before) = before {
         let after = snapshot::snapshot(&subject.inventory.root);
         let written = snapshot::changed(&before, &after);
         let remove = |rel: &Path| {
@@ -254,14 +327,27 @@ fn owners(scratch: &Path, root: &Path) -> Option<(u32, u32)> {
     ))
 }
 
+/// Adds the modules `verdicts` saw loaded from outside the tree to `outside` (by name).
+fn gather_outside(
+    verdicts: &BTreeMap<Vec<u8>, worker::Verdict>,
+    outside: &mut BTreeMap<String, PathBuf>,
+) {
+    for verdict in verdicts.values() {
+        for (name, path) in &verdict.outside {
+            outside.entry(name.clone()).or_insert_with(|| path.clone());
+        }
+    }
+}
+
 /// Every bytecode file of this interpreter loads and every source compiles.
+/// Returns the verdicts (for what they saw of isolation).
 fn check_files(
     request: &Request<'_>,
     subject: &Subject,
     original: Option<&Before<'_>>,
     here: &Worker<'_>,
     report: &mut Report,
-) {
+) -> BTreeMap<Vec<u8>, worker::Verdict> {
     let (files, items) = checked_files(subject, &request.python.cache_tag, false);
     request
         .progress
@@ -286,6 +372,7 @@ fn check_files(
         None => false,
     };
     judge_files(&files, &items, &verdicts, unchanged, report);
+    verdicts
 }
 
 /// The files the bytecode-and-sources check reads (relative paths, and
@@ -350,17 +437,19 @@ fn same_source(root: &Path, library: &Path, original_library: &Path, rel: &Path)
 }
 
 /// A traceback through each minimized module shows its source line.
+/// Returns the verdicts (for what they saw of isolation).
 fn check_tracebacks(
     request: &Request<'_>,
     subject: &Subject,
     here: &Worker<'_>,
+    write_bytecode: bool,
     report: &mut Report,
-) {
+) -> BTreeMap<Vec<u8>, worker::Verdict> {
     let names = match traceback_items(&request.promises, &subject.modules.minimized) {
         Ok(names) => names,
         Err(skipped) => {
             report.checks.push(skipped);
-            return;
+            return BTreeMap::new();
         }
     };
     request
@@ -370,9 +459,10 @@ fn check_tracebacks(
         "traceback",
         RunMode {
             optimize: 0,
-            write_bytecode: request.promises.no_writes,
+            write_bytecode,
         },
         &names,
     );
     judge_tracebacks(&verdicts, report);
+    verdicts
 }

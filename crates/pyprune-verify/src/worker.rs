@@ -1,13 +1,15 @@
 //! Running `verify_worker.py` in the interpreter under test over a list of
 //! items, in parallel batches, each item under a timeout; a batch that crashes or hangs
 //! costs only the item it was on (the worker names each before starting it),
-//! and the rest run again in a fresh process.
+//! and the rest run again in a fresh process. Items that fail can be run
+//! again one by one ([`Worker::settle`]), so that a verdict never depends on
+//! what an earlier item of the same process imported.
 
 use crate::launch::{RunMode, TreePython};
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::os::unix::process::CommandExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use wait_timeout::ChildExt as _;
@@ -16,10 +18,13 @@ const WORKER: &str = include_str!("../python/verify_worker.py");
 const PREFIX: &[u8] = b"\0pyprune ";
 
 /// What the worker said of one item: `OK`, `FAIL`, `NOLINE` or `SKIP`, with a reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Verdict {
     pub word: String,
     pub reason: String,
+    /// Modules found loaded from outside the tree while this item ran (name,
+    /// file), when the worker watches isolation.
+    pub outside: Vec<(String, PathBuf)>,
 }
 
 impl Verdict {
@@ -36,6 +41,9 @@ pub struct Worker<'a> {
     pub cwd: &'a Path,
     pub timeout: Duration,
     pub jobs: usize,
+    /// Report every module loaded from outside the tree (the tree under
+    /// test; an original is only asked how it behaved).
+    pub watch_isolation: bool,
 }
 
 impl Worker<'_> {
@@ -58,8 +66,109 @@ impl Worker<'_> {
         all
     }
 
-    /// Imports `names` at optimization level `optimize`.
+    /// Imports `names` at optimization level `optimize`, failures retried
+    /// ([`Worker::settle`]: by package, and then alone if `alone`).
     pub fn imports(
+        &self,
+        optimize: u8,
+        write_bytecode: bool,
+        names: &[Vec<u8>],
+        alone: bool,
+    ) -> BTreeMap<Vec<u8>, Verdict> {
+        let mode = RunMode {
+            optimize,
+            write_bytecode,
+        };
+        self.settle("import", mode, names, alone)
+    }
+
+    /// Like [`Worker::run`], then every item that did not pass runs again in
+    /// a fresh process, and that verdict stands: a module that fails only
+    /// after others were imported in the same process is not the tree's
+    /// fault. The failures run first with the others of their top-level
+    /// package only (one process per package: cheap), and, if `alone`, those
+    /// that still fail then alone. What was seen of isolation in every run is kept.
+    pub fn settle(
+        &self,
+        mode: &str,
+        run: RunMode,
+        items: &[Vec<u8>],
+        alone: bool,
+    ) -> BTreeMap<Vec<u8>, Verdict> {
+        let mut verdicts = self.run(mode, run, items);
+        // The failures by top-level package, or one by one.
+        let group = |failed: Vec<Vec<u8>>, alone: bool| -> Vec<Vec<Vec<u8>>> {
+            let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+            for item in failed {
+                let key = if alone {
+                    item.clone()
+                } else {
+                    item.split(|b| *b == b'.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_vec()
+                };
+                groups.entry(key).or_default().push(item);
+            }
+            groups.into_values().collect()
+        };
+        let rounds = [
+            ("verify, retrying failures by package", false),
+            ("verify, retrying failures alone", true),
+        ];
+        let rounds = if alone { &rounds[..] } else { &rounds[..1] };
+        // Items that already ran alone (the only failure of their package) are not run again.
+        let mut ran_alone = std::collections::BTreeSet::new();
+        for &(what, alone) in rounds {
+            let failed: Vec<Vec<u8>> = items
+                .iter()
+                .filter(|item| verdicts.get(*item).is_some_and(|v| !v.ok()))
+                .filter(|item| !ran_alone.contains(*item))
+                .cloned()
+                .collect();
+            if failed.is_empty() {
+                break;
+            }
+            if let Some(tally) = self.tally {
+                tally.begin(what, failed.len() as u64);
+            }
+            let groups = group(failed, alone);
+            ran_alone.extend(groups.iter().filter(|g| g.len() == 1).map(|g| g[0].clone()));
+            merge(&mut verdicts, self.run_groups(mode, run, &groups));
+        }
+        verdicts
+    }
+
+    /// Each group of items in a process of its own, `jobs` at once.
+    fn run_groups(
+        &self,
+        mode: &str,
+        run: RunMode,
+        groups: &[Vec<Vec<u8>>],
+    ) -> BTreeMap<Vec<u8>, Verdict> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let all = std::sync::Mutex::new(BTreeMap::new());
+        std::thread::scope(|scope| {
+            for _ in 0..self.jobs.max(1).min(groups.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(group) = groups.get(at) else { break };
+                        let verdicts = self.run_chunk(mode, run, group);
+                        if let Ok(mut all) = all.lock() {
+                            all.extend(verdicts);
+                        }
+                    }
+                });
+            }
+        });
+        all.into_inner().unwrap_or_default()
+    }
+
+    /// Imports each of `names` alone in a fresh process, at optimization
+    /// level `optimize`: how a module that failed among others is judged,
+    /// in the tree and in the original (like against like).
+    pub fn imports_alone(
         &self,
         optimize: u8,
         write_bytecode: bool,
@@ -69,7 +178,8 @@ impl Worker<'_> {
             optimize,
             write_bytecode,
         };
-        self.run("import", mode, names)
+        let groups: Vec<Vec<Vec<u8>>> = names.iter().map(|n| vec![n.clone()]).collect();
+        self.run_groups("import", mode, &groups)
     }
 
     fn run_chunk(&self, mode: &str, run: RunMode, items: &[Vec<u8>]) -> BTreeMap<Vec<u8>, Verdict> {
@@ -79,12 +189,23 @@ impl Worker<'_> {
             let batch = self.batch(mode, run, &remaining);
             let answered = batch.lines.iter().filter(|l| is_verdict(l)).count();
             let mut started: Option<Vec<u8>> = None;
+            let mut outside = Vec::new();
             for (word, item, reason) in batch.lines {
-                if word == "START" {
-                    started = Some(item);
-                } else {
-                    started = None;
-                    verdicts.insert(item, Verdict { word, reason });
+                match word.as_str() {
+                    "START" => started = Some(item),
+                    "LEAK" => outside.extend(leak(&reason)),
+                    _ => {
+                        started = None;
+                        let outside = std::mem::take(&mut outside);
+                        verdicts.insert(
+                            item,
+                            Verdict {
+                                word,
+                                reason,
+                                outside,
+                            },
+                        );
+                    }
                 }
             }
             // The process ended early: the item it was on is the culprit (or, when it
@@ -92,10 +213,15 @@ impl Worker<'_> {
             let failure = |what: &str| Verdict {
                 word: "FAIL".into(),
                 reason: format!("{what}; {}", batch.ending),
+                outside: Vec::new(),
             };
             match started {
                 Some(item) => {
-                    verdicts.insert(item, failure("the interpreter died or hung here"));
+                    let died = Verdict {
+                        outside,
+                        ..failure("the interpreter died or hung here")
+                    };
+                    verdicts.insert(item, died);
                 }
                 None if batch.ending_is_clean => {}
                 None => {
@@ -124,8 +250,11 @@ impl Worker<'_> {
 
     fn batch(&self, mode: &str, run: RunMode, items: &[Vec<u8>]) -> Batch {
         let mut command = self.python.command(run, self.cwd);
+        command.args(["-c", WORKER, mode]);
+        if self.watch_isolation {
+            command.args(self.python.isolation_args());
+        }
         command
-            .args(["-c", WORKER, mode])
             // Its own process group: a timeout kills whatever a module started too.
             .process_group(0)
             .stdin(Stdio::piped())
@@ -249,6 +378,17 @@ impl Worker<'_> {
     }
 }
 
+/// Puts the verdicts of a later run over earlier ones, keeping what both
+/// saw of isolation.
+pub fn merge(verdicts: &mut BTreeMap<Vec<u8>, Verdict>, again: BTreeMap<Vec<u8>, Verdict>) {
+    for (item, mut verdict) in again {
+        if let Some(before) = verdicts.remove(&item) {
+            verdict.outside.extend(before.outside);
+        }
+        verdicts.insert(item, verdict);
+    }
+}
+
 /// Kills the worker and everything in its process group (modules may start
 /// processes). `kill` is util-linux's or procps'; the worker itself is killed
 /// directly in any case.
@@ -268,9 +408,18 @@ struct Batch {
     ending_is_clean: bool,
 }
 
-/// Whether a line of the worker is a verdict (not the marker it prints before starting an item).
+/// Whether a line of the worker is a verdict (not the marker it prints
+/// before starting an item, nor a module loaded from outside).
 fn is_verdict(line: &(String, Vec<u8>, String)) -> bool {
-    line.0 != "START"
+    line.0 != "START" && line.0 != "LEAK"
+}
+
+/// The module and file of a `LEAK` line's rest: `NAME HEXPATH`.
+fn leak(rest: &str) -> Option<(String, PathBuf)> {
+    use std::os::unix::ffi::OsStringExt as _;
+    let (name, path) = rest.split_once(' ')?;
+    let path = std::ffi::OsString::from_vec(unhex(path.trim())?);
+    Some((name.to_owned(), PathBuf::from(path)))
 }
 
 fn parse(stdout: &[u8]) -> Vec<(String, Vec<u8>, String)> {
@@ -287,7 +436,7 @@ fn parse(stdout: &[u8]) -> Vec<(String, Vec<u8>, String)> {
         .collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -297,6 +446,10 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod worker_tests;
 
 #[cfg(test)]
 mod tests {

@@ -119,11 +119,15 @@ pub enum Command {
 
     /// Prove a tree still behaves as Python, by running its interpreter on it.
     ///
-    /// Checks that every bytecode file loads and every source compiles, that every
-    /// module imports (at -O and -OO too) and, where the tree promises it, that
-    /// tracebacks through minimized modules show source lines and that Python writes
-    /// nothing into the tree. With --against, a module that imported in the original
-    /// and fails here is a regression. Exits with 1 on any regression.
+    /// The interpreter is the tree's own where it has one (a venv's bin/python, a
+    /// prefix's bin/python3.X, PREFIX/bin/python3.X for PREFIX/lib/python3.X), else
+    /// --python or python3. Checks that every bytecode file loads and every source
+    /// compiles, that every module imports (at -O and -OO too) from inside the tree (a
+    /// tree without a stdlib may use the interpreter's), and, where the tree promises
+    /// it, that tracebacks through minimized modules show source lines and that Python
+    /// writes nothing into the tree. A module that fails is retried alone before it is
+    /// judged. With --against, a module that imported in the original and fails here is
+    /// a regression. Exits with 1 on any regression.
     Verify(VerifyArgs),
 
     /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.

@@ -11,11 +11,13 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     let settings = VerifySettings::resolve(args, global)?;
     let tree = &settings.tree;
     let target = pipeline::resolve(tree.path.as_deref(), tree.python.as_deref())?;
-    let python = pipeline::interpreter_for_tree(target.python, tree.python.as_deref())?;
-    // The tree's own caches may say it is another implementation's (a look
-    // at the file names; verify walks the tree again for itself).
+    // The tree's own caches may say it is another implementation's, and
+    // which release its own interpreter must be (a look at the file names;
+    // verify walks the tree again for itself).
     let scanned = pyprune_tree::Inventory::scan(&target.root, &Default::default())?;
     let tags = scanned.summary().cache_tags;
+    let python =
+        pipeline::interpreter_for_tree(target.python, tree.python.as_deref(), &target.root, &tags)?;
     let (cache_tag, _) = pyprune_steps::release_of_caches(&tags);
     pipeline::refuse_other_implementation(&target.root, &cache_tag, Some(&python.implementation))?;
     pipeline::refuse_foreign_bytecode(&target.root, &tags, &python)?;
@@ -23,14 +25,34 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         Some(steps) => pipeline::promises_of(steps),
         None => pipeline::default_promises(&target.root),
     };
-    let report = pipeline::verify_tree(
+    // The original runs its own interpreter, if it has one (else this one).
+    let original = match settings.against.as_deref() {
+        Some(path) => {
+            let tags = pyprune_tree::Inventory::scan(path, &Default::default())?
+                .summary()
+                .cache_tags;
+            let own = pipeline::own_interpreter(path, &tags)
+                .filter(|_| tree.python.is_none())
+                .map(|own| pipeline::interpreter_for_tree(None, Some(own.as_os_str()), path, &tags))
+                .transpose()?;
+            Some((path, own))
+        }
+        None => None,
+    };
+    let against = original
+        .as_ref()
+        .map(|(path, own)| (Against::Tree(path), own.as_ref().unwrap_or(&python)));
+    let mut report = pipeline::verify_tree(
         &target.root,
-        settings.against.as_deref().map(Against::Tree),
+        against,
         promises,
         &python,
         settings.run,
         printer,
     )?;
+    report
+        .notes
+        .extend(pipeline::mixed_tags_note(&target.root, &tags, &python));
     super::write_report(global.format, &report, crate::verify_text::render)?;
     Ok(if report.passed() {
         Outcome::Success

@@ -32,10 +32,11 @@ pub fn default_promises(root: &Path) -> Promises {
     }
 }
 
-/// Runs every check on `tree`, showing progress.
+/// Runs every check on `tree` with `python`, against an original run by its
+/// own interpreter, showing progress.
 pub fn verify_tree(
     tree: &Path,
-    against: Option<Against<'_>>,
+    against: Option<(Against<'_>, &Interpreter)>,
     promises: Promises,
     python: &Interpreter,
     run: VerifyRun,
@@ -44,8 +45,9 @@ pub fn verify_tree(
     with_progress(printer, |tally| {
         let request = Request {
             tree,
-            against,
+            against: against.map(|(against, _)| against),
             python,
+            original_python: against.map(|(_, python)| python),
             promises,
             timeout: run.timeout,
             jobs: run.jobs,

@@ -43,8 +43,16 @@ pub(super) fn apply(
     };
     let journal = Journal::begin(&root)?.perform_all(&actions)?;
     // Verified before any commit: a tree that fails keeps its undo.
-    let original = baseline.as_ref().map(pyprune_verify::Against::Recorded);
-    let verify = super::verify_result(settings, &root, original, python.as_ref(), printer)?;
+    let verify = match (&python, &baseline) {
+        (Some(python), baseline) => {
+            let original = baseline
+                .as_ref()
+                .map(|b| (pyprune_verify::Against::Recorded(b), python));
+            let tags = super::prepared_tags(&prepared);
+            super::verify_result(settings, tags, &root, original, python, printer)?
+        }
+        (None, _) => None,
+    };
     let verified = verify.as_ref().is_none_or(pyprune_verify::Report::passed);
     if commit && verified {
         journal.commit()?;

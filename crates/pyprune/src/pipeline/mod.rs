@@ -26,7 +26,9 @@ pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,
 };
-pub use target::{interpreter_for_tree, refuse_foreign_bytecode, resolve};
+pub use target::{
+    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode, resolve,
+};
 
 use crate::printer::Printer;
 use crate::settings::{ApplySettings, Destination, TreeChoice};
@@ -90,8 +92,24 @@ fn apply_to_copy(
     };
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
-    let original = pyprune_verify::Against::Tree(&prepared.inventory.root);
-    let verify = verify_result(settings, out, Some(original), python.as_ref(), printer)?;
+    let root = &prepared.inventory.root;
+    let verify = python
+        .as_ref()
+        .map(|python| {
+            // The result runs its own copy of an interpreter that lives in the tree.
+            let copied = target::interpreter_in_copy(python, root, out);
+            let original = (pyprune_verify::Against::Tree(root), python);
+            verify_result(
+                settings,
+                prepared_tags(&prepared),
+                out,
+                Some(original),
+                &copied,
+                printer,
+            )
+        })
+        .transpose()?
+        .flatten();
     Ok(Applied {
         tree: out.to_path_buf(),
         steps: steps.clone(),
@@ -135,33 +153,43 @@ fn prepare_to_apply(
     Ok(prepared)
 }
 
-/// The interpreter that will verify the result (none with --no-verify),
-/// asked before anything changes, and refused when the tree's bytecode is
-/// another release's.
+/// How many of the prepared tree's caches carry each tag.
+fn prepared_tags(prepared: &Prepared) -> std::collections::BTreeMap<String, u64> {
+    prepared.inventory.summary().cache_tags
+}
+
+/// The interpreter that will verify the result (none with --no-verify): the
+/// tree's own, or `--python`; asked before anything changes, and refused
+/// when the tree's bytecode is another release's.
 fn verifier(settings: &ApplySettings, prepared: &Prepared) -> anyhow::Result<Option<Interpreter>> {
     if settings.verify.is_none() {
         return Ok(None);
     }
-    let python = interpreter_for_tree(None, settings.tree.python.as_deref())?;
-    let tags = &prepared.inventory.summary().cache_tags;
-    refuse_foreign_bytecode(&prepared.inventory.root, tags, &python)?;
+    let root = &prepared.inventory.root;
+    let tags = prepared_tags(prepared);
+    let python = interpreter_for_tree(None, settings.tree.python.as_deref(), root, &tags)?;
+    refuse_foreign_bytecode(root, &tags, &python)?;
     Ok(Some(python))
 }
 
-/// Runs `verify` on the result with `python` (the [`verifier`]), unless the
-/// settings say not to.
+/// Runs `verify` on the result with `python` (the [`verifier`], or its copy
+/// in the result), the original with its own, unless the settings say not
+/// to. `tags`: the original's caches, for the note on mixed releases.
 fn verify_result(
     settings: &ApplySettings,
+    tags: std::collections::BTreeMap<String, u64>,
     tree: &Path,
-    original: Option<pyprune_verify::Against<'_>>,
-    python: Option<&Interpreter>,
+    original: Option<(pyprune_verify::Against<'_>, &Interpreter)>,
+    python: &Interpreter,
     printer: &Printer,
 ) -> anyhow::Result<Option<pyprune_verify::Report>> {
-    let (Some(run), Some(python)) = (settings.verify, python) else {
+    let Some(run) = settings.verify else {
         return Ok(None);
     };
     let promises = promises_of(&settings.steps);
-    verify_tree(tree, original, promises, python, run, printer).map(Some)
+    let mut report = verify_tree(tree, original, promises, python, run, printer)?;
+    report.notes.extend(mixed_tags_note(tree, &tags, python));
+    Ok(Some(report))
 }
 
 /// Steps that keep their promise only through the runtime are refused on a

@@ -69,14 +69,28 @@ pub fn refuse_foreign_bytecode(
     )
 }
 
-/// The interpreter to run on a tree: `known` (the one that described it),
-/// else `--python` or `python3`.
+/// The interpreter to run on the tree at `root`: `known` (the one that
+/// described it), else `--python`, else the tree's own ([`own_interpreter`]),
+/// else `python3`. `cache_tags`: how many of the tree's caches carry each tag.
 pub fn interpreter_for_tree(
     known: Option<Interpreter>,
     python: Option<&OsStr>,
+    root: &Path,
+    cache_tags: &BTreeMap<String, u64>,
 ) -> anyhow::Result<Interpreter> {
     if let Some(known) = known {
         return Ok(known);
+    }
+    if python.is_none()
+        && let Some(own) = own_interpreter(root, cache_tags)
+    {
+        return pyprune_python::discover(own.as_os_str()).with_context(|| {
+            format!(
+                "`{}` is the interpreter of `{}`, and it cannot start (name another with --python)",
+                pyprune_fs::display_path(&own),
+                pyprune_fs::display_path(root)
+            )
+        });
     }
     let command = named_or_default(python);
     pyprune_python::discover(command).with_context(|| {
@@ -84,5 +98,99 @@ pub fn interpreter_for_tree(
             "verify runs the tree's interpreter, and `{}` could not be asked about itself (choose one with --python)",
             command.to_string_lossy()
         )
+    })
+}
+
+/// The interpreter a tree brings with it, as the path to run (never resolved
+/// through its symlink: a venv's `bin/python` must run as itself for its
+/// `pyvenv.cfg` to apply): a venv's `bin/python`; a prefix's
+/// `bin/python3.X` beside its `lib/python3.X`; for a prefix's stdlib
+/// directory `PREFIX/lib/python3.X`, `PREFIX/bin/python3.X`. A prefix with
+/// several releases' stdlibs runs the one most of its caches are for.
+pub fn own_interpreter(root: &Path, cache_tags: &BTreeMap<String, u64>) -> Option<PathBuf> {
+    let exists = |path: &Path| path.symlink_metadata().is_ok();
+    if root.join("pyvenv.cfg").is_file() && exists(&root.join("bin/python")) {
+        return Some(root.join("bin/python"));
+    }
+    let is_stdlib = |dir: &Path| pyprune_tree::is_stdlib_dir(dir, Path::is_file);
+    // (bin/python3.X, python3.X) of every stdlib directory the prefix has.
+    let mut found: Vec<(PathBuf, String)> = Vec::new();
+    for lib in pyprune_tree::LIB_DIRS {
+        let Ok(entries) = std::fs::read_dir(root.join(lib)) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let python = root.join("bin").join(&name);
+            if name.starts_with("python3.") && is_stdlib(&entry.path()) && exists(&python) {
+                found.push((python, name));
+            }
+        }
+    }
+    if found.is_empty() {
+        // The stdlib directory of a prefix: PREFIX/lib/python3.X.
+        let name = root.file_name()?.to_str()?;
+        let lib = root.parent()?;
+        let lib_named = lib
+            .file_name()
+            .is_some_and(|n| pyprune_tree::LIB_DIRS.iter().any(|l| n == *l));
+        let python = lib.parent()?.join("bin").join(name);
+        return (name.starts_with("python3.") && lib_named && is_stdlib(root) && exists(&python))
+            .then_some(python);
+    }
+    found.sort();
+    let (_, release) = pyprune_steps::release_of_caches(cache_tags);
+    let majority = release.map(pyprune_pyc::PythonVersion::stdlib_dir_name);
+    let chosen = found
+        .iter()
+        .position(|(_, name)| Some(name) == majority.as_ref())
+        .unwrap_or(found.len() - 1);
+    Some(found.swap_remove(chosen).0)
+}
+
+/// The interpreter to run on `result` (a copy of `original` made by `apply
+/// --out`): when `python` lives inside the original, its copy in the result
+/// (a copied venv must run as itself), else `python`.
+pub fn interpreter_in_copy(python: &Interpreter, original: &Path, result: &Path) -> Interpreter {
+    let executable = &python.executable;
+    let parent = executable.parent().and_then(|p| p.canonicalize().ok());
+    let copied = parent
+        .zip(executable.file_name())
+        .and_then(|(parent, name)| {
+            Some(result.join(parent.strip_prefix(original).ok()?).join(name))
+        })
+        .filter(|path| path.symlink_metadata().is_ok());
+    match copied {
+        Some(copied) => Interpreter {
+            command: copied.clone().into_os_string(),
+            executable: copied,
+            ..python.clone()
+        },
+        None => python.clone(),
+    }
+}
+
+/// The note saying a tree holds caches of several releases, and which one runs.
+pub fn mixed_tags_note(
+    root: &Path,
+    cache_tags: &BTreeMap<String, u64>,
+    python: &Interpreter,
+) -> Option<pyprune_verify::Finding> {
+    if cache_tags.len() < 2 {
+        return None;
+    }
+    let counts: Vec<String> = cache_tags
+        .iter()
+        .map(|(tag, count)| format!("{count} {tag}"))
+        .collect();
+    Some(pyprune_verify::Finding {
+        check: "interpreter",
+        subject: pyprune_fs::display_path(root),
+        reason: format!(
+            "the tree holds caches of several releases ({}): verified with `{}` ({})",
+            counts.join(", "),
+            pyprune_fs::display_path(&python.executable),
+            python.cache_tag
+        ),
     })
 }

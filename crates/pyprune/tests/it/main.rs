@@ -26,4 +26,5 @@ mod startup;
 mod symlinks;
 mod text_reports;
 mod verify;
+mod verify_sabotage;
 mod version_matrix;
