@@ -142,7 +142,11 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
         status,
         stdout,
         stderr,
-    } = ask(clean_command(python).args(["-I", "-B", "-c", SCRIPT]), TIMEOUT).map_err(|e| match e {
+    } = ask(
+        clean_command(python).args(["-I", "-B", "-c", SCRIPT]),
+        TIMEOUT,
+    )
+    .map_err(|e| match e {
         Unanswered::Spawn(source) => DiscoverError::Spawn {
             command: command.clone(),
             source,

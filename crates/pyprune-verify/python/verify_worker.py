@@ -166,7 +166,11 @@ class Isolation:
     def under(self, path, roots):
         import os
 
-        real = os.path.realpath(path)
+        # Its directory resolved, not the file itself: a module file that is a
+        # link in the tree (Debian's sitecustomize.py, to /etc) is found in the
+        # tree, as the tree ships it; a directory on sys.path elsewhere is not.
+        directory, name = os.path.split(path)
+        real = os.path.join(os.path.realpath(directory), name)
         return any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots)
 
     def allowed(self, path):

@@ -220,3 +220,38 @@ fn a_module_from_the_interpreters_site_packages_is_outside_even_within_its_stdli
     assert!(names.contains(&"fromsite"), "{found:?}");
     assert!(!names.contains(&"fromstd"), "{found:?}");
 }
+
+/// A module file that is a link in the tree (Debian's `sitecustomize.py`,
+/// a link to /etc) is found in the tree, as the tree ships it; a package
+/// reached through a directory link out of the tree is not.
+#[test]
+fn a_linked_module_file_is_the_trees_and_a_linked_directory_out_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = dir.path().join("elsewhere");
+    std::fs::create_dir_all(outside.join("pkg")).expect("mkdir");
+    std::fs::write(outside.join("linked.py"), "X = 1\n").expect("write");
+    std::fs::write(outside.join("pkg/__init__.py"), "Y = 2\n").expect("write");
+    let root = tree(dir.path(), &[("plain.py", "")]);
+    std::os::unix::fs::symlink(outside.join("linked.py"), root.join("linked.py")).expect("ln");
+    std::os::unix::fs::symlink(outside.join("pkg"), root.join("pkg")).expect("ln");
+    let found = answers(
+        &python3(),
+        &root,
+        dir.path(),
+        "import",
+        &["linked", "pkg", "plain"],
+        false,
+    );
+    assert!(found.values().all(Verdict::ok), "{found:?}");
+    assert!(found["linked"].outside.is_empty(), "{found:?}");
+    assert!(found["plain"].outside.is_empty(), "{found:?}");
+    assert_eq!(
+        found["pkg"]
+            .outside
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>(),
+        ["pkg"],
+        "{found:?}"
+    );
+}

@@ -131,14 +131,17 @@ pub fn refuse_unknown_release(root: &Path, version: Option<PythonVersion>) -> an
 }
 
 /// `apply` runs an interpreter anyway (to verify the result). When the tree
-/// was named by its path, so that `prepare` ran none, the default one
-/// (`--python`, else `python3`) tells what the tree's caches could not: its
-/// release, when the tree has no caches but is laid out for that release
-/// (`lib/python3.X`); and, when that interpreter's bytecode is the tree's
-/// (same cache tag), which modules it imports before the runtime loads and,
-/// when `steps` install the runtime, it compiles the runtime's files. (Where
-/// its `site` reads site-packages is not taken: it may be another build of
-/// the release than the tree's.) Otherwise things stay as `prepare` left them.
+/// was named by its path, so that `prepare` ran none, an interpreter tells
+/// what the tree's caches could not: the tree's own (a prefix's
+/// `bin/python3.X`, a venv's `bin/python`; see [`target::own_interpreter`]) unless
+/// `--python` names one, else `python3`. It gives the release, when the tree
+/// has no caches but is laid out for one (`lib/python3.X`); and, when its
+/// bytecode is the tree's (same cache tag), which modules it imports before
+/// the runtime loads and, when `steps` install the runtime, it compiles the
+/// runtime's files. Only the tree's own interpreter also says where its
+/// `site` reads site-packages and whether it has `zlib` compiled in: another
+/// build of the same release (pyenv's `python3` for Debian's tree) may not
+/// agree. Otherwise things stay as `prepare` left them.
 pub fn adopt_default_interpreter(
     prepared: &mut Prepared,
     steps: &[StepName],
@@ -146,12 +149,36 @@ pub fn adopt_default_interpreter(
     printer: &Printer,
 ) {
     let needs_compiler = pyprune_steps::needs_runtime(steps);
+    let own = python
+        .is_none()
+        .then(|| {
+            target::own_interpreter(
+                &prepared.inventory.root,
+                &prepared.inventory.summary().cache_tags,
+            )
+        })
+        .flatten();
     let context = &prepared.context;
-    if (context.version.is_none()
+    let wanted = context.version.is_none()
         || (context.compiler.is_none() && needs_compiler)
-        || context.startup.is_none())
-        && let Ok(interpreter) = pyprune_python::discover(named_or_default(python))
-    {
+        || context.startup.is_none()
+        || (own.is_some() && context.site_dirs.is_none());
+    let own_answer = own
+        .as_deref()
+        .filter(|_| wanted)
+        .and_then(|own| pyprune_python::discover(own.as_os_str()).ok());
+    if let Some(interpreter) = own_answer {
+        adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
+        let context = &mut prepared.context;
+        if interpreter.cache_tag == context.cache_tag {
+            context
+                .site_dirs
+                .get_or_insert_with(|| interpreter.site_dirs.clone());
+            context
+                .zlib_built_in
+                .get_or_insert_with(|| interpreter.builtin_modules.iter().any(|m| m == "zlib"));
+        }
+    } else if wanted && let Ok(interpreter) = pyprune_python::discover(named_or_default(python)) {
         adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
     }
     let context = &prepared.context;

@@ -98,17 +98,9 @@ fn one_profile(
     out: &Path,
     cwd: &Path,
 ) -> Vec<String> {
+    // No --python: pyprune finds the copy's own interpreter, as users rely on.
     let output = pyprune()
-        .args([
-            "apply",
-            "--profile",
-            profile,
-            "--format",
-            "json",
-            "--python",
-        ])
-        .arg(&reduced.python)
-        .arg("--out")
+        .args(["apply", "--profile", profile, "--format", "json", "--out"])
         .arg(out)
         .arg(&reduced.prefix)
         .output()
