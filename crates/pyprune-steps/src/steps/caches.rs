@@ -353,6 +353,22 @@ mod tests {
         assert_eq!(actions(StepName::NoWriteMarker, &marked), []);
     }
 
+    /// The write of `source`'s cache at `level` the test compiler gives (its
+    /// opt-1 has the bytes of its opt-0), in top-level module `module`.
+    fn compiled_cache(source: &str, level: u8, module: &str) -> Action {
+        let cache = cache_path(source, level);
+        Action::Write {
+            path: PathBuf::from(&cache),
+            bytes: compiled(
+                &format!("{ROOT}/{source}"),
+                if level == 1 { 0 } else { level },
+            ),
+            mode: 0o644,
+            kind: Kind::of(Path::new(&cache)),
+            module: module.to_owned(),
+        }
+    }
+
     #[test]
     fn no_write_marker_compiles_the_missing_start_up_caches() {
         let model = TreeBuilder::new()
@@ -366,21 +382,7 @@ mod tests {
             // Not a start-up module.
             .file("lib/python3.11/encodings/cp1252.py", "")
             .build();
-        // The compiler's opt-1 has the bytes of its opt-0.
-        let write = |source: &str, level: u8| {
-            let cache = cache_path(source, level);
-            Action::Write {
-                path: PathBuf::from(&cache),
-                bytes: compiled(
-                    &format!("{ROOT}/{source}"),
-                    if level == 1 { 0 } else { level },
-                ),
-                mode: 0o644,
-                kind: Kind::of(Path::new(&cache)),
-                // The package's, as a scan of the tree would say.
-                module: "encodings".to_owned(),
-            }
-        };
+        let write = |source: &str, level: u8| compiled_cache(source, level, "encodings");
         let aliases = "lib/python3.11/encodings/aliases.py";
         let utf_8 = "lib/python3.11/encodings/utf_8.py";
         let got = step_actions(StepName::NoWriteMarker, &model, &context_with_compiler())
@@ -480,21 +482,9 @@ mod tests {
             .build();
         let got = step_actions(StepName::NoWriteMarker, &model, &asked_context()).expect("planned");
         let write = |source: &str, level: u8| {
-            let cache = cache_path(source, level);
-            Action::Write {
-                path: PathBuf::from(&cache),
-                bytes: compiled(
-                    &format!("{ROOT}/{source}"),
-                    if level == 1 { 0 } else { level },
-                ),
-                mode: 0o644,
-                kind: Kind::of(Path::new(&cache)),
-                module: source
-                    .split(['/', '.'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            }
+            // The top-level module's, as a scan of the tree would say.
+            let module = source.split(['/', '.']).next().unwrap_or_default();
+            compiled_cache(source, level, module)
         };
         assert_eq!(
             got,

@@ -596,6 +596,22 @@ pub fn tiny_prefix(prefix: &Path) -> (PathBuf, String) {
     (stdlib, release)
 }
 
+/// Every path under `root`, directories included (symlinks not followed).
+pub fn paths_under(root: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.symlink_metadata().expect("lstat").is_dir() {
+                stack.push(path.clone());
+            }
+            found.insert(path);
+        }
+    }
+    found
+}
+
 /// pyenv's interpreter of `version`'s minor release (`3.8.18` finds the
 /// newest 3.8 installed) and its stdlib, if installed.
 pub fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {

@@ -5,7 +5,6 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// `pyprune apply ARGS --out OUT STDLIB --format json` on the libs tree, which
@@ -28,23 +27,6 @@ fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["check"] == name)
         .unwrap_or_else(|| panic!("no check {name} in {report}"))
-}
-
-/// Every file under `root`.
-fn files(root: &Path) -> BTreeSet<PathBuf> {
-    let mut found = BTreeSet::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.symlink_metadata().expect("lstat").is_dir() {
-                stack.push(path);
-            } else {
-                found.insert(path);
-            }
-        }
-    }
-    found
 }
 
 fn home_of(stdlib: &Path) -> &Path {
@@ -131,7 +113,7 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
     // An opt-1 cache of one module, as compileall made it: -OO takes it before opt-0.
     let opt1 = format!("json/__pycache__/decoder.{}.opt-1.pyc", cache_tag());
     std::fs::copy(shared_libs_tree().join(&opt1), stdlib.join(&opt1)).expect("cp");
-    let before = files(home);
+    let before = paths_under(home);
     let (plain, _) = python_on(
         home,
         env.path(),
@@ -151,7 +133,7 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         "import json.decoder, decimal, newpkg; print(json.decoder.__cached__)",
     );
     assert!(most.trim().ends_with(&opt1), "{most}");
-    assert_eq!(files(home), before, "Python wrote into a marked tree");
+    assert_eq!(paths_under(home), before, "Python wrote into a marked tree");
     // -O found no opt-1 cache and used the opt-0 one (the one a plain run uses).
     assert!(
         plain.trim().ends_with(&format!("{}.pyc", cache_tag())),
@@ -178,9 +160,9 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
     // Without the root marker, the one in json/__pycache__ still holds; newpkg has none.
     std::fs::remove_file(home.join("__dont_write_bytecode__")).expect("rm");
     let written = |code: &str| {
-        let before = files(home);
+        let before = paths_under(home);
         let (out, _) = python_on(home, env.path(), &["-O"], code);
-        let new: Vec<PathBuf> = files(home).difference(&before).cloned().collect();
+        let new: Vec<PathBuf> = paths_under(home).difference(&before).cloned().collect();
         (out, new)
     };
     let (_, new) = written("import json, newpkg");
@@ -214,7 +196,7 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         "import sys\nsys.venv_own = True\n",
     )
     .expect("write");
-    let before = files(home);
+    let before = paths_under(home);
     let in_venv = std::process::Command::new(venv.join("bin/python"))
         .args(["-O", "-c", "import sys, json, email.mime.text, newpkg; print(sys.prefix != sys.base_prefix, 'pyprune_runtime' in sys.modules, sys.venv_own)"])
         .env_clear()
@@ -228,7 +210,7 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
         stderr(&in_venv)
     );
     assert_eq!(
-        files(home),
+        paths_under(home),
         before,
         "Python in a venv wrote into the marked tree"
     );
@@ -489,11 +471,15 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
             assert!(cache.is_file(), "{cache:?}");
         }
     }
-    let before = files(&out);
+    let before = paths_under(&out);
     for flags in [&[][..], &["-O"], &["-OO"]] {
         python_on(&out, env.path(), flags, "import keyword, colorsys");
     }
-    assert_eq!(files(&out), before, "Python wrote into the marked tree");
+    assert_eq!(
+        paths_under(&out),
+        before,
+        "Python wrote into the marked tree"
+    );
 
     // plan, like apply, learns the cache-less tree's release from the interpreter.
     let plan_row = |tree: &Path, name: &str| -> String {

@@ -9,7 +9,6 @@
 
 use crate::harness::*;
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The release the trees are made of.
@@ -154,22 +153,6 @@ fn small_venv(python: &Path, venv: &Path, compiler: &Path) {
     let site_packages = venv.join("lib").join(RELEASE).join("site-packages");
     demo_package(&site_packages);
     compile_with(compiler, &site_packages);
-}
-
-/// Every path under `root` (symlinks not followed).
-fn listing(root: &Path) -> BTreeSet<PathBuf> {
-    let mut found = BTreeSet::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.symlink_metadata().expect("lstat").is_dir() {
-                stack.push(path.clone());
-            }
-            found.insert(path);
-        }
-    }
-    found
 }
 
 /// `pyprune verify TREE --against ORIGINAL [ARGS] --format json`: exit code and report.
@@ -347,7 +330,7 @@ fn sabotage_in_a_prefix_result_fails_verification_and_nothing_is_written_outside
     let prefix = env.path().join("prefix");
     let python = small_prefix(&base, &prefix);
     let out = env.path().join("result");
-    let before = listing(&prefix);
+    let before = paths_under(&prefix);
     // Without --python: the result's own bin/python3.11 runs it.
     let report = lossless(&prefix, &out, &out.join("bin").join(RELEASE));
     assert_eq!(report["placement"]["mode"], "home");
@@ -361,7 +344,11 @@ fn sabotage_in_a_prefix_result_fails_verification_and_nothing_is_written_outside
         "lib/python3.11/colorsys.py",
         &[],
     );
-    assert_eq!(listing(&prefix), before, "a run wrote into the original");
+    assert_eq!(
+        paths_under(&prefix),
+        before,
+        "a run wrote into the original"
+    );
 }
 
 #[test]
@@ -371,7 +358,7 @@ fn sabotage_in_a_stdlib_directory_result_fails_verification() {
     let prefix = env.path().join("prefix");
     let python = small_prefix(&base, &prefix);
     let stdlib = prefix.join("lib").join(RELEASE);
-    let before = listing(&prefix);
+    let before = paths_under(&prefix);
     let out = env.path().join("result");
     // The stdlib directory's own interpreter is PREFIX/bin/python3.11; the result has no bin/.
     lossless(&stdlib, &out, &python);
@@ -385,7 +372,11 @@ fn sabotage_in_a_stdlib_directory_result_fails_verification() {
         "lib/python3.11/colorsys.py",
         &python_arg,
     );
-    assert_eq!(listing(&prefix), before, "a run wrote into the original");
+    assert_eq!(
+        paths_under(&prefix),
+        before,
+        "a run wrote into the original"
+    );
 }
 
 #[test]
@@ -396,7 +387,7 @@ fn sabotage_in_a_venv_result_fails_verification_and_its_interpreter_prefix_gets_
     let python = small_prefix(&base, &prefix);
     let venv = env.path().join("venv");
     small_venv(&python, &venv, &base.join("bin").join(RELEASE));
-    let (before_prefix, before_venv) = (listing(&prefix), listing(&venv));
+    let (before_prefix, before_venv) = (paths_under(&prefix), paths_under(&venv));
     let out = env.path().join("result");
     // Run as the copy's bin/python (not resolved), so that its pyvenv.cfg applies.
     let report = lossless(&venv, &out, &out.join("bin/python"));
@@ -412,11 +403,15 @@ fn sabotage_in_a_venv_result_fails_verification_and_its_interpreter_prefix_gets_
         &[],
     );
     assert_eq!(
-        listing(&prefix),
+        paths_under(&prefix),
         before_prefix,
         "a run wrote into the interpreter's prefix"
     );
-    assert_eq!(listing(&venv), before_venv, "a run wrote into the original");
+    assert_eq!(
+        paths_under(&venv),
+        before_venv,
+        "a run wrote into the original"
+    );
 }
 
 #[test]

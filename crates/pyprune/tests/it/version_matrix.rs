@@ -20,7 +20,7 @@
 //!
 //! An interpreter that is not installed is skipped with a note.
 
-use crate::harness::{TestEnv, pyprune, removed_by_minimal, stderr};
+use crate::harness::{TestEnv, paths_under, pyprune, removed_by_minimal, stderr};
 use crate::pythons::{Reduced, find_or_note, reduced_copy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt as _;
@@ -37,14 +37,9 @@ const WANTED: &[&str] = &[
     "http.client",
     "decimal",
     "logging",
-    "argparse",
-    "sqlite3",
     "wave",
     "telnetlib",
-    "unittest",
-    "xml.dom.minidom",
-    // zipimport needs it to read a deflated zip (an installation without it is
-    // another test's matter).
+    // zipimport needs it to read a deflated zip.
     "zlib",
 ];
 
@@ -258,18 +253,10 @@ fn traceback_shows_line(python: &Path, cwd: &Path) -> Result<(), String> {
 
 /// Every path under `root`, relative.
 fn files_of(root: &Path) -> BTreeSet<PathBuf> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeSet<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            into.insert(path.strip_prefix(root).expect("inside").to_path_buf());
-            if path.symlink_metadata().expect("lstat").is_dir() {
-                walk(root, &path, into);
-            }
-        }
-    }
-    let mut all = BTreeSet::new();
-    walk(root, root, &mut all);
-    all
+    paths_under(root)
+        .into_iter()
+        .map(|path| path.strip_prefix(root).expect("inside").to_path_buf())
+        .collect()
 }
 
 /// Links stay links to the same target; what is in both trees keeps its mode.
