@@ -7,12 +7,20 @@
 # and of the stdlib (its directory, plus the pythonXY.zip beside it), verify's
 # verdict, and the import-time ratio `plan --measure-import` gives the layout.
 #
-# Usage: bench/pythons.sh [--record] [RUNS]   (timed imports per layout; default 5)
+# Usage: bench/pythons.sh [--record] [RUNS] [WHICH...]   (timed imports per layout;
+# default 5; give RUNS to name WHICH: minor releases such as 3.12, or `debian`;
+# default all)
 # --record appends the rows to the per-interpreter table of docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_args 5 "$@"
+# After [--record] [RUNS]: the interpreters to run (all by default).
+rest=("$@")
+if [ "${rest[0]:-}" = "--record" ]; then rest=("${rest[@]:1}"); fi
+if [[ "${rest[0]:-}" =~ ^[0-9]+$ ]]; then rest=("${rest[@]:1}"); fi
+which=("${rest[@]}")
+wanted() { [ ${#which[@]} -eq 0 ] || printf '%s\n' "${which[@]}" | grep -qxF "$1"; }
 build_and_locate
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 profiles=(fedora-default container compact full-zip minimal)
@@ -56,6 +64,7 @@ one() {
 
 pyenv_root=$(pyenv root 2>/dev/null || true)
 for minor in 3.8 3.9 3.10 3.11 3.12 3.13; do
+  wanted "$minor" || continue
   version=$(ls "$pyenv_root/versions" 2>/dev/null | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -V | tail -1 || true)
   if [ -z "$version" ]; then echo "note: no pyenv $minor here: skipped"; continue; fi
   prefix="$work/pyenv-$version"
@@ -64,7 +73,9 @@ for minor in 3.8 3.9 3.10 3.11 3.12 3.13; do
   one "pyenv $version" "$prefix" "$prefix/bin/python$minor" "lib/python$minor"
   rm -rf "$prefix"
 done
-if [ -x /usr/bin/python3.11 ] && [ -d /usr/lib/python3.11 ]; then
+if ! wanted debian; then
+  :
+elif [ -x /usr/bin/python3.11 ] && [ -d /usr/lib/python3.11 ]; then
   mkdir -p "$work/debian/usr/bin" "$work/debian/usr/lib"
   cp -a /usr/bin/python3.11 "$work/debian/usr/bin/"
   cp -a /usr/lib/python3.11 "$work/debian/usr/lib/"
