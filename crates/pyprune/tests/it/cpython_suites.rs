@@ -1,5 +1,5 @@
 //! pyprune's runtime leaves `linecache`, `traceback` and `inspect` as CPython
-//! has them, apart from finding sources: on each pyenv CPython 3.8–3.13 here,
+//! has them, apart from finding sources: on pyenv CPython 3.8, 3.10, 3.12, 3.13,
 //! CPython's own `test_linecache`, `test_traceback` and `test_inspect` (from
 //! that build's `test` package) run on a prefix copy as it is, then on the
 //! results of `apply --profile full-zip` (the stdlib zipped with its sources)
@@ -556,24 +556,19 @@ fn suites_and_printouts_match(release: &str) {
     );
 }
 
+// One release of each way the runtime's hook meets CPython's printer: 3.8
+// (as 3.9: unprintable exceptions), 3.10 (suggestions), 3.12 (as 3.11:
+// carets), 3.13 (no hook). 3.9 and 3.11 pass too (run them by adding a test
+// here); they are left out of the suite for its time budget (each costs about
+// 40 s of a 2-core machine).
 #[test]
 fn cpython_3_8_suites_pass_with_the_runtime_where_they_pass_without() {
     suites_and_printouts_match("3.8");
 }
 
 #[test]
-fn cpython_3_9_suites_pass_with_the_runtime_where_they_pass_without() {
-    suites_and_printouts_match("3.9");
-}
-
-#[test]
 fn cpython_3_10_suites_pass_with_the_runtime_where_they_pass_without() {
     suites_and_printouts_match("3.10");
-}
-
-#[test]
-fn cpython_3_11_suites_pass_with_the_runtime_where_they_pass_without() {
-    suites_and_printouts_match("3.11");
 }
 
 #[test]
