@@ -169,7 +169,10 @@ fn markers_stop_every_write_and_optimized_runs_fall_back() {
     let tag = cache_tag();
     assert_eq!(
         new,
-        [stdlib.join(format!("newpkg/__pycache__/__init__.{tag}.opt-1.pyc"))]
+        [
+            stdlib.join("newpkg/__pycache__"),
+            stdlib.join(format!("newpkg/__pycache__/__init__.{tag}.opt-1.pyc"))
+        ]
     );
 
     // A venv made from the tree does not read its site-packages: the runtime
