@@ -140,11 +140,19 @@ def traceback(name):
 
 
 def location(module):
-    """The file a module was loaded from, or None (built in, frozen, namespace)."""
-    spec = getattr(module, "__spec__", None)
-    if spec is not None:
-        return spec.origin if getattr(spec, "has_location", False) else None
-    path = getattr(module, "__file__", None)
+    """The file a module was loaded from, or None (built in, frozen, namespace,
+    or an object whose attributes cannot be read)."""
+    # From its own namespace: a module object with a __getattr__ (IPython's
+    # shims import another distribution on any missing attribute) must not
+    # run code here, and sys.modules may hold None or other objects.
+    try:
+        namespace = vars(module)
+        spec = namespace.get("__spec__")
+        if spec is not None:
+            return spec.origin if getattr(spec, "has_location", False) else None
+        path = namespace.get("__file__")
+    except Exception:
+        return None
     return path if isinstance(path, str) else None
 
 

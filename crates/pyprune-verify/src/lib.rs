@@ -230,46 +230,68 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         request
             .progress
             .begin(format!("verify, {check}"), names.len() as u64);
-        // Failures are retried with their package only here; whether one
-        // must be retried alone too depends on the original.
-        let mut verdicts = here.imports(
-            optimize,
-            write_bytecode,
-            &names,
-            matches!(original, Some(Before::Recorded(_))),
-        );
-        let baseline = original.as_ref().map(|original| match original {
-            Before::Recorded(baseline) => baseline.imports.get(run).cloned().unwrap_or_default(),
-            Before::Tree(original) => {
-                // Only the modules that failed here need asking about, each
-                // alone; and only those the original imports alone need
-                // proving alone here (one failing there too is no regression
-                // whatever it does alone here).
-                let names: Vec<Vec<u8>> = original
-                    .modules
-                    .all
+        // Failures are retried with their package here; whether one must be
+        // retried alone too depends on the original.
+        let mut verdicts = here.imports(optimize, write_bytecode, &names);
+        let failed_here: Vec<Vec<u8>> = names
+            .iter()
+            .filter(|n| verdicts.get(*n).is_some_and(|v| !v.ok()))
+            .cloned()
+            .collect();
+        let baseline = original.as_ref().map(|original| {
+            // The original is asked only of the modules that failed here, as
+            // they were first asked here (together, then by package): a
+            // module failing there too is no regression whatever it does
+            // alone, and most failures of a tree fail in its original too
+            // (a missing optional dependency), so this is where the runs are
+            // saved.
+            let there = |names: &[Vec<u8>], alone: bool| {
+                let Before::Tree(original) = original else {
+                    return BTreeMap::new();
+                };
+                let names: Vec<Vec<u8>> = names
                     .iter()
-                    .map(|m| m.as_bytes().to_vec())
-                    .filter(|n| verdicts.get(n).is_some_and(|v| !v.ok()))
+                    .filter(|n| original.modules.all.contains(&*String::from_utf8_lossy(n)))
+                    .cloned()
                     .collect();
                 request.progress.begin(
                     format!("verify, {check} in the original"),
                     names.len() as u64,
                 );
-                let there = worker(&original.python, false).imports_alone(optimize, false, &names);
-                let passed_there: Vec<Vec<u8>> = names
-                    .into_iter()
-                    .filter(|n| there.get(n).is_some_and(worker::Verdict::ok))
-                    .collect();
-                request
-                    .progress
-                    .begin(format!("verify, {check} alone"), passed_there.len() as u64);
-                worker::merge(
-                    &mut verdicts,
-                    here.imports_alone(optimize, write_bytecode, &passed_there),
-                );
-                there
-            }
+                let worker = worker(&original.python, false);
+                if alone {
+                    worker.imports_alone(optimize, false, &names)
+                } else {
+                    worker.imports(optimize, false, &names)
+                }
+            };
+            let mut baseline = match original {
+                Before::Recorded(baseline) => {
+                    baseline.imports.get(run).cloned().unwrap_or_default()
+                }
+                Before::Tree(_) => there(&failed_here, false),
+            };
+            // What passed there is proven alone here; what fails alone here
+            // is asked alone there too (like against like), where the
+            // original can still be run.
+            let passed_there: Vec<Vec<u8>> = failed_here
+                .iter()
+                .filter(|n| baseline.get(*n).is_some_and(worker::Verdict::ok))
+                .cloned()
+                .collect();
+            request
+                .progress
+                .begin(format!("verify, {check} alone"), passed_there.len() as u64);
+            worker::merge(
+                &mut verdicts,
+                here.imports_alone(optimize, write_bytecode, &passed_there),
+            );
+            let still_failing: Vec<Vec<u8>> = passed_there
+                .into_iter()
+                .filter(|n| verdicts.get(n).is_some_and(|v| !v.ok()))
+                .collect();
+            worker::merge(&mut baseline, there(&still_failing, true));
+            baseline
         });
         gather_outside(&verdicts, &mut outside);
         if run == 0 {

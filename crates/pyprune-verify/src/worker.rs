@@ -67,19 +67,19 @@ impl Worker<'_> {
     }
 
     /// Imports `names` at optimization level `optimize`, failures retried
-    /// ([`Worker::settle`]: by package, and then alone if `alone`).
+    /// by package ([`Worker::settle`]); whether one is retried alone is the
+    /// caller's to say, by what the original did ([`Worker::imports_alone`]).
     pub fn imports(
         &self,
         optimize: u8,
         write_bytecode: bool,
         names: &[Vec<u8>],
-        alone: bool,
     ) -> BTreeMap<Vec<u8>, Verdict> {
         let mode = RunMode {
             optimize,
             write_bytecode,
         };
-        self.settle("import", mode, names, alone)
+        self.settle("import", mode, names, false)
     }
 
     /// Like [`Worker::run`], then every item that did not pass runs again in

@@ -255,3 +255,37 @@ fn a_linked_module_file_is_the_trees_and_a_linked_directory_out_is_not() {
         "{found:?}"
     );
 }
+
+/// A module that puts an object of its own into `sys.modules` (IPython's
+/// shims: any missing attribute imports another distribution, which may be
+/// absent) is judged by its import, and watching isolation does not run its
+/// code: the worker used to die reading such an object's `__file__`.
+#[test]
+fn a_shim_module_whose_attributes_raise_does_not_kill_the_isolation_watch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = tree(
+        dir.path(),
+        &[
+            (
+                "shim.py",
+                "import sys, types\n\
+                 class Shim(types.ModuleType):\n    \
+                     def __getattr__(self, key):\n        \
+                         import not_installed_anywhere\n\
+                 sys.modules[__name__] = Shim(__name__)\n\
+                 sys.modules['blocked'] = None\n",
+            ),
+            ("after.py", ""),
+        ],
+    );
+    let found = answers(
+        &python3(),
+        &root,
+        dir.path(),
+        "import",
+        &["shim", "after"],
+        false,
+    );
+    assert!(found["shim"].ok(), "{found:?}");
+    assert!(found["after"].ok(), "{found:?}");
+}

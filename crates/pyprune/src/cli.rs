@@ -125,9 +125,10 @@ pub enum Command {
     /// compiles, that every module imports (at -O and -OO too) from inside the tree (a
     /// tree without a stdlib may use the interpreter's), and, where the tree promises
     /// it, that tracebacks through minimized modules show source lines and that Python
-    /// writes nothing into the tree. A module that fails is retried alone before it is
-    /// judged. With --against, a module that imported in the original and fails here is
-    /// a regression. Exits with 1 on any regression.
+    /// writes nothing into the tree. A module that fails is retried in a fresh process
+    /// with its package before it is judged. With --against, a module that imported in
+    /// the original and fails here, also alone, is a regression. Exits with 1 on any
+    /// regression.
     Verify(VerifyArgs),
 
     /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.

@@ -549,3 +549,62 @@ fn a_tree_shipped_without_caches_keeps_the_no_write_promise_at_every_level() {
     let kept = out.join(format!("lib/python{release}/sitecustomize.py"));
     assert_eq!(std::fs::read_to_string(kept).expect("read"), theirs);
 }
+
+/// Against an original, verdicts do not depend on import order, a failure of
+/// both trees is no regression, and a real one is still found: the original
+/// is asked only about what failed here, as this tree was (together, then by
+/// package), and what passed there is proven alone here (and alone there,
+/// where it fails alone here).
+#[test]
+fn against_an_original_order_and_shared_failures_are_not_regressions_and_a_real_one_is() {
+    let env = TestEnv::new();
+    let files: &[(&str, &str)] = &[
+        ("aaa_first.py", "X = 1\n"),
+        // Fails in any process that imported aaa_first before it.
+        (
+            "zzz_second.py",
+            "import sys\nif 'aaa_first' in sys.modules:\n    raise ImportError('aaa_first came first')\n",
+        ),
+        ("pkg/__init__.py", ""),
+        ("pkg/a.py", "A = 1\n"),
+        // Fails after pkg.a: its own package's failures are retried together, without pkg.a.
+        (
+            "pkg/b.py",
+            "import sys\nif 'pkg.a' in sys.modules:\n    raise ImportError('pkg.a came first')\n",
+        ),
+        ("pkg/c.py", "from pkg import helper\n"),
+        ("pkg/helper.py", "H = 1\n"),
+        ("broken.py", "raise ImportError('broken in both')\n"),
+    ];
+    for tree in ["original", "result"] {
+        for (rel, text) in files {
+            env.write(format!("{tree}/{rel}"), text);
+        }
+    }
+    std::fs::remove_file(env.path().join("result/pkg/helper.py")).expect("rm");
+    let output = pyprune()
+        .args(["verify", "--format", "json", "-j", "1", "--against"])
+        .arg(env.path().join("original"))
+        .arg(env.path().join("result"))
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&output)));
+    let subjects = |list: &str| -> std::collections::BTreeSet<String> {
+        report[list]
+            .as_array()
+            .expect(list)
+            .iter()
+            .map(|f| f["subject"].as_str().expect("subject").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        subjects("regressions"),
+        ["pkg.c", "pkg.helper"].map(String::from).into(),
+        "{report}"
+    );
+    // Order-dependent failures pass on retry; what fails in both is a note.
+    assert_eq!(subjects("notes"), ["broken".to_owned()].into(), "{report}");
+    assert_eq!(check(&report, "imports")["failed"], 2, "{report}");
+    assert_eq!(output.status.code(), Some(1), "{report}");
+}
