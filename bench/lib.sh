@@ -26,7 +26,7 @@ bench_args() {
 # resolved past any shim) and stdlib (that interpreter's stdlib directory).
 build_and_locate() {
   cargo build --release --quiet
-  bin=$PWD/target/release/pyprune
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/pyprune
   py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
   stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 }
