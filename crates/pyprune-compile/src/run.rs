@@ -42,6 +42,9 @@ pub struct CompileOptions {
     pub skip_identical_levels: bool,
     pub pycache_prefix: Option<PathBuf>,
     pub timeout: Duration,
+    /// Compile the site-packages and dist-packages of a tree that holds a
+    /// standard library too (else they are left out, and said so).
+    pub site_packages: bool,
 }
 
 /// A source that could not be compiled.
@@ -74,6 +77,8 @@ pub struct CompileReport {
     pub failures: Vec<FileFailure>,
     /// Problems met on the way (walk warnings, compiler warnings, links that failed).
     pub warnings: Vec<Warning>,
+    /// The third-party directories not compiled.
+    pub left_out: pyprune_tree::LeftOut,
 }
 
 /// Why a run could not be done at all.
@@ -106,9 +111,11 @@ pub fn compile_tree(
         progress,
         ..ScanOptions::default()
     };
-    let inventory = Inventory::scan(&options.root, &scan)?;
+    let mut inventory = Inventory::scan(&options.root, &scan)?;
+    let left_out = inventory.leave_out_third_party(options.site_packages);
     let mut report = CompileReport {
         warnings: inventory.warnings.clone(),
+        left_out,
         ..CompileReport::default()
     };
 

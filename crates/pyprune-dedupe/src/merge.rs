@@ -31,6 +31,9 @@ pub struct DedupeOptions {
     pub reflink: bool,
     /// Only say what would be merged and saved.
     pub dry_run: bool,
+    /// Merge in the site-packages and dist-packages of a tree that holds a
+    /// standard library too (else they are left out, and said so).
+    pub site_packages: bool,
 }
 
 /// What a run merged (or, with `dry_run`, would merge).
@@ -45,6 +48,8 @@ pub struct DedupeReport {
     pub dry_run: bool,
     /// Problems met on the way; each file named here was left as it was.
     pub warnings: Vec<Warning>,
+    /// The third-party directories not looked at.
+    pub left_out: pyprune_tree::LeftOut,
 }
 
 /// Files up to this size are compared by their bytes; larger ones by a BLAKE3
@@ -62,7 +67,8 @@ pub fn dedupe_tree(
         progress,
         ..ScanOptions::default()
     };
-    let inventory = Inventory::scan(root, &scan)?;
+    let mut inventory = Inventory::scan(root, &scan)?;
+    let left_out = inventory.leave_out_third_party(options.site_packages);
     let root = inventory.root.clone();
     let groups = size_groups(
         &inventory,
@@ -84,6 +90,7 @@ pub fn dedupe_tree(
     let mut report = DedupeReport {
         dry_run: options.dry_run,
         warnings: inventory.warnings.clone(),
+        left_out,
         ..DedupeReport::default()
     };
     for outcome in outcomes {

@@ -5,8 +5,31 @@
 
 use crate::inventory::{Inventory, Sizes};
 use crate::layout::{LIB_DIRS, is_stdlib_dir};
+use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+/// The third-party directories a command left out, and their disk usage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    /// Relative to the tree root, as pyprune shows paths.
+    pub dirs: Vec<String>,
+    /// `du -s` of them together (each inode once, directories included).
+    pub disk_bytes: u64,
+}
+
+impl LeftOut {
+    pub fn new(dirs: &[PathBuf], disk_bytes: u64) -> LeftOut {
+        LeftOut {
+            dirs: dirs.iter().map(|d| pyprune_fs::display_path(d)).collect(),
+            disk_bytes,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+    }
+}
 
 /// The names of the directories third-party packages are installed in.
 pub const THIRD_PARTY_DIRS: [&str; 2] = ["site-packages", "dist-packages"];
@@ -65,6 +88,18 @@ impl Inventory {
             self.directories_list.iter().map(|(d, _)| d.as_path()),
             |p| files.contains(p),
         )
+    }
+
+    /// Takes the tree's third-party directories ([`third_party_dirs`]) out
+    /// of the inventory, unless `keep`: what commands do by default on a
+    /// tree that holds a standard library.
+    pub fn leave_out_third_party(&mut self, keep: bool) -> LeftOut {
+        if keep {
+            return LeftOut::default();
+        }
+        let dirs = self.third_party_dirs();
+        let sizes = self.leave_out(&dirs);
+        LeftOut::new(&dirs, sizes.disk_bytes)
     }
 
     /// Takes the files and directories below `dirs` (and the directories

@@ -47,8 +47,9 @@ pub struct GlobalArgs {
     ///
     /// pyprune works on the standard library: in the interpreter's stdlib directory (the
     /// default tree) or a prefix, the third-party packages are left out of analyze's
-    /// tables and of every step of plan and apply (they are copied or left unchanged, and
-    /// only read to keep the stdlib modules they import), and their size is said apart.
+    /// tables, of compile and dedupe, and of every step of plan and apply (they are copied
+    /// or left unchanged, and only read to keep the stdlib modules they import), and their
+    /// size is said apart. verify still imports them: they must work with the stdlib.
     /// A venv or a site-packages directory named as PATH is worked on as it is.
     #[arg(long, global = true)]
     pub site_packages: bool,

@@ -52,9 +52,8 @@ fn render(report: &ApplyReport) -> String {
         crate::format::size(report.disk_bytes),
         crate::format::size(report.predicted_disk_bytes)
     );
-    if let Some(line) = report
-        .left_out
-        .lines("left as they were (in the sizes above)")
+    if let Some(line) =
+        pipeline::left_out_lines(&report.left_out, "left as they were (in the sizes above)")
     {
         text.push_str(&line);
         text.push('\n');

@@ -64,6 +64,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         skip_identical_levels: !args.compile_every_level,
         pycache_prefix: args.pycache_prefix.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        site_packages: global.site_packages,
     };
 
     let started = Instant::now();
@@ -90,7 +91,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
 }
 
 fn summary(report: &CompileReport, root: &str, elapsed: Duration) -> String {
-    format!(
+    let mut text = format!(
         "{root}: {} sources, {} compiled ({} compilations), {} up to date, {} failed; \
          {} levels skipped as identical, {} links made ({} saved), {} copies; {:.1} s\n",
         report.sources,
@@ -103,5 +104,10 @@ fn summary(report: &CompileReport, root: &str, elapsed: Duration) -> String {
         crate::format::size(report.bytes_saved),
         report.copies,
         elapsed.as_secs_f64(),
-    )
+    );
+    if let Some(lines) = pipeline::left_out_lines(&report.left_out, "not compiled") {
+        text.push_str(&lines);
+        text.push('\n');
+    }
+    text
 }

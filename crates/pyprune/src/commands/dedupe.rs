@@ -19,6 +19,7 @@ pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         content_only: args.content_only,
         reflink: args.reflink,
         dry_run: args.dry_run,
+        site_packages: global.site_packages,
     };
     let tally = Arc::new(Tally::new("entries scanned"));
     let report = {
@@ -41,11 +42,16 @@ fn summary(report: &DedupeReport, root: &str, reflink: bool) -> String {
         (false, true) => ("cloned", "saved"),
         (false, false) => ("linked", "saved"),
     };
-    format!(
+    let mut text = format!(
         "{root}: {} groups of identical files; {verb} {} files, {what} {} ({} warnings)\n",
         report.groups,
         report.merged,
         crate::format::size(report.bytes_saved),
         report.warnings.len()
-    )
+    );
+    if let Some(lines) = pipeline::left_out_lines(&report.left_out, "not looked at") {
+        text.push_str(&lines);
+        text.push('\n');
+    }
+    text
 }

@@ -20,7 +20,7 @@ pub fn run(args: &VerifyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         pipeline::interpreter_for_tree(target.python, tree.python.as_deref(), &target.root, &tags)?;
     let (cache_tag, _) = pyprune_steps::release_of_caches(&tags);
     pipeline::refuse_other_implementation(&target.root, &cache_tag, Some(&python.implementation))?;
-    pipeline::refuse_foreign_bytecode(&target.root, &tags, &python)?;
+    pipeline::refuse_foreign_bytecode(&scanned, &python)?;
     let promises = match &settings.steps {
         Some(steps) => pipeline::promises_of(steps),
         None => pipeline::default_promises(&target.root),

@@ -21,7 +21,7 @@ mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
-pub use left_out::LeftOut;
+pub use left_out::{LeftOut, left_out_lines};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,
@@ -168,7 +168,7 @@ fn verifier(settings: &ApplySettings, prepared: &Prepared) -> anyhow::Result<Opt
     let root = &prepared.inventory.root;
     let tags = prepared_tags(prepared);
     let python = interpreter_for_tree(None, settings.tree.python.as_deref(), root, &tags)?;
-    refuse_foreign_bytecode(root, &tags, &python)?;
+    refuse_foreign_bytecode(&prepared.inventory, &python)?;
     Ok(Some(python))
 }
 

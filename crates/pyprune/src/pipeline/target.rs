@@ -45,28 +45,78 @@ fn discover(python: &OsStr) -> anyhow::Result<Interpreter> {
     })
 }
 
-/// Refuses to run `python` on a tree whose caches (`cache_tags`: how many
-/// carry each tag) are all another release's: that tree is for another
-/// interpreter, and verifying it with this one would give a regression per
-/// module instead of one clear error. A tree with no caches, or with some of
-/// this interpreter's among others (left over from an upgrade), is run.
+/// Refuses to run `python` on a tree whose caches are all another
+/// release's: that tree is for another interpreter, and verifying it with
+/// this one would give a regression per module instead of one clear error.
+/// Caches are told apart by their tag (`cpython-311` in the name) and, under
+/// the interpreter's own tag, by the magic number they start with (an alpha
+/// or a patched build of the same release writes another). A tree with no
+/// caches, or with some of this interpreter's among others (left over from
+/// an upgrade), is run.
 pub fn refuse_foreign_bytecode(
-    root: &Path,
-    cache_tags: &BTreeMap<String, u64>,
+    inventory: &pyprune_tree::Inventory,
     python: &Interpreter,
 ) -> anyhow::Result<()> {
-    if cache_tags.is_empty() || cache_tags.contains_key(&python.cache_tag) {
+    let root = &inventory.root;
+    let cache_tags = inventory.summary().cache_tags;
+    if cache_tags.is_empty() {
         return Ok(());
     }
-    let (tree_cache_tag, _) = pyprune_steps::release_of_caches(cache_tags);
-    anyhow::bail!(
-        "the bytecode of `{}` is for {tree_cache_tag}, and `{}` is {} {} ({}): verify runs the tree's own interpreter; name it with --python",
-        pyprune_fs::display_path(root),
-        python.command.to_string_lossy(),
-        python.implementation,
-        python.version,
-        python.cache_tag
-    )
+    if !cache_tags.contains_key(&python.cache_tag) {
+        let (tree_cache_tag, _) = pyprune_steps::release_of_caches(&cache_tags);
+        anyhow::bail!(
+            "the bytecode of `{}` is for {tree_cache_tag}, and `{}` is {} {} ({}): verify runs the tree's own interpreter; name it with --python",
+            pyprune_fs::display_path(root),
+            python.command.to_string_lossy(),
+            python.implementation,
+            python.version,
+            python.cache_tag
+        );
+    }
+    let magics = magic_numbers(inventory, &python.cache_tag);
+    if !magics.is_empty() && !magics.contains_key(&python.magic_number()) {
+        let (theirs, count) = magics
+            .iter()
+            .max_by_key(|(_, count)| **count)
+            .expect("not empty");
+        anyhow::bail!(
+            "the {} bytecode of `{}` starts with magic number {theirs} ({count} files), and `{}` ({} {}) writes {}: it is another build of that release; verify runs the tree's own interpreter; name it with --python",
+            python.cache_tag,
+            pyprune_fs::display_path(root),
+            python.command.to_string_lossy(),
+            python.implementation,
+            python.version,
+            python.magic_number()
+        );
+    }
+    Ok(())
+}
+
+/// How many of the tree's caches named with `tag` start with each magic
+/// number (files too short or unreadable are not counted: verify judges them).
+fn magic_numbers(inventory: &pyprune_tree::Inventory, tag: &str) -> BTreeMap<u16, u64> {
+    use std::io::Read as _;
+    let mut found = BTreeMap::new();
+    for file in &inventory.files {
+        let tagged = !file.is_symlink
+            && file
+                .path
+                .file_name()
+                .and_then(OsStr::to_str)
+                .is_some_and(|name| {
+                    pyprune_pyc::CacheFileName::parse(name).is_some_and(|cache| cache.tag == tag)
+                });
+        if !tagged {
+            continue;
+        }
+        let mut start = [0u8; 2];
+        let read = std::fs::File::open(inventory.root.join(&file.path))
+            .and_then(|mut f| f.read_exact(&mut start));
+        if read.is_ok() {
+            *found.entry(u16::from_le_bytes(start)).or_default() += 1;
+        }
+    }
+    found
 }
 
 /// The interpreter to run on the tree at `root`: `known` (the one that

@@ -178,6 +178,49 @@ fn bytecode_of_another_release_is_one_clear_error_not_a_regression_per_file() {
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
+/// Caches under this interpreter's own tag but with another magic number (an
+/// alpha or a patched build of the release writes another): one clear error
+/// naming both numbers, as for another tag, in verify and apply.
+#[test]
+fn bytecode_of_another_build_of_the_same_release_is_one_clear_error() {
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    copy_from_stdlib(&tree, &["colorsys.py", "json"]);
+    compileall_all_levels(&tree);
+    let theirs = python_print(
+        "import importlib.util as u; print(int.from_bytes(u.MAGIC_NUMBER[:2], 'little'))",
+    );
+    let other: u16 = theirs.trim().parse::<u16>().expect("magic") - 1;
+    for dir in [tree.join("__pycache__"), tree.join("json/__pycache__")] {
+        for entry in std::fs::read_dir(&dir).expect("caches") {
+            let path = entry.expect("entry").path();
+            let mut bytes = std::fs::read(&path).expect("read");
+            bytes[..2].copy_from_slice(&other.to_le_bytes());
+            std::fs::write(&path, bytes).expect("write");
+        }
+    }
+    let expected = format!("starts with magic number {other}");
+    refused(&[os("verify"), tree.as_os_str()], &expected);
+    let out = env.path().join("out");
+    refused(
+        &[
+            os("apply"),
+            os("--steps"),
+            os("drop-opt2"),
+            os("--out"),
+            out.as_os_str(),
+            tree.as_os_str(),
+        ],
+        &expected,
+    );
+    assert!(!out.exists());
+    // One cache of this build among them: the tree is this interpreter's, run.
+    std::fs::remove_dir_all(tree.join("__pycache__")).expect("rm");
+    compileall(&["-o0"], &tree.join("colorsys.py"));
+    let output = pyprune().arg("verify").arg(&tree).output().expect("verify");
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
 #[test]
 fn a_cpython_prefix_beside_a_pypy_library_is_cpythons() {
     // `/usr/lib` holds python3.11 and pypy3.9 side by side.

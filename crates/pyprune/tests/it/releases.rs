@@ -387,6 +387,29 @@ fn site_packages_are_left_out_unless_named() {
     let out_lib = out.join(stdlib.strip_prefix(prefix).expect("inside"));
     assert!(!out_lib.join("xdrlib.py").exists());
 
+    // compile and dedupe leave them out too, and say so.
+    env.write(site.join("pkg/fresh.py"), "X = 1\n");
+    let fresh_cache = site.join(format!(
+        "pkg/__pycache__/fresh.{}.pyc",
+        crate::harness::cache_tag()
+    ));
+    let left_out = serde_json::json!({
+        "dirs": [rel_site.as_str()],
+        "disk_bytes": du_bytes(&site, false),
+    });
+    let (compiled, _) = json(&["compile".as_ref(), prefix.as_os_str()]);
+    assert_eq!(compiled["left_out"], left_out);
+    assert!(!fresh_cache.exists());
+    let (deduped, _) = json(&["dedupe".as_ref(), "--dry-run".as_ref(), prefix.as_os_str()]);
+    assert_eq!(deduped["left_out"], left_out);
+    let (compiled, _) = json(&[
+        "compile".as_ref(),
+        "--site-packages".as_ref(),
+        prefix.as_os_str(),
+    ]);
+    assert_eq!(compiled["left_out"]["dirs"], serde_json::json!([]));
+    assert!(fresh_cache.is_file());
+
     // Named, they are worked on.
     let out = env.path().join("out-named");
     let (applied, _) = json(&[

@@ -85,13 +85,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         };
         Inventory::scan(&target.root, &options)?
     };
-    let left_out = if global.site_packages {
-        pipeline::LeftOut::default()
-    } else {
-        let dirs = inventory.third_party_dirs();
-        let sizes = inventory.leave_out(&dirs);
-        pipeline::LeftOut::new(&dirs, sizes.disk_bytes)
-    };
+    let left_out = inventory.leave_out_third_party(global.site_packages);
     let bytecode = (args.bytecode || args.list).then(|| {
         inventory.check_bytecode(&BytecodeOptions {
             expected_magic: target.python.as_ref().map(Interpreter::magic_number),

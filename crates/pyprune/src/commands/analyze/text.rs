@@ -76,7 +76,9 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
             );
         }
     }
-    if let Some(line) = report.left_out.lines("left out of these tables") {
+    if let Some(line) =
+        crate::pipeline::left_out_lines(&report.left_out, "left out of these tables")
+    {
         let _ = writeln!(out, "{line}");
     }
 

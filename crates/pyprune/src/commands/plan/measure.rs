@@ -38,11 +38,11 @@ const MODULES: &[&str] = &[
     "ssl",
 ];
 
-/// The median import time of each layout (`None` where the imports failed),
-/// and of the unchanged tree.
+/// The median import time of each layout (or the interpreter's last words
+/// where the imports failed), and of the unchanged tree.
 pub(super) struct Measured {
     pub baseline: Duration,
-    pub layouts: Vec<Option<Duration>>,
+    pub layouts: Vec<Result<Duration, String>>,
 }
 
 /// Builds `layouts` (lists of steps) and the unchanged tree under a temporary
@@ -68,54 +68,77 @@ pub(super) fn measure(
         .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
     let code = format!("import {}", MODULES.join(", "));
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); dirs.len()];
-    let mut failed = vec![false; dirs.len()];
+    let mut failed: Vec<Option<String>> = vec![None; dirs.len()];
     // One warm-up round, then timed rounds; each round visits every layout once,
     // starting one further along each time, so that no layout always runs first.
     let count = dirs.len();
     for round in 0..=runs {
         for i in (0..count).map(|k| (k + round) % count) {
             let dir = &dirs[i];
-            if failed[i] {
+            if failed[i].is_some() {
                 continue;
             }
             let started = Instant::now();
-            let ok = run(python, dir, &cwd, &code)?;
+            let outcome = run(python, dir, &cwd, &code)?;
             let elapsed = started.elapsed();
-            if !ok {
-                failed[i] = true;
-            } else if round > 0 {
-                times[i].push(elapsed);
+            match outcome {
+                Err(why) => failed[i] = Some(why),
+                Ok(()) if round > 0 => times[i].push(elapsed),
+                Ok(()) => {}
             }
         }
     }
-    let median = |mut values: Vec<Duration>| -> Option<Duration> {
+    let median = |mut values: Vec<Duration>| -> Result<Duration, String> {
         values.sort();
-        values.get(values.len() / 2).copied()
+        values
+            .get(values.len() / 2)
+            .copied()
+            .ok_or_else(|| "no timed run".to_owned())
     };
     let mut medians = times
         .into_iter()
         .zip(failed)
-        .map(|(t, failed)| if failed { None } else { median(t) });
+        .map(|(t, failed)| failed.map_or_else(|| median(t), Err));
     let baseline = medians
         .next()
-        .flatten()
-        .context("the unchanged tree did not import the module set")?;
+        .expect("the unchanged tree is measured first")
+        .map_err(|why| {
+            anyhow::anyhow!(
+                "the unchanged tree did not import the module set with `{}`: {why}",
+                python.to_string_lossy()
+            )
+        })?;
     Ok(Measured {
         baseline,
         layouts: medians.collect(),
     })
 }
 
-/// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no bytecode.
-fn run(python: &OsStr, prefix: &Path, cwd: &Path, code: &str) -> anyhow::Result<bool> {
-    let status = clean_command(python)
-        .args(["-S", "-s", "-P", "-B", "-c", code])
+/// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no
+/// bytecode; a failure is the last line the interpreter wrote. (No `-P`:
+/// 3.8–3.10 do not know it, and the directory `-c` puts first on `sys.path`
+/// is `cwd`, an empty scratch directory.)
+fn run(
+    python: &OsStr,
+    prefix: &Path,
+    cwd: &Path,
+    code: &str,
+) -> anyhow::Result<Result<(), String>> {
+    let output = clean_command(python)
+        .args(["-S", "-s", "-B", "-c", code])
         .env("PYTHONHOME", prefix)
         .current_dir(cwd)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
+        .stderr(std::process::Stdio::piped())
+        .output()
         .with_context(|| format!("cannot run `{}`", python.to_string_lossy()))?;
-    Ok(status.success())
+    if output.status.success() {
+        return Ok(Ok(()));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+    Ok(Err(
+        last.map_or_else(|| output.status.to_string(), str::to_owned)
+    ))
 }

@@ -79,8 +79,16 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         ));
         let measured = measure::measure(&prepared, &python, &layouts, runs)?;
         for (row, time) in rows.iter_mut().zip(measured.layouts) {
-            row.imports = Some(time.is_some());
-            row.import_ratio = time.map(|t| t.as_secs_f64() / measured.baseline.as_secs_f64());
+            if let Err(why) = &time {
+                printer.warn(&format!(
+                    "the {} layout did not import the module set: {why}",
+                    row.name
+                ));
+            }
+            row.imports = Some(time.is_ok());
+            row.import_ratio = time
+                .ok()
+                .map(|t| t.as_secs_f64() / measured.baseline.as_secs_f64());
         }
     }
     let report = PlanReport {
@@ -142,7 +150,9 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
         "now {} on disk (du -s); nothing is written by `plan`",
         size(report.disk_bytes)
     );
-    if let Some(line) = report.left_out.lines("left out, untouched and not counted") {
+    if let Some(line) =
+        pipeline::left_out_lines(report.left_out, "left out, untouched and not counted")
+    {
         let _ = writeln!(out, "{line}");
     }
     for (kind, title) in [("step", "Each step alone"), ("profile", "Profiles")] {
