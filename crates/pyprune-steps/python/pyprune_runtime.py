@@ -21,13 +21,14 @@ which do not read its site-packages). It:
   through the traceback module: the text is CPython's, "Did you mean"
   suggestions and all. 3.13's printer is the traceback module already, which
   asks the loaders: there sys.excepthook is left as it is (colours kept).
+  Threads' exceptions likewise (threading.excepthook, from _thread's).
 
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
 (pyprune's cache-dropping steps keep their caches for that reason), and
 everything under `python -S`, which runs without this runtime at all;
-exceptions of threads before 3.13 (threading.excepthook prints with the
-interpreter's printer alone, from files); in a venv, whatever its own .pth
+threads' exceptions where threading was imported before the runtime; in a
+venv, whatever its own .pth
 files import (site reads those before sitecustomize); venvs made from a
 Python whose stdlib has a sitecustomize of its own (Debian's), which pyprune
 leaves as it is; and a sitecustomize found earlier on sys.path (PYTHONPATH),
@@ -151,8 +152,18 @@ def install(fallback=False):
 
     # 3.13's own printer already goes through the traceback module, which asks
     # the loaders; replacing it there would lose its colours.
-    if sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
-        sys.excepthook = _excepthook
+    if sys.version_info < (3, 13):
+        if sys.excepthook is sys.__excepthook__:
+            sys.excepthook = _excepthook
+        # Threads' printer: threading takes _thread's when it is first
+        # imported (as its excepthook and __excepthook__); _thread is built
+        # in and loaded already, threading is not imported here.
+        import _thread
+        printer = getattr(_thread, "_excepthook", None)
+        if printer is not None and "threading" not in sys.modules:
+            global _thread_printer
+            _thread_printer = printer
+            _thread._excepthook = _thread_excepthook
 
 
 # CPython's own printer, with the source lines it could not read from the
@@ -180,6 +191,36 @@ def _excepthook(exc_type, exc, tb):
         stderr.flush()
     except Exception:
         pass  # As the printer does: a stream that cannot flush loses nothing here.
+
+
+# _thread's own printer, which threading.excepthook is before 3.13.
+_thread_printer = None
+
+
+# The threads' printer, as _excepthook is the main thread's: _thread's own
+# text, lines it could not read filled in from the loaders. (Where sys.stderr
+# is None it writes to the thread's saved stream: left to it.)
+def _thread_excepthook(args):
+    stderr = sys.stderr
+    if stderr is None or args.exc_type is SystemExit:
+        return _thread_printer(args)
+    import io
+    captured = io.StringIO()
+    sys.stderr = captured
+    try:
+        _thread_printer(args)
+    finally:
+        sys.stderr = stderr
+    text = captured.getvalue()
+    try:
+        text = _with_loader_lines(text, args.exc_type, args.exc_value, args.exc_traceback)
+    except Exception:
+        pass  # The printer's own text, as CPython wrote it.
+    stderr.write(text)
+    try:
+        stderr.flush()
+    except Exception:
+        pass
 
 
 # `text` with each frame entry that has no source line (the printer reads

@@ -1,6 +1,7 @@
 //! pyprune's runtime leaves `linecache`, `traceback` and `inspect` as CPython
 //! has them, apart from finding sources: on pyenv CPython 3.8, 3.10, 3.12, 3.13,
-//! CPython's own `test_linecache`, `test_traceback` and `test_inspect` (from
+//! CPython's own `test_linecache`, `test_traceback`, `test_inspect` and
+//! `test_threading`'s `ExceptHookTests` (from
 //! that build's `test` package) run on a prefix copy as it is, then on the
 //! results of `apply --profile full-zip` (the stdlib zipped with its sources)
 //! and of `apply --steps sources-compressed` (sourceless bytecode, sources in
@@ -24,6 +25,8 @@ const SUITES: &[&str] = &[
     "test.test_linecache",
     "test.test_traceback",
     "test.test_inspect",
+    // The printer of threads' exceptions, which the runtime wraps before 3.13.
+    "test.test_threading.ExceptHookTests",
 ];
 
 /// Entries of the stdlib directory these tests never import: left out of the
@@ -50,6 +53,8 @@ const TEST_PARTS: &[&str] = &[
     "test_traceback.py",
     "test_inspect.py",
     "test_inspect",
+    "test_threading.py",
+    "lock_tests.py",
     "inspect_fodder.py",
     "inspect_fodder2.py",
     "inspect_stock_annotations.py",

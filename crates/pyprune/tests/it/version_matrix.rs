@@ -229,26 +229,31 @@ fn runtime_loads(python: &Path, cwd: &Path) -> bool {
 }
 
 /// A traceback through `json.decoder` (in the zip, sourceless or on disk)
-/// shows the line it raised at.
+/// shows the line it raised at, in the main thread and in another.
 fn traceback_shows_line(python: &Path, cwd: &Path) -> Result<(), String> {
-    let output = std::process::Command::new(python)
-        .args(["-s", "-c", "import json; json.loads('{')"])
-        .env_clear()
-        .current_dir(cwd)
-        .output()
-        .expect("python");
-    let text = String::from_utf8_lossy(&output.stderr).into_owned();
-    let lines: Vec<&str> = text.lines().collect();
-    let shown = lines.windows(2).any(|pair| {
-        pair[0].contains("decoder.py\", line ")
-            && pair[1].starts_with("    ")
-            && !pair[1].trim().is_empty()
-    });
-    if shown {
-        Ok(())
-    } else {
-        Err(format!("the traceback shows no source line:\n{text}"))
+    let main = "import json; json.loads('{')";
+    let thread = "import json, threading\n\
+                  t = threading.Thread(target=json.loads, args=('{',))\n\
+                  t.start(); t.join()";
+    for code in [main, thread] {
+        let output = std::process::Command::new(python)
+            .args(["-s", "-c", code])
+            .env_clear()
+            .current_dir(cwd)
+            .output()
+            .expect("python");
+        let text = String::from_utf8_lossy(&output.stderr).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = lines.windows(2).any(|pair| {
+            pair[0].contains("decoder.py\", line ")
+                && pair[1].starts_with("    ")
+                && !pair[1].trim().is_empty()
+        });
+        if !shown {
+            return Err(format!("the traceback shows no source line:\n{text}"));
+        }
     }
+    Ok(())
 }
 
 /// Every path under `root`, relative.
