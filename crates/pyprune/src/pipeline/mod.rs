@@ -167,7 +167,9 @@ fn verifier(settings: &ApplySettings, prepared: &Prepared) -> anyhow::Result<Opt
     }
     let root = &prepared.inventory.root;
     let tags = prepared_tags(prepared);
-    let python = interpreter_for_tree(None, settings.tree.python.as_deref(), root, &tags)?;
+    // The tree's own interpreter, if preparing asked it already.
+    let known = prepared.own_python.clone();
+    let python = interpreter_for_tree(known, settings.tree.python.as_deref(), root, &tags)?;
     refuse_foreign_bytecode(&prepared.inventory, &python)?;
     Ok(Some(python))
 }

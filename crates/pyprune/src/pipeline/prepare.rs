@@ -26,6 +26,9 @@ pub struct Prepared {
     pub python: Option<OsString>,
     /// The third-party packages the steps leave alone.
     pub left_out: super::LeftOut,
+    /// The tree's own interpreter, when [`adopt_default_interpreter`] asked
+    /// it (the verifier runs it, without asking again).
+    pub own_python: Option<pyprune_python::Interpreter>,
 }
 
 /// Scans the chosen tree and works out the cache tag and release its
@@ -86,6 +89,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         context,
         python,
         left_out,
+        own_python: None,
     })
 }
 
@@ -169,6 +173,7 @@ pub fn adopt_default_interpreter(
         .and_then(|own| pyprune_python::discover(own.as_os_str()).ok());
     if let Some(interpreter) = own_answer {
         adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
+        prepared.own_python = Some(interpreter.clone());
         let context = &mut prepared.context;
         if interpreter.cache_tag == context.cache_tag {
             context
