@@ -25,6 +25,7 @@ mod releases;
 mod startup;
 mod symlinks;
 mod text_reports;
+mod venvs;
 mod verify;
 mod verify_sabotage;
 mod version_matrix;

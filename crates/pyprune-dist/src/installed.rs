@@ -1,0 +1,316 @@
+//! The distributions installed in a tree: each `*.dist-info` directory with
+//! its name and version (METADATA), its top-level names (`top_level.txt`),
+//! and the files its RECORD lists, resolved to paths in the tree. Which
+//! distribution owns a file is read from here; a file no RECORD lists is
+//! unowned.
+
+use crate::record::Record;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// What a distribution's RECORD could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordState {
+    /// Read, every path inside the tree: the files are the distribution's,
+    /// and its RECORD is kept true when they change.
+    Listed(Record),
+    /// No RECORD (distro-installed; PEP 627 allows it): its files are
+    /// unowned, and nothing is written for it.
+    Missing,
+    /// A RECORD that cannot be trusted (malformed, or naming paths outside
+    /// the tree), and why: the distribution is left untouched.
+    Unusable(String),
+}
+
+/// One installed distribution.
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    /// As METADATA names it (else as the directory name does).
+    pub name: String,
+    pub version: String,
+    /// The `NAME-VERSION.dist-info` directory, relative to the tree root.
+    pub dist_info: PathBuf,
+    /// The directory that holds it (RECORD's paths are relative to it).
+    pub site_dir: PathBuf,
+    pub record: RecordState,
+    /// The files RECORD lists, relative to the tree root, in RECORD's order
+    /// (empty unless the RECORD is [`RecordState::Listed`]).
+    pub files: Vec<PathBuf>,
+    /// The import names `top_level.txt` gives (empty without one).
+    pub top_level: Vec<String>,
+}
+
+impl Distribution {
+    /// The RECORD file, relative to the tree root.
+    pub fn record_path(&self) -> PathBuf {
+        self.dist_info.join("RECORD")
+    }
+}
+
+/// Something about a distribution said to the user, with the path it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DistWarning {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Every distribution of a tree, and who owns each listed file.
+#[derive(Debug, Clone, Default)]
+pub struct Distributions {
+    pub dists: Vec<Distribution>,
+    /// Each file some RECORD lists (relative to the root) and the indexes in
+    /// `dists` of those that list it (two or more: a shared file, stated).
+    pub owners: BTreeMap<PathBuf, Vec<usize>>,
+    pub warnings: Vec<DistWarning>,
+}
+
+impl Distributions {
+    /// The distributions in the tree at `root` whose `*.dist-info`
+    /// directories are `dist_infos` (relative to the root).
+    pub fn read(root: &Path, dist_infos: &[PathBuf]) -> Distributions {
+        let mut found = Distributions::default();
+        for dist_info in dist_infos {
+            let dist = read_one(root, dist_info, &mut found.warnings);
+            let index = found.dists.len();
+            for file in &dist.files {
+                found.owners.entry(file.clone()).or_default().push(index);
+            }
+            found.dists.push(dist);
+        }
+        for (file, owners) in &found.owners {
+            if owners.len() > 1 {
+                let names: Vec<&str> = owners
+                    .iter()
+                    .map(|&i| found.dists[i].name.as_str())
+                    .collect();
+                found.warnings.push(DistWarning {
+                    path: file.clone(),
+                    message: format!(
+                        "listed by the RECORDs of {}: it stays in each of them",
+                        names.join(" and ")
+                    ),
+                });
+            }
+        }
+        found
+    }
+
+    /// The distribution that owns `file` (relative to the root): the first
+    /// RECORD that lists it.
+    pub fn owner(&self, file: &Path) -> Option<&Distribution> {
+        self.owners
+            .get(file)
+            .and_then(|owners| owners.first())
+            .map(|&i| &self.dists[i])
+    }
+}
+
+fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> Distribution {
+    let site_dir = dist_info.parent().unwrap_or(Path::new("")).to_path_buf();
+    let (dir_name, dir_version) = name_from_dir(dist_info);
+    let metadata = std::fs::read(root.join(dist_info).join("METADATA")).unwrap_or_default();
+    let header = |key: &str| -> Option<String> {
+        String::from_utf8_lossy(&metadata)
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_owned()))
+    };
+    let name = header("Name:").unwrap_or(dir_name);
+    let version = header("Version:").unwrap_or(dir_version);
+    let top_level = std::fs::read_to_string(root.join(dist_info).join("top_level.txt"))
+        .map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let record_path = dist_info.join("RECORD");
+    let (record, files) = match std::fs::read(root.join(&record_path)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            warnings.push(DistWarning {
+                path: dist_info.to_path_buf(),
+                message: "no RECORD: its files are counted as unowned, and no RECORD is written"
+                    .to_owned(),
+            });
+            (RecordState::Missing, Vec::new())
+        }
+        Err(e) => unusable(&record_path, format!("cannot be read: {e}"), warnings),
+        Ok(bytes) => match Record::parse(&bytes) {
+            Err(e) => unusable(&record_path, e.to_string(), warnings),
+            Ok(record) => {
+                let resolved: Result<Vec<PathBuf>, String> = record
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        resolve(&site_dir, &row.path)
+                            .ok_or_else(|| format!("lists `{}`, outside the tree", row.path))
+                    })
+                    .collect();
+                match resolved {
+                    Ok(files) => (RecordState::Listed(record), files),
+                    Err(why) => unusable(&record_path, why, warnings),
+                }
+            }
+        },
+    };
+    Distribution {
+        name,
+        version,
+        dist_info: dist_info.to_path_buf(),
+        site_dir,
+        record,
+        files,
+        top_level,
+    }
+}
+
+fn unusable(
+    record_path: &Path,
+    why: String,
+    warnings: &mut Vec<DistWarning>,
+) -> (RecordState, Vec<PathBuf>) {
+    warnings.push(DistWarning {
+        path: record_path.to_path_buf(),
+        message: format!("{why}: this distribution is left untouched"),
+    });
+    (RecordState::Unusable(why), Vec::new())
+}
+
+/// `NAME-VERSION.dist-info` → (NAME, VERSION), as well as it can be read.
+fn name_from_dir(dist_info: &Path) -> (String, String) {
+    let stem = dist_info
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let stem = stem.strip_suffix(".dist-info").unwrap_or(&stem);
+    match stem.split_once('-') {
+        Some((name, version)) => (name.to_owned(), version.to_owned()),
+        None => (stem.to_owned(), String::new()),
+    }
+}
+
+/// A RECORD path (relative to `site_dir`, `/`-separated, `..` allowed) as a
+/// path relative to the tree root, or `None` when it leads out of the tree
+/// (or is absolute).
+pub fn resolve(site_dir: &Path, record_path: &str) -> Option<PathBuf> {
+    let mut parts: Vec<std::ffi::OsString> = Vec::new();
+    for component in site_dir.join(record_path).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.iter().collect())
+}
+
+/// `file` (relative to the tree root) as a RECORD of a distribution in
+/// `site_dir` spells it: relative to `site_dir`, with `..` where it is
+/// outside (console scripts in `bin/`), `/`-separated.
+pub fn record_spelling(site_dir: &Path, file: &Path) -> String {
+    let site: Vec<Component> = site_dir.components().collect();
+    let target: Vec<Component> = file.components().collect();
+    let common = site.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); site.len() - common];
+    parts.extend(
+        target[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_paths_resolve_inside_the_tree_and_back() {
+        let site = Path::new("lib/python3.11/site-packages");
+        for (spelled, file) in [
+            (
+                "pkg/__init__.py",
+                "lib/python3.11/site-packages/pkg/__init__.py",
+            ),
+            ("../../../bin/pip", "bin/pip"),
+        ] {
+            assert_eq!(resolve(site, spelled), Some(PathBuf::from(file)));
+            assert_eq!(record_spelling(site, Path::new(file)), spelled);
+        }
+        assert_eq!(resolve(site, "../../../../etc/passwd"), None);
+        assert_eq!(resolve(site, "/usr/bin/tool"), None);
+    }
+
+    #[test]
+    fn a_tree_of_distributions_good_and_bad() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "site/good-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: Good\nVersion: 1.0\n\nName: not a header\n",
+        );
+        write("site/good-1.0.dist-info/top_level.txt", "good\n");
+        write(
+            "site/good-1.0.dist-info/RECORD",
+            "good/__init__.py,sha256=x,1\ngood-1.0.dist-info/RECORD,,\nshared.py,,\n",
+        );
+        write("site/other-2.dist-info/RECORD", "shared.py,,\n");
+        write("site/bad-3.dist-info/RECORD", "a.py,sha256=x\n");
+        write("site/out-4.dist-info/RECORD", "../../elsewhere.py,,\n");
+        std::fs::create_dir_all(root.join("site/distro-5.dist-info")).expect("mkdir");
+        let names = [
+            "site/good-1.0.dist-info",
+            "site/other-2.dist-info",
+            "site/bad-3.dist-info",
+            "site/out-4.dist-info",
+            "site/distro-5.dist-info",
+        ];
+        let dist_infos: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        let found = Distributions::read(root, &dist_infos);
+        let good = &found.dists[0];
+        assert_eq!((good.name.as_str(), good.version.as_str()), ("Good", "1.0"));
+        assert_eq!(good.top_level, ["good"]);
+        assert_eq!(
+            found
+                .owner(Path::new("site/good/__init__.py"))
+                .map(|d| &d.name),
+            Some(&"Good".to_owned())
+        );
+        assert_eq!(found.owners[Path::new("site/shared.py")], [0, 1]);
+        assert!(matches!(found.dists[2].record, RecordState::Unusable(_)));
+        assert!(matches!(found.dists[3].record, RecordState::Unusable(_)));
+        assert_eq!(found.dists[4].record, RecordState::Missing);
+        assert_eq!(
+            (
+                found.dists[4].name.as_str(),
+                found.dists[4].version.as_str()
+            ),
+            ("distro", "5")
+        );
+        let warned: Vec<String> = found
+            .warnings
+            .iter()
+            .map(|w| w.path.display().to_string())
+            .collect();
+        assert_eq!(
+            warned,
+            [
+                "site/bad-3.dist-info/RECORD",
+                "site/out-4.dist-info/RECORD",
+                "site/distro-5.dist-info",
+                "site/shared.py"
+            ]
+        );
+    }
+}
