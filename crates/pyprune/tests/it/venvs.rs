@@ -69,6 +69,7 @@ pub fn make_venv(venv: &Path) {
     );
 }
 
+#[allow(dead_code)] // The distribution tests use it.
 /// A copy of the shared venv at `env/name` (`cp -a`: links and modes kept;
 /// its scripts still name the shared venv in their shebangs).
 pub fn venv_copy(env: &TestEnv, name: &str) -> PathBuf {
