@@ -4,6 +4,7 @@
 //! disk to do the work (`apply`), so a prediction cannot drift from what is done.
 
 mod action;
+mod distributions;
 mod journal;
 mod model;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod staging;
 mod steps;
 
 pub use action::{Action, ActionError, perform};
+pub use distributions::read_distributions;
 pub use journal::{JOURNAL_DIR, Journal, JournalError, RollbackError, commit, has_journal, undo};
 pub use model::{Model, ModelFile, Origin};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};

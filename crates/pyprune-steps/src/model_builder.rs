@@ -53,6 +53,7 @@ pub(crate) fn context() -> Context {
         site_dirs: None,
         zlib_built_in: None,
         site_packages: false,
+        distributions: Default::default(),
     }
 }
 

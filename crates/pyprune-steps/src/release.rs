@@ -95,6 +95,7 @@ mod tests {
             site_dirs: None,
             zlib_built_in: None,
             site_packages: false,
+            distributions: Default::default(),
         }
     }
 

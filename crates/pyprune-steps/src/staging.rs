@@ -123,9 +123,11 @@ pub fn stage(
     })?;
     let copy = Inventory::scan(dir, &ScanOptions::default())?;
     let model = Model::from_inventory(&copy, block_size);
+    // The copy's own paths: a stdlib directory's copy sits under lib/python3.X.
     let context = Context {
         root: copy.root.clone(),
         installed_at: installed_at.to_path_buf(),
+        distributions: std::sync::Arc::new(crate::read_distributions(&copy)),
         ..context.clone()
     };
     let predicted = predict(&model, steps, &context)?.disk_total();

@@ -110,6 +110,9 @@ pub struct Context {
     /// they are left out of every step (pyprune's runtime still puts its
     /// `.pth` there), and read only to keep the stdlib modules they import.
     pub site_packages: bool,
+    /// The distributions installed in the tree (`*.dist-info`), by path
+    /// relative to [`Context::root`]: who owns each file.
+    pub distributions: std::sync::Arc<pyprune_dist::Distributions>,
 }
 
 impl Context {

@@ -69,6 +69,14 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         .python
         .as_ref()
         .map(|p| p.builtin_modules.iter().any(|m| m == "zlib"));
+    let distributions = pyprune_steps::read_distributions(&inventory);
+    for warning in &distributions.warnings {
+        printer.warn(&format!(
+            "{}: {}",
+            pyprune_fs::display_path(&warning.path),
+            warning.message
+        ));
+    }
     let context = Context {
         root: inventory.root.clone(),
         installed_at: inventory.root.clone(),
@@ -79,6 +87,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         site_dirs,
         zlib_built_in,
         site_packages: tree.site_packages,
+        distributions: std::sync::Arc::new(distributions),
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
     let left_out_dirs = context.left_out(&model);
