@@ -10,6 +10,7 @@ use flate2::write::GzEncoder;
 use pyprune_tree::Kind;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The `.py` sources that have an opt-0 cache for the context's tag, with
 /// that cache; neither a symlink (a module with one is left as it is). The
@@ -48,11 +49,14 @@ fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a Path
 /// unchecked-hash cache by its hash too). A stale cache is old code: made the
 /// module, it would run what the source no longer says, so such a module is
 /// left as it is. A source pyprune made itself (no file yet) is taken as current.
+/// The source's bytes, where the check read them, are kept in `read` (the
+/// compressed copy is made of them without reading the file again).
 fn cache_is_current(
     model: &Model,
     context: &Context,
     source: &Path,
     cache: &Path,
+    read: &std::cell::OnceCell<Arc<[u8]>>,
 ) -> Result<bool, StepError> {
     use pyprune_pyc::{Freshness, Header, SourceStat, freshness};
     use std::os::unix::fs::MetadataExt as _;
@@ -70,10 +74,11 @@ fn cache_is_current(
     })?;
     let stat = SourceStat::new(meta.mtime(), meta.mtime_nsec(), meta.size());
     let read_source = || {
-        context
+        let bytes = context
             .read(source_file)
-            .map(|bytes| bytes.to_vec())
-            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let _ = read.set(Arc::clone(&bytes));
+        Ok(bytes.to_vec())
     };
     let checked =
         freshness(&header, Some(stat), read_source).map_err(|source| StepError::Read {
@@ -93,12 +98,16 @@ pub(crate) fn sourceless(
 ) -> Result<Vec<Action>, StepError> {
     let mut actions = Vec::new();
     for (source, cache) in sources_with_caches(model, context) {
-        if !cache_is_current(model, context, source, &cache)? {
+        let read = std::cell::OnceCell::new();
+        if !cache_is_current(model, context, source, &cache, &read)? {
             continue;
         }
         let source_file = &model.files[source];
         if keep_compressed {
-            let bytes = context.read(source_file)?;
+            let bytes = match read.into_inner() {
+                Some(bytes) => bytes,
+                None => context.read(source_file)?,
+            };
             actions.push(Action::Write {
                 path: compressed_source_path(source),
                 bytes: gzip(&bytes),
