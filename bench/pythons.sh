@@ -38,7 +38,7 @@ one() {
   stdlib_before=$(bytes "$prefix/$stdlib_rel")
   echo "== $label: prefix $prefix_before bytes, stdlib $stdlib_before bytes"
   local plan="$work/plan.json"
-  "$bin" plan --quiet --measure-import --runs "$runs" --format json --python "$python" "$prefix" > "$plan"
+  "$bin" plan --quiet --measure-import=profiles --runs "$runs" --format json --python "$python" "$prefix" > "$plan"
   for profile in "${profiles[@]}"; do
     local out="$work/out-$profile" report="$work/apply.json" verdict
     rm -rf "$out"

@@ -55,6 +55,15 @@ pub struct GlobalArgs {
     pub site_packages: bool,
 }
 
+/// Which layouts `plan --measure-import` builds and times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MeasureWhich {
+    /// Every step alone and every profile.
+    All,
+    /// The profiles only.
+    Profiles,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Tables for people.
@@ -276,11 +285,19 @@ pub struct PlanArgs {
     /// The tree [default: the standard library of the interpreter].
     pub path: Option<PathBuf>,
 
-    /// Also build every layout in a temporary directory and time importing a fixed
-    /// set of modules with the interpreter (-B, medians of interleaved runs), as a
-    /// ratio to the unchanged tree.
-    #[arg(long)]
-    pub measure_import: bool,
+    /// Also build every layout (or, with `=profiles`, each profile's only) in a
+    /// temporary directory and time importing a fixed set of modules with the
+    /// interpreter (-B, medians of interleaved runs), as a ratio to the unchanged
+    /// tree. Each layout costs a copy of the tree.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHICH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "all"
+    )]
+    pub measure_import: Option<MeasureWhich>,
 
     /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
     #[arg(long, value_name = "FILE")]

@@ -96,6 +96,8 @@ pub struct PlanSettings {
     pub profiles: Vec<ProfileDef>,
     /// With `--measure-import`: timed rounds per layout.
     pub measure_runs: Option<usize>,
+    /// With `--measure-import=profiles`: the profiles' layouts only.
+    pub measure_profiles_only: bool,
 }
 
 impl PlanSettings {
@@ -103,7 +105,8 @@ impl PlanSettings {
         Ok(PlanSettings {
             tree: TreeChoice::new(args.path.as_deref(), global),
             profiles: load_profiles(args.config.as_deref())?,
-            measure_runs: args.measure_import.then_some(args.runs.max(1)),
+            measure_runs: args.measure_import.map(|_| args.runs.max(1)),
+            measure_profiles_only: args.measure_import == Some(crate::cli::MeasureWhich::Profiles),
         })
     }
 }

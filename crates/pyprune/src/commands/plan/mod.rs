@@ -72,13 +72,22 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             .python
             .clone()
             .unwrap_or_else(|| pyprune_python::DEFAULT_PYTHON.into());
-        let layouts: Vec<_> = rows.iter().map(|r| r.steps.clone()).collect();
+        let measured_row = |row: &PlanRow| !settings.measure_profiles_only || row.kind == "profile";
+        let layouts: Vec<_> = rows
+            .iter()
+            .filter(|r| measured_row(r))
+            .map(|r| r.steps.clone())
+            .collect();
         printer.note(&format!(
             "building {} layouts and timing imports; this takes a while",
             layouts.len() + 1
         ));
         let measured = measure::measure(&prepared, &python, &layouts, runs)?;
-        for (row, time) in rows.iter_mut().zip(measured.layouts) {
+        for (row, time) in rows
+            .iter_mut()
+            .filter(|r| measured_row(r))
+            .zip(measured.layouts)
+        {
             if let Err(why) = &time {
                 printer.warn(&format!(
                     "the {} layout did not import the module set: {why}",
