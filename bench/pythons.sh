@@ -26,8 +26,14 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 profiles=(fedora-default container compact full-zip minimal)
 rows=""
 
-# bytes DIR...: du -s of the paths together, in bytes (hardlinks counted once).
-bytes() { du -s -c -B1 "$@" 2>/dev/null | tail -1 | cut -f1; }
+# bytes PATH...: du -s of those of the paths that exist, together, in bytes
+# (hardlinks counted once); 0 for none.
+bytes() {
+  local there=() path
+  for path in "$@"; do [ -e "$path" ] && there+=("$path"); done
+  [ ${#there[@]} -eq 0 ] && { echo 0; return; }
+  du -s -c -B1 "${there[@]}" | tail -1 | cut -f1
+}
 
 # one LABEL PREFIX PYTHON STDLIB_REL: benchmarks the installation copied at PREFIX.
 one() {
