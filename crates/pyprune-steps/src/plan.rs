@@ -151,7 +151,8 @@ pub fn actions_for(
         }
     }
     // Last, every RECORD the steps made stale is rewritten to tell the truth.
-    for action in crate::records::rewrite_records(before, &model, context)? {
+    let touched = all.iter().flat_map(Action::paths);
+    for action in crate::records::rewrite_records(before, &model, touched, context)? {
         model.apply(&action);
         all.push(action);
     }

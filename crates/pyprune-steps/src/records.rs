@@ -11,65 +11,70 @@ use crate::model::{Model, ModelFile};
 use crate::steps::{Context, StepError};
 use pyprune_dist::{Distribution, Distributions, RecordRow, RecordState, record_hash};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The `Write` actions that make every affected RECORD true of `after`,
 /// the model `before` became. A RECORD whose rows do not change is not
 /// written; nor is one that cannot be trusted, or that is missing.
-pub(crate) fn rewrite_records(
+pub(crate) fn rewrite_records<'p>(
     before: &Model,
     after: &Model,
+    touched: impl IntoIterator<Item = &'p Path>,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
     let dists = &context.distributions;
     if dists.dists.is_empty() {
         return Ok(Vec::new());
     }
+    // Only the distributions whose files the steps touched are looked at
+    // (plan predicts every profile: the pass must cost little).
     let owners = NewFileOwners::new(dists);
-    let mut added: BTreeMap<usize, Vec<&PathBuf>> = BTreeMap::new();
-    for path in after.files.keys() {
-        // A file some RECORD lists already is handled with that RECORD's rows.
-        if !before.files.contains_key(path) && !dists.owners.contains_key(path) {
+    let mut dirty: BTreeSet<usize> = BTreeSet::new();
+    let mut added: BTreeMap<usize, BTreeSet<&Path>> = BTreeMap::new();
+    for path in touched.into_iter().collect::<BTreeSet<_>>() {
+        if let Some(listing) = dists.owners.get(path) {
+            // Handled with the rows of each RECORD that lists it.
+            dirty.extend(listing);
+        } else if !before.files.contains_key(path) && after.files.contains_key(path) {
             for index in owners.of(path) {
-                added.entry(index).or_default().push(path);
+                added.entry(index).or_default().insert(path);
+                dirty.insert(index);
             }
         }
     }
     let mut actions = Vec::new();
-    for (index, dist) in dists.dists.iter().enumerate() {
+    for index in dirty {
+        let dist = &dists.dists[index];
         let RecordState::Listed(record) = &dist.record else {
             continue;
         };
         let record_path = dist.record_path();
         let mut rows = Vec::with_capacity(record.rows.len());
+        let mut changed = false;
         for (row, file) in record.rows.iter().zip(&dist.files) {
             if *file == record_path {
                 rows.push(row.clone());
                 continue;
             }
-            match (before.files.get(file), after.files.get(file)) {
+            let new = match (before.files.get(file), after.files.get(file)) {
                 // Removed by a step: pip must not look for it.
-                (Some(_), None) => {}
-                (Some(was), Some(now)) if was.origin == now.origin => rows.push(row.clone()),
+                (Some(_), None) => None,
+                (Some(was), Some(now)) if was.origin == now.origin => Some(row.clone()),
                 // Changed, or made where RECORD listed a file that was missing.
-                (_, Some(now)) => rows.push(row_for(dist, file, now, context, row.hash.is_none())?),
+                (_, Some(now)) => Some(row_for(dist, file, now, context, row.hash.is_none())?),
                 // Listed and missing before the steps: not pyprune's to drop.
-                (None, None) => rows.push(row.clone()),
-            }
+                (None, None) => Some(row.clone()),
+            };
+            changed |= new.as_ref() != Some(row);
+            rows.extend(new);
         }
         for path in added.get(&index).into_iter().flatten() {
             let now = &after.files[*path];
             rows.push(row_for(dist, path, now, context, is_cache(path))?);
-        }
-        let mut sorted = rows.clone();
-        sorted.sort();
-        let mut old = record.rows.clone();
-        old.sort();
-        if sorted == old {
-            continue;
+            changed = true;
         }
         // The RECORD itself: rewritten as it was (mode, kind), unless a step took it.
-        let Some(file) = after.files.get(&record_path) else {
+        let Some(file) = after.files.get(&record_path).filter(|_| changed) else {
             continue;
         };
         actions.push(Action::Write {
@@ -127,24 +132,32 @@ fn is_cache(path: &Path) -> bool {
 /// directory whose files two distributions own.
 struct NewFileOwners<'a> {
     dists: &'a Distributions,
-    dir_owners: BTreeMap<&'a Path, BTreeSet<usize>>,
+    /// Each directory holding listed files, and the distributions listing
+    /// them; made on first need (most plans add no file to a distribution).
+    dir_owners: std::sync::OnceLock<BTreeMap<&'a Path, BTreeSet<usize>>>,
     site_dirs: HashSet<&'a Path>,
 }
 
 impl<'a> NewFileOwners<'a> {
     fn new(dists: &'a Distributions) -> NewFileOwners<'a> {
-        let mut dir_owners: BTreeMap<&Path, BTreeSet<usize>> = BTreeMap::new();
-        for (file, indexes) in &dists.owners {
-            if let Some(dir) = file.parent() {
-                dir_owners.entry(dir).or_default().extend(indexes);
-            }
-        }
         let site_dirs = dists.dists.iter().map(|d| d.site_dir.as_path()).collect();
         NewFileOwners {
             dists,
-            dir_owners,
+            dir_owners: std::sync::OnceLock::new(),
             site_dirs,
         }
+    }
+
+    fn dir_owners(&self) -> &BTreeMap<&'a Path, BTreeSet<usize>> {
+        self.dir_owners.get_or_init(|| {
+            let mut dir_owners: BTreeMap<&Path, BTreeSet<usize>> = BTreeMap::new();
+            for (file, indexes) in &self.dists.owners {
+                if let Some(dir) = file.parent() {
+                    dir_owners.entry(dir).or_default().extend(indexes);
+                }
+            }
+            dir_owners
+        })
     }
 
     fn of(&self, path: &Path) -> Vec<usize> {
@@ -172,7 +185,7 @@ impl<'a> NewFileOwners<'a> {
             if dir.as_os_str().is_empty() || self.site_dirs.contains(dir) {
                 return Vec::new();
             }
-            if let Some(owners) = self.dir_owners.get(dir) {
+            if let Some(owners) = self.dir_owners().get(dir) {
                 return match owners.len() {
                     1 => owners.iter().copied().collect(),
                     _ => Vec::new(),
