@@ -295,13 +295,39 @@ fn bad_records_leave_their_distribution_untouched_and_are_stated() {
         .collect();
     let out = env.path().join("out");
     let output = pyprune()
-        .args(["apply", "--steps", "drop-caches", "--no-verify", "--out"])
+        .args([
+            "apply",
+            "--steps",
+            "drop-caches",
+            "--no-verify",
+            "--format",
+            "json",
+        ])
+        .arg("--out")
         .arg(&out)
         .arg(&venv)
         .output()
         .expect("apply");
     assert!(output.status.success(), "{}", stderr(&output));
     let warnings = stderr(&output);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let reported: Vec<(&str, &str)> = report["untouched_distributions"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| {
+            let name = d["name"].as_str().expect("name");
+            let dist_info = d["dist_info"].as_str().expect("dist_info");
+            (name, dist_info.rsplit('/').next().expect("a name"))
+        })
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("MarkupSafe", "markupsafe-3.0.4.dist-info"),
+            ("sqlparse", "sqlparse-0.6.1.dist-info")
+        ]
+    );
     let out_site = site_packages(&out);
     for (dir, was) in untouched.iter().zip(&before) {
         assert_eq!(&files_below(&out_site.join(dir)), was, "{dir}");
