@@ -106,3 +106,54 @@ fn module_name(path: &Path) -> &str {
         .and_then(|n| n.split('.').next())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_untrusted_distribution_covers_what_it_names_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |rel: &str, text: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        // Malformed at its last row; its rows still name a package, a
+        // module, a script in bin/ and an extension module.
+        write(
+            "site/bad-1.dist-info/RECORD",
+            "pkg/__init__.py,,\nsolo.py,,\n../bin/tool,,\n_ext.cpython-311-x86_64-linux-gnu.so,,\nbroken\n",
+        );
+        write("site/bad-1.dist-info/top_level.txt", "named\n");
+        write("site/good-1.dist-info/RECORD", "good.py,,\n");
+        let infos = [
+            PathBuf::from("site/bad-1.dist-info"),
+            PathBuf::from("site/good-1.dist-info"),
+        ];
+        let untouchable = Untouchable::of(&Distributions::read(dir.path(), &infos));
+        for covered in [
+            "site/bad-1.dist-info/METADATA",
+            "site/pkg/sub/__pycache__/x.cpython-311.pyc",
+            "site/solo.py",
+            "site/__pycache__/solo.cpython-311.opt-1.pyc",
+            "site/__pysources__/solo.py.gz",
+            "bin/tool",
+            "site/_ext.cpython-311-x86_64-linux-gnu.so",
+            "site/named/__init__.py",
+            "site/named.py",
+        ] {
+            assert!(untouchable.covers(Path::new(covered)), "{covered}");
+        }
+        for free in [
+            "site/good.py",
+            "site/__pycache__/good.cpython-311.pyc",
+            "site/solo_other.py",
+            "site/pkgs/x.py",
+            "bin/other",
+            "site/pyprune-runtime.pth",
+        ] {
+            assert!(!untouchable.covers(Path::new(free)), "{free}");
+        }
+    }
+}
