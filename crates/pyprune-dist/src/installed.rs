@@ -39,6 +39,11 @@ pub struct Distribution {
     pub files: Vec<PathBuf>,
     /// The import names `top_level.txt` gives (empty without one).
     pub top_level: Vec<String>,
+    /// For an [`RecordState::Unusable`] RECORD: the paths inside the tree
+    /// its rows still name (the first field of each line it can split),
+    /// relative to the tree root, so that what it claims is left untouched
+    /// too (empty otherwise).
+    pub claimed: Vec<PathBuf>,
 }
 
 impl Distribution {
@@ -69,9 +74,18 @@ impl Distributions {
     /// The distributions in the tree at `root` whose `*.dist-info`
     /// directories are `dist_infos` (relative to the root).
     pub fn read(root: &Path, dist_infos: &[PathBuf]) -> Distributions {
+        Distributions::read_with(dist_infos, |rel| std::fs::read(root.join(rel)))
+    }
+
+    /// [`Distributions::read`] with the files' bytes from `read` (given a
+    /// path relative to the tree root): a tree on disk, or one in memory.
+    pub fn read_with(
+        dist_infos: &[PathBuf],
+        read: impl Fn(&Path) -> std::io::Result<Vec<u8>>,
+    ) -> Distributions {
         let mut found = Distributions::default();
         for dist_info in dist_infos {
-            let dist = read_one(root, dist_info, &mut found.warnings);
+            let dist = read_one(&read, dist_info, &mut found.warnings);
             let index = found.dists.len();
             for file in &dist.files {
                 found.owners.entry(file.clone()).or_default().push(index);
@@ -106,10 +120,14 @@ impl Distributions {
     }
 }
 
-fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> Distribution {
+fn read_one(
+    read: &impl Fn(&Path) -> std::io::Result<Vec<u8>>,
+    dist_info: &Path,
+    warnings: &mut Vec<DistWarning>,
+) -> Distribution {
     let site_dir = dist_info.parent().unwrap_or(Path::new("")).to_path_buf();
     let (dir_name, dir_version) = name_from_dir(dist_info);
-    let metadata = std::fs::read(root.join(dist_info).join("METADATA")).unwrap_or_default();
+    let metadata = read(&dist_info.join("METADATA")).unwrap_or_default();
     let header = |key: &str| -> Option<String> {
         String::from_utf8_lossy(&metadata)
             .lines()
@@ -118,9 +136,10 @@ fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> D
     };
     let name = header("Name:").unwrap_or(dir_name);
     let version = header("Version:").unwrap_or(dir_version);
-    let top_level = std::fs::read_to_string(root.join(dist_info).join("top_level.txt"))
+    let top_level = read(&dist_info.join("top_level.txt"))
         .map(|t| {
-            t.lines()
+            String::from_utf8_lossy(&t)
+                .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
@@ -128,7 +147,8 @@ fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> D
         })
         .unwrap_or_default();
     let record_path = dist_info.join("RECORD");
-    let (record, files) = match std::fs::read(root.join(&record_path)) {
+    let mut claimed = Vec::new();
+    let (record, files) = match read(&record_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             warnings.push(DistWarning {
                 path: dist_info.to_path_buf(),
@@ -139,7 +159,10 @@ fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> D
         }
         Err(e) => unusable(&record_path, format!("cannot be read: {e}"), warnings),
         Ok(bytes) => match Record::parse(&bytes) {
-            Err(e) => unusable(&record_path, e.to_string(), warnings),
+            Err(e) => {
+                claimed = claimed_paths(&site_dir, &bytes);
+                unusable(&record_path, e.to_string(), warnings)
+            }
             Ok(record) => {
                 let resolved: Result<Vec<PathBuf>, String> = record
                     .rows
@@ -151,7 +174,10 @@ fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> D
                     .collect();
                 match resolved {
                     Ok(files) => (RecordState::Listed(record), files),
-                    Err(why) => unusable(&record_path, why, warnings),
+                    Err(why) => {
+                        claimed = claimed_paths(&site_dir, &bytes);
+                        unusable(&record_path, why, warnings)
+                    }
                 }
             }
         },
@@ -164,7 +190,22 @@ fn read_one(root: &Path, dist_info: &Path, warnings: &mut Vec<DistWarning>) -> D
         record,
         files,
         top_level,
+        claimed,
     }
+}
+
+/// The paths inside the tree that the lines of an unusable RECORD still
+/// name: the first comma-separated field of each line (quotes dropped), as
+/// far as it resolves inside the tree.
+fn claimed_paths(site_dir: &Path, bytes: &[u8]) -> Vec<PathBuf> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|line| line.split(',').next())
+        .map(|field| field.trim().trim_matches('"'))
+        .filter(|field| !field.is_empty())
+        .filter_map(|field| resolve(site_dir, field))
+        .filter(|path| !path.as_os_str().is_empty())
+        .collect()
 }
 
 fn unusable(
@@ -290,6 +331,10 @@ mod tests {
         assert_eq!(found.owners[Path::new("site/shared.py")], [0, 1]);
         assert!(matches!(found.dists[2].record, RecordState::Unusable(_)));
         assert!(matches!(found.dists[3].record, RecordState::Unusable(_)));
+        // What an untrusted RECORD still names inside the tree is kept, to be left alone.
+        assert_eq!(found.dists[2].claimed, [PathBuf::from("site/a.py")]);
+        assert!(found.dists[3].claimed.is_empty());
+        assert!(found.dists[0].claimed.is_empty());
         assert_eq!(found.dists[4].record, RecordState::Missing);
         assert_eq!(
             (

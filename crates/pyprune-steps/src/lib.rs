@@ -14,6 +14,9 @@ mod plan;
 #[cfg(test)]
 mod plan_tests;
 mod profiles;
+mod records;
+#[cfg(test)]
+mod records_tests;
 mod release;
 mod staging;
 mod steps;

@@ -57,6 +57,26 @@ pub(crate) fn context() -> Context {
     }
 }
 
+/// The distributions of a built tree whose `*.dist-info` directories are
+/// `dist_infos`, read from the model's bytes as from a disk.
+pub(crate) fn distributions(model: &Model, dist_infos: &[&str]) -> pyprune_dist::Distributions {
+    let infos: Vec<PathBuf> = dist_infos.iter().map(PathBuf::from).collect();
+    pyprune_dist::Distributions::read_with(&infos, |rel| match model.files.get(rel) {
+        Some(file) => Ok(context().read(file).expect("bytes in memory").to_vec()),
+        None => Err(std::io::ErrorKind::NotFound.into()),
+    })
+}
+
+/// [`context`] for a built tree of site-packages (the steps act on it) whose
+/// distributions are those of `dist_infos`.
+pub(crate) fn context_with_distributions(model: &Model, dist_infos: &[&str]) -> Context {
+    Context {
+        site_packages: true,
+        distributions: Arc::new(distributions(model, dist_infos)),
+        ..context()
+    }
+}
+
 /// [`context`] with a compiler that compiles nothing: it returns [`compiled`]
 /// for each level, opt-1 identical to opt-0 (so it becomes a link), opt-2 not.
 pub(crate) fn context_with_compiler() -> Context {

@@ -134,6 +134,7 @@ pub fn actions_for(
     steps: &[StepName],
     context: &Context,
 ) -> Result<(Vec<Action>, Model), StepError> {
+    let before = model;
     let mut model = model.clone();
     let mut all = Vec::new();
     for &step in steps {
@@ -148,6 +149,12 @@ pub fn actions_for(
             model.apply(&action);
             all.push(action);
         }
+    }
+    // Last, every RECORD the steps made stale is rewritten to tell the truth.
+    let touched = all.iter().flat_map(Action::paths);
+    for action in crate::records::rewrite_records(before, &model, touched, context)? {
+        model.apply(&action);
+        all.push(action);
     }
     Ok((all, model))
 }

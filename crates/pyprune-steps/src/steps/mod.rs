@@ -193,21 +193,25 @@ pub fn step_actions(
         },
     };
     let left_out = context.left_out(model);
-    actions.retain(|action| !changes_any(action, &left_out));
+    actions
+        .retain(|action| !changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d))));
+    // A distribution whose RECORD cannot be trusted is left as it is, by every step.
+    let untouchable = crate::distributions::Untouchable::of(&context.distributions);
+    if !untouchable.is_empty() {
+        actions.retain(|action| !changes_any(action, |path| untouchable.covers(path)));
+    }
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
 }
 
-/// Whether `action` changes anything below one of `dirs`.
-fn changes_any(action: &Action, dirs: &[PathBuf]) -> bool {
+/// Whether `action` changes a path that `held` holds.
+fn changes_any(action: &Action, held: impl Fn(&std::path::Path) -> bool) -> bool {
     let changed: &[&PathBuf] = match action {
         Action::Remove(path) | Action::RemoveDir(path) | Action::Write { path, .. } => &[path],
         Action::Link { target, .. } => &[target],
         Action::Move { from, to, .. } => &[from, to],
     };
-    changed
-        .iter()
-        .any(|path| dirs.iter().any(|dir| path.starts_with(dir)))
+    changed.iter().any(|path| held(path))
 }
 
 /// An exclusion step's removals, less what kept modules import.

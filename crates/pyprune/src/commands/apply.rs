@@ -21,6 +21,9 @@ struct ApplyReport {
     /// The third-party packages no step touched (counted in the sizes: the
     /// result holds them as they were).
     left_out: pipeline::LeftOut,
+    /// The distributions no step touched because their RECORD cannot be
+    /// trusted (malformed, or naming paths outside the tree).
+    untouched_distributions: Vec<pipeline::Untouched>,
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -34,6 +37,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         disk_bytes: applied.staged.disk_bytes,
         verify: applied.verify,
         left_out: applied.left_out,
+        untouched_distributions: applied.untouched,
     };
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
@@ -57,6 +61,12 @@ fn render(report: &ApplyReport) -> String {
     {
         text.push_str(&line);
         text.push('\n');
+    }
+    for dist in &report.untouched_distributions {
+        text.push_str(&format!(
+            "{} {} left untouched: its RECORD ({}/RECORD) {}\n",
+            dist.name, dist.version, dist.dist_info, dist.why
+        ));
     }
     if let Some(verify) = &report.verify {
         text.push_str(&crate::verify_text::render(verify));

@@ -75,6 +75,7 @@ pub(super) fn apply(
         },
         verify,
         left_out: prepared.left_out.clone(),
+        untouched: super::untouched(&prepared),
     })
 }
 

@@ -49,6 +49,39 @@ pub struct Applied {
     pub verify: Option<pyprune_verify::Report>,
     /// The third-party packages no step touched (copied or left as they were).
     pub left_out: LeftOut,
+    /// The distributions no step touched: their RECORD cannot be trusted.
+    pub untouched: Vec<Untouched>,
+}
+
+/// A distribution left untouched, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Untouched {
+    pub name: String,
+    pub version: String,
+    /// Its `*.dist-info` directory, relative to the tree.
+    pub dist_info: String,
+    /// What is wrong with its RECORD.
+    pub why: String,
+}
+
+/// The distributions of the prepared tree whose RECORD cannot be trusted,
+/// which every step leaves as they are.
+fn untouched(prepared: &Prepared) -> Vec<Untouched> {
+    prepared
+        .context
+        .distributions
+        .dists
+        .iter()
+        .filter_map(|dist| match &dist.record {
+            pyprune_dist::RecordState::Unusable(why) => Some(Untouched {
+                name: dist.name.clone(),
+                version: dist.version.clone(),
+                dist_info: display_path(&dist.dist_info),
+                why: why.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Performs the chosen steps where the settings say, and verifies the result.
@@ -116,6 +149,7 @@ fn apply_to_copy(
         staged,
         verify,
         left_out: prepared.left_out.clone(),
+        untouched: untouched(&prepared),
     })
 }
 

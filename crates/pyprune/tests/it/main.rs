@@ -20,6 +20,7 @@ mod other_pythons;
 mod profiles;
 mod pyc_builder;
 mod pythons;
+mod records;
 mod refusals;
 mod releases;
 mod startup;

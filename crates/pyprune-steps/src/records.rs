@@ -1,0 +1,200 @@
+//! RECORD kept true: the last pass after every step, comparing the model
+//! before the steps with the model after them, rewrites the RECORD of each
+//! distribution whose files changed, in pip's own format. Removed files are
+//! dropped, changed files re-hashed, and files pyprune added inside a
+//! distribution's directories listed as pip lists them (caches with neither
+//! hash nor size). `plan`, `--out` and `--in-place` all take it from here,
+//! as the `Write` actions it returns.
+
+use crate::action::Action;
+use crate::model::{Model, ModelFile};
+use crate::steps::{Context, StepError};
+use pyprune_dist::{Distribution, Distributions, RecordRow, RecordState, record_hash};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+/// The `Write` actions that make every affected RECORD true of `after`,
+/// the model `before` became. A RECORD whose rows do not change is not
+/// written; nor is one that cannot be trusted, or that is missing.
+pub(crate) fn rewrite_records<'p>(
+    before: &Model,
+    after: &Model,
+    touched: impl IntoIterator<Item = &'p Path>,
+    context: &Context,
+) -> Result<Vec<Action>, StepError> {
+    let dists = &context.distributions;
+    if dists.dists.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Only the distributions whose files the steps touched are looked at
+    // (plan predicts every profile: the pass must cost little).
+    let owners = NewFileOwners::new(dists);
+    let mut dirty: BTreeSet<usize> = BTreeSet::new();
+    let mut added: BTreeMap<usize, BTreeSet<&Path>> = BTreeMap::new();
+    for path in touched.into_iter().collect::<BTreeSet<_>>() {
+        if let Some(listing) = dists.owners.get(path) {
+            // Handled with the rows of each RECORD that lists it.
+            dirty.extend(listing);
+        } else if !before.files.contains_key(path) && after.files.contains_key(path) {
+            for index in owners.of(path) {
+                added.entry(index).or_default().insert(path);
+                dirty.insert(index);
+            }
+        }
+    }
+    let mut actions = Vec::new();
+    for index in dirty {
+        let dist = &dists.dists[index];
+        let RecordState::Listed(record) = &dist.record else {
+            continue;
+        };
+        let record_path = dist.record_path();
+        let mut rows = Vec::with_capacity(record.rows.len());
+        let mut changed = false;
+        for (row, file) in record.rows.iter().zip(&dist.files) {
+            if *file == record_path {
+                rows.push(row.clone());
+                continue;
+            }
+            let new = match (before.files.get(file), after.files.get(file)) {
+                // Removed by a step: pip must not look for it.
+                (Some(_), None) => None,
+                (Some(was), Some(now)) if was.origin == now.origin => Some(row.clone()),
+                // Changed, or made where RECORD listed a file that was missing.
+                (_, Some(now)) => Some(row_for(dist, file, now, context, row.hash.is_none())?),
+                // Listed and missing before the steps: not pyprune's to drop.
+                (None, None) => Some(row.clone()),
+            };
+            changed |= new.as_ref() != Some(row);
+            rows.extend(new);
+        }
+        for path in added.get(&index).into_iter().flatten() {
+            let now = &after.files[*path];
+            rows.push(row_for(dist, path, now, context, is_cache(path))?);
+            changed = true;
+        }
+        // The RECORD itself: rewritten as it was (mode, kind), unless a step took it.
+        let Some(file) = after.files.get(&record_path).filter(|_| changed) else {
+            continue;
+        };
+        actions.push(Action::Write {
+            path: record_path,
+            bytes: pyprune_dist::Record { rows }.to_pip_bytes(),
+            mode: file.mode,
+            kind: file.kind,
+            module: file.module.clone(),
+        });
+    }
+    Ok(actions)
+}
+
+/// The row of `file` (relative to the root) of `dist` as the model has it
+/// now: hashed, or (a cache, or a row pip left without a hash) bare.
+fn row_for(
+    dist: &Distribution,
+    file: &Path,
+    now: &ModelFile,
+    context: &Context,
+    bare: bool,
+) -> Result<RecordRow, StepError> {
+    let path = pyprune_dist::record_spelling(&dist.site_dir, file);
+    // A symlink is never read through (its target is not the tree's to vouch for).
+    if bare || now.symlink {
+        return Ok(RecordRow {
+            path,
+            hash: None,
+            size: None,
+        });
+    }
+    let bytes = context.read(now)?;
+    Ok(RecordRow {
+        path,
+        hash: Some(record_hash(&bytes)),
+        size: Some(bytes.len() as u64),
+    })
+}
+
+/// A cache in `__pycache__`: pip lists those it compiles with neither hash
+/// nor size (their bytes are not fixed at install), and so does pyprune.
+fn is_cache(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "pyc")
+        && path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "__pycache__")
+}
+
+/// Which distributions a file pyprune adds belongs to: a cache or a
+/// compressed source (`__pycache__/`, `__pysources__/`) to those whose RECORD
+/// lists its source, else the distribution owning files in its directory,
+/// walking up, but never past an import root (a file directly in
+/// site-packages, like pyprune's `.pth`, is no distribution's) nor through a
+/// directory whose files two distributions own.
+struct NewFileOwners<'a> {
+    dists: &'a Distributions,
+    /// Each directory holding listed files, and the distributions listing
+    /// them; made on first need (most plans add no file to a distribution).
+    dir_owners: std::sync::OnceLock<BTreeMap<&'a Path, BTreeSet<usize>>>,
+    site_dirs: HashSet<&'a Path>,
+}
+
+impl<'a> NewFileOwners<'a> {
+    fn new(dists: &'a Distributions) -> NewFileOwners<'a> {
+        let site_dirs = dists.dists.iter().map(|d| d.site_dir.as_path()).collect();
+        NewFileOwners {
+            dists,
+            dir_owners: std::sync::OnceLock::new(),
+            site_dirs,
+        }
+    }
+
+    fn dir_owners(&self) -> &BTreeMap<&'a Path, BTreeSet<usize>> {
+        self.dir_owners.get_or_init(|| {
+            let mut dir_owners: BTreeMap<&Path, BTreeSet<usize>> = BTreeMap::new();
+            for (file, indexes) in &self.dists.owners {
+                if let Some(dir) = file.parent() {
+                    dir_owners.entry(dir).or_default().extend(indexes);
+                }
+            }
+            dir_owners
+        })
+    }
+
+    fn of(&self, path: &Path) -> Vec<usize> {
+        let Some(mut dir) = path.parent() else {
+            return Vec::new();
+        };
+        if dir
+            .file_name()
+            .is_some_and(|n| n == "__pycache__" || n == "__pysources__")
+        {
+            let source_dir = dir.parent().unwrap_or(Path::new(""));
+            // `NAME.cpython-311.opt-1.pyc`, `NAME.py.gz`, a marker: NAME.py's owners.
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let stem = name.split('.').next().unwrap_or_default();
+            if let Some(owners) = self
+                .dists
+                .owners
+                .get(&source_dir.join(format!("{stem}.py")))
+            {
+                return owners.clone();
+            }
+            dir = source_dir;
+        }
+        loop {
+            if dir.as_os_str().is_empty() || self.site_dirs.contains(dir) {
+                return Vec::new();
+            }
+            if let Some(owners) = self.dir_owners().get(dir) {
+                return match owners.len() {
+                    1 => owners.iter().copied().collect(),
+                    _ => Vec::new(),
+                };
+            }
+            let Some(parent) = dir.parent() else {
+                return Vec::new();
+            };
+            dir = parent;
+        }
+    }
+}
