@@ -20,7 +20,9 @@ mod steps;
 
 pub use action::{Action, ActionError, perform};
 pub use distributions::read_distributions;
-pub use journal::{JOURNAL_DIR, Journal, JournalError, RollbackError, commit, has_journal, undo};
+pub use journal::{
+    JOURNAL_DIR, Journal, JournalError, RollbackError, Skip, Undone, commit, has_journal, undo,
+};
 pub use model::{Model, ModelFile, Origin};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};
 pub use profiles::{
