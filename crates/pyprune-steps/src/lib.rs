@@ -17,6 +17,7 @@ mod profiles;
 mod release;
 mod staging;
 mod steps;
+mod venv_paths;
 
 pub use action::{Action, ActionError, perform};
 pub use distributions::read_distributions;
@@ -39,3 +40,4 @@ pub use steps::{
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
     removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
 };
+pub use venv_paths::{VenvPaths, VenvRelocation};

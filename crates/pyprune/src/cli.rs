@@ -338,6 +338,12 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub in_place: bool,
 
+    /// With --out on a venv: its console scripts' shebangs, `activate` scripts and
+    /// pyvenv.cfg keep naming the original venv's path, for a staged copy that will be
+    /// moved there. Without it they name DIR, so that the result works where it lands.
+    #[arg(long, requires = "out")]
+    pub keep_venv_paths: bool,
+
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
     #[arg(long, requires = "in_place")]
     pub commit: bool,

@@ -79,6 +79,7 @@ pub(super) fn apply(
             actions: actions.len() as u64,
             predicted_disk_bytes: result.disk_total(),
             disk_bytes: result.disk_total(),
+            venv: None,
         },
         verify,
         left_out: prepared.left_out.clone(),
