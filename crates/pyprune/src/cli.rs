@@ -341,7 +341,7 @@ pub struct ApplyArgs {
     /// With --out on a venv: its console scripts' shebangs, `activate` scripts and
     /// pyvenv.cfg keep naming the original venv's path, for a staged copy that will be
     /// moved there. Without it they name DIR, so that the result works where it lands.
-    #[arg(long, requires = "out")]
+    #[arg(long, conflicts_with = "in_place")]
     pub keep_venv_paths: bool,
 
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
