@@ -3,7 +3,6 @@
 use super::*;
 use pyprune_tree::Kind;
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt as _;
 
 /// What a tree holds: per path, a directory's mode, or a file's mode,
 /// bytes, modification time and inode (hardlinks share it).
