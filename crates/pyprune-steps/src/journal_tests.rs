@@ -506,11 +506,49 @@ fn undo_ties_both_ends_of_a_move() {
         ],
         |r| std::fs::write(r.join(cache), b"pip's cache").expect("write"),
     );
-    assert_eq!(skipped(&undone), [(cache, Skip::Changed)]);
+    assert_eq!(
+        skipped(&undone),
+        [("json/__init__.pyc", Skip::Moved), (cache, Skip::Changed)]
+    );
     assert!(
         matches!(&after[Path::new(cache)], Entry::File { bytes, .. } if bytes == b"pip's cache")
     );
     // The moved file stays where it went: moving it back would clobber pip's.
     assert!(after.contains_key(Path::new("json/__init__.pyc")));
     same_except(&before, &after, &[cache, "json/__init__.pyc"]);
+}
+
+#[test]
+fn a_journal_without_recorded_states_undoes_as_before() {
+    // Journals of earlier pyprune versions end an action with `done SEQ` alone:
+    // every path is judged by the disk only, as then.
+    let root = tree();
+    let before = snapshot(root.path());
+    drop(
+        Journal::begin(root.path())
+            .expect("begin")
+            .perform_all(&[
+                write("os.py", b"import nothing\n", 0o644),
+                Action::Remove(PathBuf::from("run.sh")),
+                write("json/new.py", b"x\n", 0o644),
+            ])
+            .expect("performed"),
+    );
+    let log = root.path().join(JOURNAL_DIR).join("log");
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("done\t") && l.split('\t').count() > 2)
+    );
+    let old: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("done\t") {
+            Some(rest) => format!("done\t{}\n", rest.split('\t').next().unwrap_or_default()),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&log, old).expect("write");
+    let undone = undo(root.path()).expect("undo");
+    assert_eq!((undone.actions, undone.skipped.len()), (3, 0));
+    assert_eq!(snapshot(root.path()), before);
 }

@@ -23,6 +23,8 @@ pub enum Skip {
     DirectoryGone,
     /// A directory pyprune made now holds files others put there.
     NotEmpty,
+    /// One end of a move pyprune made, not moved back: the other end changed since.
+    Moved,
 }
 
 impl Skip {
@@ -33,6 +35,7 @@ impl Skip {
             Skip::Removed => "removed since the apply",
             Skip::DirectoryGone => "its directory was removed since the apply",
             Skip::NotEmpty => "a directory pyprune made now holds other files",
+            Skip::Moved => "moved by the apply; not moved back, as the other end changed since",
         }
     }
 }
@@ -161,8 +164,16 @@ fn taken_since(root: &Path, log: &Log, skipped: &mut BTreeMap<PathBuf, Skip>) ->
     loop {
         let before = taken.len();
         for entry in log.entries.iter().filter(|e| e.op == "move") {
-            if entry.paths.iter().any(|p| taken.contains(p)) {
-                taken.extend(entry.paths.iter().cloned());
+            if !entry.paths.iter().any(|p| taken.contains(p)) {
+                continue;
+            }
+            for path in &entry.paths {
+                // Named unless it is as it was before the change anyway.
+                if taken.insert(path.clone())
+                    && !(absent_before(&log.entries, path) && !root.join(path).exists())
+                {
+                    skipped.insert(path.clone(), Skip::Moved);
+                }
             }
         }
         if taken.len() == before {

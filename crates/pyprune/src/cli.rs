@@ -140,7 +140,8 @@ pub enum Command {
     /// apply left (written or replaced since, e.g. a RECORD pip rewrote), when the file
     /// the apply left was removed since, when the directory an old file would go back
     /// into was removed since (a package uninstalled), or when a directory the apply
-    /// made now holds other files. Any earlier change at a skipped path stays too;
+    /// made now holds other files; a move the apply made stays when either end is
+    /// skipped. Any earlier change at a skipped path stays too;
     /// everything else is restored byte for byte, and the journal goes either way (with
     /// the old copies of what was skipped). Exits with 1 when anything was skipped.
     Undo(TreeArgs),

@@ -45,11 +45,13 @@ pub fn run(args: &TreeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let mut text = if r.skipped.is_empty() {
             format!("{}: restored ({} actions undone)\n", r.root, r.undone)
         } else {
+            let paths = match r.skipped.len() {
+                1 => "1 path".to_owned(),
+                n => format!("{n} paths"),
+            };
             format!(
-                "{}: restored except {} paths changed since the apply ({} actions undone)\n",
-                r.root,
-                r.skipped.len(),
-                r.undone
+                "{}: restored except {paths} changed since the apply ({} actions undone)\n",
+                r.root, r.undone
             )
         };
         for (path, reason) in &undone.skipped {

@@ -348,7 +348,7 @@ fn undo_after_pip_uninstall_restores_the_rest_and_names_what_pip_took() {
             "{path:?}: {reason}"
         );
         assert!(
-            ["removed", "directory-gone"].contains(&reason.as_str()),
+            ["removed", "directory-gone", "moved"].contains(&reason.as_str()),
             "{path:?}: {reason}"
         );
     }
@@ -417,4 +417,58 @@ fn undo_after_pip_reinstall_keeps_pips_files() {
         env.path(),
     );
     assert_eq!(imported, "&lt;");
+}
+
+/// What undo shows when another program changed the tree since the apply, and
+/// what a new in-place apply over that change warns of when it undoes it first.
+#[test]
+fn undo_names_what_changed_since_in_text() {
+    let env = TestEnv::new();
+    let tree = package_tree(&env.path().join("tree"));
+    let sourceless = |tree: &Path| {
+        let (output, shown) = transcript(&[
+            "apply".as_ref(),
+            "--in-place".as_ref(),
+            "--steps".as_ref(),
+            "sourceless".as_ref(),
+            "--no-verify".as_ref(),
+            tree.as_os_str(),
+        ]);
+        assert!(output.status.success(), "{shown}");
+    };
+    let meddle = |tree: &Path| {
+        // A source sourceless removed is written again; a file it made is removed.
+        std::fs::write(tree.join("json/decoder.py"), "# reinstalled\n").expect("write");
+        std::fs::remove_file(tree.join("colorsys.pyc")).expect("remove");
+    };
+    sourceless(&tree);
+    meddle(&tree);
+    let (output, mut text) = transcript(&["undo".as_ref(), tree.as_os_str()]);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(tree.join("json/decoder.py")).expect("read"),
+        "# reinstalled\n"
+    );
+    // The rest is restored: colorsys's source too (nothing changed its path), without
+    // the cache that became `colorsys.pyc` (moving it back needs the file that went).
+    assert!(tree.join("json/encoder.py").exists() && tree.join("colorsys.py").exists());
+    assert!(!tree.join("colorsys.pyc").exists());
+    // The same, undone by a new in-place apply first: warned, and the apply goes on.
+    let again = package_tree(&env.path().join("again"));
+    sourceless(&again);
+    meddle(&again);
+    let (output, shown) = transcript(&[
+        "apply".as_ref(),
+        "--in-place".as_ref(),
+        "--steps".as_ref(),
+        "drop-opt2".as_ref(),
+        "--no-verify".as_ref(),
+        again.as_os_str(),
+    ]);
+    assert!(output.status.success(), "{shown}");
+    text.push('\n');
+    text.push_str(&shown);
+    let mut settings = snapshot_settings(&[env.path()]);
+    hide_sizes(&mut settings);
+    settings.bind(|| insta::assert_snapshot!("undo_names_what_changed_since", text));
 }
