@@ -169,9 +169,10 @@ fn taken_since(root: &Path, log: &Log, skipped: &mut BTreeMap<PathBuf, Skip>) ->
             }
             for path in &entry.paths {
                 // Named unless it is as it was before the change anyway.
-                if taken.insert(path.clone())
-                    && !(absent_before(&log.entries, path) && !root.join(path).exists())
-                {
+                let newly = taken.insert(path.clone());
+                let gone = root.join(path).symlink_metadata().is_err();
+                let as_before = gone && absent_before(&log.entries, path);
+                if newly && !as_before {
                     skipped.insert(path.clone(), Skip::Moved);
                 }
             }
