@@ -132,6 +132,14 @@ fn a_venv_copied_with_out_works_where_it_lands() {
         out.join("bin/python").to_str().expect("utf-8")
     );
     assert_eq!(verify["regressions"], serde_json::json!([]), "{verify}");
+    let isolation = verify["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check"] == "isolation")
+        .expect("the isolation check");
+    assert!(isolation["checked"].as_u64() > Some(100), "{isolation}");
+    assert_eq!(isolation["failed"], 0, "{isolation}");
     let paths = &report["venv_paths"];
     assert_eq!(paths["rewritten"], true);
     assert_eq!(paths["names"], out.to_str().expect("utf-8"));
