@@ -6,7 +6,7 @@
 //! is restored byte for byte.
 
 use super::{JOURNAL_DIR, JournalError, io_error, left_state, unhex};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, BufRead as _};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -74,6 +74,8 @@ impl Entry {
 struct Log {
     entries: Vec<Entry>,
     left: HashMap<PathBuf, Option<String>>,
+    /// The paths that held nothing before the change: their first action created them.
+    absent_before: HashSet<PathBuf>,
 }
 
 fn read_log(root: &Path, log: std::fs::File, log_path: &Path) -> Result<Log, JournalError> {
@@ -81,6 +83,7 @@ fn read_log(root: &Path, log: std::fs::File, log_path: &Path) -> Result<Log, Jou
         |field: &str| JournalError::Corrupt(root.to_path_buf(), format!("bad path {field:?}"));
     let mut entries = Vec::new();
     let mut left: HashMap<PathBuf, Option<String>> = HashMap::new();
+    let mut absent_before = HashSet::new();
     for line in io::BufReader::new(log).lines() {
         let line = line.map_err(io_error(log_path))?;
         let fields: Vec<&str> = line.split('\t').collect();
@@ -119,25 +122,25 @@ fn read_log(root: &Path, log: std::fs::File, log_path: &Path) -> Result<Log, Jou
             paths,
             mode,
         };
-        for path in entry.touches() {
+        for (i, path) in entry.touches().iter().enumerate() {
             // Touched again: what an earlier action left there no longer counts.
-            left.insert(path.clone(), None);
+            let first = left.insert(path.clone(), None).is_none();
+            let created = match entry.op.as_str() {
+                "create" | "mkdir" => true,
+                "move" => i == 1,
+                _ => false,
+            };
+            if first && created {
+                absent_before.insert(path.clone());
+            }
         }
         entries.push(entry);
     }
-    Ok(Log { entries, left })
-}
-
-/// Whether `path` held nothing before the change: its first action created it.
-fn absent_before(entries: &[Entry], path: &Path) -> bool {
-    entries
-        .iter()
-        .find(|e| e.touches().iter().any(|p| p == path))
-        .is_some_and(|e| match e.op.as_str() {
-            "create" | "mkdir" => true,
-            "move" => e.paths[1] == path,
-            _ => false,
-        })
+    Ok(Log {
+        entries,
+        left,
+        absent_before,
+    })
 }
 
 /// The paths that are no longer pyprune's: what is there is not what the change
@@ -152,7 +155,7 @@ fn taken_since(root: &Path, log: &Log, skipped: &mut BTreeMap<PathBuf, Skip>) ->
         }
         taken.insert(path.clone());
         // Gone where it was not before the change: as it was, nothing to name.
-        if !(now == "-" && absent_before(&log.entries, path)) {
+        if !(now == "-" && log.absent_before.contains(path)) {
             let why = if now == "-" {
                 Skip::Removed
             } else {
@@ -171,7 +174,7 @@ fn taken_since(root: &Path, log: &Log, skipped: &mut BTreeMap<PathBuf, Skip>) ->
                 // Named unless it is as it was before the change anyway.
                 let newly = taken.insert(path.clone());
                 let gone = root.join(path).symlink_metadata().is_err();
-                let as_before = gone && absent_before(&log.entries, path);
+                let as_before = gone && log.absent_before.contains(path);
                 if newly && !as_before {
                     skipped.insert(path.clone(), Skip::Moved);
                 }
