@@ -552,3 +552,31 @@ fn a_journal_without_recorded_states_undoes_as_before() {
     assert_eq!((undone.actions, undone.skipped.len()), (3, 0));
     assert_eq!(snapshot(root.path()), before);
 }
+
+#[test]
+fn undo_skips_what_a_package_replaced_by_a_module_of_its_name_took() {
+    // pip: the `json` package uninstalled, a `json` file (and a new dir's file) there instead.
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            Action::Remove(PathBuf::from("json/__init__.py")),
+            write("made/x.py", b"x\n", 0o644),
+        ],
+        |r| {
+            std::fs::remove_dir_all(r.join("json")).expect("uninstall");
+            std::fs::write(r.join("json"), b"a module now\n").expect("write");
+            std::fs::remove_dir_all(r.join("made")).expect("rm");
+            std::fs::write(r.join("made"), b"a file now\n").expect("write");
+        },
+    );
+    assert_eq!(
+        skipped(&undone),
+        [
+            ("json/__init__.py", Skip::DirectoryGone),
+            ("made", Skip::Changed)
+        ]
+    );
+    assert!(
+        matches!(&after[Path::new("json")], Entry::File { bytes, .. } if bytes == b"a module now\n")
+    );
+    same_except(&before, &after, &["json", "made"]);
+}

@@ -224,7 +224,11 @@ pub fn undo(root: &Path) -> Result<Undone, JournalError> {
     let trash = |seq: &str| dir.join("trash").join(seq);
     let exists = |p: &Path| p.symlink_metadata().is_ok();
     // Putting something back needs its directory: gone, the package was uninstalled.
-    let parent_gone = |p: &Path| p.parent().is_some_and(|d| !exists(d));
+    // (Gone, or no longer a directory: a package replaced by a module of its name.)
+    let parent_gone = |p: &Path| {
+        p.parent()
+            .is_some_and(|d| !d.symlink_metadata().is_ok_and(|m| m.is_dir()))
+    };
     for entry in log.entries.iter().rev() {
         if entry.touches().iter().any(|p| taken.contains(p)) {
             continue;
@@ -265,6 +269,10 @@ pub fn undo(root: &Path) -> Result<Undone, JournalError> {
             "mkdir" if exists(&path) => match std::fs::remove_dir(&path) {
                 Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
                     skip = Some(Skip::NotEmpty);
+                }
+                // Something else than the directory it made is there now.
+                Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+                    skip = Some(Skip::Changed);
                 }
                 other => other.map_err(io_error(&path))?,
             },
