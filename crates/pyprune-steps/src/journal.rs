@@ -3,14 +3,17 @@
 //! in `.pyprune-journal/` inside the tree; a file that goes is renamed into the
 //! journal's trash (same inode: content, mode and times kept), a file that is
 //! replaced is first hardlinked into the trash and then replaced atomically.
-//! Undo replays the log backwards; each step of it checks what is on disk, so
-//! it is right whether the last recorded action happened or not.
+//! Each finished action also records what it left at its paths (inode, size and
+//! modification time, or nothing), so that undo can tell pyprune's files from
+//! those another program (pip) put there since. Undo replays the log backwards
+//! (`journal_undo.rs`); each step of it checks what is on disk, so it is right
+//! whether the last recorded action happened or not.
 
 use crate::action::{Action, ActionError, perform};
 use pyprune_fs::display_path;
-use std::io::{self, BufRead as _, Write as _};
+use std::io::{self, Write as _};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 /// The journal's directory, at the root of the tree it records.
@@ -80,6 +83,33 @@ fn unhex(text: &str) -> Option<PathBuf> {
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect();
     Some(PathBuf::from(std::ffi::OsString::from_vec(bytes?)))
+}
+
+/// The paths an action changes (a move: both ends).
+fn action_paths(action: &Action) -> Vec<&Path> {
+    match action {
+        Action::Remove(path) | Action::RemoveDir(path) => vec![path],
+        Action::Link { target: path, .. } | Action::Write { path, .. } => vec![path],
+        Action::Move { from, to, .. } => vec![from, to],
+    }
+}
+
+/// What is at `full` now, as the journal records it: `-` for nothing, `d` for a
+/// directory, else the inode, size and modification time of the very file. Another
+/// program that replaces the file (pip unlinks and writes anew) changes the inode or
+/// the time; a later hardlink or rename by pyprune itself changes neither.
+pub(crate) fn left_state(full: &Path) -> String {
+    match full.symlink_metadata() {
+        Err(_) => "-".to_owned(),
+        Ok(meta) if meta.is_dir() => "d".to_owned(),
+        Ok(meta) => format!(
+            "{}:{}:{}.{:09}",
+            meta.ino(),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec()
+        ),
+    }
 }
 
 impl Journal {
@@ -166,7 +196,16 @@ impl Journal {
                 perform(&root, action).map_err(JournalError::Action)?;
             }
         }
-        self.record(&format!("done\t{seq}"))
+        // What the action left, on the same line as its end: a kill leaves both or neither.
+        let mut done = format!("done\t{seq}");
+        for path in action_paths(action) {
+            done.push_str(&format!(
+                "\t{}\t{}",
+                hex(path),
+                left_state(&root.join(path))
+            ));
+        }
+        self.record(&done)
     }
 
     /// Creates the missing directories above `path`, each recorded for undo.
@@ -221,105 +260,10 @@ pub fn commit(root: &Path) -> Result<(), JournalError> {
     std::fs::remove_dir_all(&dir).map_err(io_error(&dir))
 }
 
-/// Restores the tree at `root` as it was before the journaled change, whether
-/// that change finished or was killed halfway, and removes the journal.
-/// Returns how many recorded actions were undone.
-pub fn undo(root: &Path) -> Result<u64, JournalError> {
-    let dir = root.join(JOURNAL_DIR);
-    let log_path = dir.join("log");
-    let log = match std::fs::File::open(&log_path) {
-        Ok(log) => log,
-        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.symlink_metadata().is_err() => {
-            return Err(JournalError::Missing(root.to_path_buf()));
-        }
-        // A journal directory without a log: killed before the first action.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
-            return Ok(0);
-        }
-        Err(e) => {
-            return Err(JournalError::Io {
-                path: log_path,
-                source: e,
-            });
-        }
-    };
-    let mut entries: Vec<Vec<String>> = Vec::new();
-    for line in io::BufReader::new(log).lines() {
-        let line = line.map_err(io_error(&log_path))?;
-        let fields: Vec<String> = line.split('\t').map(str::to_owned).collect();
-        if fields.first().is_some_and(|f| f != "done") && fields.len() >= 3 {
-            entries.push(fields);
-        }
-    }
-    let trash = |seq: &str| dir.join("trash").join(seq);
-    let path_of = |field: &str| {
-        unhex(field)
-            .map(|p| root.join(p))
-            .ok_or_else(|| JournalError::Corrupt(root.to_path_buf(), format!("bad path {field:?}")))
-    };
-    let mut undone = 0;
-    for fields in entries.iter().rev() {
-        let (seq, op) = (fields[0].as_str(), fields[1].as_str());
-        let path = path_of(&fields[2])?;
-        let exists = |p: &Path| p.symlink_metadata().is_ok();
-        match op {
-            // The old file is in the trash if the removal happened.
-            "remove" | "replace" if exists(&trash(seq)) => {
-                std::fs::rename(trash(seq), &path).map_err(io_error(&path))?;
-            }
-            "remove" | "replace" => {}
-            "create" if exists(&path) => std::fs::remove_file(&path).map_err(io_error(&path))?,
-            "create" => {}
-            "move" => {
-                let from = path;
-                let to = path_of(fields.get(3).map(String::as_str).unwrap_or_default())?;
-                if exists(&to) && !exists(&from) {
-                    std::fs::rename(&to, &from).map_err(io_error(&to))?;
-                }
-            }
-            "rmdir" if !exists(&path) => {
-                std::fs::create_dir(&path).map_err(io_error(&path))?;
-                let mode = fields
-                    .get(3)
-                    .and_then(|m| u32::from_str_radix(m, 8).ok())
-                    .unwrap_or(0o755);
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-                    .map_err(io_error(&path))?;
-            }
-            "rmdir" => {}
-            "mkdir" if exists(&path) => std::fs::remove_dir(&path).map_err(io_error(&path))?,
-            "mkdir" => {}
-            other => {
-                return Err(JournalError::Corrupt(
-                    root.to_path_buf(),
-                    format!("unknown entry {other:?}"),
-                ));
-            }
-        }
-        undone += 1;
-    }
-    // A kill inside an atomic replacement leaves its temporary name behind.
-    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
-    for fields in &entries {
-        for field in fields.iter().skip(2).take(2) {
-            if let Some(parent) = unhex(field).and_then(|p| p.parent().map(Path::to_path_buf)) {
-                dirs.insert(root.join(parent));
-            }
-        }
-    }
-    for dir in dirs {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(".pyprune-") && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    std::fs::remove_dir_all(&dir).map_err(io_error(&dir))?;
-    Ok(undone)
-}
+pub use undo::{Skip, Undone, undo};
+
+#[path = "journal_undo.rs"]
+mod undo;
 
 #[cfg(test)]
 #[path = "journal_tests.rs"]

@@ -3,7 +3,6 @@
 use super::*;
 use pyprune_tree::Kind;
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt as _;
 
 /// What a tree holds: per path, a directory's mode, or a file's mode,
 /// bytes, modification time and inode (hardlinks share it).
@@ -111,7 +110,8 @@ fn round_trip(actions: &[Action], check_done: impl Fn(&Path)) {
     assert!(has_journal(root.path()));
     check_done(root.path());
     let undone = undo(root.path()).expect("undo");
-    assert!(undone >= actions.len() as u64, "{undone}");
+    assert!(undone.actions >= actions.len() as u64, "{undone:?}");
+    assert!(undone.skipped.is_empty(), "{undone:?}");
     assert!(!has_journal(root.path()));
     assert_eq!(snapshot(root.path()), before);
 }
@@ -233,7 +233,7 @@ fn undo_after_a_killed_run() {
     assert!(has_journal(r));
     // A second change refuses to start over the first.
     assert!(matches!(Journal::begin(r), Err(JournalError::Exists(_))));
-    assert_eq!(undo(r).expect("undo"), 3);
+    assert_eq!(undo(r).expect("undo").actions, 3);
     assert_eq!(snapshot(r), before);
 }
 
@@ -243,7 +243,7 @@ fn a_journal_killed_before_its_log_undoes_nothing() {
     let before = snapshot(root.path());
     std::fs::create_dir(root.path().join(JOURNAL_DIR)).expect("mkdir");
     assert!(has_journal(root.path()));
-    assert_eq!(undo(root.path()).expect("undo"), 0);
+    assert_eq!(undo(root.path()).expect("undo").actions, 0);
     assert!(!has_journal(root.path()));
     assert_eq!(snapshot(root.path()), before);
 }
@@ -257,7 +257,7 @@ fn undo_twice_finds_nothing_the_second_time() {
         .perform(&Action::Remove(PathBuf::from("os.py")))
         .expect("performed");
     drop(journal);
-    assert_eq!(undo(root.path()).expect("undo"), 1);
+    assert_eq!(undo(root.path()).expect("undo").actions, 1);
     let error = undo(root.path()).expect_err("nothing to undo");
     assert!(matches!(error, JournalError::Missing(_)), "{error}");
     assert!(error.to_string().contains("nothing to undo"), "{error}");
@@ -350,4 +350,233 @@ fn a_failed_action_undoes_the_whole_change() {
     assert!(!root.path().join("json/__init__.py").exists());
     journal.commit().expect("committed");
     assert!(!has_journal(root.path()));
+}
+
+/// Performs `actions` journaled, lets another program change the tree
+/// (`meddle`), undoes; returns the tree before, the undo and the tree after.
+fn undo_after_meddling(
+    actions: &[Action],
+    meddle: impl Fn(&Path),
+) -> (
+    tempfile::TempDir,
+    BTreeMap<PathBuf, Entry>,
+    Undone,
+    BTreeMap<PathBuf, Entry>,
+) {
+    let root = tree();
+    let before = snapshot(root.path());
+    drop(
+        Journal::begin(root.path())
+            .expect("begin")
+            .perform_all(actions)
+            .expect("performed"),
+    );
+    meddle(root.path());
+    let undone = undo(root.path()).expect("undo restores what it can");
+    assert!(!has_journal(root.path()));
+    let after = snapshot(root.path());
+    (root, before, undone, after)
+}
+
+fn skipped(undone: &Undone) -> Vec<(&str, Skip)> {
+    undone
+        .skipped
+        .iter()
+        .map(|(p, s)| (p.to_str().expect("utf-8"), *s))
+        .collect()
+}
+
+/// The trees are the same except at `paths` (and below them).
+fn same_except(
+    before: &BTreeMap<PathBuf, Entry>,
+    after: &BTreeMap<PathBuf, Entry>,
+    paths: &[&str],
+) {
+    let outside = |tree: &BTreeMap<PathBuf, Entry>| -> Vec<(PathBuf, String)> {
+        tree.iter()
+            .filter(|(p, _)| !paths.iter().any(|x| p.starts_with(x)))
+            .map(|(p, e)| (p.clone(), format!("{e:?}")))
+            .collect()
+    };
+    assert_eq!(outside(after), outside(before));
+}
+
+#[test]
+fn undo_skips_a_file_replaced_since_and_restores_the_rest() {
+    // pip reinstalls a file pyprune changed: it unlinks it and writes its own.
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            write("os.py", b"import nothing\n", 0o644),
+            Action::Remove(PathBuf::from("run.sh")),
+        ],
+        |r| {
+            std::fs::remove_file(r.join("os.py")).expect("unlink");
+            std::fs::write(r.join("os.py"), b"pip's own\n").expect("write");
+        },
+    );
+    assert_eq!(skipped(&undone), [("os.py", Skip::Changed)]);
+    assert_eq!(undone.actions, 1);
+    assert!(
+        matches!(&after[Path::new("os.py")], Entry::File { bytes, .. } if bytes == b"pip's own\n")
+    );
+    same_except(&before, &after, &["os.py"]);
+}
+
+#[test]
+fn undo_skips_a_file_written_where_pyprune_removed_one() {
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            Action::Remove(PathBuf::from("os.py")),
+            write("json/new.py", b"x\n", 0o644),
+        ],
+        |r| std::fs::write(r.join("os.py"), b"reinstalled\n").expect("write"),
+    );
+    assert_eq!(skipped(&undone), [("os.py", Skip::Changed)]);
+    assert!(
+        matches!(&after[Path::new("os.py")], Entry::File { bytes, .. } if bytes == b"reinstalled\n")
+    );
+    same_except(&before, &after, &["os.py"]);
+}
+
+#[test]
+fn undo_skips_what_an_uninstall_took_with_its_directory() {
+    // pip uninstall: the package's directory goes, files pyprune removed or changed in it included.
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            Action::Remove(PathBuf::from("json/__init__.py")),
+            write("json/__pycache__/__init__.cpython-311.pyc", b"new", 0o644),
+            write("json/__pycache__/extra.cpython-311.pyc", b"added", 0o644),
+            Action::Remove(PathBuf::from(
+                "json/__pycache__/__init__.cpython-311.opt-1.pyc",
+            )),
+            write("os.py", b"changed\n", 0o644),
+        ],
+        |r| std::fs::remove_dir_all(r.join("json")).expect("uninstall"),
+    );
+    // What pyprune added and pip removed is as it was (absent): not named.
+    assert_eq!(
+        skipped(&undone),
+        [
+            ("json/__init__.py", Skip::DirectoryGone),
+            (
+                "json/__pycache__/__init__.cpython-311.opt-1.pyc",
+                Skip::DirectoryGone
+            ),
+            ("json/__pycache__/__init__.cpython-311.pyc", Skip::Removed),
+        ]
+    );
+    assert!(!after.keys().any(|p| p.starts_with("json")));
+    same_except(&before, &after, &["json"]);
+}
+
+#[test]
+fn undo_keeps_a_directory_it_made_that_now_holds_other_files() {
+    let (_root, before, undone, after) =
+        undo_after_meddling(&[write("new/dir/x.py", b"x\n", 0o644)], |r| {
+            std::fs::write(r.join("new/dir/y.py"), b"y\n").expect("write")
+        });
+    assert_eq!(
+        skipped(&undone),
+        [("new", Skip::NotEmpty), ("new/dir", Skip::NotEmpty)]
+    );
+    let new: Vec<_> = after.keys().filter(|p| p.starts_with("new")).collect();
+    assert_eq!(
+        new,
+        [
+            Path::new("new"),
+            Path::new("new/dir"),
+            Path::new("new/dir/y.py")
+        ]
+    );
+    same_except(&before, &after, &["new"]);
+}
+
+#[test]
+fn undo_ties_both_ends_of_a_move() {
+    // sourceless moved a cache to `x.pyc`; pip then compiled a new cache at the old place.
+    let cache = "json/__pycache__/__init__.cpython-311.pyc";
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            Action::Move {
+                from: PathBuf::from(cache),
+                to: PathBuf::from("json/__init__.pyc"),
+                kind: Kind::Sourceless,
+            },
+            Action::Remove(PathBuf::from("os.py")),
+        ],
+        |r| std::fs::write(r.join(cache), b"pip's cache").expect("write"),
+    );
+    assert_eq!(
+        skipped(&undone),
+        [("json/__init__.pyc", Skip::Moved), (cache, Skip::Changed)]
+    );
+    assert!(
+        matches!(&after[Path::new(cache)], Entry::File { bytes, .. } if bytes == b"pip's cache")
+    );
+    // The moved file stays where it went: moving it back would clobber pip's.
+    assert!(after.contains_key(Path::new("json/__init__.pyc")));
+    same_except(&before, &after, &[cache, "json/__init__.pyc"]);
+}
+
+#[test]
+fn a_journal_without_recorded_states_undoes_as_before() {
+    // Journals of earlier pyprune versions end an action with `done SEQ` alone:
+    // every path is judged by the disk only, as then.
+    let root = tree();
+    let before = snapshot(root.path());
+    drop(
+        Journal::begin(root.path())
+            .expect("begin")
+            .perform_all(&[
+                write("os.py", b"import nothing\n", 0o644),
+                Action::Remove(PathBuf::from("run.sh")),
+                write("json/new.py", b"x\n", 0o644),
+            ])
+            .expect("performed"),
+    );
+    let log = root.path().join(JOURNAL_DIR).join("log");
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("done\t") && l.split('\t').count() > 2)
+    );
+    let old: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("done\t") {
+            Some(rest) => format!("done\t{}\n", rest.split('\t').next().unwrap_or_default()),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&log, old).expect("write");
+    let undone = undo(root.path()).expect("undo");
+    assert_eq!((undone.actions, undone.skipped.len()), (3, 0));
+    assert_eq!(snapshot(root.path()), before);
+}
+
+#[test]
+fn undo_skips_what_a_package_replaced_by_a_module_of_its_name_took() {
+    // pip: the `json` package uninstalled, a `json` file (and a new dir's file) there instead.
+    let (_root, before, undone, after) = undo_after_meddling(
+        &[
+            Action::Remove(PathBuf::from("json/__init__.py")),
+            write("made/x.py", b"x\n", 0o644),
+        ],
+        |r| {
+            std::fs::remove_dir_all(r.join("json")).expect("uninstall");
+            std::fs::write(r.join("json"), b"a module now\n").expect("write");
+            std::fs::remove_dir_all(r.join("made")).expect("rm");
+            std::fs::write(r.join("made"), b"a file now\n").expect("write");
+        },
+    );
+    assert_eq!(
+        skipped(&undone),
+        [
+            ("json/__init__.py", Skip::DirectoryGone),
+            ("made", Skip::Changed)
+        ]
+    );
+    assert!(
+        matches!(&after[Path::new("json")], Entry::File { bytes, .. } if bytes == b"a module now\n")
+    );
+    same_except(&before, &after, &["json", "made"]);
 }

@@ -20,10 +20,13 @@ mod records_tests;
 mod release;
 mod staging;
 mod steps;
+mod venv_paths;
 
 pub use action::{Action, ActionError, perform};
 pub use distributions::read_distributions;
-pub use journal::{JOURNAL_DIR, Journal, JournalError, RollbackError, commit, has_journal, undo};
+pub use journal::{
+    JOURNAL_DIR, Journal, JournalError, RollbackError, Skip, Undone, commit, has_journal, undo,
+};
 pub use model::{Model, ModelFile, Origin};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};
 pub use profiles::{
@@ -40,3 +43,4 @@ pub use steps::{
     has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
     removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
 };
+pub use venv_paths::{VenvPaths, VenvRelocation};

@@ -7,7 +7,7 @@
 //! as the `Write` actions it returns.
 
 use crate::action::Action;
-use crate::model::{Model, ModelFile};
+use crate::model::{Model, ModelFile, Origin};
 use crate::steps::{Context, StepError};
 use pyprune_dist::{Distribution, Distributions, RecordRow, RecordState, record_hash};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -18,7 +18,7 @@ use std::path::Path;
 /// written; nor is one that cannot be trusted, or that is missing.
 pub(crate) fn rewrite_records<'p>(
     before: &Model,
-    after: &Model,
+    after: &'p Model,
     touched: impl IntoIterator<Item = &'p Path>,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
@@ -31,7 +31,15 @@ pub(crate) fn rewrite_records<'p>(
     let owners = NewFileOwners::new(dists);
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut added: BTreeMap<usize, BTreeSet<&Path>> = BTreeMap::new();
-    for path in touched.into_iter().collect::<BTreeSet<_>>() {
+    // Files whose bytes the model holds were written by pyprune, perhaps
+    // before the steps (a venv's scripts, rewritten for where it lands):
+    // their rows are checked whatever the steps did.
+    let written = after
+        .files
+        .iter()
+        .filter(|(_, f)| matches!(f.origin, Origin::Bytes(_)))
+        .map(|(p, _)| p.as_path());
+    for path in touched.into_iter().chain(written).collect::<BTreeSet<_>>() {
         if let Some(listing) = dists.owners.get(path) {
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
@@ -59,7 +67,11 @@ pub(crate) fn rewrite_records<'p>(
             let new = match (before.files.get(file), after.files.get(file)) {
                 // Removed by a step: pip must not look for it.
                 (Some(_), None) => None,
-                (Some(was), Some(now)) if was.origin == now.origin => Some(row.clone()),
+                (Some(was), Some(now))
+                    if was.origin == now.origin && !matches!(now.origin, Origin::Bytes(_)) =>
+                {
+                    Some(row.clone())
+                }
                 // Changed, or made where RECORD listed a file that was missing.
                 (_, Some(now)) => Some(row_for(dist, file, now, context, row.hash.is_none())?),
                 // Listed and missing before the steps: not pyprune's to drop.

@@ -2,11 +2,14 @@
 //! will live, under a temporary name that is renamed into place when done, so
 //! that OUT appears whole or not at all. A standard library directory is laid
 //! out as a prefix (`OUT/lib/python3.X`), so that the zip steps' `pythonXY.zip`
-//! lands inside OUT, beside it, where the interpreter looks.
+//! lands inside OUT, beside it, where the interpreter looks. A venv's files that
+//! name its own path are made to name OUT (`venv_paths.rs`) before the steps run.
 
+use crate::action::perform;
 use crate::model::Model;
 use crate::plan::{ApplyError, apply, predict};
 use crate::steps::{Context, StepError, StepName};
+use crate::venv_paths::{VenvPaths, VenvRelocation, relocation_actions};
 use pyprune_fs::display_path;
 use pyprune_tree::{Inventory, ScanOptions, TreeError};
 use std::collections::HashMap;
@@ -91,17 +94,20 @@ pub enum StageError {
 }
 
 /// What a build did.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Staged {
     pub actions: u64,
     /// `du -s` of the result as predicted on the copy's model, and as done.
     pub predicted_disk_bytes: u64,
     pub disk_bytes: u64,
+    /// For a venv: the files that name its own path, rewritten for where the
+    /// result lands or kept naming the original.
+    pub venv: Option<VenvRelocation>,
 }
 
 /// Builds the result of `steps` in `dir` (which must not exist) from the
 /// tree of `inventory` with its `context`, for a tree that will live at
-/// `installed_at`.
+/// `installed_at`; a venv names `installed_at` or the original as `venv_paths` says.
 pub fn stage(
     inventory: &Inventory,
     context: &Context,
@@ -109,6 +115,7 @@ pub fn stage(
     steps: &[StepName],
     dir: &Path,
     installed_at: &Path,
+    venv_paths: VenvPaths,
 ) -> Result<Staged, StageError> {
     let copy_to = copy_destination(dir, &inventory.root, context.version);
     if let Some(parent) = copy_to.parent().filter(|_| copy_to != dir) {
@@ -122,7 +129,7 @@ pub fn stage(
         source,
     })?;
     let copy = Inventory::scan(dir, &ScanOptions::default())?;
-    let model = Model::from_inventory(&copy, block_size);
+    let mut model = Model::from_inventory(&copy, block_size);
     // The copy's own paths: a stdlib directory's copy sits under lib/python3.X.
     let context = Context {
         root: copy.root.clone(),
@@ -130,13 +137,29 @@ pub fn stage(
         distributions: std::sync::Arc::new(crate::read_distributions(&copy)),
         ..context.clone()
     };
-    let predicted = predict(&model, steps, &context)?.disk_total();
     let mut actions = 0u64;
+    // The venv's own paths first: the steps (and what reads the model after
+    // them) see the scripts as they will be.
+    let venv = if crate::venv_paths::is_venv(&model) {
+        let from = crate::venv_paths::own_spellings(&inventory.root);
+        let (writes, relocation) =
+            relocation_actions(&model, &context, &from, installed_at, venv_paths)?;
+        for action in &writes {
+            perform(&context.root, action).map_err(ApplyError::from)?;
+            model.apply(action);
+            actions += 1;
+        }
+        Some(relocation)
+    } else {
+        None
+    };
+    let predicted = predict(&model, steps, &context)?.disk_total();
     let result = apply(model, steps, &context, |_| actions += 1)?;
     Ok(Staged {
         actions,
         predicted_disk_bytes: predicted,
         disk_bytes: result.disk_total(),
+        venv,
     })
 }
 

@@ -142,6 +142,17 @@ pub enum Command {
     Verify(VerifyArgs),
 
     /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.
+    ///
+    /// Only what is still pyprune's to restore is restored. Other programs may have
+    /// changed the tree since (pip installing, upgrading or uninstalling packages): a
+    /// path is left as it is, and named, when the file there is not the very one the
+    /// apply left (written or replaced since, e.g. a RECORD pip rewrote), when the file
+    /// the apply left was removed since, when the directory an old file would go back
+    /// into was removed since (a package uninstalled), or when a directory the apply
+    /// made now holds other files; a move the apply made stays when either end is
+    /// skipped. Any earlier change at a skipped path stays too;
+    /// everything else is restored byte for byte, and the journal goes either way (with
+    /// the old copies of what was skipped). Exits with 1 when anything was skipped.
     Undo(TreeArgs),
 
     /// Keep an in-place apply for good: drop its journal and the old files it kept for undo.
@@ -344,6 +355,12 @@ pub struct ApplyArgs {
     /// Change the tree itself (for build roots), journaled: see `pyprune undo`.
     #[arg(long)]
     pub in_place: bool,
+
+    /// With --out on a venv: its console scripts' shebangs, `activate` scripts and
+    /// pyvenv.cfg keep naming the original venv's path, for a staged copy that will be
+    /// moved there. Without it they name DIR, so that the result works where it lands.
+    #[arg(long, conflicts_with = "in_place")]
+    pub keep_venv_paths: bool,
 
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
     #[arg(long, requires = "in_place")]

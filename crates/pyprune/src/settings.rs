@@ -4,7 +4,7 @@
 //! that a mistyped step fails before any tree is read.
 
 use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs, VerifyArgs, VerifyRunArgs};
-use pyprune_steps::{ProfileDef, StepName, choose_steps, load_profiles};
+use pyprune_steps::{ProfileDef, StepName, VenvPaths, choose_steps, load_profiles};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,8 +54,9 @@ impl From<&VerifyRunArgs> for VerifyRun {
 /// Where `apply` puts its result.
 #[derive(Debug, Clone)]
 pub enum Destination {
-    /// A new directory; the original is left as it is.
-    Out(PathBuf),
+    /// A new directory; the original is left as it is. A venv's own paths in it
+    /// name it, or the original (`--keep-venv-paths`).
+    Out(PathBuf, VenvPaths),
     /// The tree itself, journaled; `commit`: drop the journal when verified.
     InPlace { commit: bool },
 }
@@ -77,7 +78,14 @@ impl ApplySettings {
             (_, true) => Destination::InPlace {
                 commit: args.commit,
             },
-            (Some(out), false) => Destination::Out(out.clone()),
+            (Some(out), false) => Destination::Out(
+                out.clone(),
+                if args.keep_venv_paths {
+                    VenvPaths::Original
+                } else {
+                    VenvPaths::NewPlace
+                },
+            ),
             (None, false) => anyhow::bail!("--out or --in-place is required"),
         };
         Ok(ApplySettings {

@@ -15,6 +15,10 @@ struct ApplyReport {
     actions: u64,
     predicted_disk_bytes: u64,
     disk_bytes: u64,
+    /// For a venv copied with --out: the path its scripts, `activate` and
+    /// pyvenv.cfg name, and whether they were rewritten to name `out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    venv_paths: Option<VenvPathsReport>,
     /// What `verify` found in the result (absent with --no-verify).
     #[serde(skip_serializing_if = "Option::is_none")]
     verify: Option<pyprune_verify::Report>,
@@ -26,6 +30,18 @@ struct ApplyReport {
     untouched_distributions: Vec<pipeline::Untouched>,
 }
 
+#[derive(Debug, Serialize)]
+struct VenvPathsReport {
+    /// The paths the original venv named itself by.
+    named: Vec<String>,
+    /// The path the result's files name.
+    names: String,
+    /// `false` with --keep-venv-paths: the result must be moved to `names` to work.
+    rewritten: bool,
+    /// The files that name it, relative to `out`.
+    files: Vec<String>,
+}
+
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let settings = ApplySettings::resolve(args, global)?;
     let applied = pipeline::apply(&settings, printer)?;
@@ -35,6 +51,12 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         actions: applied.staged.actions,
         predicted_disk_bytes: applied.staged.predicted_disk_bytes,
         disk_bytes: applied.staged.disk_bytes,
+        venv_paths: applied.staged.venv.map(|v| VenvPathsReport {
+            named: v.named.iter().map(|p| display_path(p)).collect(),
+            names: display_path(&v.names),
+            rewritten: v.rewritten,
+            files: v.files.iter().map(|p| display_path(p)).collect(),
+        }),
         verify: applied.verify,
         left_out: applied.left_out,
         untouched_distributions: applied.untouched,
@@ -56,6 +78,20 @@ fn render(report: &ApplyReport) -> String {
         crate::format::size(report.disk_bytes),
         crate::format::size(report.predicted_disk_bytes)
     );
+    if let Some(venv) = &report.venv_paths {
+        let files = venv.files.len();
+        text.push_str(&if venv.rewritten {
+            format!(
+                "venv: its scripts, activate and pyvenv.cfg name {} ({files} files rewritten)\n",
+                venv.names
+            )
+        } else {
+            format!(
+                "venv: its scripts, activate and pyvenv.cfg still name {} ({files} files; --keep-venv-paths): move it there to use it\n",
+                venv.names
+            )
+        });
+    }
     if let Some(line) =
         pipeline::left_out_lines(&report.left_out, "left as they were (in the sizes above)")
     {

@@ -22,7 +22,14 @@ pub(super) fn apply(
         // A re-run after a crash (or over an uncommitted change) starts from the original.
         printer
             .note("an earlier in-place change was not committed (or was killed): undoing it first");
-        pyprune_steps::undo(&root)?;
+        let undone = pyprune_steps::undo(&root)?;
+        for (path, why) in &undone.skipped {
+            printer.warn(&format!(
+                "not restored: `{}`: {}",
+                display_path(&root.join(path)),
+                why.describe()
+            ));
+        }
     }
     let choice = TreeChoice {
         path: Some(root),
@@ -72,6 +79,7 @@ pub(super) fn apply(
             actions: actions.len() as u64,
             predicted_disk_bytes: result.disk_total(),
             disk_bytes: result.disk_total(),
+            venv: None,
         },
         verify,
         left_out: prepared.left_out.clone(),

@@ -35,7 +35,7 @@ use crate::settings::{ApplySettings, Destination, TreeChoice};
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
 use pyprune_python::Interpreter;
-use pyprune_steps::{OutLayout, Staged, StepName};
+use pyprune_steps::{OutLayout, Staged, StepName, VenvPaths};
 use std::path::{Path, PathBuf};
 
 /// What `apply` did.
@@ -94,7 +94,7 @@ pub fn apply(settings: &ApplySettings, printer: &Printer) -> anyhow::Result<Appl
         );
     }
     match &settings.destination {
-        Destination::Out(out) => apply_to_copy(settings, out, printer),
+        Destination::Out(out, venv_paths) => apply_to_copy(settings, out, *venv_paths, printer),
         Destination::InPlace { commit } => in_place::apply(settings, *commit, printer),
     }
 }
@@ -104,6 +104,7 @@ pub fn apply(settings: &ApplySettings, printer: &Printer) -> anyhow::Result<Appl
 fn apply_to_copy(
     settings: &ApplySettings,
     out: &Path,
+    venv_paths: VenvPaths,
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
@@ -116,7 +117,13 @@ fn apply_to_copy(
     }
     let python = verifier(settings, &prepared)?;
     let layout = OutLayout::new(out);
-    let staged = match stage_copy(&prepared, steps, &layout.partial, &layout.installed_at) {
+    let staged = match stage_copy(
+        &prepared,
+        steps,
+        &layout.partial,
+        &layout.installed_at,
+        venv_paths,
+    ) {
         Ok(staged) => staged,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&layout.partial);
@@ -129,8 +136,9 @@ fn apply_to_copy(
     let verify = python
         .as_ref()
         .map(|python| {
-            // The result runs its own copy of an interpreter that lives in the tree.
-            let copied = target::interpreter_in_copy(python, root, out);
+            // The result runs its own copy of an interpreter that lives in the tree,
+            // named absolutely: it runs from an empty directory of its own.
+            let copied = target::interpreter_in_copy(python, root, &layout.installed_at);
             let original = (pyprune_verify::Against::Tree(root), python);
             verify_result(
                 settings,
@@ -154,13 +162,15 @@ fn apply_to_copy(
 }
 
 /// Builds the result of `steps` on the prepared tree in `dir` (which must not
-/// exist), for a tree that will live at `installed_at`. (`plan
-/// --measure-import` builds its layouts with it too.)
+/// exist), for a tree that will live at `installed_at` (a venv names it, or
+/// the original, as `venv_paths` says). (`plan --measure-import` builds its
+/// layouts with it too.)
 pub fn stage_copy(
     prepared: &Prepared,
     steps: &[StepName],
     dir: &Path,
     installed_at: &Path,
+    venv_paths: VenvPaths,
 ) -> anyhow::Result<Staged> {
     Ok(pyprune_steps::stage(
         &prepared.inventory,
@@ -169,6 +179,7 @@ pub fn stage_copy(
         steps,
         dir,
         installed_at,
+        venv_paths,
     )?)
 }
 

@@ -26,6 +26,7 @@ mod releases;
 mod startup;
 mod symlinks;
 mod text_reports;
+mod venv_result;
 mod venvs;
 mod verify;
 mod verify_sabotage;

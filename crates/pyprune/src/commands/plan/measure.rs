@@ -5,7 +5,7 @@
 use crate::pipeline::{self, Prepared};
 use anyhow::Context as _;
 use pyprune_python::clean_command;
-use pyprune_steps::StepName;
+use pyprune_steps::{StepName, VenvPaths};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -60,7 +60,8 @@ pub(super) fn measure(
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (i, steps) in std::iter::once(&Vec::new()).chain(layouts).enumerate() {
         let dir = scratch.path().join(format!("layout-{i}"));
-        pipeline::stage_copy(prepared, steps, &dir, &dir)?;
+        // Only imports are timed: a venv's scripts need not name the layout.
+        pipeline::stage_copy(prepared, steps, &dir, &dir, VenvPaths::Original)?;
         dirs.push(dir);
     }
     let cwd = scratch.path().join("cwd");
