@@ -5,6 +5,7 @@
 
 mod action;
 mod distributions;
+mod footprint;
 mod journal;
 mod model;
 #[cfg(test)]
@@ -20,6 +21,9 @@ mod steps;
 
 pub use action::{Action, ActionError, perform};
 pub use distributions::read_distributions;
+pub use footprint::{
+    DirSizes, DistCost, DistFootprint, Footprint, Parts, Unowned, costs, disk_by_owner,
+};
 pub use journal::{JOURNAL_DIR, Journal, JournalError, RollbackError, commit, has_journal, undo};
 pub use model::{Model, ModelFile, Origin};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};

@@ -114,6 +114,11 @@ impl Model {
         seen.values().sum::<u64>() + dirs
     }
 
+    /// Disk bytes of the directory `dir` of the model (a new one takes one block).
+    pub fn dir_disk(&self, dir: &Path) -> u64 {
+        self.dir_disk.get(dir).copied().unwrap_or(self.block_size)
+    }
+
     /// Disk bytes a new file of `len` bytes takes.
     pub fn blocks_for(&self, len: u64) -> u64 {
         len.div_ceil(self.block_size) * self.block_size
