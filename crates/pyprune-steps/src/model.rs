@@ -186,6 +186,19 @@ impl Model {
         }
     }
 
+    /// Whether a file or directory of the model is below `dir`. (Below a
+    /// path come, in `Path` order, exactly the paths under it.)
+    pub fn holds_anything(&self, dir: &Path) -> bool {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let range = (Excluded(dir), Unbounded);
+        let first_file = self.files.range::<Path, _>(range).next().map(|(p, _)| p);
+        let first_dir = self.dirs.range::<Path, _>(range).next();
+        [first_file, first_dir]
+            .into_iter()
+            .flatten()
+            .any(|p| p.starts_with(dir))
+    }
+
     /// Directories that hold nothing (no file and no other directory below them).
     pub fn empty_dirs(&self) -> Vec<PathBuf> {
         let mut used: BTreeSet<&Path> = BTreeSet::new();

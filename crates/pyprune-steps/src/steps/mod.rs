@@ -16,7 +16,8 @@ use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
 use pyprune_pyc::PythonVersion;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use info::StepInfo;
@@ -280,23 +281,40 @@ pub(crate) fn stdlib_dir(model: &Model, version: PythonVersion) -> Option<PathBu
 
 /// Directories the actions leave empty (that were not empty before), deepest first.
 fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
-    let before: std::collections::BTreeSet<PathBuf> = model.empty_dirs().into_iter().collect();
     let mut after = model.clone();
-    let mut removed = Vec::new();
+    // Only a directory something left can be emptied: those above each
+    // removed or moved path (asking every directory of a large venv was
+    // most of `plan`'s time).
+    let mut candidates: BTreeSet<&Path> = BTreeSet::new();
     for action in actions {
         after.apply(action);
+        let gone = match action {
+            Action::Remove(path) | Action::RemoveDir(path) => path,
+            Action::Move { from, .. } => from,
+            Action::Link { .. } | Action::Write { .. } => continue,
+        };
+        let mut dir = gone.parent();
+        while let Some(at) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            if !candidates.insert(at) {
+                break;
+            }
+            dir = at.parent();
+        }
     }
+    candidates.retain(|dir| model.dirs.contains(*dir) && model.holds_anything(dir));
+    let mut removed = Vec::new();
     // Removing a directory may empty its parent: repeat until nothing changes.
     loop {
-        let newly: Vec<PathBuf> = after
-            .empty_dirs()
-            .into_iter()
-            .filter(|d| !before.contains(d))
+        let newly: Vec<PathBuf> = candidates
+            .iter()
+            .filter(|dir| after.dirs.contains(**dir) && !after.holds_anything(dir))
+            .map(|dir| dir.to_path_buf())
             .collect();
         if newly.is_empty() {
             break;
         }
         for dir in newly {
+            candidates.remove(dir.as_path());
             after.apply(&Action::RemoveDir(dir.clone()));
             removed.push(Action::RemoveDir(dir));
         }
