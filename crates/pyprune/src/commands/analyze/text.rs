@@ -274,7 +274,7 @@ fn render_distributions(
     }
     let _ = writeln!(
         out,
-        "\nstdlib {}, third-party {}, other (interpreter, scripts, venv files) {}",
+        "\nparts: stdlib {}, third-party {}, other (interpreter, scripts, venv files) {}",
         size(measure(&parts.stdlib)),
         size(measure(&parts.third_party)),
         size(measure(&parts.other)),
