@@ -16,7 +16,8 @@ use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
 use pyprune_pyc::PythonVersion;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -281,19 +282,33 @@ pub(crate) fn stdlib_dir(model: &Model, version: PythonVersion) -> Option<PathBu
 
 /// Directories the actions leave empty (that were not empty before), deepest first.
 fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
-    let mut after = model.clone();
-    // Only a directory something left can be emptied: those above each
-    // removed or moved path (asking every directory of a large venv was
-    // most of `plan`'s time).
-    let mut candidates: BTreeSet<&Path> = BTreeSet::new();
+    // What the actions take away and add, in their order, without a copy
+    // of the model (a clone per step was a good part of `plan`'s time).
+    let mut gone: HashSet<&Path> = HashSet::new();
+    let mut added: BTreeSet<&Path> = BTreeSet::new();
     for action in actions {
-        after.apply(action);
-        let gone = match action {
-            Action::Remove(path) | Action::RemoveDir(path) => path,
-            Action::Move { from, .. } => from,
-            Action::Link { .. } | Action::Write { .. } => continue,
-        };
-        let mut dir = gone.parent();
+        match action {
+            Action::Remove(path) | Action::RemoveDir(path) => {
+                gone.insert(path);
+                added.remove(path.as_path());
+            }
+            Action::Move { from, to, .. } => {
+                gone.insert(from);
+                added.remove(from.as_path());
+                added.insert(to);
+                gone.remove(to.as_path());
+            }
+            Action::Write { path: to, .. } | Action::Link { target: to, .. } => {
+                added.insert(to);
+                gone.remove(to.as_path());
+            }
+        }
+    }
+    // Only a directory something left can be emptied: those above each
+    // removed or moved path.
+    let mut candidates: BTreeSet<&Path> = BTreeSet::new();
+    for path in &gone {
+        let mut dir = path.parent();
         while let Some(at) = dir.filter(|d| !d.as_os_str().is_empty()) {
             if !candidates.insert(at) {
                 break;
@@ -305,18 +320,38 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
     let mut removed = Vec::new();
     // Removing a directory may empty its parent: repeat until nothing changes.
     loop {
-        let newly: Vec<PathBuf> = candidates
+        let held = |dir: &Path| {
+            let under = |p: &&Path| p.starts_with(dir);
+            let range = (Excluded(dir), Unbounded);
+            added
+                .range::<Path, _>(range)
+                .next()
+                .is_some_and(|p| under(p))
+                || model
+                    .files
+                    .range::<Path, _>(range)
+                    .map(|(p, _)| p.as_path())
+                    .take_while(under)
+                    .any(|p| !gone.contains(p))
+                || model
+                    .dirs
+                    .range::<Path, _>(range)
+                    .map(PathBuf::as_path)
+                    .take_while(under)
+                    .any(|p| !gone.contains(p))
+        };
+        let newly: Vec<&Path> = candidates
             .iter()
-            .filter(|dir| after.dirs.contains(**dir) && !after.holds_anything(dir))
-            .map(|dir| dir.to_path_buf())
+            .copied()
+            .filter(|dir| !gone.contains(dir) && !held(dir))
             .collect();
         if newly.is_empty() {
             break;
         }
         for dir in newly {
-            candidates.remove(dir.as_path());
-            after.apply(&Action::RemoveDir(dir.clone()));
-            removed.push(Action::RemoveDir(dir));
+            candidates.remove(dir);
+            gone.insert(dir);
+            removed.push(Action::RemoveDir(dir.to_path_buf()));
         }
     }
     removed
