@@ -100,6 +100,28 @@ mod tests {
     const EXT: &str = "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so";
 
     #[test]
+    fn each_content_is_stripped_once_per_process() {
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let run = |out: &'static [u8]| {
+            let runs = &runs;
+            move || {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(std::sync::Arc::from(out))
+            }
+        };
+        let content = b"each_content_is_stripped_once_per_process";
+        let first = super::stripped(content, run(b"a"));
+        let again = super::stripped(content, run(b"b"));
+        assert_eq!(
+            (first, again),
+            (Ok(b"a".as_slice().into()), Ok(b"a".as_slice().into()))
+        );
+        let other = super::stripped(b"another content of this test", run(b"c"));
+        assert_eq!(other, Ok(b"c".as_slice().into()));
+        assert_eq!(runs.into_inner(), 2);
+    }
+
+    #[test]
     fn nothing_to_strip_without_extensions() {
         // A shared library that is not an extension module is not touched.
         let model = TreeBuilder::new()
