@@ -328,10 +328,7 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
         let held = |dir: &Path| {
             let under = |p: &&Path| p.starts_with(dir);
             let range = (Excluded(dir), Unbounded);
-            added
-                .range::<Path, _>(range)
-                .next()
-                .is_some_and(|p| under(p))
+            added.range::<Path, _>(range).next().is_some_and(&under)
                 || model
                     .files
                     .range::<Path, _>(range)
