@@ -144,7 +144,7 @@ impl ModuleRole {
         match self {
             ModuleRole::Module => "module",
             ModuleRole::VendoredLibraries => "shared libraries vendored by a wheel",
-            ModuleRole::BuildFiles => "build files (libpython, Makefile) for compiling extensions",
+            ModuleRole::BuildFiles => "build files for compiling extensions: libpython, Makefile",
             ModuleRole::OutsideImportRoots => "outside the import roots",
         }
     }

@@ -173,12 +173,9 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
         render_bytecode(&mut out, bytecode, &heading);
     }
 
-    if !report.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{} warnings (see standard error).",
-            report.warnings.len()
-        );
+    let warnings = report.warnings.len() + report.distribution_warnings.len();
+    if warnings > 0 {
+        let _ = writeln!(out, "\n{warnings} warnings (see standard error).");
     }
     out
 }
