@@ -126,6 +126,16 @@ fn planted_files_no_record_lists_are_unowned_and_named() {
     std::fs::create_dir_all(site.join("stray")).expect("mkdir");
     std::fs::write(site.join("stray/blob.bin"), vec![7u8; 300_000]).expect("write");
     std::fs::write(site.join("numpy/planted.txt"), b"not numpy's").expect("write");
+    // A distribution whose RECORD is gone (as distro packages install them).
+    let sqlparse = std::fs::read_dir(&site)
+        .expect("site-packages")
+        .map(|e| e.expect("entry").path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("sqlparse-"))
+        })
+        .expect("sqlparse's dist-info");
+    std::fs::remove_file(sqlparse.join("RECORD")).expect("rm RECORD");
     // And a broken interpreter link: that one is still a warning.
     std::os::unix::fs::symlink("/nonexistent/python3", venv.join("bin/python3.99"))
         .expect("symlink");
@@ -133,11 +143,48 @@ fn planted_files_no_record_lists_are_unowned_and_named() {
     assert!(output.status.success(), "{}", stderr(&output));
     let expected = expected(&venv);
     assert_eq!(sizes_of(&after["unowned"]), expected["unowned"]);
+    let sqlparse_before = before["distributions"]
+        .as_array()
+        .expect("distributions")
+        .iter()
+        .find(|d| d["name"] == json!("sqlparse"))
+        .expect("sqlparse")
+        .clone();
+    // Its files, but the RECORD itself, are unowned now; with the three planted.
     assert_eq!(
         after["unowned"]["files"].as_u64().expect("u64"),
-        before["unowned"]["files"].as_u64().expect("u64") + 3
+        before["unowned"]["files"].as_u64().expect("u64")
+            + 3
+            + sqlparse_before["files"].as_u64().expect("u64")
+            - 1
     );
-    assert_eq!(sizes_by_dist_info(&after), sizes_by_dist_info(&before));
+    let wanted: BTreeMap<String, Value> = expected["distributions"]
+        .as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(sizes_by_dist_info(&after), wanted);
+    let mut others = sizes_by_dist_info(&before);
+    let sqlparse_info = sqlparse_before["dist_info"].as_str().expect("dist_info");
+    others.insert(
+        sqlparse_info.to_owned(),
+        json!({"files": 0, "apparent_bytes": 0, "disk_bytes": 0}),
+    );
+    assert_eq!(sizes_by_dist_info(&after), others);
+    let sqlparse_after = after["distributions"]
+        .as_array()
+        .expect("distributions")
+        .iter()
+        .find(|d| d["name"] == json!("sqlparse"))
+        .expect("sqlparse");
+    assert_eq!(sqlparse_after["record"], json!("missing"));
+    assert_eq!(
+        after["distribution_warnings"][0]["path"],
+        json!(sqlparse_info),
+        "{}",
+        after["distribution_warnings"]
+    );
     let stray = after["unowned"]["dirs"]
         .as_array()
         .expect("dirs")

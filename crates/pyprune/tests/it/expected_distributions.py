@@ -33,13 +33,15 @@ names = {}
 for info in sorted(os.listdir(site)):
     if not info.endswith(".dist-info"):
         continue
+    names[info] = os.path.relpath(os.path.join(site, info), root)
     record = os.path.join(site, info, "RECORD")
+    if not os.path.exists(record):
+        continue  # No RECORD: its files are unowned.
     with open(record, newline="", encoding="utf-8") as f:
         for row in csv.reader(f):
             path = os.path.normpath(os.path.join(site, row[0]))
             parts = tuple(os.path.relpath(path, root).split(os.sep))
             owner.setdefault(parts, info)
-    names[info] = os.path.relpath(os.path.join(site, info), root)
 
 
 def sizes():
