@@ -5,9 +5,11 @@
 //! uninstall` and `importlib.metadata` see the disk as it is).
 
 mod installed;
+mod owners;
 mod record;
 
 pub use installed::{
     DistWarning, Distribution, Distributions, RecordState, record_spelling, resolve,
 };
+pub use owners::Owners;
 pub use record::{Record, RecordError, RecordRow, record_hash};

@@ -5,6 +5,7 @@
 
 mod action;
 mod distributions;
+mod footprint;
 mod journal;
 mod model;
 #[cfg(test)]
@@ -24,6 +25,9 @@ mod venv_paths;
 
 pub use action::{Action, ActionError, perform};
 pub use distributions::read_distributions;
+pub use footprint::{
+    DirSizes, DistCost, DistFootprint, Footprint, Parts, Unowned, costs, disk_by_owner,
+};
 pub use journal::{
     JOURNAL_DIR, Journal, JournalError, RollbackError, Skip, Undone, commit, has_journal, undo,
 };

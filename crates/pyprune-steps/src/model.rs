@@ -114,6 +114,11 @@ impl Model {
         seen.values().sum::<u64>() + dirs
     }
 
+    /// Disk bytes of the directory `dir` of the model (a new one takes one block).
+    pub fn dir_disk(&self, dir: &Path) -> u64 {
+        self.dir_disk.get(dir).copied().unwrap_or(self.block_size)
+    }
+
     /// Disk bytes a new file of `len` bytes takes.
     pub fn blocks_for(&self, len: u64) -> u64 {
         len.div_ceil(self.block_size) * self.block_size
@@ -179,6 +184,19 @@ impl Model {
             self.dirs.insert(d.to_path_buf());
             dir = d.parent();
         }
+    }
+
+    /// Whether a file or directory of the model is below `dir`. (Below a
+    /// path come, in `Path` order, exactly the paths under it.)
+    pub fn holds_anything(&self, dir: &Path) -> bool {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let range = (Excluded(dir), Unbounded);
+        let first_file = self.files.range::<Path, _>(range).next().map(|(p, _)| p);
+        let first_dir = self.dirs.range::<Path, _>(range).next();
+        [first_file, first_dir]
+            .into_iter()
+            .flatten()
+            .any(|p| p.starts_with(dir))
     }
 
     /// Directories that hold nothing (no file and no other directory below them).

@@ -363,6 +363,7 @@ impl TreeBuilder {
             },
             directories_list,
             warnings: Vec::new(),
+            interpreter_links: Vec::new(),
         };
         let mut model = Model::from_inventory(&inventory, BLOCK);
         for (path, file) in &mut model.files {

@@ -2,9 +2,11 @@
 //! one tree, with the size each leaves and what it costs the user.
 
 use crate::action::{Action, ActionError, perform};
+use crate::footprint::{DistCost, costs, disk_by_owner};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
 use crate::steps::{Context, ModuleRemovals, StepError, StepName, module_removals, step_actions};
+use pyprune_dist::Owners;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ pub struct PlanRow {
     /// those it keeps because kept modules import them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modules: Option<ModuleRemovals>,
+    /// What it saves each distribution of the tree (and the files no
+    /// distribution owns), largest saving first; only those it changes.
+    /// Empty in a tree without distributions.
+    pub by_distribution: Vec<DistCost>,
     /// With `--measure-import`: median import time of the module set, as a ratio to
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +67,9 @@ pub fn plan(
     // too (as they were: a `.pth` the runtime adds there counts).
     let left_out = model.disk_under(&context.left_out(model));
     let baseline = model.disk_total() - left_out;
+    let distributions = &context.distributions;
+    let owners = Owners::new(distributions);
+    let owned_before = (!distributions.dists.is_empty()).then(|| disk_by_owner(model, &owners));
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
         .map(|s| s.info())
@@ -79,6 +88,10 @@ pub fn plan(
                 _ => None,
             };
             let disk_bytes = after.disk_total().saturating_sub(left_out);
+            let by_distribution = match &owned_before {
+                Some(before) => costs(before, &disk_by_owner(&after, &owners), distributions),
+                None => Vec::new(),
+            };
             let saved_bytes = baseline as i64 - disk_bytes as i64;
             let mut gives_up = steps
                 .iter()
@@ -111,6 +124,7 @@ pub fn plan(
                 gives_up,
                 steps,
                 modules,
+                by_distribution,
                 import_ratio: None,
                 imports: None,
             })

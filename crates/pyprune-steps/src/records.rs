@@ -9,8 +9,8 @@
 use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
 use crate::steps::{Context, StepError};
-use pyprune_dist::{Distribution, Distributions, RecordRow, RecordState, record_hash};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use pyprune_dist::{Distribution, RecordRow, RecordState, record_hash};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The `Write` actions that make every affected RECORD true of `after`,
@@ -28,7 +28,10 @@ pub(crate) fn rewrite_records<'p>(
     }
     // Only the distributions whose files the steps touched are looked at
     // (plan predicts every profile: the pass must cost little).
-    let owners = NewFileOwners::new(dists);
+    // A file pyprune adds belongs to the distribution its source or its
+    // directory says (`Owners::of`); one directly in site-packages, like
+    // pyprune's `.pth`, is no distribution's.
+    let owners = pyprune_dist::Owners::new(dists);
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut added: BTreeMap<usize, BTreeSet<&Path>> = BTreeMap::new();
     // Files whose bytes the model holds were written by pyprune, perhaps
@@ -44,7 +47,7 @@ pub(crate) fn rewrite_records<'p>(
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
         } else if !before.files.contains_key(path) && after.files.contains_key(path) {
-            for index in owners.of(path) {
+            if let Some(index) = owners.of(path) {
                 added.entry(index).or_default().insert(path);
                 dirty.insert(index);
             }
@@ -134,79 +137,4 @@ fn is_cache(path: &Path) -> bool {
             .parent()
             .and_then(Path::file_name)
             .is_some_and(|n| n == "__pycache__")
-}
-
-/// Which distributions a file pyprune adds belongs to: a cache or a
-/// compressed source (`__pycache__/`, `__pysources__/`) to those whose RECORD
-/// lists its source, else the distribution owning files in its directory,
-/// walking up, but never past an import root (a file directly in
-/// site-packages, like pyprune's `.pth`, is no distribution's) nor through a
-/// directory whose files two distributions own.
-struct NewFileOwners<'a> {
-    dists: &'a Distributions,
-    /// Each directory holding listed files, and the distributions listing
-    /// them; made on first need (most plans add no file to a distribution).
-    dir_owners: std::sync::OnceLock<BTreeMap<&'a Path, BTreeSet<usize>>>,
-    site_dirs: HashSet<&'a Path>,
-}
-
-impl<'a> NewFileOwners<'a> {
-    fn new(dists: &'a Distributions) -> NewFileOwners<'a> {
-        let site_dirs = dists.dists.iter().map(|d| d.site_dir.as_path()).collect();
-        NewFileOwners {
-            dists,
-            dir_owners: std::sync::OnceLock::new(),
-            site_dirs,
-        }
-    }
-
-    fn dir_owners(&self) -> &BTreeMap<&'a Path, BTreeSet<usize>> {
-        self.dir_owners.get_or_init(|| {
-            let mut dir_owners: BTreeMap<&Path, BTreeSet<usize>> = BTreeMap::new();
-            for (file, indexes) in &self.dists.owners {
-                if let Some(dir) = file.parent() {
-                    dir_owners.entry(dir).or_default().extend(indexes);
-                }
-            }
-            dir_owners
-        })
-    }
-
-    fn of(&self, path: &Path) -> Vec<usize> {
-        let Some(mut dir) = path.parent() else {
-            return Vec::new();
-        };
-        if dir
-            .file_name()
-            .is_some_and(|n| n == "__pycache__" || n == "__pysources__")
-        {
-            let source_dir = dir.parent().unwrap_or(Path::new(""));
-            // `NAME.cpython-311.opt-1.pyc`, `NAME.py.gz`, a marker: NAME.py's owners.
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let stem = name.split('.').next().unwrap_or_default();
-            if let Some(owners) = self
-                .dists
-                .owners
-                .get(&source_dir.join(format!("{stem}.py")))
-            {
-                return owners.clone();
-            }
-            dir = source_dir;
-        }
-        loop {
-            if dir.as_os_str().is_empty() || self.site_dirs.contains(dir) {
-                return Vec::new();
-            }
-            if let Some(owners) = self.dir_owners().get(dir) {
-                return match owners.len() {
-                    1 => owners.iter().copied().collect(),
-                    _ => Vec::new(),
-                };
-            }
-            let Some(parent) = dir.parent() else {
-                return Vec::new();
-            };
-            dir = parent;
-        }
-    }
 }

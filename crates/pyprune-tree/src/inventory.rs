@@ -3,7 +3,7 @@
 //! once, attributed to the first of its paths in sorted order.
 
 use crate::kind::Kind;
-use crate::layout::Layout;
+use crate::layout::{Layout, ModuleRole};
 use crate::walk::{self, ScanOptions, TreeError, Warning};
 use pyprune_pyc::CacheFileName;
 use rayon::prelude::*;
@@ -24,7 +24,8 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    fn add(&mut self, file: &InventoryFile) {
+    /// Counts `file`: its path always, its bytes if it is its inode's first path.
+    pub fn add(&mut self, file: &InventoryFile) {
         self.files += 1;
         if file.first_link {
             self.apparent_bytes += file.apparent;
@@ -83,6 +84,9 @@ pub struct Inventory {
     pub directories_list: Vec<(PathBuf, u64)>,
     /// Problems met on the way, sorted by path.
     pub warnings: Vec<Warning>,
+    /// A venv's `bin/python*` links to its base interpreter, out of the
+    /// tree as every venv's are: expected, so not among the warnings.
+    pub interpreter_links: Vec<PathBuf>,
 }
 
 /// Paths sharing an inode with another path of the tree.
@@ -104,6 +108,9 @@ pub struct ModuleSummary {
     pub sizes: Sizes,
     /// Its totals per kind, only kinds it has.
     pub by_kind: KindTotals,
+    /// Whether it is a module, or a directory that only looks like one
+    /// (`numpy.libs`, `config-3.11-x86_64-linux-gnu`, `bin/`).
+    pub role: ModuleRole,
 }
 
 /// The footprint tables of a tree.
@@ -190,6 +197,16 @@ impl Inventory {
         }
 
         let mut warnings = walked.warnings;
+        let interpreter_links = if has_pyvenv_cfg {
+            venv_interpreter_links(&root, &files)
+        } else {
+            Vec::new()
+        };
+        warnings.retain(|w| {
+            !interpreter_links
+                .iter()
+                .any(|link| w.path.strip_prefix(&root) == Ok(link.as_path()))
+        });
         sort_warnings(&mut warnings);
         Ok(Inventory {
             root,
@@ -198,6 +215,7 @@ impl Inventory {
             directories,
             directories_list,
             warnings,
+            interpreter_links,
         })
     }
 
@@ -205,14 +223,21 @@ impl Inventory {
     pub fn summary(&self) -> Summary {
         let mut totals = Sizes::default();
         let mut by_kind: KindTotals = Kind::ALL.iter().map(|&k| (k, Sizes::default())).collect();
-        let mut modules: HashMap<&str, (Sizes, KindTotals)> = HashMap::new();
+        let mut modules: HashMap<&str, (Sizes, KindTotals, ModuleRole)> = HashMap::new();
         let mut cache_tags: BTreeMap<String, u64> = BTreeMap::new();
         let mut links_per_inode: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
 
         for file in &self.files {
             totals.add(file);
             by_kind.entry(file.kind).or_default().add(file);
-            let (module_sizes, module_kinds) = modules.entry(&file.module).or_default();
+            let (module_sizes, module_kinds, _) =
+                modules.entry(&file.module).or_insert_with(|| {
+                    (
+                        Sizes::default(),
+                        KindTotals::new(),
+                        self.layout.role_of(&file.path),
+                    )
+                });
             module_sizes.add(file);
             module_kinds.entry(file.kind).or_default().add(file);
             if matches!(
@@ -248,10 +273,11 @@ impl Inventory {
 
         let mut modules: Vec<ModuleSummary> = modules
             .into_iter()
-            .map(|(name, (sizes, by_kind))| ModuleSummary {
+            .map(|(name, (sizes, by_kind, role))| ModuleSummary {
                 name: name.to_owned(),
                 sizes,
                 by_kind,
+                role,
             })
             .collect();
         modules.sort_by(|a, b| {
@@ -269,6 +295,24 @@ impl Inventory {
             cache_tags,
         }
     }
+}
+
+/// The `bin/python*` symlinks of a venv that lead out of the tree to an
+/// existing file (`python -m venv` links them to the base interpreter). One
+/// that leads nowhere is a broken venv, and still warned about.
+fn venv_interpreter_links(root: &Path, files: &[InventoryFile]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| f.is_symlink && !f.target_inside)
+        .filter(|f| {
+            f.path.parent() == Some(Path::new("bin"))
+                && f.path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+        })
+        .filter(|f| root.join(&f.path).metadata().is_ok_and(|m| m.is_file()))
+        .map(|f| f.path.clone())
+        .collect()
 }
 
 /// Warnings are reported in path order, then by message.

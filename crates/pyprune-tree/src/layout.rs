@@ -4,6 +4,7 @@
 //! `__pycache__/os.cpython-311.pyc` to `os`.
 
 use pyprune_pyc::{CacheFileName, PythonVersion};
+use serde::Serialize;
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 
@@ -62,13 +63,89 @@ impl Layout {
 
     /// The top-level module that `rel` (a file path relative to the tree root) belongs to.
     pub fn module_of(&self, rel: &Path) -> String {
-        let inner = self
-            .roots
-            .iter()
-            .find_map(|root| rel.strip_prefix(root).ok().filter(|r| *r != Path::new("")));
-        match inner {
+        match self.inside_import_root(rel) {
             Some(inner) => module_in_import_root(inner),
             None => outside_import_roots(rel),
+        }
+    }
+
+    /// What the group [`Layout::module_of`] puts `rel` in is: a module, or
+    /// a directory of an import root that only looks like one.
+    pub fn role_of(&self, rel: &Path) -> ModuleRole {
+        let Some(inner) = self.inside_import_root(rel) else {
+            return ModuleRole::OutsideImportRoots;
+        };
+        let mut components = inner.components();
+        let first = components.next().map(|c| c.as_os_str().to_string_lossy());
+        let (Some(first), false) = (first, components.as_path() == Path::new("")) else {
+            return ModuleRole::Module;
+        };
+        if first.ends_with(".libs") || first.ends_with(".dylibs") {
+            // auditwheel (`numpy.libs/`) and delocate (`.dylibs`) put a
+            // wheel's vendored shared libraries there: no import name has a dot.
+            ModuleRole::VendoredLibraries
+        } else if first.starts_with("config-")
+            && first[7..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            // `config-3.11-x86_64-linux-gnu/`: libpython, Makefile, Setup, for building extensions.
+            ModuleRole::BuildFiles
+        } else {
+            ModuleRole::Module
+        }
+    }
+
+    fn inside_import_root<'p>(&self, rel: &'p Path) -> Option<&'p Path> {
+        self.roots
+            .iter()
+            .find_map(|root| rel.strip_prefix(root).ok().filter(|r| *r != Path::new("")))
+    }
+
+    /// The innermost import root that holds `rel`, if one does.
+    pub fn import_root_of(&self, rel: &Path) -> Option<&Path> {
+        self.roots
+            .iter()
+            .find(|root| rel.strip_prefix(root).is_ok_and(|r| r != Path::new("")))
+            .map(PathBuf::as_path)
+    }
+
+    /// The directory that holds `rel`'s group of [`Layout::module_of`]: an
+    /// import root's top-level directory (`…/site-packages/numpy`), the
+    /// import root itself for a file directly in it, a top directory of the
+    /// tree (`bin`) outside them, or the root (the empty path).
+    pub fn top_dir_of(&self, rel: &Path) -> PathBuf {
+        let root = self.import_root_of(rel).unwrap_or(Path::new(""));
+        let inner = rel.strip_prefix(root).unwrap_or(rel);
+        let mut components = inner.components();
+        match (components.next(), components.next()) {
+            (Some(first), Some(_)) => root.join(first),
+            _ => root.to_path_buf(),
+        }
+    }
+}
+
+/// What a group of the module table is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleRole {
+    /// A top-level module or package (or its metadata, or its caches).
+    Module,
+    /// A wheel's vendored shared libraries (`numpy.libs/`, `*.dylibs/`): part
+    /// of a distribution, never imported by name.
+    VendoredLibraries,
+    /// A stdlib's `config-3.X*/` directory: what building extensions needs.
+    BuildFiles,
+    /// Files outside every import root, grouped by top directory (`bin/`).
+    OutsideImportRoots,
+}
+
+impl ModuleRole {
+    /// How the text report names a group that is not a module.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ModuleRole::Module => "module",
+            ModuleRole::VendoredLibraries => "shared libraries vendored by a wheel",
+            ModuleRole::BuildFiles => "build files for compiling extensions: libpython, Makefile",
+            ModuleRole::OutsideImportRoots => "outside the import roots",
         }
     }
 }
@@ -194,6 +271,43 @@ mod tests {
         assert_eq!(module("email/__pycache__/utils.cpython-311.pyc"), "email");
         assert_eq!(module("os.py"), "os");
         assert_eq!(module("LICENSE.txt"), "LICENSE");
+    }
+
+    #[test]
+    fn vendored_libraries_and_build_files_are_not_modules() {
+        let l = layout(
+            &[
+                "bin",
+                "lib",
+                "lib/python3.11",
+                "lib/python3.11/site-packages",
+            ],
+            true,
+        );
+        let role = |p: &str| l.role_of(Path::new(p));
+        let site = "lib/python3.11/site-packages";
+        assert_eq!(
+            role(&format!(
+                "{site}/numpy.libs/libscipy_openblas64_-ff651d7f.so"
+            )),
+            ModuleRole::VendoredLibraries
+        );
+        assert_eq!(
+            role(&format!("{site}/pkg.dylibs/libz.dylib")),
+            ModuleRole::VendoredLibraries
+        );
+        assert_eq!(
+            role("lib/python3.11/config-3.11-x86_64-linux-gnu/Makefile"),
+            ModuleRole::BuildFiles
+        );
+        assert_eq!(
+            role(&format!("{site}/numpy/__init__.py")),
+            ModuleRole::Module
+        );
+        // A module file with such a name is still a module file.
+        assert_eq!(role(&format!("{site}/config-3.py")), ModuleRole::Module);
+        assert_eq!(role("lib/python3.11/configparser.py"), ModuleRole::Module);
+        assert_eq!(role("bin/python3"), ModuleRole::OutsideImportRoots);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };
 pub use kind::Kind;
-pub use layout::{LIB_DIRS, Layout, STDLIB_LANDMARKS, find_stdlib_dir, is_stdlib_dir};
+pub use layout::{LIB_DIRS, Layout, ModuleRole, STDLIB_LANDMARKS, find_stdlib_dir, is_stdlib_dir};
 pub use pyprune_fs::display_path;
 pub use tally::{Tally, count};
 pub use third_party::{LeftOut, THIRD_PARTY_DIRS, third_party_dirs};

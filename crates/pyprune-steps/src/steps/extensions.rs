@@ -7,6 +7,8 @@ use crate::action::Action;
 use crate::model::Model;
 use pyprune_tree::Kind;
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     // Its own scratch directory: plan rows strip in parallel.
@@ -36,22 +38,26 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
                 path: (*path).clone(),
                 message,
             };
-            std::fs::write(&input, &bytes).map_err(|e| fail(e.to_string()))?;
-            let run = std::process::Command::new("strip")
-                .args(["--strip-unneeded", "-o"])
-                .arg(&output)
-                .arg(&input)
-                .output()
-                .map_err(|e| fail(format!("cannot run strip: {e}")))?;
-            if !run.status.success() {
-                return Err(fail(String::from_utf8_lossy(&run.stderr).trim().to_owned()));
-            }
-            let stripped = std::fs::read(&output).map_err(|e| fail(e.to_string()))?;
-            let _ = std::fs::remove_file(&input);
-            let _ = std::fs::remove_file(&output);
+            let stripped = stripped(&bytes, || {
+                std::fs::write(&input, &bytes).map_err(|e| e.to_string())?;
+                let run = std::process::Command::new("strip")
+                    .args(["--strip-unneeded", "-o"])
+                    .arg(&output)
+                    .arg(&input)
+                    .output()
+                    .map_err(|e| format!("cannot run strip: {e}"))?;
+                if !run.status.success() {
+                    return Err(String::from_utf8_lossy(&run.stderr).trim().to_owned());
+                }
+                let stripped = std::fs::read(&output).map_err(|e| e.to_string())?;
+                let _ = std::fs::remove_file(&input);
+                let _ = std::fs::remove_file(&output);
+                Ok(Arc::from(stripped))
+            })
+            .map_err(fail)?;
             Ok((stripped.len() < bytes.len()).then(|| Action::Write {
                 path: (*path).clone(),
-                bytes: stripped,
+                bytes: stripped.to_vec(),
                 mode: file.mode,
                 kind: Kind::Extension,
                 module: file.module.clone(),
@@ -60,6 +66,24 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
         .collect();
     drop(scratch_dir);
     results.into_iter().filter_map(Result::transpose).collect()
+}
+
+type Stripped = Result<Arc<[u8]>, String>;
+type StripCache = Mutex<HashMap<blake3::Hash, Arc<OnceLock<Stripped>>>>;
+
+/// What `strip` makes of `bytes` (`run` asks it), once per content for the
+/// whole process: `plan` strips on five rows, in parallel, the same
+/// extensions (a row that meets one being stripped waits for it).
+fn stripped(bytes: &[u8], run: impl FnOnce() -> Stripped) -> Stripped {
+    static CACHE: OnceLock<StripCache> = OnceLock::new();
+    let cell = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(blake3::hash(bytes))
+        .or_default()
+        .clone();
+    cell.get_or_init(run).clone()
 }
 
 #[cfg(test)]
@@ -74,6 +98,28 @@ mod tests {
     use std::path::PathBuf;
 
     const EXT: &str = "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so";
+
+    #[test]
+    fn each_content_is_stripped_once_per_process() {
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let run = |out: &'static [u8]| {
+            let runs = &runs;
+            move || {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(std::sync::Arc::from(out))
+            }
+        };
+        let content = b"each_content_is_stripped_once_per_process";
+        let first = super::stripped(content, run(b"a"));
+        let again = super::stripped(content, run(b"b"));
+        assert_eq!(
+            (first, again),
+            (Ok(b"a".as_slice().into()), Ok(b"a".as_slice().into()))
+        );
+        let other = super::stripped(b"another content of this test", run(b"c"));
+        assert_eq!(other, Ok(b"c".as_slice().into()));
+        assert_eq!(runs.into_inner(), 2);
+    }
 
     #[test]
     fn nothing_to_strip_without_extensions() {

@@ -4,10 +4,11 @@
 
 use super::{Context, StepError};
 use crate::action::Action;
-use crate::model::Model;
+use crate::model::{Model, ModelFile};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use pyprune_tree::Kind;
+use rayon::prelude::*;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,11 +97,13 @@ pub(crate) fn sourceless(
     context: &Context,
     keep_compressed: bool,
 ) -> Result<Vec<Action>, StepError> {
-    let mut actions = Vec::new();
-    for (source, cache) in sources_with_caches(model, context) {
+    // Module by module in parallel (reading, and gzip at its best level, are
+    // most of `plan`'s time on a large venv), in the model's order.
+    let per_module = |(source, cache): (&PathBuf, PathBuf)| -> Result<Vec<Action>, StepError> {
+        let mut actions = Vec::new();
         let read = std::cell::OnceCell::new();
         if !cache_is_current(model, context, source, &cache, &read)? {
-            continue;
+            return Ok(actions);
         }
         let source_file = &model.files[source];
         if keep_compressed {
@@ -144,8 +147,13 @@ pub(crate) fn sourceless(
             kind: Kind::Sourceless,
         });
         actions.push(Action::Remove(source.clone()));
-    }
-    Ok(actions)
+        Ok(actions)
+    };
+    let per_module: Vec<Vec<Action>> = sources_with_caches(model, context)
+        .into_par_iter()
+        .map(per_module)
+        .collect::<Result<_, _>>()?;
+    Ok(per_module.concat())
 }
 
 /// `dir/__pysources__/NAME.py.gz` for `dir/NAME.py`.
@@ -175,25 +183,30 @@ pub(crate) fn compress_each_pyc(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
-    let mut actions = Vec::new();
-    for (path, file) in &model.files {
-        if !file.symlink
-            && matches!(
-                file.kind,
-                Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
-            )
-        {
+    let pycs: Vec<(&PathBuf, &ModelFile)> = model
+        .files
+        .iter()
+        .filter(|(_, file)| {
+            !file.symlink
+                && matches!(
+                    file.kind,
+                    Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
+                )
+        })
+        .collect();
+    // In parallel: gzip at its best level is most of `plan`'s time on a large venv.
+    pycs.into_par_iter()
+        .map(|(path, file)| {
             let bytes = context.read(file)?;
-            actions.push(Action::Write {
+            Ok(Action::Write {
                 path: path.clone(),
                 bytes: gzip(&bytes),
                 mode: file.mode,
                 kind: file.kind,
                 module: file.module.clone(),
-            });
-        }
-    }
-    Ok(actions)
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

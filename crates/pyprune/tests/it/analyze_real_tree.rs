@@ -14,6 +14,8 @@ fn modules_by_name(report: &Value) -> BTreeMap<String, Value> {
             let name = m["name"].as_str().expect("name").to_owned();
             let mut rest = m.clone();
             rest.as_object_mut().expect("object").remove("name");
+            // What a group is (module, vendored libraries...) is checked apart.
+            rest.as_object_mut().expect("object").remove("role");
             (name, rest)
         })
         .collect()
@@ -40,6 +42,9 @@ fn totals_match_an_independent_walk_and_du() {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     assert_eq!(modules_by_name(&report), expected_modules);
+    for module in report["modules"].as_array().expect("modules") {
+        assert_eq!(module["role"], json!("module"), "{module}");
+    }
     assert_eq!(report["warnings"], json!([]));
 
     // du counts each inode once and directories too.
@@ -183,6 +188,16 @@ fn a_prefix_groups_non_library_files_by_directory() {
     let names: Vec<&str> = modules.keys().map(String::as_str).collect();
     assert_eq!(names, ["bin/", "include/", "json", "six"]);
     assert_eq!(modules["bin/"]["files"], json!(2));
+    let role = |name: &str| {
+        report["modules"]
+            .as_array()
+            .expect("modules")
+            .iter()
+            .find(|m| m["name"] == json!(name))
+            .map(|m| m["role"].clone())
+    };
+    assert_eq!(role("bin/"), Some(json!("outside-import-roots")));
+    assert_eq!(role("json"), Some(json!("module")));
     // An in-tree symlink is counted as itself and raises no warning.
     assert_eq!(report["warnings"], json!([]));
 }

@@ -11,6 +11,7 @@ mod compile;
 mod cpython_suites;
 mod dedupe;
 mod devel;
+mod distributions;
 mod embedded_python;
 mod harness;
 mod in_place;

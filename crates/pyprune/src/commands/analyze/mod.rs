@@ -5,7 +5,9 @@ use crate::Outcome;
 use crate::cli::{AnalyzeArgs, GlobalArgs};
 use crate::pipeline;
 use crate::printer::Printer;
+use pyprune_dist::DistWarning;
 use pyprune_python::Interpreter;
+use pyprune_steps::Footprint;
 use pyprune_tree::{
     BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Tally, Warning, display_path,
 };
@@ -23,6 +25,12 @@ pub struct AnalyzeReport<'a> {
     /// `None` unless `--bytecode` (or `--list`) asked for the checks.
     pub bytecode: Option<&'a BytecodeReport>,
     pub warnings: &'a [Warning],
+    /// The footprint by installed distribution (`*.dist-info` RECORDs), the
+    /// files none owns, and the stdlib, third-party and other parts.
+    #[serde(flatten)]
+    pub footprint: Footprint,
+    /// What the RECORDs could not tell (also among the warnings on stderr).
+    pub distribution_warnings: &'a [DistWarning],
     /// The third-party packages of a tree that holds a stdlib, not counted
     /// (unless `--site-packages`).
     pub left_out: pipeline::LeftOut,
@@ -109,6 +117,26 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     for warning in &inventory.warnings {
         printer.warn(&warning.to_string());
     }
+    if !inventory.interpreter_links.is_empty() {
+        let links: Vec<String> = inventory
+            .interpreter_links
+            .iter()
+            .map(|l| display_path(l))
+            .collect();
+        printer.verbose(&format!(
+            "{}: the venv's links to its base interpreter, out of the tree as in every venv; not followed",
+            links.join(", ")
+        ));
+    }
+    let distributions = pyprune_steps::read_distributions(&inventory);
+    for warning in &distributions.warnings {
+        printer.warn(&format!(
+            "{}: {}",
+            display_path(&warning.path),
+            warning.message
+        ));
+    }
+    let footprint = Footprint::of(&inventory, &distributions);
 
     let summary = inventory.summary();
     let version = match &target.python {
@@ -129,11 +157,14 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         },
         bytecode: bytecode.as_ref(),
         warnings: &inventory.warnings,
+        footprint,
+        distribution_warnings: &distributions.warnings,
         left_out,
     };
 
     let options = text::TextOptions {
         top: args.top,
+        all: global.verbose > 0,
         apparent: args.apparent,
         color: printer.stdout_color(),
     };
@@ -142,7 +173,8 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     })?;
 
     let findings = bytecode.as_ref().map_or(0, BytecodeReport::problems);
-    if args.strict && (!inventory.warnings.is_empty() || findings > 0) {
+    let warned = !inventory.warnings.is_empty() || !distributions.warnings.is_empty();
+    if args.strict && (warned || findings > 0) {
         return Ok(Outcome::Problems);
     }
     Ok(Outcome::Success)

@@ -8,13 +8,15 @@ use crate::printer::paint;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::display_text;
-use pyprune_tree::{BytecodeReport, Findings, Kind, Sizes};
+use pyprune_tree::{BytecodeReport, Findings, Kind, ModuleRole, ModuleSummary, Sizes};
 use std::fmt::Write as _;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TextOptions {
-    /// How many modules the second table lists.
+    /// How many modules the second table lists (and distributions the third).
     pub top: usize,
+    /// `--verbose`: every distribution and unowned directory.
+    pub all: bool,
     /// Apparent sizes instead of disk usage in the module table and shares.
     pub apparent: bool,
     pub color: bool,
@@ -122,21 +124,26 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
         size(dirs.disk_bytes)
     );
 
-    let shown = summary.modules.len().min(options.top);
+    // `numpy.libs/` and `config-3.X/` sit among the modules but are not ones.
+    let (modules, not_modules): (Vec<&ModuleSummary>, Vec<&ModuleSummary>) = summary
+        .modules
+        .iter()
+        .partition(|m| matches!(m.role, ModuleRole::Module | ModuleRole::OutsideImportRoots));
+    let shown = modules.len().min(options.top);
     if shown > 0 {
         let _ = writeln!(
             out,
             "\n{}",
             heading(&format!(
                 "Largest {shown} of {} modules, by {measure_name}",
-                summary.modules.len()
+                modules.len()
             ))
         );
         let mut headings = vec!["module"];
         headings.extend(MODULE_COLUMNS.iter().map(|(name, _)| *name));
         headings.push("total");
-        let mut modules = new_table(&headings);
-        for module in summary.modules.iter().take(shown) {
+        let mut table = new_table(&headings);
+        for module in modules.iter().take(shown) {
             let mut row = vec![truncate(&display_text(&module.name), 16)];
             for (_, kinds) in MODULE_COLUMNS {
                 let bytes: u64 = kinds
@@ -147,23 +154,128 @@ pub fn render(report: &AnalyzeReport<'_>, options: &TextOptions) -> String {
                 row.push(size_or_dash(bytes));
             }
             row.push(size(measure(&module.sizes)));
-            modules.add_row(row);
+            table.add_row(row);
         }
-        let _ = writeln!(out, "{modules}");
+        let _ = writeln!(out, "{table}");
     }
+    for group in not_modules {
+        let _ = writeln!(
+            out,
+            " not a module: {}/ ({}), {}",
+            display_text(&group.name),
+            group.role.describe(),
+            size(measure(&group.sizes))
+        );
+    }
+    render_distributions(&mut out, report, options, &heading);
 
     if let Some(bytecode) = report.bytecode {
         render_bytecode(&mut out, bytecode, &heading);
     }
 
-    if !report.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{} warnings (see standard error).",
-            report.warnings.len()
-        );
+    let warnings = report.warnings.len() + report.distribution_warnings.len();
+    if warnings > 0 {
+        let _ = writeln!(out, "\n{warnings} warnings (see standard error).");
     }
     out
+}
+
+/// How many unowned directories the text names unless `--verbose`.
+const UNOWNED_DIRS: usize = 3;
+
+/// The footprint by distribution, the unowned files, and the parts; only
+/// for a tree with distributions or a site-packages.
+fn render_distributions(
+    out: &mut String,
+    report: &AnalyzeReport<'_>,
+    options: &TextOptions,
+    heading: &dyn Fn(&str) -> String,
+) {
+    let footprint = &report.footprint;
+    let parts = &footprint.parts;
+    if footprint.distributions.is_empty() && parts.third_party.files == 0 {
+        return;
+    }
+    let measure = |s: &Sizes| {
+        if options.apparent {
+            s.apparent_bytes
+        } else {
+            s.disk_bytes
+        }
+    };
+    let total = measure(&report.summary.totals);
+    let dists = &footprint.distributions;
+    let shown = if options.all {
+        dists.len()
+    } else {
+        dists.len().min(options.top)
+    };
+    let _ = writeln!(
+        out,
+        "\n{}",
+        heading(&if shown == dists.len() {
+            format!("By distribution ({} installed)", dists.len())
+        } else {
+            format!(
+                "Largest {shown} of {} distributions (--verbose lists all)",
+                dists.len()
+            )
+        })
+    );
+    let mut table = new_table(&["distribution", "version", "files", "size", "share"]);
+    for dist in dists.iter().take(shown) {
+        let name = match dist.record {
+            "listed" => display_text(&dist.name),
+            // Its files are among the unowned ones.
+            other => format!("{} (RECORD {other})", display_text(&dist.name)),
+        };
+        table.add_row(vec![
+            truncate(&name, 28),
+            truncate(&dist.version, 12),
+            dist.sizes.files.to_string(),
+            size(measure(&dist.sizes)),
+            percent(measure(&dist.sizes), total),
+        ]);
+    }
+    let unowned = &footprint.unowned;
+    table.add_row(vec![
+        "unowned (no RECORD)".to_owned(),
+        String::new(),
+        unowned.sizes.files.to_string(),
+        size(measure(&unowned.sizes)),
+        percent(measure(&unowned.sizes), total),
+    ]);
+    let _ = writeln!(out, "{table}");
+    let named = if options.all {
+        unowned.dirs.len()
+    } else {
+        unowned.dirs.len().min(UNOWNED_DIRS)
+    };
+    if named > 0 {
+        let dirs: Vec<String> = unowned.dirs[..named]
+            .iter()
+            .map(|d| format!("{} ({})", display_text(&d.dir), size(measure(&d.sizes))))
+            .collect();
+        let more = match unowned.dirs.len() - named {
+            0 => String::new(),
+            n => format!(", and {n} more"),
+        };
+        let _ = writeln!(out, " unowned, largest first: {}{more}", dirs.join(", "));
+    }
+    let missing: u64 = dists.iter().map(|d| d.listed_not_found).sum();
+    if missing > 0 {
+        let _ = writeln!(
+            out,
+            " {missing} RECORD entries name files that are not in the tree"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nparts: stdlib {}, third-party {}, other (interpreter, scripts, venv files) {}",
+        size(measure(&parts.stdlib)),
+        size(measure(&parts.third_party)),
+        size(measure(&parts.other)),
+    );
 }
 
 /// A borderless table: the first column left-aligned and indented by one space,

@@ -11,8 +11,8 @@ use crate::printer::{Printer, paint};
 use crate::settings::PlanSettings;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
-use pyprune_fs::display_path;
-use pyprune_steps::{ModuleRemovals, PlanRow, StepName, plan};
+use pyprune_fs::{display_path, display_text};
+use pyprune_steps::{DistCost, Footprint, ModuleRemovals, PlanRow, StepName, plan};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -25,6 +25,9 @@ struct PlanReport<'a> {
     /// The third-party packages no step touches, not counted in the sizes.
     left_out: &'a pipeline::LeftOut,
     rows: &'a [PlanRow],
+    /// The tree's footprint by installed distribution (as `analyze` gives
+    /// it); each row's `by_distribution` says what it saves each.
+    footprint: Footprint,
     /// Where pyprune's runtime goes for the steps that need it; absent when
     /// the tree has no place for it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         cache_tag: &prepared.context.cache_tag,
         left_out: &prepared.left_out,
         rows: &rows,
+        footprint: Footprint::of(&prepared.inventory, &prepared.context.distributions),
         runtime: runtime_place(&prepared),
     };
     let color = printer.stdout_color();
@@ -214,10 +218,75 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
         let _ = writeln!(out, "{table}");
     }
     render_modules(&mut out, report, &heading, all_modules);
+    render_distributions(&mut out, report, &heading, all_modules);
     if let Some(place) = &report.runtime {
         let _ = writeln!(out, "\n{}", runtime_line(place));
     }
     out
+}
+
+/// How many distributions a row's folded cost names.
+const DISTRIBUTIONS: usize = 3;
+
+/// `bytes` with its sign.
+fn signed_size(bytes: i64) -> String {
+    if bytes >= 0 {
+        size(bytes as u64)
+    } else {
+        format!("-{}", size(bytes.unsigned_abs()))
+    }
+}
+
+/// The distributions of the tree, and what each row saves each of them.
+fn render_distributions(
+    out: &mut String,
+    report: &PlanReport<'_>,
+    heading: &dyn Fn(&str) -> String,
+    all: bool,
+) {
+    let footprint = &report.footprint;
+    if footprint.distributions.is_empty() {
+        return;
+    }
+    let limit = (!all).then_some(DISTRIBUTIONS);
+    let mut folded = false;
+    let mut sizes: Vec<String> = footprint
+        .distributions
+        .iter()
+        .map(|d| format!("{} {}", display_text(&d.name), size(d.sizes.disk_bytes)))
+        .collect();
+    sizes.push(format!(
+        "unowned {}",
+        size(footprint.unowned.sizes.disk_bytes)
+    ));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        heading(&format!(
+            "What each saves, by distribution ({} installed)",
+            footprint.distributions.len()
+        ))
+    );
+    let (names, cut) = fold(&sizes, limit.map(|n| n * 2));
+    folded |= cut;
+    let _ = writeln!(out, " now: {names}");
+    for row in report.rows.iter().filter(|r| !r.by_distribution.is_empty()) {
+        let costs: Vec<String> = row.by_distribution.iter().map(cost_text).collect();
+        let (costs, cut) = fold(&costs, limit);
+        folded |= cut;
+        let _ = writeln!(out, " {}: {costs}", row.name);
+    }
+    if folded {
+        let _ = writeln!(out, " (--verbose lists them all, as --format json does)");
+    }
+}
+
+fn cost_text(cost: &DistCost) -> String {
+    let name = cost
+        .distribution
+        .as_deref()
+        .map_or_else(|| "unowned".to_owned(), display_text);
+    format!("{name} {}", signed_size(cost.saved_bytes))
 }
 
 /// How many names a folded list shows.
