@@ -46,11 +46,12 @@ pub(crate) fn rewrite_records<'p>(
         if let Some(listing) = dists.owners.get(path) {
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
-        } else if !before.files.contains_key(path) && after.files.contains_key(path) {
-            if let Some(index) = owners.of(path) {
-                added.entry(index).or_default().insert(path);
-                dirty.insert(index);
-            }
+        } else if !before.files.contains_key(path)
+            && after.files.contains_key(path)
+            && let Some(index) = owners.of(path)
+        {
+            added.entry(index).or_default().insert(path);
+            dirty.insert(index);
         }
     }
     let mut actions = Vec::new();
