@@ -3,8 +3,9 @@ computed apart from it: each *.dist-info/RECORD of site-packages read with
 the csv module, its paths resolved against site-packages, and every entry
 of the tree lstat'ed (symlinks counted as themselves, each inode once, for
 the first of its paths in sorted order). Also what the drop-caches step
-saves each distribution: its listed files in __pycache__ directories, and
-those directories that hold files of it alone.
+saves each distribution: its listed files in __pycache__ directories,
+those directories that hold files of it alone, and what its RECORD shrinks
+by when their rows go (written back as pip writes it, in whole blocks).
 
 Usage: expected_distributions.py VENV  (prints JSON)"""
 
@@ -81,5 +82,24 @@ for parts in dirs:
             key = names[inside.pop()]
             st = os.lstat(os.path.join(root, *parts))
             drop_caches[key] = drop_caches.get(key, 0) + st.st_blocks * 512
+
+# Their RECORDs lose the caches' rows: csv.writer's CRLF rows, as pip writes.
+block = os.stat(root).st_blksize
+for info in names:
+    record = os.path.join(site, info, "RECORD")
+    if not os.path.exists(record):
+        continue
+    with open(record, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    kept = [r for r in rows if os.path.basename(os.path.dirname(r[0])) != "__pycache__"]
+    if len(kept) == len(rows):
+        continue
+    import io
+    text = io.StringIO()
+    csv.writer(text).writerows(sorted(kept))
+    new_disk = -(-len(text.getvalue().encode()) // block) * block
+    old_disk = os.lstat(record).st_blocks * 512
+    key = names[info]
+    drop_caches[key] = drop_caches.get(key, 0) + old_disk - new_disk
 
 print(json.dumps({"distributions": per_dist, "unowned": unowned, "drop_caches": drop_caches}))
