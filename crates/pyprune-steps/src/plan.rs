@@ -4,7 +4,10 @@
 use crate::action::{Action, ActionError, perform};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
-use crate::steps::{Context, ModuleRemovals, StepError, StepName, module_removals, step_actions};
+use crate::steps::{
+    Context, LeftAsIs, ModuleRemovals, StepError, StepName, left_as_is, module_removals,
+    step_actions,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -28,6 +31,10 @@ pub struct PlanRow {
     /// those it keeps because kept modules import them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modules: Option<ModuleRemovals>,
+    /// For a step's row: what it would change but leaves as it is, and why
+    /// (libraries strip cannot shrink safely, distributions that read their sources).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_as_is: Vec<LeftAsIs>,
     /// With `--measure-import`: median import time of the module set, as a ratio to
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +85,10 @@ pub fn plan(
                 ("step", [step]) => module_removals(*step, model, context)?,
                 _ => None,
             };
+            let left_as_is = match (kind, steps.as_slice()) {
+                ("step", [step]) => left_as_is(*step, model, context)?,
+                _ => Vec::new(),
+            };
             let disk_bytes = after.disk_total().saturating_sub(left_out);
             let saved_bytes = baseline as i64 - disk_bytes as i64;
             let mut gives_up = steps
@@ -111,6 +122,7 @@ pub fn plan(
                 gives_up,
                 steps,
                 modules,
+                left_as_is,
                 import_ratio: None,
                 imports: None,
             })
