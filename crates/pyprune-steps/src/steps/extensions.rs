@@ -331,7 +331,7 @@ mod tests {
     fn without_the_trees_interpreter_nothing_is_stripped_and_it_says_why() {
         let model = TreeBuilder::new()
             .file("os.py", "")
-            .file_with_mode(EXT, &unstripped_extension(), 0o755)
+            .file_with_mode(EXT, unstripped_extension(), 0o755)
             .build();
         let stripping = strip_with(&model, &context());
         assert_eq!(stripping.actions, []);

@@ -282,6 +282,9 @@ pub fn left_as_is(
 ) -> Result<Vec<LeftAsIs>, StepError> {
     let mut left = match step {
         StepName::StripExtensions => extensions::strip(model, context)?.left,
+        StepName::Sourceless | StepName::SourcesCompressed => {
+            sourceless::kept_sources(model, context)?
+        }
         _ => Vec::new(),
     };
     let left_out = context.left_out(model);
