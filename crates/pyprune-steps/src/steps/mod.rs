@@ -198,9 +198,26 @@ pub fn step_actions(
         },
     };
     let left_out = context.left_out(model);
-    actions.retain(|action| !changes_any(action, &left_out));
+    actions.retain(|action| !changes_any(action, &left_out) && !changes_dist_info(action));
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// Whether `action` changes anything in a `*.dist-info` directory: no step
+/// does (a distribution's metadata is what `importlib.metadata` and pip
+/// read; a `licenses/tests/` in it is no test suite).
+fn changes_dist_info(action: &Action) -> bool {
+    let changed: &[&PathBuf] = match action {
+        Action::Remove(path) | Action::RemoveDir(path) | Action::Write { path, .. } => &[path],
+        Action::Link { target, .. } => &[target],
+        Action::Move { from, to, .. } => &[from, to],
+    };
+    changed.iter().any(|path| {
+        path.components().any(|c| {
+            matches!(c, std::path::Component::Normal(name)
+                if name.to_string_lossy().ends_with(".dist-info"))
+        })
+    })
 }
 
 /// Whether `action` changes anything below one of `dirs`.
