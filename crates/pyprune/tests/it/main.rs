@@ -22,6 +22,7 @@ mod pyc_builder;
 mod pythons;
 mod refusals;
 mod releases;
+mod site_steps;
 mod startup;
 mod symlinks;
 mod text_reports;
