@@ -4,7 +4,7 @@
 //! imports (`keep_imported`): on 3.8–3.10 `email` needs `uu`.
 
 use super::keep_imported::{KeptImport, Outcome, keep_imported};
-use super::{Context, StepError};
+use super::{Context, LeftAsIs, StepError};
 use crate::action::Action;
 use crate::model::Model;
 use crate::module_history::{Group, modules_of};
@@ -49,6 +49,37 @@ const TEST_DIRS: [&str; 4] = ["test", "tests", "testing", "idle_test"];
 /// with no `test_*.py` module of its own) is not a test suite and stays,
 /// whatever imports it (its own `tests` directory is one, and may go).
 pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepError> {
+    tests_keeping(model, context).map(|(outcome, _)| outcome)
+}
+
+/// The third-party test directories `exclude-tests` leaves, and why: the
+/// public testing packages, and those kept whole because a module outside
+/// imports them.
+pub(crate) fn tests_left(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
+    let (_, kept_whole) = tests_keeping(model, context)?;
+    let left_out = context.left_out(model);
+    let public = public_testing_packages(model)
+        .into_iter()
+        .filter(|dir| !left_out.iter().any(|l| dir.starts_with(l)))
+        .map(|dir| LeftAsIs {
+            what: pyprune_fs::display_path(&dir),
+            why: "a public testing package (no test_*.py of its own): its users import it"
+                .to_owned(),
+        });
+    let whole = kept_whole.into_iter().map(|dir| LeftAsIs {
+        what: pyprune_fs::display_path(&dir),
+        why: "a module outside it imports one of its modules: kept whole".to_owned(),
+    });
+    let mut left: Vec<LeftAsIs> = public.chain(whole).collect();
+    left.sort_by(|a, b| a.what.cmp(&b.what));
+    Ok(left)
+}
+
+/// [`tests`], and the third-party test directories it keeps whole.
+fn tests_keeping(
+    model: &Model,
+    context: &Context,
+) -> Result<(Outcome, BTreeSet<PathBuf>), StepError> {
     let public = public_testing_packages(model);
     let left_out = context.left_out(model);
     let mut kept_whole: BTreeSet<PathBuf> = BTreeSet::new();
@@ -106,7 +137,7 @@ pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepErr
                     .map(|path| Action::Remove(path.clone())),
             );
             actions.sort_by(|a, b| a.paths().cmp(&b.paths()));
-            return Ok(Outcome {
+            let outcome = Outcome {
                 actions,
                 kept: kept
                     .into_iter()
@@ -116,7 +147,8 @@ pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepErr
                     })
                     .collect(),
                 removed: outcome.removed,
-            });
+            };
+            return Ok((outcome, kept_whole));
         }
         kept_whole.extend(newly);
     }
@@ -422,6 +454,35 @@ mod tests {
                     module: "helper.tests.fixtures".to_owned(),
                     imported_by: vec!["helper".to_owned()],
                 }
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_says_which_test_directories_stay_and_why() {
+        let model = site_packages().build();
+        let left =
+            crate::steps::left_as_is(StepName::ExcludeTests, &model, &context()).expect("planned");
+        let said: Vec<(String, &str)> = left
+            .iter()
+            .map(|l| (l.what.clone(), l.why.split(':').next().unwrap_or_default()))
+            .collect();
+        let at = |path: &str| format!("{SITE}/{path}");
+        assert_eq!(
+            said,
+            [
+                (
+                    at("helper/tests"),
+                    "a module outside it imports one of its modules"
+                ),
+                (
+                    at("num/testing"),
+                    "a public testing package (no test_*.py of its own)"
+                ),
+                (
+                    at("web/test"),
+                    "a public testing package (no test_*.py of its own)"
+                ),
             ]
         );
     }

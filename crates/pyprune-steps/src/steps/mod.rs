@@ -281,8 +281,9 @@ pub fn module_removals(
 }
 
 /// Something a step would change but leaves as it is, and why: a library
-/// `strip-extensions` must not or cannot strip safely, a distribution
-/// `sourceless` keeps the sources of.
+/// `strip-extensions` must not or cannot strip safely, a third-party test
+/// directory `exclude-tests` keeps, a distribution `sourceless` keeps the
+/// sources of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeftAsIs {
     /// A path relative to the tree (as pyprune shows paths), or a distribution's name.
@@ -299,6 +300,7 @@ pub fn left_as_is(
 ) -> Result<Vec<LeftAsIs>, StepError> {
     let mut left = match step {
         StepName::StripExtensions => extensions::strip(model, context)?.left,
+        StepName::ExcludeTests => exclude::tests_left(model, context)?,
         StepName::Sourceless | StepName::SourcesCompressed => {
             sourceless::kept_sources(model, context)?
         }
