@@ -157,7 +157,10 @@ fn judge(
                 "its ELF layout was rewritten after linking (patchelf, as auditwheel does): stripping it would misalign its load segments".to_owned(),
             ));
         }
-        ElfLayout::Unreadable(why) => return Err(fail(why.to_owned())),
+        // Bad input (a Mach-O or a stub named `.so` in a wheel): said, left as it is.
+        ElfLayout::Unreadable(why) => {
+            return Ok(Verdict::Left(format!("strip cannot read it: {why}")));
+        }
     }
     // Both copies under the library's own file name (the loader reports by it).
     let name = path.file_name().unwrap_or(path.as_os_str());
@@ -174,7 +177,10 @@ fn judge(
         .output()
         .map_err(|e| fail(format!("cannot run strip: {e}")))?;
     if !run.status.success() {
-        return Err(fail(String::from_utf8_lossy(&run.stderr).trim().to_owned()));
+        return Ok(Verdict::Left(format!(
+            "strip refused it: {}",
+            String::from_utf8_lossy(&run.stderr).trim()
+        )));
     }
     let stripped = std::fs::read(&output).map_err(|e| fail(e.to_string()))?;
     if stripped.len() >= bytes.len() {
@@ -260,16 +266,34 @@ mod tests {
     }
 
     #[test]
-    fn an_extension_strip_cannot_read_is_an_error_naming_it() {
+    fn an_extension_strip_cannot_read_is_left_as_it_is_and_named() {
         let model = TreeBuilder::new()
             .file("os.py", "")
             .file(EXT, "not an ELF file")
             .build();
-        let error = step_actions(StepName::StripExtensions, &model, &with_python())
-            .expect_err("not an object file");
+        let stripping = strip_with(&model, &with_python());
+        assert_eq!(stripping.actions, []);
         assert_eq!(
-            error.to_string(),
-            format!("cannot strip `{EXT}`: not an ELF file")
+            stripping.left,
+            [LeftAsIs {
+                what: EXT.to_owned(),
+                why: "strip cannot read it: not an ELF file".to_owned(),
+            }]
+        );
+        // An object type no loader loads: strip or the loader says so.
+        let mut bad = unstripped_extension();
+        bad[0x10] = 0x7f; // e_type: no such object type
+        let model = TreeBuilder::new().file_with_mode(EXT, bad, 0o755).build();
+        let stripping = strip_with(&model, &with_python());
+        assert_eq!(stripping.actions, []);
+        assert_eq!(stripping.left.len(), 1);
+        assert!(
+            stripping.left[0].why.starts_with("strip refused it: ")
+                || stripping.left[0]
+                    .why
+                    .contains("only ET_DYN and ET_EXEC can be loaded"),
+            "{:?}",
+            stripping.left
         );
     }
 
