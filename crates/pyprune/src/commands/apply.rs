@@ -21,6 +21,9 @@ struct ApplyReport {
     /// The third-party packages no step touched (counted in the sizes: the
     /// result holds them as they were).
     left_out: pipeline::LeftOut,
+    /// What the steps would have changed but left as it was, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_as_is: Vec<pipeline::StepLeft>,
 }
 
 pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
@@ -34,6 +37,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         disk_bytes: applied.staged.disk_bytes,
         verify: applied.verify,
         left_out: applied.left_out,
+        left_as_is: applied.left_as_is,
     };
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
@@ -57,6 +61,12 @@ fn render(report: &ApplyReport) -> String {
     {
         text.push_str(&line);
         text.push('\n');
+    }
+    for left in &report.left_as_is {
+        text.push_str(&format!(
+            "{} left `{}` as it was: {}\n",
+            left.step, left.what, left.why
+        ));
     }
     if let Some(verify) = &report.verify {
         text.push_str(&crate::verify_text::render(verify));
