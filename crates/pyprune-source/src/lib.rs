@@ -8,7 +8,9 @@
 mod file_relative;
 mod imports;
 mod levels;
+mod source_reads;
 
 pub use file_relative::uses_file_relative_paths;
 pub use imports::{ImportRef, chain, imports_of};
 pub use levels::OptimizationProfile;
+pub use source_reads::reads_python_source;

@@ -39,8 +39,8 @@ pub use profiles::{
 pub use release::{other_implementation, release_of_caches};
 pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
 pub use steps::{
-    Context, KeptImport, ModuleRemovals, StartupModules, StartupModulesFn, StepError, StepInfo,
-    StepName, ZipOptions, kept_by_imports, module_removals, step_actions,
+    Context, KeptImport, LeftAsIs, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
+    StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is, module_removals, step_actions,
 };
 pub use steps::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,

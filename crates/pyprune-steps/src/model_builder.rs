@@ -54,6 +54,7 @@ pub(crate) fn context() -> Context {
         zlib_built_in: None,
         site_packages: false,
         distributions: Default::default(),
+        interpreter: None,
     }
 }
 

@@ -5,7 +5,10 @@ use crate::action::{Action, ActionError, perform};
 use crate::footprint::{DistCost, costs, disk_by_owner};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
-use crate::steps::{Context, ModuleRemovals, StepError, StepName, module_removals, step_actions};
+use crate::steps::{
+    Context, LeftAsIs, ModuleRemovals, StepError, StepName, left_as_is, module_removals,
+    step_actions,
+};
 use pyprune_dist::Owners;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -34,6 +37,10 @@ pub struct PlanRow {
     /// distribution owns), largest saving first; only those it changes.
     /// Empty in a tree without distributions.
     pub by_distribution: Vec<DistCost>,
+    /// For a step's row: what it would change but leaves as it is, and why
+    /// (libraries strip cannot shrink safely, distributions that read their sources).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_as_is: Vec<LeftAsIs>,
     /// With `--measure-import`: median import time of the module set, as a ratio to
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +94,10 @@ pub fn plan(
                 ("step", [step]) => module_removals(*step, model, context)?,
                 _ => None,
             };
+            let left_as_is = match (kind, steps.as_slice()) {
+                ("step", [step]) => left_as_is(*step, model, context)?,
+                _ => Vec::new(),
+            };
             let disk_bytes = after.disk_total().saturating_sub(left_out);
             let by_distribution = match &owned_before {
                 Some(before) => costs(before, &disk_by_owner(&after, &owners), distributions),
@@ -125,6 +136,7 @@ pub fn plan(
                 steps,
                 modules,
                 by_distribution,
+                left_as_is,
                 import_ratio: None,
                 imports: None,
             })

@@ -352,3 +352,32 @@ fn left_out_packages_still_keep_the_stdlib_modules_they_import() {
         None
     );
 }
+
+/// No step changes anything in a `*.dist-info` directory, however much of it
+/// looks like what the step removes or rewrites (a `tests` directory, a
+/// `.py` with its caches, a shared library).
+#[test]
+fn no_step_touches_a_dist_info_directory() {
+    let info = |path: &str| at(&format!("site-packages/pkg-1.0.dist-info/{path}"));
+    let model = stdlib()
+        .file(&info("RECORD"), "pkg/__init__.py,,\n")
+        .file(&info("METADATA"), "Name: pkg\nVersion: 1.0\n")
+        .file(&info("licenses/tests/LICENSE"), "MIT\n")
+        .module(&info("hook.py"), "import os\n")
+        .file(&info("libhelper.so"), "not an ELF file")
+        .module(&at("site-packages/pkg/__init__.py"), "import os\n")
+        .build();
+    let context = crate::steps::Context {
+        site_packages: true,
+        ..context()
+    };
+    for step in StepName::ALL {
+        let actions = step_actions(step, &model, &context).expect("planned");
+        let touched: Vec<_> = actions
+            .iter()
+            .flat_map(|a| a.paths())
+            .filter(|p| p.to_string_lossy().contains(".dist-info"))
+            .collect();
+        assert!(touched.is_empty(), "{step:?}: {touched:?}");
+    }
+}

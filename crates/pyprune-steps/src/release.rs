@@ -96,6 +96,7 @@ mod tests {
             zlib_built_in: None,
             site_packages: false,
             distributions: Default::default(),
+            interpreter: None,
         }
     }
 

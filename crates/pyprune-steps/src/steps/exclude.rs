@@ -3,12 +3,14 @@
 //! release ships them: `module_history`). Each keeps what a kept module
 //! imports (`keep_imported`): on 3.8–3.10 `email` needs `uu`.
 
-use super::keep_imported::{Outcome, keep_imported};
-use super::{Context, StepError};
+use super::keep_imported::{KeptImport, Outcome, keep_imported};
+use super::{Context, LeftAsIs, StepError};
 use crate::action::Action;
 use crate::model::Model;
 use crate::module_history::{Group, modules_of};
-use std::path::{Component, Path};
+use pyprune_tree::Kind;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
 
 fn remove_where(
     model: &Model,
@@ -26,15 +28,6 @@ fn remove_where(
     keep_imported(model, context, removals)
 }
 
-fn has_dir(path: &Path, names: &[&str]) -> bool {
-    let Some(parent) = path.parent() else {
-        return false;
-    };
-    parent
-        .components()
-        .any(|c| matches!(c, Component::Normal(n) if names.iter().any(|name| n == *name)))
-}
-
 /// Extension modules built only for the test suite.
 fn test_extension(module: &str) -> bool {
     module.starts_with("_test")
@@ -44,12 +37,180 @@ fn test_extension(module: &str) -> bool {
         )
 }
 
+/// The names of test directories.
+const TEST_DIRS: [&str; 4] = ["test", "tests", "testing", "idle_test"];
+
+/// Test suites: the stdlib's `test` package, its test extension modules,
+/// and every directory named `test`, `tests`, `testing` (IDLE's `idle_test`).
+/// In site-packages (third-party code, whose users import what it ships) a
+/// directory goes whole or not at all: when any module outside it imports
+/// one of its modules, it stays whole; and a distribution's public testing
+/// package (`numpy/testing`, `django/test`: a `test` or `testing` package
+/// with no `test_*.py` module of its own) is not a test suite and stays,
+/// whatever imports it (its own `tests` directory is one, and may go).
 pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepError> {
-    remove_where(model, context, |path, module| {
-        !(module == "test"
-            || test_extension(module)
-            || has_dir(path, &["test", "tests", "idle_test"]))
+    tests_keeping(model, context).map(|(outcome, _)| outcome)
+}
+
+/// The third-party test directories `exclude-tests` leaves, and why: the
+/// public testing packages, and those kept whole because a module outside
+/// imports them.
+pub(crate) fn tests_left(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
+    let (_, kept_whole) = tests_keeping(model, context)?;
+    let left_out = context.left_out(model);
+    let public = public_testing_packages(model)
+        .into_iter()
+        .filter(|dir| !left_out.iter().any(|l| dir.starts_with(l)))
+        .map(|dir| LeftAsIs {
+            what: pyprune_fs::display_path(&dir),
+            why: "a public testing package (no test_*.py of its own): its users import it"
+                .to_owned(),
+        });
+    let whole = kept_whole.into_iter().map(|dir| LeftAsIs {
+        what: pyprune_fs::display_path(&dir),
+        why: "a module outside it imports one of its modules: kept whole".to_owned(),
+    });
+    let mut left: Vec<LeftAsIs> = public.chain(whole).collect();
+    left.sort_by(|a, b| a.what.cmp(&b.what));
+    Ok(left)
+}
+
+/// [`tests`], and the third-party test directories it keeps whole.
+fn tests_keeping(
+    model: &Model,
+    context: &Context,
+) -> Result<(Outcome, BTreeSet<PathBuf>), StepError> {
+    let public = public_testing_packages(model);
+    let left_out = context.left_out(model);
+    let mut kept_whole: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut kept: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    loop {
+        let suite = |path: &Path| test_suite_dir(path, &public, &kept_whole);
+        let outcome = remove_where(model, context, |path, module| {
+            !(module == "test" || test_extension(module) || suite(path).is_some())
+        })?;
+        for import in &outcome.kept {
+            kept.entry(import.module.clone())
+                .or_default()
+                .extend(import.imported_by.iter().cloned());
+        }
+        // The third-party test directories of the modules kept back: whole.
+        let removed: BTreeSet<PathBuf> = outcome
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Remove(path) => Some(path.clone()),
+                _ => None,
+            })
+            .collect();
+        let newly: BTreeSet<PathBuf> = model
+            .files
+            .iter()
+            .filter(|(path, _)| third_party(path) && !removed.contains(*path))
+            .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
+            .filter(|(_, file)| {
+                matches!(
+                    file.kind,
+                    Kind::Source
+                        | Kind::Sourceless
+                        | Kind::BytecodeOpt0
+                        | Kind::BytecodeOpt1
+                        | Kind::BytecodeOpt2
+                        | Kind::Extension
+                )
+            })
+            .filter_map(|(path, _)| suite(path))
+            .collect();
+        if newly.is_empty() {
+            // The data of the third-party test directories that go goes with
+            // them (`keep_imported` gives it back to a package that holds the
+            // directory without being imported from it: numpy's `tests` are
+            // namespace directories).
+            let mut actions = outcome.actions;
+            actions.extend(
+                model
+                    .files
+                    .keys()
+                    .filter(|path| third_party(path) && !removed.contains(*path))
+                    .filter(|path| !left_out.iter().any(|dir| path.starts_with(dir)))
+                    .filter(|path| suite(path).is_some())
+                    .map(|path| Action::Remove(path.clone())),
+            );
+            actions.sort_by(|a, b| a.paths().cmp(&b.paths()));
+            let outcome = Outcome {
+                actions,
+                kept: kept
+                    .into_iter()
+                    .map(|(module, by)| KeptImport {
+                        module,
+                        imported_by: by.into_iter().collect(),
+                    })
+                    .collect(),
+                removed: outcome.removed,
+            };
+            return Ok((outcome, kept_whole));
+        }
+        kept_whole.extend(newly);
+    }
+}
+
+/// Whether `path` is in a site-packages (dist-packages) directory.
+fn third_party(path: &Path) -> bool {
+    path.components().any(|c| {
+        matches!(c, Component::Normal(n)
+            if pyprune_tree::THIRD_PARTY_DIRS.iter().any(|t| n == *t))
     })
+}
+
+/// The outermost test directory `path` is in (not counting `public` ones,
+/// nor those kept whole), if any.
+fn test_suite_dir(
+    path: &Path,
+    public: &BTreeSet<PathBuf>,
+    kept_whole: &BTreeSet<PathBuf>,
+) -> Option<PathBuf> {
+    let parent = path.parent()?;
+    let mut dirs: Vec<&Path> = parent.ancestors().collect();
+    dirs.reverse();
+    let outermost = dirs.into_iter().find(|dir| {
+        dir.file_name()
+            .is_some_and(|n| TEST_DIRS.iter().any(|t| n == *t))
+            && !public.contains(*dir)
+    })?;
+    (!kept_whole.iter().any(|k| path.starts_with(k))).then(|| outermost.to_path_buf())
+}
+
+/// The public testing packages of third-party distributions: `test` or
+/// `testing` packages in site-packages none of whose own modules is named
+/// like a test (`test_*.py`, `*_test.py`, `conftest.py`).
+fn public_testing_packages(model: &Model) -> BTreeSet<PathBuf> {
+    let packages = model.files.keys().filter_map(|path| {
+        let dir = path.parent()?;
+        (path.file_name()? == "__init__.py"
+            && third_party(path)
+            && dir
+                .file_name()
+                .is_some_and(|n| n == "test" || n == "testing"))
+        .then(|| dir.to_path_buf())
+    });
+    packages
+        .filter(|dir| {
+            !model
+                .files
+                .range(dir.clone()..)
+                .take_while(|(p, _)| p.starts_with(dir))
+                .filter(|(p, _)| p.parent() == Some(dir.as_path()))
+                .any(|(p, _)| {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default();
+                    name == "conftest.py"
+                        || (name.ends_with(".py")
+                            && (name.starts_with("test_") || name.ends_with("_test.py")))
+                })
+        })
+        .collect()
 }
 
 pub(crate) fn idle_tk(model: &Model, context: &Context) -> Result<Outcome, StepError> {
@@ -181,6 +342,161 @@ mod tests {
                 "xxlimited"
             ]
         );
+    }
+
+    const SITE: &str = "lib/python3.11/site-packages";
+
+    /// A venv's site-packages: a framework whose public `test` package its
+    /// own modules import, a numerical package with a public `testing`
+    /// package (its own `tests` inside) and namespace test directories with
+    /// data, one of them imported by another test suite only.
+    fn site_packages() -> TreeBuilder {
+        let at = |path: &str| format!("{SITE}/{path}");
+        TreeBuilder::new()
+            .file(&at("web/__init__.py"), "")
+            .file(
+                &at("web/commands/test.py"),
+                "from web.test.runner import Runner\n",
+            )
+            .file(&at("web/test/__init__.py"), "from .client import Client\n")
+            .file(&at("web/test/client.py"), "")
+            .file(&at("web/test/runner.py"), "")
+            .file(&at("web/test/templates/page.html"), "")
+            .file(
+                &at("num/__init__.py"),
+                "def __getattr__(n):\n    import num.testing\n",
+            )
+            .file(
+                &at("num/testing/__init__.py"),
+                "from ._private import utils\n",
+            )
+            .file(&at("num/testing/_private/__init__.py"), "")
+            .file(&at("num/testing/_private/utils.py"), "")
+            .file(
+                &at("num/testing/tests/test_utils.py"),
+                "import num.testing\n",
+            )
+            .file(&at("num/core/__init__.py"), "")
+            .file(
+                &at("num/core/tests/test_a.py"),
+                "from num.lib.tests.test_io import TextIO\n",
+            )
+            .file(&at("num/core/tests/data/table.csv"), "")
+            .file(&at("num/lib/__init__.py"), "")
+            .file(&at("num/lib/tests/__init__.py"), "")
+            .file(&at("num/lib/tests/test_io.py"), "")
+            .file(
+                &at("helper/__init__.py"),
+                "from helper.tests import fixtures\n",
+            )
+            .file(&at("helper/tests/__init__.py"), "")
+            .file(&at("helper/tests/fixtures.py"), "")
+            .file(&at("helper/tests/test_fixtures.py"), "")
+            .file(&at("web-1.0.dist-info/RECORD"), "")
+    }
+
+    #[test]
+    fn in_site_packages_test_suites_go_whole_and_public_testing_packages_stay() {
+        let model = site_packages().build();
+        let got = actions(StepName::ExcludeTests, &model);
+        let removed: Vec<String> = got
+            .iter()
+            .filter_map(|a| match a {
+                crate::action::Action::Remove(p) => Some(p.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        let at = |path: &str| format!("{SITE}/{path}");
+        // numpy's namespace test directories go with their data, the public
+        // package's own tests too.
+        assert_eq!(
+            removed,
+            [
+                at("num/core/tests/data/table.csv"),
+                at("num/core/tests/test_a.py"),
+                at("num/lib/tests/__init__.py"),
+                at("num/lib/tests/test_io.py"),
+                at("num/testing/tests/test_utils.py"),
+            ]
+        );
+        let after = paths(&applied(&model, &got));
+        // The public testing packages stay whole, data too; a test
+        // directory a module outside it imports stays whole (its tests too).
+        for kept in [
+            "web/test/runner.py",
+            "web/test/templates/page.html",
+            "num/testing/_private/utils.py",
+            "helper/tests/fixtures.py",
+            "helper/tests/test_fixtures.py",
+            "web-1.0.dist-info/RECORD",
+        ] {
+            assert!(after.contains(&at(kept)), "{kept}: {after:?}");
+        }
+        let named = crate::module_removals(StepName::ExcludeTests, &model, &context())
+            .expect("planned")
+            .expect("an exclusion");
+        assert_eq!(
+            named.removed,
+            [
+                "num.core.tests.test_a",
+                "num.lib.tests",
+                "num.testing.tests.test_utils"
+            ]
+        );
+        assert_eq!(
+            named.kept,
+            [
+                crate::KeptImport {
+                    module: "helper.tests".to_owned(),
+                    imported_by: vec!["helper".to_owned()],
+                },
+                crate::KeptImport {
+                    module: "helper.tests.fixtures".to_owned(),
+                    imported_by: vec!["helper".to_owned()],
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_says_which_test_directories_stay_and_why() {
+        let model = site_packages().build();
+        let left =
+            crate::steps::left_as_is(StepName::ExcludeTests, &model, &context()).expect("planned");
+        let said: Vec<(String, &str)> = left
+            .iter()
+            .map(|l| (l.what.clone(), l.why.split(':').next().unwrap_or_default()))
+            .collect();
+        let at = |path: &str| format!("{SITE}/{path}");
+        assert_eq!(
+            said,
+            [
+                (
+                    at("helper/tests"),
+                    "a module outside it imports one of its modules"
+                ),
+                (
+                    at("num/testing"),
+                    "a public testing package (no test_*.py of its own)"
+                ),
+                (
+                    at("web/test"),
+                    "a public testing package (no test_*.py of its own)"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_testing_package_with_test_modules_of_its_own_is_a_test_suite() {
+        let at = |path: &str| format!("{SITE}/{path}");
+        let model = TreeBuilder::new()
+            .file(&at("pkg/__init__.py"), "")
+            .file(&at("pkg/testing/__init__.py"), "")
+            .file(&at("pkg/testing/test_pkg.py"), "")
+            .build();
+        let after = paths(&applied(&model, &actions(StepName::ExcludeTests, &model)));
+        assert_eq!(after, [at("pkg/__init__.py")]);
     }
 
     #[test]

@@ -1,16 +1,41 @@
 //! Stripping extension modules of debug and unneeded symbols with binutils'
 //! `strip`, into a scratch copy, so that the bytes are known before anything
-//! in the tree changes.
+//! in the tree changes. Only what strip cannot break is stripped: never a
+//! vendored shared library (`numpy.libs/`, `.dylibs/`: the wheel's extension
+//! modules were linked against those exact bytes), never a library whose
+//! layout patchelf rewrote ([`elf_layout`](super::elf_layout)), and a
+//! stripped copy is kept only if the tree's interpreter can still `dlopen` it
+//! (`ctypes.CDLL`). Every library left as it is is named with the reason
+//! ([`LeftAsIs`](super::LeftAsIs)).
 
-use super::{Context, StepError};
+use super::elf_layout::{ElfLayout, elf_layout};
+use super::{Context, LeftAsIs, StepError};
 use crate::action::Action;
-use crate::model::Model;
+use crate::model::{Model, ModelFile};
 use pyprune_tree::Kind;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
+/// The writes of stripped libraries, and the libraries left as they are.
+pub(crate) struct Stripping {
+    pub actions: Vec<Action>,
+    pub left: Vec<LeftAsIs>,
+}
+
+/// Whether `path` lies in a directory of vendored shared libraries: auditwheel's
+/// `<name>.libs` (and the older `.libs`), delocate's `.dylibs`.
+fn vendored(path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    parent.components().find_map(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        (name.ends_with(".libs") || name.ends_with(".dylibs")).then(|| name.into_owned())
+    })
+}
+
+pub(crate) fn strip(model: &Model, context: &Context) -> Result<Stripping, StepError> {
     // Its own scratch directory: plan rows strip in parallel.
     let scratch_dir = tempfile::Builder::new()
         .prefix("pyprune-strip-")
@@ -27,98 +52,207 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Vec<Action>, Ste
         // would write its target's bytes over the link with the link's mode.
         .filter(|(_, f)| f.kind == Kind::Extension && !f.symlink)
         .collect();
-    let results: Vec<Result<Option<Action>, StepError>> = extensions
+    let results: Vec<Result<Option<Result<Action, LeftAsIs>>, StepError>> = extensions
         .par_iter()
         .enumerate()
         .map(|(i, (path, file))| {
-            let bytes = context.read(file)?;
-            let input = scratch.join(format!("{i}.in"));
-            let output = scratch.join(format!("{i}.out"));
-            let fail = |message: String| StepError::Strip {
-                path: (*path).clone(),
-                message,
+            let left = |reason: String| {
+                Ok(Some(Err(LeftAsIs {
+                    what: pyprune_fs::display_path(path),
+                    why: reason,
+                })))
             };
-            let stripped = stripped(&bytes, || {
-                std::fs::write(&input, &bytes).map_err(|e| e.to_string())?;
-                let run = std::process::Command::new("strip")
-                    .args(["--strip-unneeded", "-o"])
-                    .arg(&output)
-                    .arg(&input)
-                    .output()
-                    .map_err(|e| format!("cannot run strip: {e}"))?;
-                if !run.status.success() {
-                    return Err(String::from_utf8_lossy(&run.stderr).trim().to_owned());
-                }
-                let stripped = std::fs::read(&output).map_err(|e| e.to_string())?;
-                let _ = std::fs::remove_file(&input);
-                let _ = std::fs::remove_file(&output);
-                Ok(Arc::from(stripped))
+            if let Some(dir) = vendored(path) {
+                return left(format!(
+                    "a vendored shared library (in `{dir}/`): the package's extension modules were linked against these bytes"
+                ));
+            }
+            let bytes = context.read(file)?;
+            let dir = scratch.join(i.to_string());
+            let verdict = stripped(&bytes, &dir, context.interpreter.as_ref(), path)?;
+            let _ = std::fs::remove_dir_all(&dir);
+            Ok(match &*verdict {
+                Verdict::Unchanged => None,
+                Verdict::Left(reason) => return left(reason.clone()),
+                Verdict::Stripped(bytes) => Some(Ok(write(path, file, bytes.clone()))),
             })
-            .map_err(fail)?;
-            Ok((stripped.len() < bytes.len()).then(|| Action::Write {
-                path: (*path).clone(),
-                bytes: stripped.to_vec(),
-                mode: file.mode,
-                kind: Kind::Extension,
-                module: file.module.clone(),
-            }))
         })
         .collect();
     drop(scratch_dir);
-    results.into_iter().filter_map(Result::transpose).collect()
+    let mut stripping = Stripping {
+        actions: Vec::new(),
+        left: Vec::new(),
+    };
+    for result in results {
+        match result? {
+            Some(Ok(action)) => stripping.actions.push(action),
+            Some(Err(left)) => stripping.left.push(left),
+            None => {}
+        }
+    }
+    stripping.left.sort_by(|a, b| a.what.cmp(&b.what));
+    Ok(stripping)
 }
 
-type Stripped = Result<Arc<[u8]>, String>;
-type StripCache = Mutex<HashMap<blake3::Hash, Arc<OnceLock<Stripped>>>>;
+fn write(path: &Path, file: &ModelFile, bytes: Vec<u8>) -> Action {
+    Action::Write {
+        path: path.to_path_buf(),
+        bytes,
+        mode: file.mode,
+        kind: Kind::Extension,
+        module: file.module.clone(),
+    }
+}
 
-/// What `strip` makes of `bytes` (`run` asks it), once per content for the
-/// whole process: `plan` strips on five rows, in parallel, the same
-/// extensions (a row that meets one being stripped waits for it).
-fn stripped(bytes: &[u8], run: impl FnOnce() -> Stripped) -> Stripped {
-    static CACHE: OnceLock<StripCache> = OnceLock::new();
-    let cell = CACHE
-        .get_or_init(Default::default)
+/// What stripping one library's bytes comes to.
+#[derive(Debug)]
+enum Verdict {
+    /// strip takes nothing off.
+    Unchanged,
+    /// Left as it is, for this reason.
+    Left(String),
+    /// These bytes instead, which the loader loads.
+    Stripped(Vec<u8>),
+}
+
+type VerdictCache = Mutex<HashMap<(blake3::Hash, Option<OsString>), Arc<Verdict>>>;
+
+/// Strips `bytes` in `dir` (made here) and checks the result, once per
+/// content and interpreter for the whole process (`plan` strips on many rows).
+/// `path` names the library in errors.
+fn stripped(
+    bytes: &[u8],
+    dir: &Path,
+    interpreter: Option<&OsString>,
+    path: &Path,
+) -> Result<Arc<Verdict>, StepError> {
+    static CACHE: OnceLock<VerdictCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (blake3::hash(bytes), interpreter.cloned());
+    if let Some(hit) = cache.lock().expect("strip cache").get(&key) {
+        return Ok(Arc::clone(hit));
+    }
+    let verdict = Arc::new(judge(bytes, dir, interpreter, path)?);
+    cache
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(blake3::hash(bytes))
-        .or_default()
-        .clone();
-    cell.get_or_init(run).clone()
+        .expect("strip cache")
+        .insert(key, Arc::clone(&verdict));
+    Ok(verdict)
+}
+
+fn judge(
+    bytes: &[u8],
+    dir: &Path,
+    interpreter: Option<&OsString>,
+    path: &Path,
+) -> Result<Verdict, StepError> {
+    let fail = |message: String| StepError::Strip {
+        path: path.to_path_buf(),
+        message,
+    };
+    match elf_layout(bytes) {
+        ElfLayout::AsLinked => {}
+        ElfLayout::Rewritten => {
+            return Ok(Verdict::Left(
+                "its ELF layout was rewritten after linking (patchelf, as auditwheel does): stripping it would misalign its load segments".to_owned(),
+            ));
+        }
+        // Bad input (a Mach-O or a stub named `.so` in a wheel): said, left as it is.
+        ElfLayout::Unreadable(why) => {
+            return Ok(Verdict::Left(format!("strip cannot read it: {why}")));
+        }
+    }
+    // Both copies under the library's own file name (the loader reports by it).
+    let name = path.file_name().unwrap_or(path.as_os_str());
+    let (original_dir, stripped_dir) = (dir.join("original"), dir.join("stripped"));
+    for made in [&original_dir, &stripped_dir] {
+        std::fs::create_dir_all(made).map_err(|e| fail(e.to_string()))?;
+    }
+    let (input, output) = (original_dir.join(name), stripped_dir.join(name));
+    std::fs::write(&input, bytes).map_err(|e| fail(e.to_string()))?;
+    let run = std::process::Command::new("strip")
+        .args(["--strip-unneeded", "-o"])
+        .arg(&output)
+        .arg(&input)
+        .output()
+        .map_err(|e| fail(format!("cannot run strip: {e}")))?;
+    if !run.status.success() {
+        return Ok(Verdict::Left(format!(
+            "strip refused it: {}",
+            String::from_utf8_lossy(&run.stderr).trim()
+        )));
+    }
+    let stripped = std::fs::read(&output).map_err(|e| fail(e.to_string()))?;
+    if stripped.len() >= bytes.len() {
+        return Ok(Verdict::Unchanged);
+    }
+    let Some(python) = interpreter else {
+        return Ok(Verdict::Left(
+            "no interpreter of the tree to check that the loader still loads it stripped (--python names one)".to_owned(),
+        ));
+    };
+    // The original first: a library that does not load on its own (its
+    // dependencies are found from its place in the tree) cannot be checked.
+    if let Err(why) = loads(python, &input) {
+        return Ok(Verdict::Left(format!(
+            "it does not load outside the tree, so its stripped copy cannot be checked: {}",
+            why.replace(&*input.to_string_lossy(), &name.to_string_lossy())
+        )));
+    }
+    match loads(python, &output) {
+        Ok(()) => Ok(Verdict::Stripped(stripped)),
+        Err(why) => Ok(Verdict::Left(format!(
+            "the dynamic loader refuses its stripped copy: {}",
+            why.replace(&*output.to_string_lossy(), &name.to_string_lossy())
+        ))),
+    }
+}
+
+/// Whether `python` can `ctypes.CDLL` the library at `path`: `dlopen` maps
+/// it with every dependency and resolves its symbols (ctypes asks for
+/// `RTLD_NOW`); an extension module's `PyInit` is not run. Otherwise what
+/// the loader said.
+fn loads(python: &OsString, path: &Path) -> Result<(), String> {
+    const ASK: &str = "import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(3)\n";
+    let out = pyprune_python::clean_command(python)
+        .args(["-I", "-S", "-c", ASK])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", python.to_string_lossy()))?;
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(3) => Err(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
+        _ => Err(format!(
+            "`{}` failed loading it ({}): {}",
+            python.to_string_lossy(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     //! Stripping runs binutils' `strip` (in a scratch directory, never in the
-    //! tree): the bytes come from the model, so the tree need not exist.
+    //! tree): the bytes come from the model, so the tree need not exist. The
+    //! loader check runs `python3` on an extension module of its own stdlib.
 
-    use crate::action::Action;
+    use super::*;
     use crate::model_builder::{TreeBuilder, actions, context};
     use crate::steps::{StepName, step_actions};
-    use pyprune_tree::Kind;
     use std::path::PathBuf;
 
     const EXT: &str = "lib-dynload/_json.cpython-311-x86_64-linux-gnu.so";
 
-    #[test]
-    fn each_content_is_stripped_once_per_process() {
-        let runs = std::sync::atomic::AtomicUsize::new(0);
-        let run = |out: &'static [u8]| {
-            let runs = &runs;
-            move || {
-                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok(std::sync::Arc::from(out))
-            }
-        };
-        let content = b"each_content_is_stripped_once_per_process";
-        let first = super::stripped(content, run(b"a"));
-        let again = super::stripped(content, run(b"b"));
-        assert_eq!(
-            (first, again),
-            (Ok(b"a".as_slice().into()), Ok(b"a".as_slice().into()))
-        );
-        let other = super::stripped(b"another content of this test", run(b"c"));
-        assert_eq!(other, Ok(b"c".as_slice().into()));
-        assert_eq!(runs.into_inner(), 2);
+    fn with_python() -> Context {
+        Context {
+            interpreter: Some("python3".into()),
+            ..context()
+        }
+    }
+
+    fn strip_with(model: &Model, context: &Context) -> Stripping {
+        strip(model, context).expect("stripped")
     }
 
     #[test]
@@ -132,33 +266,56 @@ mod tests {
     }
 
     #[test]
-    fn an_extension_strip_cannot_read_is_an_error_naming_it() {
+    fn an_extension_strip_cannot_read_is_left_as_it_is_and_named() {
         let model = TreeBuilder::new()
             .file("os.py", "")
             .file(EXT, "not an ELF file")
             .build();
-        let error = step_actions(StepName::StripExtensions, &model, &context())
-            .expect_err("not an object file");
+        let stripping = strip_with(&model, &with_python());
+        assert_eq!(stripping.actions, []);
+        assert_eq!(
+            stripping.left,
+            [LeftAsIs {
+                what: EXT.to_owned(),
+                why: "strip cannot read it: not an ELF file".to_owned(),
+            }]
+        );
+        // An object type no loader loads: strip or the loader says so.
+        let mut bad = unstripped_extension();
+        bad[0x10] = 0x7f; // e_type: no such object type
+        let model = TreeBuilder::new().file_with_mode(EXT, bad, 0o755).build();
+        let stripping = strip_with(&model, &with_python());
+        assert_eq!(stripping.actions, []);
+        assert_eq!(stripping.left.len(), 1);
         assert!(
-            error.to_string().contains(&format!("cannot strip `{EXT}`")),
-            "{error}"
+            stripping.left[0].why.starts_with("strip refused it: ")
+                || stripping.left[0]
+                    .why
+                    .contains("only ET_DYN and ET_EXEC can be loaded"),
+            "{:?}",
+            stripping.left
         );
     }
 
-    /// An ELF file with symbols to strip: this test program (built with debug information).
-    fn unstripped_elf() -> Vec<u8> {
-        let exe = std::env::current_exe().expect("the test program");
-        std::fs::read(exe).expect("readable")
+    /// An unstripped extension module that loads: `python3`'s own `_json`
+    /// (pyenv's builds keep their debug information).
+    fn unstripped_extension() -> Vec<u8> {
+        let out = std::process::Command::new("python3")
+            .args(["-c", "import _json; print(_json.__file__)"])
+            .output()
+            .expect("python3");
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
     #[test]
     fn an_extension_is_replaced_by_its_stripped_bytes_keeping_its_mode() {
-        let elf = unstripped_elf();
+        let elf = unstripped_extension();
         let model = TreeBuilder::new()
             .file("os.py", "")
             .file_with_mode(EXT, &elf, 0o755)
             .build();
-        let got = actions(StepName::StripExtensions, &model);
+        let got = step_actions(StepName::StripExtensions, &model, &with_python()).expect("planned");
         let [
             Action::Write {
                 path,
@@ -178,11 +335,118 @@ mod tests {
         );
         assert!(bytes.len() < elf.len(), "{} < {}", bytes.len(), elf.len());
         assert_eq!(&bytes[..4], b"\x7fELF");
+        // The stripped bytes load: the loader check passed them.
+        let dir = tempfile::tempdir().expect("tmp");
+        let copy = dir.path().join("_json.so");
+        std::fs::write(&copy, bytes).expect("write");
+        assert_eq!(loads(&"python3".into(), &copy), Ok(()));
         // Stripped already: nothing more to do.
         let stripped = TreeBuilder::new()
             .file("os.py", "")
             .file_with_mode(EXT, bytes, 0o755)
             .build();
-        assert_eq!(actions(StepName::StripExtensions, &stripped), []);
+        assert_eq!(
+            step_actions(StepName::StripExtensions, &stripped, &with_python()).expect("planned"),
+            []
+        );
+    }
+
+    #[test]
+    fn without_the_trees_interpreter_nothing_is_stripped_and_it_says_why() {
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file_with_mode(EXT, unstripped_extension(), 0o755)
+            .build();
+        let stripping = strip_with(&model, &context());
+        assert_eq!(stripping.actions, []);
+        assert_eq!(stripping.left.len(), 1);
+        assert!(
+            stripping.left[0]
+                .why
+                .starts_with("no interpreter of the tree"),
+            "{:?}",
+            stripping.left
+        );
+    }
+
+    #[test]
+    fn vendored_libraries_are_never_stripped() {
+        let elf = unstripped_extension();
+        for dir in [
+            "site-packages/numpy.libs",
+            "site-packages/pkg/.dylibs",
+            "site-packages/pkg/.libs",
+        ] {
+            let lib = format!("{dir}/libopenblas-r0-1234.so");
+            let model = TreeBuilder::new()
+                .file("site-packages/pkg/__init__.py", "")
+                .file_with_mode(&lib, &elf, 0o755)
+                .build();
+            let stripping = strip_with(&model, &with_python());
+            assert_eq!(stripping.actions, [], "{dir}");
+            assert_eq!(stripping.left.len(), 1, "{dir}");
+            assert_eq!(stripping.left[0].what, lib);
+            assert!(
+                stripping.left[0]
+                    .why
+                    .starts_with("a vendored shared library"),
+                "{:?}",
+                stripping.left
+            );
+        }
+    }
+
+    #[test]
+    fn a_library_whose_layout_patchelf_rewrote_is_left_as_it_is() {
+        let rewritten = crate::steps::elf_layout::tests::elf64(&[
+            (1, 6, 0x1000, 0x100),
+            (3, 0, 0x2000, 0x30),
+            (3, 2, 0x3000, 0x40),
+        ]);
+        let model = TreeBuilder::new()
+            .file("os.py", "")
+            .file_with_mode(EXT, &rewritten, 0o755)
+            .build();
+        let stripping = strip_with(&model, &with_python());
+        assert_eq!(stripping.actions, []);
+        assert!(
+            stripping.left[0].why.contains("ELF layout was rewritten"),
+            "{:?}",
+            stripping.left
+        );
+    }
+
+    #[test]
+    fn the_loader_check_sees_a_library_it_cannot_map() {
+        let elf = unstripped_extension();
+        let dir = tempfile::tempdir().expect("tmp");
+        let whole = dir.path().join("whole.so");
+        std::fs::write(&whole, &elf).expect("write");
+        assert_eq!(loads(&"python3".into(), &whole), Ok(()));
+        // A load segment moved off its page alignment, as strip leaves a
+        // library patchelf rewrote: the very error.
+        let mut misaligned = elf.clone();
+        let at = |bytes: &[u8], offset: usize, width: usize| {
+            let mut value = [0u8; 8];
+            value[..width].copy_from_slice(&bytes[offset..offset + width]);
+            u64::from_le_bytes(value) as usize
+        };
+        let (phoff, phentsize, phnum) = (at(&elf, 0x20, 8), at(&elf, 0x36, 2), at(&elf, 0x38, 2));
+        let second_load = (0..phnum)
+            .map(|i| phoff + i * phentsize)
+            .filter(|header| at(&elf, *header, 4) == 1)
+            .nth(1)
+            .expect("two PT_LOAD segments");
+        let offset = at(&elf, second_load + 8, 8) + 0x10;
+        misaligned[second_load + 8..second_load + 16]
+            .copy_from_slice(&(offset as u64).to_le_bytes());
+        let bad = dir.path().join("misaligned.so");
+        std::fs::write(&bad, &misaligned).expect("write");
+        let why = loads(&"python3".into(), &bad).expect_err("not loadable");
+        assert!(why.contains("not page-aligned"), "{why}");
+        // A loader that dies of it (cut short: SIGBUS) is a refusal too.
+        let cut = dir.path().join("cut.so");
+        std::fs::write(&cut, &elf[..elf.len() / 8]).expect("write");
+        loads(&"python3".into(), &cut).expect_err("not loadable");
     }
 }

@@ -3,6 +3,7 @@
 
 mod caches;
 mod devel;
+mod elf_layout;
 mod exclude;
 mod extensions;
 mod info;
@@ -115,6 +116,10 @@ pub struct Context {
     /// The distributions installed in the tree (`*.dist-info`), by path
     /// relative to [`Context::root`]: who owns each file.
     pub distributions: std::sync::Arc<pyprune_dist::Distributions>,
+    /// The tree's own interpreter (its program), for what only running it
+    /// tells: whether the dynamic loader still loads a stripped library.
+    /// `None`: none known, and `strip-extensions` strips nothing.
+    pub interpreter: Option<std::ffi::OsString>,
 }
 
 impl Context {
@@ -183,7 +188,7 @@ pub fn step_actions(
         | StepName::ExcludeDevModules
         | StepName::ExcludeDeadBatteries => exclusion(step, model, context)?.actions,
         StepName::ExcludeDevel => devel::devel(model),
-        StepName::StripExtensions => extensions::strip(model, context)?,
+        StepName::StripExtensions => extensions::strip(model, context)?.actions,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
         StepName::ZipDataModules
         | StepName::ZipStdlib
@@ -195,8 +200,10 @@ pub fn step_actions(
         },
     };
     let left_out = context.left_out(model);
-    actions
-        .retain(|action| !changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d))));
+    actions.retain(|action| {
+        !changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d)))
+            && !changes_dist_info(action)
+    });
     // A distribution whose RECORD cannot be trusted is left as it is, by every step.
     let untouchable = crate::distributions::Untouchable::of(&context.distributions);
     if !untouchable.is_empty() {
@@ -204,6 +211,18 @@ pub fn step_actions(
     }
     actions.extend(emptied_dirs(model, &actions));
     Ok(actions)
+}
+
+/// Whether `action` changes anything in a `*.dist-info` directory: no step
+/// does (a distribution's metadata is what `importlib.metadata` and pip
+/// read; a `licenses/tests/` in it is no test suite).
+fn changes_dist_info(action: &Action) -> bool {
+    changes_any(action, |path| {
+        path.components().any(|c| {
+            matches!(c, std::path::Component::Normal(name)
+                if name.to_string_lossy().ends_with(".dist-info"))
+        })
+    })
 }
 
 /// Whether `action` changes a path that `held` holds.
@@ -262,6 +281,41 @@ pub fn module_removals(
         removed: outcome.removed,
         kept: outcome.kept,
     }))
+}
+
+/// Something a step would change but leaves as it is, and why: a library
+/// `strip-extensions` must not or cannot strip safely, a third-party test
+/// directory `exclude-tests` keeps, a distribution `sourceless` keeps the
+/// sources of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftAsIs {
+    /// A path relative to the tree (as pyprune shows paths), or a distribution's name.
+    pub what: String,
+    pub why: String,
+}
+
+/// What `step` leaves as it is on `model` although it would change it, with
+/// why (empty for the steps that leave nothing so).
+pub fn left_as_is(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<Vec<LeftAsIs>, StepError> {
+    let mut left = match step {
+        StepName::StripExtensions => extensions::strip(model, context)?.left,
+        StepName::ExcludeTests => exclude::tests_left(model, context)?,
+        StepName::Sourceless | StepName::SourcesCompressed => {
+            sourceless::kept_sources(model, context)?
+        }
+        _ => Vec::new(),
+    };
+    let left_out = context.left_out(model);
+    left.retain(|l| {
+        !left_out
+            .iter()
+            .any(|dir| std::path::Path::new(&l.what).starts_with(dir))
+    });
+    Ok(left)
 }
 
 /// The modules `step` (an exclusion; other steps remove no modules) keeps on

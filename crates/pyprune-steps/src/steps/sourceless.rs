@@ -1,17 +1,21 @@
 //! Sourceless layouts: the opt-0 cache moved to where the source was (so the
 //! module imports from it with no source beside), the source and the other
 //! caches removed — or the source kept gzip-compressed in `__pysources__/`.
+//! An installed distribution one of whose modules reads Python source at run
+//! time (`pyprune_source::reads_python_source`: `inspect.getsource`,
+//! `linecache`, `get_data` of a `.py`, ...) keeps every source it owns.
 
-use super::{Context, StepError};
+use super::{Context, LeftAsIs, StepError};
 use crate::action::Action;
 use crate::model::{Model, ModelFile};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use pyprune_tree::Kind;
 use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The `.py` sources that have an opt-0 cache for the context's tag, with
 /// that cache; neither a symlink (a module with one is left as it is). The
@@ -92,17 +96,95 @@ fn cache_is_current(
     ))
 }
 
+/// Why a source reads Python source (`None`: it reads none), once per
+/// content for the whole process (`plan` has several sourceless rows).
+fn reads_source(bytes: &[u8]) -> Option<&'static str> {
+    type Cache = Mutex<HashMap<blake3::Hash, Option<&'static str>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = blake3::hash(bytes);
+    if let Some(hit) = cache.lock().expect("source reads cache").get(&key) {
+        return *hit;
+    }
+    let why = pyprune_source::reads_python_source(bytes);
+    cache.lock().expect("source reads cache").insert(key, why);
+    why
+}
+
+/// The installed distributions (by index) that read Python source at run
+/// time, each with its first module that does (by path) and why.
+fn source_readers(
+    model: &Model,
+    context: &Context,
+) -> Result<BTreeMap<usize, (PathBuf, &'static str)>, StepError> {
+    let owned: Vec<(&PathBuf, &Vec<usize>, &crate::model::ModelFile)> = model
+        .files
+        .iter()
+        .filter(|(_, f)| f.kind == Kind::Source && !f.symlink)
+        .filter_map(|(path, file)| {
+            let owners = context.distributions.owners.get(path)?;
+            Some((path, owners, file))
+        })
+        .collect();
+    let found: Vec<Option<(&PathBuf, &Vec<usize>, &'static str)>> = owned
+        .par_iter()
+        .map(|(path, owners, file)| {
+            let bytes = context.read(file)?;
+            Ok(reads_source(&bytes).map(|why| (*path, *owners, why)))
+        })
+        .collect::<Result<_, StepError>>()?;
+    let mut readers = BTreeMap::new();
+    for (path, owners, why) in found.into_iter().flatten() {
+        for owner in owners {
+            readers.entry(*owner).or_insert_with(|| (path.clone(), why));
+        }
+    }
+    Ok(readers)
+}
+
+/// The distributions whose sources `sourceless` keeps, and why.
+pub(crate) fn kept_sources(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
+    let readers = source_readers(model, context)?;
+    let left_out = context.left_out(model);
+    Ok(readers
+        .into_iter()
+        .filter(|(index, _)| {
+            let dist_info = &context.distributions.dists[*index].dist_info;
+            !left_out.iter().any(|dir| dist_info.starts_with(dir))
+        })
+        .map(|(index, (path, why))| {
+            let dist = &context.distributions.dists[index];
+            LeftAsIs {
+                what: format!("{} {}", dist.name, dist.version),
+                why: format!(
+                    "keeps its sources: `{}` {why}",
+                    pyprune_fs::display_path(&path)
+                ),
+            }
+        })
+        .collect())
+}
+
 pub(crate) fn sourceless(
     model: &Model,
     context: &Context,
     keep_compressed: bool,
 ) -> Result<Vec<Action>, StepError> {
+    let readers = source_readers(model, context)?;
+    // A distribution that reads its own sources keeps them all.
+    let kept = |source: &Path| {
+        context
+            .distributions
+            .owners
+            .get(source)
+            .is_some_and(|owners| owners.iter().any(|o| readers.contains_key(o)))
+    };
     // Module by module in parallel (reading, and gzip at its best level, are
     // most of `plan`'s time on a large venv), in the model's order.
     let per_module = |(source, cache): (&PathBuf, PathBuf)| -> Result<Vec<Action>, StepError> {
         let mut actions = Vec::new();
         let read = std::cell::OnceCell::new();
-        if !cache_is_current(model, context, source, &cache, &read)? {
+        if kept(source) || !cache_is_current(model, context, source, &cache, &read)? {
             return Ok(actions);
         }
         let source_file = &model.files[source];
@@ -222,6 +304,73 @@ mod tests {
     use pyprune_tree::Kind;
     use std::io::Read as _;
     use std::path::{Path, PathBuf};
+
+    /// Two distributions in a site-packages, one of which reads its sources
+    /// (`inspect.getsource`); an unowned module beside them.
+    #[test]
+    fn a_distribution_that_reads_its_sources_keeps_them() {
+        let site = "lib/python3.11/site-packages";
+        let at = |path: &str| format!("{site}/{path}");
+        let model = TreeBuilder::new()
+            .module(
+                &at("jit/__init__.py"),
+                "import inspect\nsrc = inspect.getsource(f)\n",
+            )
+            .module(&at("jit/core.py"), "x = 1\n")
+            .module(&at("plain/__init__.py"), "x = 1\n")
+            .module(&at("loose.py"), "x = 1\n")
+            .build();
+        let dist = |name: &str, files: &[&str]| pyprune_dist::Distribution {
+            name: name.to_owned(),
+            version: "1.0".to_owned(),
+            dist_info: PathBuf::from(at(&format!("{name}-1.0.dist-info"))),
+            site_dir: PathBuf::from(site),
+            record: pyprune_dist::RecordState::Missing,
+            files: files.iter().map(|f| PathBuf::from(at(f))).collect(),
+            top_level: vec![name.to_owned()],
+            claimed: Vec::new(),
+        };
+        let dists = vec![
+            dist("jit", &["jit/__init__.py", "jit/core.py"]),
+            dist("plain", &["plain/__init__.py"]),
+        ];
+        let mut owners = std::collections::BTreeMap::new();
+        for (index, d) in dists.iter().enumerate() {
+            for file in &d.files {
+                owners.insert(file.clone(), vec![index]);
+            }
+        }
+        let context = crate::steps::Context {
+            distributions: std::sync::Arc::new(pyprune_dist::Distributions {
+                dists,
+                owners,
+                warnings: Vec::new(),
+            }),
+            ..crate::model_builder::context()
+        };
+        let got =
+            crate::steps::step_actions(StepName::Sourceless, &model, &context).expect("planned");
+        let after = paths(&applied(&model, &got));
+        for kept in ["jit/__init__.py", "jit/core.py"] {
+            assert!(after.contains(&at(kept)), "{kept}: {after:?}");
+        }
+        for gone in ["plain/__init__.py", "loose.py"] {
+            assert!(!after.contains(&at(gone)), "{gone}: {after:?}");
+            assert!(after.contains(&at(gone).replace(".py", ".pyc")), "{gone}");
+        }
+        let left =
+            crate::steps::left_as_is(StepName::Sourceless, &model, &context).expect("planned");
+        assert_eq!(
+            left,
+            [crate::steps::LeftAsIs {
+                what: "jit 1.0".to_owned(),
+                why: format!(
+                    "keeps its sources: `{}` calls inspect.getsource (or its kin)",
+                    at("jit/__init__.py")
+                ),
+            }]
+        );
+    }
 
     const INIT: &str = "json/__init__.py";
     const INIT_SOURCE: &str = "from .decoder import JSONDecoder\n";

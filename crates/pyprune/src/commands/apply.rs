@@ -28,6 +28,9 @@ struct ApplyReport {
     /// The distributions no step touched because their RECORD cannot be
     /// trusted (malformed, or naming paths outside the tree).
     untouched_distributions: Vec<pipeline::Untouched>,
+    /// What the steps would have changed but left as it was, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_as_is: Vec<pipeline::StepLeft>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,6 +63,7 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         verify: applied.verify,
         left_out: applied.left_out,
         untouched_distributions: applied.untouched,
+        left_as_is: applied.left_as_is,
     };
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
@@ -102,6 +106,12 @@ fn render(report: &ApplyReport) -> String {
         text.push_str(&format!(
             "{} {} left untouched: its RECORD ({}/RECORD) {}\n",
             dist.name, dist.version, dist.dist_info, dist.why
+        ));
+    }
+    for left in &report.left_as_is {
+        text.push_str(&format!(
+            "{} left `{}` as it was: {}\n",
+            left.step, left.what, left.why
         ));
     }
     if let Some(verify) = &report.verify {

@@ -39,6 +39,8 @@ pub(super) fn apply(
     let prepared = super::prepare_to_apply(settings, &choice, printer)?;
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     refuse_leaving_the_tree(&prepared, &actions)?;
+    // Said from the tree as it is, before it changes (the steps read its files).
+    let left_as_is = super::left_as_is(&prepared, steps)?;
     let root = prepared.inventory.root.clone();
     // The original is about to go: what imports (and which sources compile) is recorded first.
     let python = super::verifier(settings, &prepared)?;
@@ -84,6 +86,7 @@ pub(super) fn apply(
         verify,
         left_out: prepared.left_out.clone(),
         untouched: super::untouched(&prepared),
+        left_as_is,
     })
 }
 

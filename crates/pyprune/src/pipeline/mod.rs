@@ -51,6 +51,8 @@ pub struct Applied {
     pub left_out: LeftOut,
     /// The distributions no step touched: their RECORD cannot be trusted.
     pub untouched: Vec<Untouched>,
+    /// What the steps would have changed but left as it was, and why.
+    pub left_as_is: Vec<StepLeft>,
 }
 
 /// A distribution left untouched, and why.
@@ -82,6 +84,29 @@ fn untouched(prepared: &Prepared) -> Vec<Untouched> {
             _ => None,
         })
         .collect()
+}
+
+/// Something a step left as it was although it would change it, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepLeft {
+    pub step: &'static str,
+    pub what: String,
+    pub why: String,
+}
+
+/// What `steps` leave as it is on the prepared tree, step by step.
+pub(crate) fn left_as_is(prepared: &Prepared, steps: &[StepName]) -> anyhow::Result<Vec<StepLeft>> {
+    let mut left = Vec::new();
+    for step in steps {
+        for one in pyprune_steps::left_as_is(*step, &prepared.model, &prepared.context)? {
+            left.push(StepLeft {
+                step: step.info().id,
+                what: one.what,
+                why: one.why,
+            });
+        }
+    }
+    Ok(left)
 }
 
 /// Performs the chosen steps where the settings say, and verifies the result.
@@ -158,6 +183,7 @@ fn apply_to_copy(
         verify,
         left_out: prepared.left_out.clone(),
         untouched: untouched(&prepared),
+        left_as_is: left_as_is(&prepared, steps)?,
     })
 }
 

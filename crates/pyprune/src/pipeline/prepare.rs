@@ -88,6 +88,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         zlib_built_in,
         site_packages: tree.site_packages,
         distributions: std::sync::Arc::new(distributions),
+        interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
     };
     let python = target.python.as_ref().map(|p| p.command.clone());
     let left_out_dirs = context.left_out(&model);
@@ -227,6 +228,9 @@ fn adopt(
     if context.startup.is_none() {
         context.startup = Some(startup_modules(interpreter, *printer));
     }
+    context
+        .interpreter
+        .get_or_insert_with(|| interpreter.program().to_os_string());
 }
 
 /// Asks `python`, once per level and only when a step wants to know, which

@@ -219,6 +219,7 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     }
     render_modules(&mut out, report, &heading, all_modules);
     render_distributions(&mut out, report, &heading, all_modules);
+    render_left_as_is(&mut out, report, &heading);
     if let Some(place) = &report.runtime {
         let _ = writeln!(out, "\n{}", runtime_line(place));
     }
@@ -307,6 +308,25 @@ fn fold(names: &[String], limit: Option<usize>) -> (String, bool) {
             true,
         ),
         _ => (names.join(", "), false),
+    }
+}
+
+/// What each step would change but leaves as it is, with why.
+fn render_left_as_is(out: &mut String, report: &PlanReport<'_>, heading: &dyn Fn(&str) -> String) {
+    let rows: Vec<&PlanRow> = report
+        .rows
+        .iter()
+        .filter(|r| r.kind == "step" && !r.left_as_is.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}", heading("What steps leave as it is, and why"));
+    for row in rows {
+        let _ = writeln!(out, " {}:", row.name);
+        for left in &row.left_as_is {
+            let _ = writeln!(out, "   {}: {}", left.what, left.why);
+        }
     }
 }
 
