@@ -171,14 +171,34 @@ def install(fallback=False):
 # text as on a tree with sources on disk (suggestions, carets and all).
 # Comments, not docstrings: this module is loaded at every start.
 def _excepthook(exc_type, exc, tb):
+    _print_filled(lambda: sys.__excepthook__(exc_type, exc, tb), exc_type, exc, tb)
+
+
+# _thread's own printer, which threading.excepthook is before 3.13.
+_thread_printer = None
+
+
+# The threads' printer, as _excepthook is the main thread's. (Where sys.stderr
+# is None it writes to the thread's saved stream: left to it.)
+def _thread_excepthook(args):
+    if args.exc_type is SystemExit:
+        return _thread_printer(args)
+    _print_filled(
+        lambda: _thread_printer(args), args.exc_type, args.exc_value, args.exc_traceback
+    )
+
+
+# Runs `printer` (one of CPython's, writing to sys.stderr) into a buffer,
+# fills in the lines it could not read, and writes the text to sys.stderr.
+def _print_filled(printer, exc_type, exc, tb):
     stderr = sys.stderr
     if stderr is None:
-        return sys.__excepthook__(exc_type, exc, tb)
+        return printer()
     import io
     captured = io.StringIO()
     sys.stderr = captured
     try:
-        sys.__excepthook__(exc_type, exc, tb)
+        printer()
     finally:
         sys.stderr = stderr
     text = captured.getvalue()
@@ -191,36 +211,6 @@ def _excepthook(exc_type, exc, tb):
         stderr.flush()
     except Exception:
         pass  # As the printer does: a stream that cannot flush loses nothing here.
-
-
-# _thread's own printer, which threading.excepthook is before 3.13.
-_thread_printer = None
-
-
-# The threads' printer, as _excepthook is the main thread's: _thread's own
-# text, lines it could not read filled in from the loaders. (Where sys.stderr
-# is None it writes to the thread's saved stream: left to it.)
-def _thread_excepthook(args):
-    stderr = sys.stderr
-    if stderr is None or args.exc_type is SystemExit:
-        return _thread_printer(args)
-    import io
-    captured = io.StringIO()
-    sys.stderr = captured
-    try:
-        _thread_printer(args)
-    finally:
-        sys.stderr = stderr
-    text = captured.getvalue()
-    try:
-        text = _with_loader_lines(text, args.exc_type, args.exc_value, args.exc_traceback)
-    except Exception:
-        pass  # The printer's own text, as CPython wrote it.
-    stderr.write(text)
-    try:
-        stderr.flush()
-    except Exception:
-        pass
 
 
 # `text` with each frame entry that has no source line (the printer reads

@@ -6,34 +6,10 @@
 //! from the test wheelhouse (pip, MarkupSafe's C extension, sqlparse's console script).
 
 use crate::harness::*;
-use crate::venvs::{site_packages, wheelhouse};
+use crate::venvs::{make_venv_with, site_packages, wheelhouse};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-/// A venv of `python3` at `venv` with `wheels` installed by pip from the wheelhouse.
-fn small_venv(venv: &Path, wheels: &[&str]) {
-    let made = python3()
-        .args(["-m", "venv", "--without-pip"])
-        .arg(venv)
-        .output()
-        .expect("python3 -m venv");
-    assert!(made.status.success(), "venv: {}", stderr(&made));
-    // The machine's pip installs into it (`--python`), pip itself included.
-    let installed = python3()
-        .args(["-m", "pip", "--disable-pip-version-check", "--python"])
-        .arg(venv.join("bin/python"))
-        .args(["install", "--quiet", "--no-index", "--find-links"])
-        .arg(wheelhouse())
-        .args(wheels)
-        .output()
-        .expect("pip install");
-    assert!(
-        installed.status.success(),
-        "pip install: {}",
-        stderr(&installed)
-    );
-}
 
 /// The venv's own pip, run by its own interpreter (`python -m pip`: a copy's
 /// `bin/pip` may name another venv).
@@ -119,7 +95,7 @@ fn run(program: &Path, args: &[&str], cwd: &Path) -> String {
 fn a_venv_copied_with_out_works_where_it_lands() {
     let env = TestEnv::new();
     let venv = env.path().join("venv");
-    small_venv(&venv, &["pip", "markupsafe", "sqlparse"]);
+    make_venv_with(&venv, &["pip", "markupsafe", "sqlparse"]);
     let before = manifest(&venv);
     // A space in the new place: the kernel cannot take it in a shebang (pip's trampoline then).
     let out = env.path().join("the result");
@@ -253,7 +229,7 @@ fn a_venv_copied_with_out_works_where_it_lands() {
 fn keep_venv_paths_leaves_a_staged_copy_naming_the_original() {
     let env = TestEnv::new();
     let venv = env.path().join("venv");
-    small_venv(&venv, &["sqlparse"]);
+    make_venv_with(&venv, &["sqlparse"]);
     let out = env.path().join("staged");
     let report = apply_to(
         &venv,
@@ -320,7 +296,7 @@ fn undo_after_pip(
     Vec<PathBuf>,
 ) {
     let venv = env.path().join("venv");
-    small_venv(&venv, &["pip", "markupsafe", "sqlparse"]);
+    make_venv_with(&venv, &["pip", "markupsafe", "sqlparse"]);
     let before = manifest(&venv);
     let applied = pyprune()
         .args([

@@ -46,6 +46,13 @@ pub fn shared_venv() -> &'static Path {
 /// Makes a venv at `venv` and installs every test wheel into it with pip,
 /// from the wheelhouse alone.
 pub fn make_venv(venv: &Path) {
+    make_venv_with(venv, &[]);
+}
+
+/// Makes a venv of `python3` at `venv` with `wheels` (project names; the
+/// wheelhouse pins their versions), or every test wheel when there are none,
+/// installed by pip from the wheelhouse alone.
+pub fn make_venv_with(venv: &Path, wheels: &[&str]) {
     let made = python3()
         .args(["-m", "venv", "--without-pip"])
         .arg(venv)
@@ -53,15 +60,17 @@ pub fn make_venv(venv: &Path) {
         .expect("python3 -m venv");
     assert!(made.status.success(), "venv: {}", stderr(&made));
     // The machine's pip installs into the venv (`--python`), pip itself included.
-    let installed = python3()
-        .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+    let mut pip = python3();
+    pip.args(["-m", "pip", "--disable-pip-version-check", "--python"])
         .arg(venv.join("bin/python"))
         .args(["install", "--quiet", "--no-index", "--find-links"])
-        .arg(wheelhouse())
-        .arg("-r")
-        .arg(scripts_dir().join("test-wheels.txt"))
-        .output()
-        .expect("pip install");
+        .arg(wheelhouse());
+    if wheels.is_empty() {
+        pip.arg("-r").arg(scripts_dir().join("test-wheels.txt"));
+    } else {
+        pip.args(wheels);
+    }
+    let installed = pip.output().expect("pip install");
     assert!(
         installed.status.success(),
         "pip install: {}",
