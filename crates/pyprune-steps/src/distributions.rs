@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 /// directory directly in one of its import roots (site-packages). Those
 /// deeper down are vendored copies (setuptools keeps its dependencies'
 /// under `setuptools/_vendor/`): their files are the vendoring
-/// distribution's, listed in its own RECORD.
-pub fn read_distributions(inventory: &Inventory) -> Distributions {
+/// distribution's, listed in its own RECORD. Those in `left_out` (the
+/// site-packages of a stdlib tree, which the steps leave alone) are not
+/// read: nothing is done to them, so nothing is said of them either.
+pub fn read_distributions(inventory: &Inventory, left_out: &[PathBuf]) -> Distributions {
     let roots = inventory.layout.roots();
     let dist_infos: Vec<PathBuf> = inventory
         .directories_list
@@ -21,6 +23,7 @@ pub fn read_distributions(inventory: &Inventory) -> Distributions {
             dir.file_name()
                 .is_some_and(|n| n.to_string_lossy().ends_with(".dist-info"))
                 && dir.parent().is_some_and(|p| roots.iter().any(|r| r == p))
+                && !left_out.iter().any(|d| dir.starts_with(d))
         })
         .cloned()
         .collect();

@@ -134,7 +134,14 @@ pub fn stage(
     let context = Context {
         root: copy.root.clone(),
         installed_at: installed_at.to_path_buf(),
-        distributions: std::sync::Arc::new(crate::read_distributions(&copy)),
+        distributions: std::sync::Arc::new(crate::read_distributions(
+            &copy,
+            &if context.site_packages {
+                Vec::new()
+            } else {
+                copy.third_party_dirs()
+            },
+        )),
         ..context.clone()
     };
     let mut actions = 0u64;

@@ -69,7 +69,12 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         .python
         .as_ref()
         .map(|p| p.builtin_modules.iter().any(|m| m == "zlib"));
-    let distributions = pyprune_steps::read_distributions(&inventory);
+    let third_party = if tree.site_packages {
+        Vec::new()
+    } else {
+        inventory.third_party_dirs()
+    };
+    let distributions = pyprune_steps::read_distributions(&inventory, &third_party);
     for warning in &distributions.warnings {
         printer.warn(&format!(
             "{}: {}",

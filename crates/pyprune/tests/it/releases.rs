@@ -317,7 +317,11 @@ fn site_packages_are_left_out_unless_named() {
     env.write(site.join("pkg/__init__.py"), "from . import _compat\n");
     env.write(site.join("pkg/_compat.py"), "import cgi\n");
     env.write(site.join("pkg/tests/test_pkg.py"), "import pkg\n");
-    env.write(site.join("pkg-1.0.dist-info/RECORD"), "");
+    // A console script, as pip lists it: in the prefix's bin/, outside the stdlib directory.
+    env.write(
+        site.join("pkg-1.0.dist-info/RECORD"),
+        "pkg/__init__.py,,\n../../../bin/pkg-tool,,\n",
+    );
     compileall_all_levels(&stdlib);
     let prefix = env.path();
     let rel_site = site
@@ -339,6 +343,11 @@ fn site_packages_are_left_out_unless_named() {
     assert_eq!(strings(&dead["kept"][0]["imported_by"]), ["pkg._compat"]);
     let tests = strings(&named(&report, "exclude-tests")["removed"]);
     assert!(!tests.iter().any(|m| m.starts_with("pkg")), "{tests:?}");
+
+    // The stdlib directory alone: its site-packages left out, their RECORDs
+    // (naming bin/ outside this tree) are no matter of this plan's.
+    let (_, said) = json(&["plan".as_ref(), stdlib.as_os_str()]);
+    assert!(!said.contains("RECORD"), "{said}");
 
     let (analyzed, _) = json(&["analyze".as_ref(), prefix.as_os_str()]);
     assert_eq!(analyzed["left_out"], report["left_out"]);

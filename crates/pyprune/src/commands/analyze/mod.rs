@@ -128,7 +128,8 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
             links.join(", ")
         ));
     }
-    let distributions = pyprune_steps::read_distributions(&inventory);
+    // (The third-party directories left out are out of the inventory already.)
+    let distributions = pyprune_steps::read_distributions(&inventory, &[]);
     for warning in &distributions.warnings {
         printer.warn(&format!(
             "{}: {}",
