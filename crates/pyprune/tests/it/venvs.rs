@@ -78,7 +78,6 @@ pub fn make_venv_with(venv: &Path, wheels: &[&str]) {
     );
 }
 
-#[allow(dead_code)] // The distribution tests use it.
 /// A copy of the shared venv at `env/name` (`cp -a`: links and modes kept;
 /// its scripts still name the shared venv in their shebangs).
 pub fn venv_copy(env: &TestEnv, name: &str) -> PathBuf {
