@@ -68,6 +68,10 @@ pub struct Distributions {
     /// `dists` of those that list it (two or more: a shared file, stated).
     pub owners: BTreeMap<PathBuf, Vec<usize>>,
     pub warnings: Vec<DistWarning>,
+    /// The directories below site-packages and their one owner, for
+    /// [`Distributions::owner_of`]: made on first need, once per tree (plan
+    /// asks it for every row).
+    pub(crate) dir_owners: std::sync::OnceLock<crate::owners::DirOwners>,
 }
 
 impl Distributions {
@@ -108,15 +112,6 @@ impl Distributions {
             }
         }
         found
-    }
-
-    /// The distribution that owns `file` (relative to the root): the first
-    /// RECORD that lists it.
-    pub fn owner(&self, file: &Path) -> Option<&Distribution> {
-        self.owners
-            .get(file)
-            .and_then(|owners| owners.first())
-            .map(|&i| &self.dists[i])
     }
 }
 
@@ -322,12 +317,7 @@ mod tests {
         let good = &found.dists[0];
         assert_eq!((good.name.as_str(), good.version.as_str()), ("Good", "1.0"));
         assert_eq!(good.top_level, ["good"]);
-        assert_eq!(
-            found
-                .owner(Path::new("site/good/__init__.py"))
-                .map(|d| &d.name),
-            Some(&"Good".to_owned())
-        );
+        assert_eq!(found.listed(Path::new("site/good/__init__.py")), Some(0));
         assert_eq!(found.owners[Path::new("site/shared.py")], [0, 1]);
         assert!(matches!(found.dists[2].record, RecordState::Unusable(_)));
         assert!(matches!(found.dists[3].record, RecordState::Unusable(_)));

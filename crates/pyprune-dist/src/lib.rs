@@ -11,5 +11,5 @@ mod record;
 pub use installed::{
     DistWarning, Distribution, Distributions, RecordState, record_spelling, resolve,
 };
-pub use owners::Owners;
+pub use owners::source_of_generated;
 pub use record::{Record, RecordError, RecordRow, record_hash};

@@ -8,50 +8,23 @@ use crate::installed::Distributions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The owner of each RECORD-listed file, and of each directory below a
-/// site-packages that holds files of one distribution only.
-#[derive(Debug, Clone, Default)]
-pub struct Owners {
-    listed: HashMap<PathBuf, usize>,
-    /// `None`: files of two distributions meet there (a namespace package).
-    dirs: HashMap<PathBuf, Option<usize>>,
-}
+/// Each directory below a site-packages that holds files of RECORDs, and the
+/// one distribution whose files alone are in it (`None`: files of two
+/// distributions meet there, as in a namespace package).
+pub(crate) type DirOwners = HashMap<PathBuf, Option<usize>>;
 
-impl Owners {
-    pub fn new(distributions: &Distributions) -> Owners {
-        let mut owners = Owners::default();
-        for (file, indexes) in &distributions.owners {
-            // A shared file counts for the first RECORD that lists it (as `owner` says).
-            owners.listed.insert(file.clone(), indexes[0]);
-        }
-        for (index, dist) in distributions.dists.iter().enumerate() {
-            for file in &dist.files {
-                // Only below the site directory: `bin/` holds every
-                // distribution's scripts and the venv's own files.
-                let mut dir = file.parent();
-                while let Some(at) =
-                    dir.filter(|d| d.starts_with(&dist.site_dir) && *d != dist.site_dir)
-                {
-                    let entry = owners.dirs.entry(at.to_path_buf()).or_insert(Some(index));
-                    if *entry != Some(index) {
-                        *entry = None;
-                    }
-                    dir = at.parent();
-                }
-            }
-        }
-        owners
-    }
-
-    /// The distribution (index in [`Distributions::dists`]) whose RECORD lists `path`.
+impl Distributions {
+    /// The distribution (index in [`Distributions::dists`]) whose RECORD
+    /// lists `path`: the first, for a file two RECORDs list.
     pub fn listed(&self, path: &Path) -> Option<usize> {
-        self.listed.get(path).copied()
+        self.owners.get(path).and_then(|o| o.first()).copied()
     }
 
     /// The distribution `path` (a file or directory) belongs to: the one
-    /// whose RECORD lists it, else the one whose files alone fill the
-    /// nearest directory above it that holds any (`None`: unowned).
-    pub fn of(&self, path: &Path) -> Option<usize> {
+    /// whose RECORD lists it, else that of its source for a cache or
+    /// compressed source, else the one whose files alone fill the nearest
+    /// directory above it that holds any (`None`: unowned).
+    pub fn owner_of(&self, path: &Path) -> Option<usize> {
         if let Some(index) = self.listed(path) {
             return Some(index);
         }
@@ -60,9 +33,10 @@ impl Owners {
         if let Some(index) = source_of_generated(path).and_then(|s| self.listed(&s)) {
             return Some(index);
         }
+        let dirs = self.dir_owners.get_or_init(|| dir_owners(self));
         let mut at = Some(path);
         while let Some(dir) = at {
-            if let Some(owner) = self.dirs.get(dir) {
+            if let Some(owner) = dirs.get(dir) {
                 return *owner;
             }
             at = dir.parent();
@@ -71,10 +45,32 @@ impl Owners {
     }
 }
 
+/// The directory index of [`Distributions::owner_of`], made once per tree.
+fn dir_owners(distributions: &Distributions) -> DirOwners {
+    let mut dirs = DirOwners::new();
+    for (index, dist) in distributions.dists.iter().enumerate() {
+        for file in &dist.files {
+            // Only below the site directory: `bin/` holds every
+            // distribution's scripts and the venv's own files.
+            let mut dir = file.parent();
+            while let Some(at) =
+                dir.filter(|d| d.starts_with(&dist.site_dir) && *d != dist.site_dir)
+            {
+                let entry = dirs.entry(at.to_path_buf()).or_insert(Some(index));
+                if *entry != Some(index) {
+                    *entry = None;
+                }
+                dir = at.parent();
+            }
+        }
+    }
+    dirs
+}
+
 /// The source `NAME.py` a file made from it stands for: a cache
 /// (`__pycache__/NAME.TAG[.opt-N].pyc`) or a compressed source
 /// (`__pysources__/NAME.py.gz`); `None` for any other path.
-fn source_of_generated(path: &Path) -> Option<PathBuf> {
+pub fn source_of_generated(path: &Path) -> Option<PathBuf> {
     let dir = path.parent()?;
     let made_in = dir.file_name()?;
     if made_in != "__pycache__" && made_in != "__pysources__" {
@@ -110,8 +106,7 @@ mod tests {
                 PathBuf::from("site/b-1.dist-info"),
             ],
         );
-        let owners = Owners::new(&found);
-        let of = |p: &str| owners.of(Path::new(p));
+        let of = |p: &str| found.owner_of(Path::new(p));
         assert_eq!(of("site/a/__init__.py"), Some(0));
         assert_eq!(
             of("site/a/__pycache__/__init__.cpython-311.opt-1.pyc"),
@@ -129,6 +124,6 @@ mod tests {
         // A top-level module's cache is its own (pip lists it so).
         assert_eq!(of("site/__pycache__/b.cpython-311.pyc"), Some(1));
         assert_eq!(of("bin/activate"), None);
-        assert_eq!(owners.listed(Path::new("site/a/sub/new.py")), None);
+        assert_eq!(found.listed(Path::new("site/a/sub/new.py")), None);
     }
 }

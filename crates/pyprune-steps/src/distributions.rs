@@ -87,16 +87,12 @@ impl Untouchable {
         if self.below.iter().any(|dir| path.starts_with(dir)) {
             return true;
         }
-        let Some(mut dir) = path.parent() else {
+        // A cache or a compressed source stands for its source.
+        let source = pyprune_dist::source_of_generated(path);
+        let path = source.as_deref().unwrap_or(path);
+        let (Some(dir), name) = (path.parent(), module_name(path)) else {
             return false;
         };
-        if dir
-            .file_name()
-            .is_some_and(|n| n == "__pycache__" || n == "__pysources__")
-        {
-            dir = dir.parent().unwrap_or(Path::new(""));
-        }
-        let name = module_name(path);
         self.modules.iter().any(|(d, n)| d == dir && n == name)
     }
 }

@@ -5,7 +5,7 @@
 //! models of the tree, whatever the actions between them were (`plan`).
 
 use crate::model::Model;
-use pyprune_dist::{Distributions, Owners, RecordState};
+use pyprune_dist::{Distributions, RecordState};
 use pyprune_fs::display_path;
 use pyprune_tree::{Inventory, Sizes, THIRD_PARTY_DIRS};
 use serde::Serialize;
@@ -74,7 +74,6 @@ impl Footprint {
     /// Counts every file of `inventory` for the distribution whose RECORD
     /// lists it (`distributions` read from the same tree), or as unowned.
     pub fn of(inventory: &Inventory, distributions: &Distributions) -> Footprint {
-        let owners = Owners::new(distributions);
         let mut per_dist = vec![Sizes::default(); distributions.dists.len()];
         let mut unowned = Sizes::default();
         let mut unowned_dirs: HashMap<PathBuf, Sizes> = HashMap::new();
@@ -83,7 +82,7 @@ impl Footprint {
         let mut present: HashSet<&Path> = HashSet::with_capacity(inventory.files.len());
         for file in &inventory.files {
             present.insert(&file.path);
-            let owner = owners.listed(&file.path);
+            let owner = distributions.listed(&file.path);
             match owner {
                 Some(index) => per_dist[index].add(file),
                 None => {
@@ -206,18 +205,18 @@ pub struct DistCost {
 
 /// Disk bytes per owner in a model (the index in `Distributions::dists`,
 /// `None` for unowned), files each inode once (for its first path) and
-/// directories: attributed with [`Owners::of`], so that a file a step adds
+/// directories: attributed with [`Distributions::owner_of`], so that a file a step adds
 /// in a distribution's directory is that distribution's.
-pub fn disk_by_owner(model: &Model, owners: &Owners) -> HashMap<Option<usize>, u64> {
+pub fn disk_by_owner(model: &Model, distributions: &Distributions) -> HashMap<Option<usize>, u64> {
     let mut by_owner: HashMap<Option<usize>, u64> = HashMap::new();
     let mut seen = HashSet::new();
     for (path, file) in &model.files {
         if seen.insert(file.inode) {
-            *by_owner.entry(owners.of(path)).or_default() += file.disk;
+            *by_owner.entry(distributions.owner_of(path)).or_default() += file.disk;
         }
     }
     for dir in &model.dirs {
-        *by_owner.entry(owners.of(dir)).or_default() += model.dir_disk(dir);
+        *by_owner.entry(distributions.owner_of(dir)).or_default() += model.dir_disk(dir);
     }
     by_owner
 }

@@ -9,7 +9,6 @@ use crate::steps::{
     Context, LeftAsIs, ModuleRemovals, StepError, StepName, left_as_is, module_removals,
     step_actions,
 };
-use pyprune_dist::Owners;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -75,8 +74,8 @@ pub fn plan(
     let left_out = model.disk_under(&context.left_out(model));
     let baseline = model.disk_total() - left_out;
     let distributions = &context.distributions;
-    let owners = Owners::new(distributions);
-    let owned_before = (!distributions.dists.is_empty()).then(|| disk_by_owner(model, &owners));
+    let owned_before =
+        (!distributions.dists.is_empty()).then(|| disk_by_owner(model, distributions));
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
         .map(|s| s.info())
@@ -100,7 +99,7 @@ pub fn plan(
             };
             let disk_bytes = after.disk_total().saturating_sub(left_out);
             let by_distribution = match &owned_before {
-                Some(before) => costs(before, &disk_by_owner(&after, &owners), distributions),
+                Some(before) => costs(before, &disk_by_owner(&after, distributions), distributions),
                 None => Vec::new(),
             };
             let saved_bytes = baseline as i64 - disk_bytes as i64;

@@ -28,10 +28,6 @@ pub(crate) fn rewrite_records<'p>(
     }
     // Only the distributions whose files the steps touched are looked at
     // (plan predicts every profile: the pass must cost little).
-    // A file pyprune adds belongs to the distribution its source or its
-    // directory says (`Owners::of`); one directly in site-packages, like
-    // pyprune's `.pth`, is no distribution's.
-    let owners = pyprune_dist::Owners::new(dists);
     let mut dirty: BTreeSet<usize> = BTreeSet::new();
     let mut added: BTreeMap<usize, BTreeSet<&Path>> = BTreeMap::new();
     // Files whose bytes the model holds were written by pyprune, perhaps
@@ -48,7 +44,10 @@ pub(crate) fn rewrite_records<'p>(
             dirty.extend(listing);
         } else if !before.files.contains_key(path)
             && after.files.contains_key(path)
-            && let Some(index) = owners.of(path)
+            // A file pyprune adds belongs to the distribution its source or
+            // its directory says; one directly in site-packages, like
+            // pyprune's `.pth`, is no distribution's.
+            && let Some(index) = dists.owner_of(path)
         {
             added.entry(index).or_default().insert(path);
             dirty.insert(index);

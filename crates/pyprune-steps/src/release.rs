@@ -90,13 +90,7 @@ mod tests {
             installed_at: root.to_path_buf(),
             cache_tag: cache_tag.to_owned(),
             version: PythonVersion::from_cache_tag(cache_tag),
-            compiler: None,
-            startup: None,
-            site_dirs: None,
-            zlib_built_in: None,
-            site_packages: false,
-            distributions: Default::default(),
-            interpreter: None,
+            ..crate::model_builder::context()
         }
     }
 

@@ -340,12 +340,11 @@ mod tests {
                 owners.insert(file.clone(), vec![index]);
             }
         }
+        let mut distributions = pyprune_dist::Distributions::default();
+        distributions.dists = dists;
+        distributions.owners = owners;
         let context = crate::steps::Context {
-            distributions: std::sync::Arc::new(pyprune_dist::Distributions {
-                dists,
-                owners,
-                warnings: Vec::new(),
-            }),
+            distributions: std::sync::Arc::new(distributions),
             ..crate::model_builder::context()
         };
         let got =
