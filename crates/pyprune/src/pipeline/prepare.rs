@@ -12,7 +12,6 @@ use pyprune_steps::{Context, Model, SourceCompiler, StartupModules, StepName, re
 
 use pyprune_tree::{Inventory, ScanOptions};
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,8 +21,6 @@ pub struct Prepared {
     pub inventory: Inventory,
     pub model: Model,
     pub context: Context,
-    /// The interpreter that described the tree, if one was asked.
-    pub python: Option<OsString>,
     /// The third-party packages the steps leave alone.
     pub left_out: super::LeftOut,
     /// The tree's own interpreter, when [`adopt_default_interpreter`] asked
@@ -95,14 +92,12 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         distributions: std::sync::Arc::new(distributions),
         interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
     };
-    let python = target.python.as_ref().map(|p| p.command.clone());
     let left_out_dirs = context.left_out(&model);
     let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
     Ok(Prepared {
         inventory,
         model,
         context,
-        python,
         left_out,
         own_python: None,
     })

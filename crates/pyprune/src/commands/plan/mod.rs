@@ -72,7 +72,8 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
     if let Some(runs) = settings.measure_runs {
         let python = prepared
-            .python
+            .context
+            .interpreter
             .clone()
             .unwrap_or_else(|| pyprune_python::DEFAULT_PYTHON.into());
         let measured_row = |row: &PlanRow| !settings.measure_profiles_only || row.kind == "profile";
