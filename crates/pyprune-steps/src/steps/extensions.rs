@@ -14,10 +14,9 @@ use crate::action::Action;
 use crate::model::{Model, ModelFile};
 use pyprune_tree::Kind;
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// The writes of stripped libraries, and the libraries left as they are.
 pub(crate) struct Stripping {
@@ -115,8 +114,6 @@ enum Verdict {
     Stripped(Vec<u8>),
 }
 
-type VerdictCache = Mutex<HashMap<(blake3::Hash, Option<OsString>), Arc<Verdict>>>;
-
 /// Strips `bytes` in `dir` (made here) and checks the result, once per
 /// content and interpreter for the whole process (`plan` strips on many rows).
 /// `path` names the library in errors.
@@ -126,18 +123,10 @@ fn stripped(
     interpreter: Option<&OsString>,
     path: &Path,
 ) -> Result<Arc<Verdict>, StepError> {
-    static CACHE: OnceLock<VerdictCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
+    static CACHE: super::memo::Memo<(blake3::Hash, Option<OsString>), Arc<Verdict>> =
+        super::memo::Memo::new();
     let key = (blake3::hash(bytes), interpreter.cloned());
-    if let Some(hit) = cache.lock().expect("strip cache").get(&key) {
-        return Ok(Arc::clone(hit));
-    }
-    let verdict = Arc::new(judge(bytes, dir, interpreter, path)?);
-    cache
-        .lock()
-        .expect("strip cache")
-        .insert(key, Arc::clone(&verdict));
-    Ok(verdict)
+    CACHE.get_or_try(key, || Ok(Arc::new(judge(bytes, dir, interpreter, path)?)))
 }
 
 fn judge(

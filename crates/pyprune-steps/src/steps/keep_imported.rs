@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// A module an exclusion keeps because kept modules import it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -284,23 +284,12 @@ fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<Imported> {
         .collect()
 }
 
-type ParseCache = Mutex<HashMap<blake3::Hash, Option<Arc<[ImportRef]>>>>;
-
 /// The imports of a source, parsed once per content for the whole process
 /// (`plan` runs the exclusions on many rows over the same files).
 fn parsed(bytes: &[u8]) -> Option<Arc<[ImportRef]>> {
-    static CACHE: OnceLock<ParseCache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = blake3::hash(bytes);
-    if let Some(hit) = cache.lock().expect("import cache").get(&key) {
-        return hit.clone();
-    }
-    let refs: Option<Arc<[ImportRef]>> = imports_of(bytes).map(Arc::from);
-    cache
-        .lock()
-        .expect("import cache")
-        .insert(key, refs.clone());
-    refs
+    static CACHE: super::memo::Memo<blake3::Hash, Option<Arc<[ImportRef]>>> =
+        super::memo::Memo::new();
+    CACHE.get_or(blake3::hash(bytes), || imports_of(bytes).map(Arc::from))
 }
 
 /// What a file belongs to, by dotted name.

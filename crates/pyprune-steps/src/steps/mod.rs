@@ -8,6 +8,7 @@ mod exclude;
 mod extensions;
 mod info;
 mod keep_imported;
+mod memo;
 mod runtime;
 mod sourceless;
 mod startup;

@@ -12,10 +12,10 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use pyprune_tree::Kind;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// The `.py` sources that have an opt-0 cache for the context's tag, with
 /// that cache; neither a symlink (a module with one is left as it is). The
@@ -99,16 +99,10 @@ fn cache_is_current(
 /// Why a source reads Python source (`None`: it reads none), once per
 /// content for the whole process (`plan` has several sourceless rows).
 fn reads_source(bytes: &[u8]) -> Option<&'static str> {
-    type Cache = Mutex<HashMap<blake3::Hash, Option<&'static str>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let key = blake3::hash(bytes);
-    if let Some(hit) = cache.lock().expect("source reads cache").get(&key) {
-        return *hit;
-    }
-    let why = pyprune_source::reads_python_source(bytes);
-    cache.lock().expect("source reads cache").insert(key, why);
-    why
+    static CACHE: super::memo::Memo<blake3::Hash, Option<&'static str>> = super::memo::Memo::new();
+    CACHE.get_or(blake3::hash(bytes), || {
+        pyprune_source::reads_python_source(bytes)
+    })
 }
 
 /// The installed distributions (by index) that read Python source at run
