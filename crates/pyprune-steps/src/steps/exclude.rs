@@ -58,7 +58,7 @@ pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepErr
 pub(crate) fn tests_left(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
     let (_, kept_whole) = tests_keeping(model, context)?;
     let left_out = context.left_out(model);
-    let public = public_testing_packages(model)
+    let public = public_testing_packages(model, context)
         .into_iter()
         .filter(|dir| !left_out.iter().any(|l| dir.starts_with(l)))
         .map(|dir| LeftAsIs {
@@ -80,7 +80,8 @@ fn tests_keeping(
     model: &Model,
     context: &Context,
 ) -> Result<(Outcome, BTreeSet<PathBuf>), StepError> {
-    let public = public_testing_packages(model);
+    let public = public_testing_packages(model, context);
+    let third_party = ThirdParty::of(context);
     let left_out = context.left_out(model);
     let mut kept_whole: BTreeSet<PathBuf> = BTreeSet::new();
     let mut kept: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -106,7 +107,7 @@ fn tests_keeping(
         let newly: BTreeSet<PathBuf> = model
             .files
             .iter()
-            .filter(|(path, _)| third_party(path) && !removed.contains(*path))
+            .filter(|(path, _)| third_party.holds(path) && !removed.contains(*path))
             .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
             .filter(|(_, file)| {
                 matches!(
@@ -131,7 +132,7 @@ fn tests_keeping(
                 model
                     .files
                     .keys()
-                    .filter(|path| third_party(path) && !removed.contains(*path))
+                    .filter(|path| third_party.holds(path) && !removed.contains(*path))
                     .filter(|path| !left_out.iter().any(|dir| path.starts_with(dir)))
                     .filter(|path| suite(path).is_some())
                     .map(|path| Action::Remove(path.clone())),
@@ -154,12 +155,34 @@ fn tests_keeping(
     }
 }
 
-/// Whether `path` is in a site-packages (dist-packages) directory.
-fn third_party(path: &Path) -> bool {
-    path.components().any(|c| {
-        matches!(c, Component::Normal(n)
-            if pyprune_tree::THIRD_PARTY_DIRS.iter().any(|t| n == *t))
-    })
+/// Where third-party code lives: a site-packages (dist-packages) directory
+/// by name, or any directory holding installed distributions (a
+/// site-packages named as the tree itself has no such name in its paths).
+struct ThirdParty {
+    site_dirs: Vec<PathBuf>,
+}
+
+impl ThirdParty {
+    fn of(context: &Context) -> ThirdParty {
+        let mut site_dirs: Vec<PathBuf> = context
+            .distributions
+            .dists
+            .iter()
+            .map(|dist| dist.site_dir.clone())
+            .collect();
+        site_dirs.sort();
+        site_dirs.dedup();
+        ThirdParty { site_dirs }
+    }
+
+    /// Whether `path` is third-party code.
+    fn holds(&self, path: &Path) -> bool {
+        self.site_dirs.iter().any(|dir| path.starts_with(dir))
+            || path.components().any(|c| {
+                matches!(c, Component::Normal(n)
+                    if pyprune_tree::THIRD_PARTY_DIRS.iter().any(|t| n == *t))
+            })
+    }
 }
 
 /// The outermost test directory `path` is in (not counting `public` ones,
@@ -182,12 +205,15 @@ fn test_suite_dir(
 
 /// The public testing packages of third-party distributions: `test` or
 /// `testing` packages in site-packages none of whose own modules is named
-/// like a test (`test_*.py`, `*_test.py`, `conftest.py`).
-fn public_testing_packages(model: &Model) -> BTreeSet<PathBuf> {
+/// like a test (`test_*.py`, `*_test.py`). A `conftest.py` does not make
+/// one a test suite: `matplotlib.testing.conftest` holds the pytest
+/// fixtures its users' own test suites import.
+fn public_testing_packages(model: &Model, context: &Context) -> BTreeSet<PathBuf> {
+    let third_party = ThirdParty::of(context);
     let packages = model.files.keys().filter_map(|path| {
         let dir = path.parent()?;
         (path.file_name()? == "__init__.py"
-            && third_party(path)
+            && third_party.holds(path)
             && dir
                 .file_name()
                 .is_some_and(|n| n == "test" || n == "testing"))
@@ -205,9 +231,8 @@ fn public_testing_packages(model: &Model) -> BTreeSet<PathBuf> {
                         .file_name()
                         .map(|n| n.to_string_lossy())
                         .unwrap_or_default();
-                    name == "conftest.py"
-                        || (name.ends_with(".py")
-                            && (name.starts_with("test_") || name.ends_with("_test.py")))
+                    name.ends_with(".py")
+                        && (name.starts_with("test_") || name.ends_with("_test.py"))
                 })
         })
         .collect()
@@ -351,7 +376,12 @@ mod tests {
     /// package (its own `tests` inside) and namespace test directories with
     /// data, one of them imported by another test suite only.
     fn site_packages() -> TreeBuilder {
-        let at = |path: &str| format!("{SITE}/{path}");
+        site_packages_in(SITE)
+    }
+
+    /// [`site_packages`] in the directory `site` ("": the tree's root).
+    fn site_packages_in(site: &str) -> TreeBuilder {
+        let at = |path: &str| format!("{site}/{path}").trim_start_matches('/').to_owned();
         TreeBuilder::new()
             .file(&at("web/__init__.py"), "")
             .file(
@@ -372,6 +402,7 @@ mod tests {
             )
             .file(&at("num/testing/_private/__init__.py"), "")
             .file(&at("num/testing/_private/utils.py"), "")
+            .file(&at("num/testing/extra.py"), "")
             .file(
                 &at("num/testing/tests/test_utils.py"),
                 "import num.testing\n",
@@ -392,7 +423,49 @@ mod tests {
             .file(&at("helper/tests/__init__.py"), "")
             .file(&at("helper/tests/fixtures.py"), "")
             .file(&at("helper/tests/test_fixtures.py"), "")
-            .file(&at("web-1.0.dist-info/RECORD"), "")
+            .file(
+                &at("web-1.0.dist-info/RECORD"),
+                "web/__init__.py,,\nweb-1.0.dist-info/RECORD,,\n",
+            )
+    }
+
+    /// A site-packages named as the tree itself has no `site-packages` in its
+    /// paths: its distributions say it is third-party code all the same, and
+    /// the public testing packages stay (the stdlib's rules removed them).
+    #[test]
+    fn a_site_packages_tree_of_its_own_keeps_its_public_testing_packages() {
+        let model = site_packages_in("").build();
+        let context = crate::model_builder::context_with_distributions(
+            &model,
+            &["web-1.0.dist-info"],
+        );
+        let got = step_actions(StepName::ExcludeTests, &model, &context).expect("planned");
+        let after = paths(&applied(&model, &got));
+        for kept in [
+            "web/test/runner.py",
+            "web/test/templates/page.html",
+            "num/testing/_private/utils.py",
+            "num/testing/extra.py",
+            "helper/tests/fixtures.py",
+        ] {
+            assert!(after.contains(&kept.to_owned()), "{kept}: {after:?}");
+        }
+        assert!(!after.contains(&"num/lib/tests/test_io.py".to_owned()));
+    }
+
+    /// `matplotlib.testing` ships a `conftest.py` of fixtures for its users'
+    /// test suites: it is public all the same.
+    #[test]
+    fn a_testing_package_with_a_conftest_of_fixtures_is_public() {
+        let at = |path: &str| format!("{SITE}/{path}");
+        let model = TreeBuilder::new()
+            .file(&at("plot/__init__.py"), "")
+            .file(&at("plot/testing/__init__.py"), "")
+            .file(&at("plot/testing/conftest.py"), "")
+            .file(&at("plot/testing/decorators.py"), "")
+            .build();
+        let after = paths(&applied(&model, &actions(StepName::ExcludeTests, &model)));
+        assert_eq!(after.len(), 4, "{after:?}");
     }
 
     #[test]
