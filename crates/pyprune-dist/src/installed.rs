@@ -44,6 +44,9 @@ pub struct Distribution {
     /// relative to the tree root, so that what it claims is left untouched
     /// too (empty otherwise).
     pub claimed: Vec<PathBuf>,
+    /// The distributions it needs to run, by normalized name
+    /// (`Requires-Dist` of its METADATA, extras aside).
+    pub requires: Vec<String>,
 }
 
 impl Distribution {
@@ -123,14 +126,10 @@ fn read_one(
     let site_dir = dist_info.parent().unwrap_or(Path::new("")).to_path_buf();
     let (dir_name, dir_version) = name_from_dir(dist_info);
     let metadata = read(&dist_info.join("METADATA")).unwrap_or_default();
-    let header = |key: &str| -> Option<String> {
-        String::from_utf8_lossy(&metadata)
-            .lines()
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_owned()))
-    };
-    let name = header("Name:").unwrap_or(dir_name);
-    let version = header("Version:").unwrap_or(dir_version);
+    let metadata = String::from_utf8_lossy(&metadata);
+    let name = crate::metadata::header(&metadata, "Name").unwrap_or(dir_name);
+    let version = crate::metadata::header(&metadata, "Version").unwrap_or(dir_version);
+    let requires = crate::metadata::requirements(&metadata);
     let top_level = read(&dist_info.join("top_level.txt"))
         .map(|t| {
             String::from_utf8_lossy(&t)
@@ -186,6 +185,7 @@ fn read_one(
         files,
         top_level,
         claimed,
+        requires,
     }
 }
 

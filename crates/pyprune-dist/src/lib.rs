@@ -5,11 +5,13 @@
 //! uninstall` and `importlib.metadata` see the disk as it is).
 
 mod installed;
+mod metadata;
 mod owners;
 mod record;
 
 pub use installed::{
     DistWarning, Distribution, Distributions, RecordState, record_spelling, resolve,
 };
+pub use metadata::{normalized_name, requirements};
 pub use owners::source_of_generated;
 pub use record::{Record, RecordError, RecordRow, record_hash};

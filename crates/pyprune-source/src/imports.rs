@@ -4,7 +4,9 @@
 //! `__import__("x")` / `importlib.import_module("x")` calls with a literal
 //! name. An import in the body of a `try` that catches `ImportError` (or
 //! `ModuleNotFoundError`) is marked optional: the module is written to do
-//! without it. Relative imports are kept as written (their level and
+//! without it; so is an import of `x` under `if 'x' in sys.modules:` (it
+//! runs only where `x` was loaded already: numpy.distutils and setuptools).
+//! Relative imports are kept as written (their level and
 //! module); the caller, which knows the file's module name, resolves them.
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
@@ -116,6 +118,7 @@ pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
     let mut finder = Finder {
         found: Vec::new(),
         optional: false,
+        loaded_only: Vec::new(),
     };
     for stmt in &parsed.syntax().body {
         finder.visit_stmt(stmt);
@@ -127,6 +130,35 @@ struct Finder {
     found: Vec<ImportRef>,
     /// Inside the body of a `try` that catches `ImportError`.
     optional: bool,
+    /// Inside `if 'NAME' in sys.modules:` blocks: these NAMEs.
+    loaded_only: Vec<String>,
+}
+
+impl Finder {
+    /// Whether an import of `module` here is optional.
+    fn optional_import(&self, module: &str) -> bool {
+        self.optional
+            || self.loaded_only.iter().any(|name| {
+                module == name
+                    || module
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+    }
+}
+
+/// `NAME` of a test `'NAME' in sys.modules`.
+fn sys_modules_guard(test: &Expr) -> Option<String> {
+    let Expr::Compare(compare) = test else {
+        return None;
+    };
+    let (Expr::StringLiteral(name), [ruff_python_ast::CmpOp::In], [Expr::Attribute(attr)]) =
+        (compare.left.as_ref(), &*compare.ops, &*compare.comparators)
+    else {
+        return None;
+    };
+    let is_sys = matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == "sys");
+    (is_sys && attr.attr.as_str() == "modules").then(|| name.value.to_str().to_owned())
 }
 
 /// Whether a handler catches `ImportError` or `ModuleNotFoundError` by name.
@@ -145,20 +177,40 @@ impl<'a> Visitor<'a> for Finder {
         let optional = self.optional;
         match stmt {
             Stmt::Import(import) => {
-                self.found
-                    .extend(import.names.iter().map(|alias| ImportRef {
+                let found: Vec<ImportRef> = import
+                    .names
+                    .iter()
+                    .map(|alias| ImportRef {
                         level: 0,
                         module: Some(alias.name.to_string()),
                         names: Vec::new(),
-                        optional,
-                    }));
+                        optional: self.optional_import(alias.name.as_str()),
+                    })
+                    .collect();
+                self.found.extend(found);
             }
             Stmt::ImportFrom(from) => self.found.push(ImportRef {
                 level: from.level,
                 module: from.module.as_ref().map(ToString::to_string),
                 names: from.names.iter().map(|a| a.name.to_string()).collect(),
-                optional,
+                optional: match (&from.module, from.level) {
+                    (Some(module), 0) => self.optional_import(module.as_str()),
+                    _ => optional,
+                },
             }),
+            Stmt::If(if_stmt) => {
+                if let Some(name) = sys_modules_guard(&if_stmt.test) {
+                    self.loaded_only.push(name);
+                    for inner in &if_stmt.body {
+                        self.visit_stmt(inner);
+                    }
+                    self.loaded_only.pop();
+                    for clause in &if_stmt.elif_else_clauses {
+                        self.visit_elif_else_clause(clause);
+                    }
+                    return;
+                }
+            }
             Stmt::Try(try_stmt) => {
                 self.optional = optional || try_stmt.handlers.iter().any(catches_import_error);
                 for inner in &try_stmt.body {
@@ -197,7 +249,7 @@ impl<'a> Visitor<'a> for Finder {
                         level: 0,
                         module: Some(name.to_owned()),
                         names: Vec::new(),
-                        optional: self.optional,
+                        optional: self.optional_import(name),
                     });
                 }
             }
@@ -289,6 +341,35 @@ def f():
             resolved(source, "m", false),
             ["_json", "imghdr", "imghdr.what", "nt", "uu"]
         );
+    }
+
+    #[test]
+    fn imports_of_a_module_already_loaded_only_are_optional() {
+        let source = "\
+import sys
+if 'setuptools' in sys.modules:
+    from setuptools import setup
+    from setuptools.command import egg_info
+    import numpy
+elif x:
+    import setuptools
+if 'a' in sys.modules and y:
+    import a
+";
+        let optional: Vec<(String, bool)> = imports_of(source.as_bytes())
+            .expect("parsed")
+            .into_iter()
+            .map(|i| (i.module.expect("named"), i.optional))
+            .collect();
+        let expected = [
+            ("sys", false),
+            ("setuptools", true),
+            ("setuptools.command", true),
+            ("numpy", false),
+            ("setuptools", false),
+            ("a", false),
+        ];
+        assert_eq!(optional, expected.map(|(m, o)| (m.to_owned(), o)));
     }
 
     #[test]

@@ -34,9 +34,10 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "container",
-        what: "lossless, without test suites, IDLE and Tk, extensions stripped",
+        what: "lossless, without test suites, IDLE and Tk or installers (pip, setuptools), extensions stripped",
         steps: &[
             StepName::ExcludeTests,
+            StepName::ExcludeInstallers,
             StepName::ExcludeIdleTk,
             StepName::StripExtensions,
             StepName::DedupeCaches,
@@ -60,9 +61,10 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "minimal",
-        what: "the smallest layout that imports every kept module: no tests, IDLE/Tk, developer tools, dead batteries or build files; bytecode-only zip; extensions stripped",
+        what: "the smallest layout that imports every kept module: no tests, installers, IDLE/Tk, developer tools, dead batteries or build files; bytecode-only zip; extensions stripped",
         steps: &[
             StepName::ExcludeTests,
+            StepName::ExcludeInstallers,
             StepName::ExcludeIdleTk,
             StepName::ExcludeDevModules,
             StepName::ExcludeDeadBatteries,

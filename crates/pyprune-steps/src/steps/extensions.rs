@@ -202,7 +202,10 @@ fn judge(
 /// `RTLD_NOW`); an extension module's `PyInit` is not run. Otherwise what
 /// the loader said.
 fn loads(python: &OsString, path: &Path) -> Result<(), String> {
-    const ASK: &str = "import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(3)\n";
+    // Loaded, it leaves at once: an extension module's static destructors
+    // may call into an interpreter that is finalizing (matplotlib's
+    // ft2font aborts there), which says nothing of whether it loads.
+    const ASK: &str = "import ctypes, os, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(3)\nos._exit(0)\n";
     let out = pyprune_python::clean_command(python)
         .args(["-I", "-S", "-c", ASK])
         .arg(path)
@@ -215,8 +218,20 @@ fn loads(python: &OsString, path: &Path) -> Result<(), String> {
             "`{}` failed loading it ({}): {}",
             python.to_string_lossy(),
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            first_line(&String::from_utf8_lossy(&out.stderr))
         )),
+    }
+}
+
+/// The first non-empty line of `text`, marked when more followed (a report
+/// line stays one line).
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or_default().to_owned();
+    if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first
     }
 }
 

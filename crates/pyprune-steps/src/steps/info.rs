@@ -124,8 +124,9 @@ const fn stdlib_zip(sources: bool, deflate: bool) -> ZipOptions {
 
 impl StepName {
     /// Every step, in the order a profile applies them (and `plan` lists them).
-    pub const ALL: [StepName; 20] = [
+    pub const ALL: [StepName; 21] = [
         StepName::ExcludeTests,
+        StepName::ExcludeInstallers,
         StepName::ExcludeIdleTk,
         StepName::ExcludeDevModules,
         StepName::ExcludeDeadBatteries,
@@ -157,6 +158,14 @@ impl StepName {
                 "Fedora status quo (python3-test)",
                 "remove the test suites (test, */tests, */test, idle_test, _test* extensions)",
                 "the test suites",
+            )
+            .removes_modules(),
+            S::ExcludeInstallers => step(
+                self,
+                "exclude-installers",
+                "container builds (pip uninstall pip setuptools)",
+                "uninstall pip, setuptools and wheel from site-packages, as pip would, where no other distribution requires them and no kept module imports them",
+                "pip, setuptools and wheel: nothing can be installed into this environment with its own pip",
             )
             .removes_modules(),
             S::ExcludeIdleTk => step(
@@ -369,6 +378,7 @@ mod tests {
             with(|i| i.removes_modules),
             [
                 "exclude-tests",
+                "exclude-installers",
                 "exclude-idle-tk",
                 "exclude-dev-modules",
                 "exclude-dead-batteries"

@@ -6,6 +6,7 @@ mod devel;
 mod elf_layout;
 mod exclude;
 mod extensions;
+mod installers;
 mod info;
 mod keep_imported;
 mod memo;
@@ -47,6 +48,7 @@ pub enum StepName {
     Sourceless,
     SourcesCompressed,
     ExcludeTests,
+    ExcludeInstallers,
     ExcludeIdleTk,
     ExcludeDevModules,
     ExcludeDeadBatteries,
@@ -185,6 +187,7 @@ pub fn step_actions(
         StepName::Sourceless => sourceless::sourceless(model, context, false)?,
         StepName::SourcesCompressed => sourceless::sourceless(model, context, true)?,
         StepName::ExcludeTests
+        | StepName::ExcludeInstallers
         | StepName::ExcludeIdleTk
         | StepName::ExcludeDevModules
         | StepName::ExcludeDeadBatteries => exclusion(step, model, context)?.actions,
@@ -201,9 +204,11 @@ pub fn step_actions(
         },
     };
     let left_out = context.left_out(model);
+    // Only a whole distribution's uninstall takes its metadata with it.
+    let keeps_dist_info = step != StepName::ExcludeInstallers;
     actions.retain(|action| {
         !changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d)))
-            && !changes_dist_info(action)
+            && !(keeps_dist_info && changes_dist_info(action))
     });
     // A distribution whose RECORD cannot be trusted is left as it is, by every step.
     let untouchable = crate::distributions::Untouchable::of(&context.distributions);
@@ -244,6 +249,7 @@ fn exclusion(
 ) -> Result<keep_imported::Outcome, StepError> {
     match step {
         StepName::ExcludeTests => exclude::tests(model, context),
+        StepName::ExcludeInstallers => installers::installers(model, context).map(|i| i.outcome),
         StepName::ExcludeIdleTk => exclude::idle_tk(model, context),
         StepName::ExcludeDevModules => exclude::dev_modules(model, context),
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
@@ -271,6 +277,7 @@ pub fn module_removals(
     if !matches!(
         step,
         StepName::ExcludeTests
+            | StepName::ExcludeInstallers
             | StepName::ExcludeIdleTk
             | StepName::ExcludeDevModules
             | StepName::ExcludeDeadBatteries
@@ -305,6 +312,7 @@ pub fn left_as_is(
     let mut left = match step {
         StepName::StripExtensions => extensions::strip(model, context)?.left,
         StepName::ExcludeTests => exclude::tests_left(model, context)?,
+        StepName::ExcludeInstallers => installers::installers(model, context)?.left,
         StepName::Sourceless | StepName::SourcesCompressed => {
             sourceless::kept_sources(model, context)?
         }

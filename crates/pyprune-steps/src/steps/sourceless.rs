@@ -323,6 +323,7 @@ mod tests {
             files: files.iter().map(|f| PathBuf::from(at(f))).collect(),
             top_level: vec![name.to_owned()],
             claimed: Vec::new(),
+            requires: Vec::new(),
         };
         let dists = vec![
             dist("jit", &["jit/__init__.py", "jit/core.py"]),
