@@ -8,6 +8,7 @@ untrue of the disk, each as a list that is empty when all is well.
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -46,8 +47,14 @@ def digest(path):
 
 
 def pip(*args):
+    """This venv's pip; where pyprune uninstalled it (`exclude-installers`),
+    the pip of $OUTSIDE_PIP_PYTHON run on this venv (`--python`)."""
+    if importlib.util.find_spec("pip") is not None:
+        command = [sys.executable, "-m", "pip"]
+    else:
+        command = [os.environ["OUTSIDE_PIP_PYTHON"], "-m", "pip", "--python", sys.executable]
     return subprocess.run(
-        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        [*command, "--disable-pip-version-check", *args],
         capture_output=True,
         text=True,
     )
