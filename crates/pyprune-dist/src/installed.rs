@@ -6,7 +6,7 @@
 
 use crate::record::Record;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 /// What a distribution's RECORD could tell.
@@ -69,7 +69,8 @@ pub struct Distributions {
     pub dists: Vec<Distribution>,
     /// Each file some RECORD lists (relative to the root) and the indexes in
     /// `dists` of those that list it (two or more: a shared file, stated).
-    pub owners: BTreeMap<PathBuf, Vec<usize>>,
+    /// (Hashed: `plan` asks for every file of every row's model.)
+    pub owners: HashMap<PathBuf, Vec<usize>>,
     pub warnings: Vec<DistWarning>,
     /// The directories below site-packages and their one owner, for
     /// [`Distributions::owner_of`]: made on first need, once per tree (plan
@@ -99,8 +100,14 @@ impl Distributions {
             }
             found.dists.push(dist);
         }
-        for (file, owners) in &found.owners {
-            if owners.len() > 1 {
+        let mut shared: Vec<(&PathBuf, &Vec<usize>)> = found
+            .owners
+            .iter()
+            .filter(|(_, owners)| owners.len() > 1)
+            .collect();
+        shared.sort();
+        for (file, owners) in shared {
+            {
                 let names: Vec<&str> = owners
                     .iter()
                     .map(|&i| found.dists[i].name.as_str())

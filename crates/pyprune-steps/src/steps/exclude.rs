@@ -435,10 +435,8 @@ mod tests {
     #[test]
     fn a_site_packages_tree_of_its_own_keeps_its_public_testing_packages() {
         let model = site_packages_in("").build();
-        let context = crate::model_builder::context_with_distributions(
-            &model,
-            &["web-1.0.dist-info"],
-        );
+        let context =
+            crate::model_builder::context_with_distributions(&model, &["web-1.0.dist-info"]);
         let got = step_actions(StepName::ExcludeTests, &model, &context).expect("planned");
         let after = paths(&applied(&model, &got));
         for kept in [

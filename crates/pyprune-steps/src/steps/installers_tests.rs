@@ -108,7 +108,10 @@ fn an_installer_another_distribution_requires_stays_whole() {
         &model,
         &step_actions(StepName::ExcludeInstallers, &model, &context).expect("planned"),
     ));
-    assert!(after.contains(&at("pkg_resources/__init__.py")), "{after:?}");
+    assert!(
+        after.contains(&at("pkg_resources/__init__.py")),
+        "{after:?}"
+    );
     assert!(after.contains(&at("setuptools-1.0.dist-info/RECORD")));
     // Required only by an extra: pip goes.
     assert!(!after.iter().any(|p| p.contains("pip")), "{after:?}");
@@ -152,7 +155,10 @@ fn an_installer_a_kept_module_imports_stays_whole() {
 #[test]
 fn an_installer_with_an_untrusted_record_is_left_alone() {
     let model = venv()
-        .file(&at("pip-1.0.dist-info/RECORD"), "pip/__init__.py,sha256=bad")
+        .file(
+            &at("pip-1.0.dist-info/RECORD"),
+            "pip/__init__.py,sha256=bad",
+        )
         .build();
     let context = context_with_distributions(&model, &INFOS);
     let after = paths(&applied(

@@ -6,8 +6,8 @@ mod devel;
 mod elf_layout;
 mod exclude;
 mod extensions;
-mod installers;
 mod info;
+mod installers;
 mod keep_imported;
 mod memo;
 mod runtime;
@@ -34,6 +34,12 @@ pub use runtime::{
 };
 pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;
+
+/// The deflate level of every zip and gzip file the steps write: zlib's (and
+/// `zipfile`'s) default. Its best level (9) saves 0.8% more of Python
+/// sources at 2.6 times the time, and `plan` compresses every source and
+/// cache of a tree for its rows.
+pub(crate) const DEFLATE_LEVEL: u32 = 6;
 
 /// Every step, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -207,8 +213,9 @@ pub fn step_actions(
     // Only a whole distribution's uninstall takes its metadata with it.
     let keeps_dist_info = step != StepName::ExcludeInstallers;
     actions.retain(|action| {
-        !changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d)))
-            && !(keeps_dist_info && changes_dist_info(action))
+        let in_left_out = changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d)));
+        let in_dist_info = keeps_dist_info && changes_dist_info(action);
+        !in_left_out && !in_dist_info
     });
     // A distribution whose RECORD cannot be trusted is left as it is, by every step.
     let untouchable = crate::distributions::Untouchable::of(&context.distributions);

@@ -173,8 +173,8 @@ pub(crate) fn sourceless(
             .get(source)
             .is_some_and(|owners| owners.iter().any(|o| readers.contains_key(o)))
     };
-    // Module by module in parallel (reading, and gzip at its best level, are
-    // most of `plan`'s time on a large venv), in the model's order.
+    // Module by module in parallel (reading and gzip are much of `plan`'s
+    // time on a large venv), in the model's order.
     let per_module = |(source, cache): (&PathBuf, PathBuf)| -> Result<Vec<Action>, StepError> {
         let mut actions = Vec::new();
         let read = std::cell::OnceCell::new();
@@ -245,9 +245,10 @@ pub(crate) fn compressed_source_path(source: &Path) -> PathBuf {
         .join(format!("{name}.gz"))
 }
 
-/// Gzip with no name and a zero timestamp: the same bytes on every run.
+/// Gzip with no name and a zero timestamp: the same bytes on every run. At
+/// zlib's default level ([`crate::steps::DEFLATE_LEVEL`]).
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(crate::steps::DEFLATE_LEVEL));
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(bytes);
     encoder.finish().unwrap_or_default()
@@ -270,7 +271,7 @@ pub(crate) fn compress_each_pyc(
                 )
         })
         .collect();
-    // In parallel: gzip at its best level is most of `plan`'s time on a large venv.
+    // In parallel: gzip is much of `plan`'s time on a large venv.
     pycs.into_par_iter()
         .map(|(path, file)| {
             let bytes = context.read(file)?;
@@ -329,7 +330,7 @@ mod tests {
             dist("jit", &["jit/__init__.py", "jit/core.py"]),
             dist("plain", &["plain/__init__.py"]),
         ];
-        let mut owners = std::collections::BTreeMap::new();
+        let mut owners = std::collections::HashMap::new();
         for (index, d) in dists.iter().enumerate() {
             for file in &d.files {
                 owners.insert(file.clone(), vec![index]);

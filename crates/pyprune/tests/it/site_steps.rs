@@ -142,7 +142,11 @@ fn every_distribution_works_after_container_compact_and_minimal() {
             .iter()
             .filter(|f| profile == "compact" || !f.contains("/pip-"))
             .collect();
-        assert_eq!(dist_info_files(&venv).iter().collect::<Vec<_>>(), kept, "{profile}");
+        assert_eq!(
+            dist_info_files(&venv).iter().collect::<Vec<_>>(),
+            kept,
+            "{profile}"
+        );
         assert_eq!(
             site.join("pip").exists(),
             profile == "compact",
