@@ -82,6 +82,7 @@ pub(super) fn apply(
             predicted_disk_bytes: result.disk_total(),
             disk_bytes: result.disk_total(),
             venv: None,
+            linked_files: 0,
         },
         verify,
         left_out: prepared.left_out.clone(),

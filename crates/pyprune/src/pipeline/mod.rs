@@ -35,7 +35,7 @@ use crate::settings::{ApplySettings, Destination, TreeChoice};
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
 use pyprune_python::Interpreter;
-use pyprune_steps::{OutLayout, Staged, StepName, VenvPaths};
+use pyprune_steps::{CopyBytes, OutLayout, StageTo, Staged, StepName, VenvPaths};
 use std::path::{Path, PathBuf};
 
 /// What `apply` did.
@@ -142,19 +142,23 @@ fn apply_to_copy(
     }
     let python = verifier(settings, &prepared)?;
     let layout = OutLayout::new(out);
-    let staged = match stage_copy(
-        &prepared,
-        steps,
-        &layout.partial,
-        &layout.installed_at,
+    let tally = std::sync::Arc::new(pyprune_tree::Tally::new("files copied"));
+    let progress = printer.progress(std::sync::Arc::clone(&tally));
+    let to = StageTo {
+        dir: &layout.partial,
+        installed_at: &layout.installed_at,
         venv_paths,
-    ) {
+        bytes: CopyBytes::Copy,
+        progress: Some(&tally),
+    };
+    let staged = match stage_copy(&prepared, steps, &to) {
         Ok(staged) => staged,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&layout.partial);
             return Err(error);
         }
     };
+    drop(progress);
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     let root = &prepared.inventory.root;
@@ -187,25 +191,19 @@ fn apply_to_copy(
     })
 }
 
-/// Builds the result of `steps` on the prepared tree in `dir` (which must not
-/// exist), for a tree that will live at `installed_at` (a venv names it, or
-/// the original, as `venv_paths` says). (`plan --measure-import` builds its
-/// layouts with it too.)
+/// Builds the result of `steps` on the prepared tree where `to` says.
+/// (`plan --measure-import` builds its layouts with it too.)
 pub fn stage_copy(
     prepared: &Prepared,
     steps: &[StepName],
-    dir: &Path,
-    installed_at: &Path,
-    venv_paths: VenvPaths,
+    to: &StageTo<'_>,
 ) -> anyhow::Result<Staged> {
     Ok(pyprune_steps::stage(
         &prepared.inventory,
         &prepared.context,
         prepared.model.block_size,
         steps,
-        dir,
-        installed_at,
-        venv_paths,
+        to,
     )?)
 }
 
