@@ -18,6 +18,7 @@ pub(super) fn apply(
     let steps = &settings.steps;
     let tree = &settings.tree;
     let root = super::resolve(tree.path.as_deref(), tree.python.as_deref())?.root;
+    super::refuse_read_only(&root, "apply --in-place")?;
     if pyprune_steps::has_journal(&root) {
         // A re-run after a crash (or over an uncommitted change) starts from the original.
         printer

@@ -27,7 +27,8 @@ pub use prepare::{
     refuse_unknown_release, unknown_release,
 };
 pub use target::{
-    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode, resolve,
+    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode,
+    refuse_read_only, resolve,
 };
 
 use crate::printer::Printer;

@@ -244,3 +244,17 @@ pub fn mixed_tags_note(
         ),
     })
 }
+
+/// Refuses to change the tree at `root` in place when its filesystem is
+/// mounted read-only: one clear error before any work, rather than the first
+/// write failing half way through. `what` says what would have changed it.
+pub fn refuse_read_only(root: &Path, what: &str) -> anyhow::Result<()> {
+    if pyprune_fs::on_read_only_filesystem(root).unwrap_or(false) {
+        anyhow::bail!(
+            "`{}` is on a read-only filesystem: {what} changes the tree in place, and nothing was changed \
+             (copy it elsewhere, or use `apply --out` to write the result to a new directory)",
+            pyprune_fs::display_path(root)
+        );
+    }
+    Ok(())
+}

@@ -19,6 +19,7 @@ mod inspect;
 mod keep_imported;
 mod other_pythons;
 mod profiles;
+mod progress;
 mod pyc_builder;
 mod pythons;
 mod records;

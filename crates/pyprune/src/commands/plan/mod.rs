@@ -13,8 +13,10 @@ use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::{display_path, display_text};
 use pyprune_steps::{DistCost, Footprint, ModuleRemovals, PlanRow, StepName, plan};
+use pyprune_tree::Tally;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 #[derive(Debug, Serialize)]
 struct PlanReport<'a> {
@@ -72,7 +74,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
-    let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
+    let mut rows = {
+        let tally = Arc::new(Tally::new("plan rows done"));
+        let _progress = printer.progress(Arc::clone(&tally));
+        let (model, context) = (&prepared.model, &prepared.context);
+        plan(model, context, &settings.profiles, Some(&tally))?
+    };
     let mut measure_space = None;
     if let Some(runs) = settings.measure_runs {
         let python = prepared
