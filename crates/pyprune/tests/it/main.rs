@@ -26,6 +26,7 @@ mod records;
 mod refusals;
 mod releases;
 mod site_steps;
+mod small_filesystems;
 mod startup;
 mod symlinks;
 mod text_reports;
