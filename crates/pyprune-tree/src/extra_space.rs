@@ -8,18 +8,36 @@ use std::io;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
-/// The bytes on disk (`st_blocks`) of everything under `dir`, `dir` itself
-/// included, counting each inode once and none of `shared` (`(st_dev,
-/// st_ino)` of the files it links to). Nothing is followed.
-pub fn extra_disk_bytes(dir: &Path, shared: &HashSet<(u64, u64)>) -> io::Result<u64> {
+/// What a directory holds beside a tree it may share hardlinks with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Beside {
+    /// The bytes on disk (`st_blocks`) of everything under it, itself
+    /// included, each inode once, none of the tree's.
+    pub extra_bytes: u64,
+    /// Its paths that are another name of one of the tree's files.
+    pub shared_files: u64,
+}
+
+impl crate::Inventory {
+    /// The `(st_dev, st_ino)` of the tree's files, for [`beside_tree`].
+    pub fn file_inodes(&self) -> HashSet<(u64, u64)> {
+        self.files.iter().map(|f| f.inode).collect()
+    }
+}
+
+/// Measures `dir` beside the tree whose files' `(st_dev, st_ino)` are
+/// `shared`. Nothing is followed.
+pub fn beside_tree(dir: &Path, shared: &HashSet<(u64, u64)>) -> io::Result<Beside> {
     let mut seen: HashSet<(u64, u64)> = HashSet::new();
-    let mut total = 0u64;
+    let mut beside = Beside::default();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
         let meta = std::fs::symlink_metadata(&path)?;
         let inode = (meta.dev(), meta.ino());
-        if !shared.contains(&inode) && seen.insert(inode) {
-            total += meta.blocks() * 512;
+        if shared.contains(&inode) {
+            beside.shared_files += 1;
+        } else if seen.insert(inode) {
+            beside.extra_bytes += meta.blocks() * 512;
         }
         if meta.is_dir() {
             for entry in std::fs::read_dir(&path)? {
@@ -27,7 +45,7 @@ pub fn extra_disk_bytes(dir: &Path, shared: &HashSet<(u64, u64)>) -> io::Result<
             }
         }
     }
-    Ok(total)
+    Ok(beside)
 }
 
 #[cfg(test)]
@@ -70,10 +88,15 @@ mod tests {
         std::fs::write(dir.join("pkg/new.py"), vec![b'y'; 70_000]).expect("write");
         std::fs::hard_link(dir.join("pkg/new.py"), dir.join("pkg/sub/again.py")).expect("link");
         std::os::unix::fs::symlink("../a.py", dir.join("pkg/sub/link.py")).expect("symlink");
-        let extra = extra_disk_bytes(&dir, &shared).expect("measured");
-        assert_eq!(extra, du_beside(&tree, &dir));
+        let beside = beside_tree(&dir, &shared).expect("measured");
+        assert_eq!(beside.extra_bytes, du_beside(&tree, &dir));
+        assert_eq!(beside.shared_files, 2);
         // Counting the tree's own files too would be the whole du of the layout.
-        let alone = extra_disk_bytes(&dir, &HashSet::new()).expect("measured");
-        assert!(alone >= extra + 60_000, "{alone} vs {extra}");
+        let alone = beside_tree(&dir, &HashSet::new()).expect("measured");
+        assert!(
+            alone.extra_bytes >= beside.extra_bytes + 60_000,
+            "{alone:?} vs {beside:?}"
+        );
+        assert_eq!(alone.shared_files, 0);
     }
 }

@@ -17,7 +17,7 @@ mod third_party;
 mod walk;
 
 pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
-pub use extra_space::extra_disk_bytes;
+pub use extra_space::{Beside, beside_tree};
 pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };

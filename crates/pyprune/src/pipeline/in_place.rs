@@ -89,6 +89,7 @@ pub(super) fn apply(
         left_out: prepared.left_out.clone(),
         untouched: super::untouched(&prepared),
         left_as_is,
+        shared: None,
     })
 }
 

@@ -54,6 +54,15 @@ pub struct Applied {
     pub untouched: Vec<Untouched>,
     /// What the steps would have changed but left as it was, and why.
     pub left_as_is: Vec<StepLeft>,
+    /// With `--out --link-unchanged`: the files the result shares with the input.
+    pub shared: Option<Shared>,
+}
+
+/// Files of a result that are hardlinks to the input's (`--link-unchanged`).
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub input: PathBuf,
+    pub files: u64,
 }
 
 /// A distribution left untouched, and why.
@@ -149,7 +158,11 @@ fn apply_to_copy(
         dir: &layout.partial,
         installed_at: &layout.installed_at,
         venv_paths,
-        bytes: CopyBytes::Copy,
+        bytes: if settings.link_unchanged {
+            CopyBytes::LinkUnchanged
+        } else {
+            CopyBytes::Copy
+        },
         progress: Some(&tally),
     };
     let staged = match stage_copy(&prepared, steps, &to) {
@@ -160,6 +173,10 @@ fn apply_to_copy(
         }
     };
     drop(progress);
+    let shared = settings
+        .link_unchanged
+        .then(|| shared_with_input(&prepared, &layout.partial))
+        .transpose()?;
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     let root = &prepared.inventory.root;
@@ -189,6 +206,18 @@ fn apply_to_copy(
         left_out: prepared.left_out.clone(),
         untouched: untouched(&prepared),
         left_as_is: left_as_is(&prepared, steps)?,
+        shared,
+    })
+}
+
+/// How many files of the result at `dir` are still names of the prepared
+/// tree's (the steps replaced the others).
+fn shared_with_input(prepared: &Prepared, dir: &Path) -> anyhow::Result<Shared> {
+    let beside = pyprune_tree::beside_tree(dir, &prepared.inventory.file_inodes())
+        .with_context(|| format!("cannot read the result `{}`", display_path(dir)))?;
+    Ok(Shared {
+        input: prepared.inventory.root.clone(),
+        files: beside.shared_files,
     })
 }
 

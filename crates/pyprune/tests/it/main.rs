@@ -17,6 +17,7 @@ mod harness;
 mod in_place;
 mod inspect;
 mod keep_imported;
+mod link_unchanged;
 mod other_pythons;
 mod profiles;
 mod progress;

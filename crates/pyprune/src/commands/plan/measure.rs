@@ -10,8 +10,7 @@ use anyhow::Context as _;
 use pyprune_fs::display_path;
 use pyprune_python::clean_command;
 use pyprune_steps::{CopyBytes, StageTo, StepName, VenvPaths};
-use pyprune_tree::{Tally, extra_disk_bytes};
-use std::collections::HashSet;
+use pyprune_tree::{Tally, beside_tree};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::Arc;
@@ -86,7 +85,7 @@ pub(super) fn measure(
         .context("cannot make a scratch directory")?;
     let tally = Arc::new(Tally::new("import timing, the unchanged tree: building"));
     let _progress = printer.progress(Arc::clone(&tally));
-    let shared: HashSet<(u64, u64)> = prepared.inventory.files.iter().map(|f| f.inode).collect();
+    let shared = prepared.inventory.file_inodes();
     let cwd = scratch.path().join("cwd");
     std::fs::create_dir(&cwd)
         .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
@@ -104,13 +103,13 @@ pub(super) fn measure(
         tally.begin(format!("{at}: building"), 0);
         let dir = scratch.path().join("layout");
         linked_files += build(prepared, steps, &dir)?;
-        let extra = extra_disk_bytes(scratch.path(), &shared).with_context(|| {
+        let beside = beside_tree(scratch.path(), &shared).with_context(|| {
             format!(
                 "cannot measure the scratch directory `{}`",
                 scratch.path().display()
             )
         })?;
-        peak_extra_bytes = peak_extra_bytes.max(extra);
+        peak_extra_bytes = peak_extra_bytes.max(beside.extra_bytes);
         tally.begin(format!("{at}: rounds timed"), runs as u64 + 1);
         let timed = time_pair(python, [&baseline, &dir], &cwd, &code, runs, &tally)?;
         std::fs::remove_dir_all(&dir)
