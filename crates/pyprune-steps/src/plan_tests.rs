@@ -287,7 +287,7 @@ fn site_packages_are_left_out_of_every_step_and_of_the_sizes() {
     };
     // Every step and every profile leaves the same size as on the tree without them.
     let sizes = |model: &Model| -> Vec<(String, u64, i64)> {
-        plan(model, &context(), &built_in_profiles())
+        plan(model, &context(), &built_in_profiles(), None)
             .expect("planned")
             .into_iter()
             .map(|r| (r.name, r.disk_bytes, r.saved_bytes))
