@@ -93,6 +93,30 @@ fn long_phases_name_themselves_on_stderr_only_and_quiet_hides_them() {
         true,
     );
     assert_clean_json(&compiled);
+
+    // apply --in-place: the walk, the steps worked out, the journaled change.
+    let in_place = run(
+        &[
+            os("apply"),
+            os("--in-place"),
+            os("--steps"),
+            os("drop-opt2"),
+            os("--no-verify"),
+            os("--format"),
+            os("json"),
+            out.as_os_str(),
+        ],
+        true,
+    );
+    assert_clean_json(&in_place);
+    assert_eq!(
+        stages(&in_place),
+        [
+            "entries scanned",
+            "working out the steps' actions",
+            "changing the tree, journaled"
+        ]
+    );
     assert!(
         stages(&compiled).iter().any(|s| s == "sources done"),
         "{:?}",
