@@ -28,7 +28,7 @@ pub use prepare::{
 };
 pub use target::{
     interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode,
-    refuse_read_only, resolve,
+    refuse_read_only, refuse_read_only_out, resolve,
 };
 
 use crate::printer::Printer;
@@ -143,6 +143,7 @@ fn apply_to_copy(
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
+    refuse_read_only_out(out)?;
     let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
         bail!(

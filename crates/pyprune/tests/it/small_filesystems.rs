@@ -212,7 +212,23 @@ fn a_read_only_tree_is_refused_before_any_work() {
         assert!(text.starts_with(&expected), "{args:?}: {text}");
         assert_eq!(text.lines().count(), 1, "{args:?}: {text}");
     }
-    // What only reads is not refused: plan, and apply --out elsewhere.
+    // Nor can a result be written there.
+    let output = pyprune()
+        .args(["apply", "--steps", "drop-opt2", "--out"])
+        .arg(mnt.join("out"))
+        .arg(&tree)
+        .output()
+        .expect("apply");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "error: `{}` is on a read-only filesystem: --out cannot write the result there, and nothing was done\n",
+            mnt.display()
+        )
+    );
+    // What only reads is not refused: apply --out elsewhere.
     let out = env.path().join("out");
     let output = pyprune()
         .args(["apply", "--steps", "drop-opt2", "--no-verify", "--out"])
