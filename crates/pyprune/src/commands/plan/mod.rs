@@ -411,3 +411,28 @@ fn render_modules(
         let _ = writeln!(out, " (--verbose lists them all, as --format json does)");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_space_line_says_whether_files_were_linked() {
+        let space = |linked_files| measure::Space {
+            peak_extra_bytes: 3 << 20,
+            scratch: "/tmp/pyprune-measure-x".to_owned(),
+            linked_files,
+        };
+        assert_eq!(
+            space_line(&space(10)),
+            "--measure-import held at most 3.0 MiB of temporary space at once in `/tmp/pyprune-measure-x` \
+             (one layout at a time, unchanged files hardlinked to the tree); all removed"
+        );
+        assert!(
+            space_line(&space(0))
+                .contains("every file copied: the scratch directory is on another filesystem"),
+            "{}",
+            space_line(&space(0))
+        );
+    }
+}
