@@ -37,7 +37,9 @@ pub use profiles::{
     PROFILES, Profile, ProfileDef, ProfileError, choose_steps, load_profiles, parse_profiles,
 };
 pub use release::{other_implementation, release_of_caches};
-pub use staging::{OutLayout, StageError, Staged, copy_destination, copy_tree, stage};
+pub use staging::{
+    CopyBytes, OutLayout, StageError, StageTo, Staged, copy_destination, copy_tree, stage,
+};
 pub use steps::{
     Context, KeptImport, LeftAsIs, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
     StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is, module_removals, step_actions,

@@ -9,6 +9,7 @@ use crate::steps::{
     Context, LeftAsIs, ModuleRemovals, StepError, StepName, left_as_is, module_removals,
     step_actions,
 };
+use pyprune_tree::Tally;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -62,12 +63,13 @@ pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<M
 }
 
 /// Every step alone, then every profile of `profiles` (the built-in ones and
-/// any from a file). Sizes are of the tree less what the steps leave out
-/// ([`Context::left_out`]).
+/// any from a file), each row counted on `progress`. Sizes are of the tree
+/// less what the steps leave out ([`Context::left_out`]).
 pub fn plan(
     model: &Model,
     context: &Context,
     profiles: &[ProfileDef],
+    progress: Option<&Tally>,
 ) -> Result<Vec<PlanRow>, StepError> {
     // Third-party packages left out of the steps are left out of the sizes
     // too (as they were: a `.pth` the runtime adds there counts).
@@ -86,6 +88,9 @@ pub fn plan(
             .iter()
             .map(|p| ("profile", p.name.clone(), p.what.clone(), p.steps.clone())),
     );
+    if let Some(tally) = progress {
+        tally.begin("plan rows done", jobs.len() as u64);
+    }
     jobs.into_par_iter()
         .map(|(kind, name, about, steps)| {
             let after = predict(model, &steps, context)?;
@@ -120,6 +125,7 @@ pub fn plan(
             } else if crate::needs_runtime(&steps) && crate::has_own_sitecustomize(model, context) {
                 gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());
             }
+            pyprune_tree::count(progress);
             Ok(PlanRow {
                 kind,
                 name,

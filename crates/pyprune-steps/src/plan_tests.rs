@@ -175,7 +175,7 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     let left_out = BLOCK;
     let baseline = model.disk_total() - left_out;
     let profiles: Vec<ProfileDef> = PROFILES.iter().map(ProfileDef::from).collect();
-    let rows = plan(&model, &context(), &profiles).expect("planned");
+    let rows = plan(&model, &context(), &profiles, None).expect("planned");
     let names: Vec<(&str, &str)> = rows.iter().map(|r| (r.kind, r.name.as_str())).collect();
     let expected: Vec<(&str, &str)> = StepName::ALL
         .iter()
@@ -237,7 +237,7 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
 #[test]
 fn plan_says_when_the_runtime_has_no_place_or_venvs_go_without() {
     let package = TreeBuilder::new().module("mypkg/__init__.py", "").build();
-    let rows = plan(&package, &context(), &[]).expect("planned");
+    let rows = plan(&package, &context(), &[], None).expect("planned");
     for row in &rows {
         let missing = crate::needs_runtime(&row.steps);
         assert_eq!(
@@ -254,7 +254,7 @@ fn plan_says_when_the_runtime_has_no_place_or_venvs_go_without() {
     let debian = stdlib()
         .file(&at("sitecustomize.py"), "import apport\n")
         .build();
-    let rows = plan(&debian, &context(), &[]).expect("planned");
+    let rows = plan(&debian, &context(), &[], None).expect("planned");
     for row in &rows {
         assert_eq!(
             row.gives_up.iter().any(|g| g == VENVS_WITHOUT_RUNTIME),
@@ -287,7 +287,7 @@ fn site_packages_are_left_out_of_every_step_and_of_the_sizes() {
     };
     // Every step and every profile leaves the same size as on the tree without them.
     let sizes = |model: &Model| -> Vec<(String, u64, i64)> {
-        plan(model, &context(), &built_in_profiles())
+        plan(model, &context(), &built_in_profiles(), None)
             .expect("planned")
             .into_iter()
             .map(|r| (r.name, r.disk_bytes, r.saved_bytes))

@@ -11,7 +11,7 @@ use crate::plan::{ApplyError, apply, predict};
 use crate::steps::{Context, StepError, StepName};
 use crate::venv_paths::{VenvPaths, VenvRelocation, relocation_actions};
 use pyprune_fs::display_path;
-use pyprune_tree::{Inventory, ScanOptions, TreeError};
+use pyprune_tree::{Inventory, ScanOptions, Tally, TreeError, count};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -103,20 +103,53 @@ pub struct Staged {
     /// For a venv: the files that name its own path, rewritten for where the
     /// result lands or kept naming the original.
     pub venv: Option<VenvRelocation>,
+    /// How many files were hardlinked to the tree's at the copy (some since
+    /// replaced by the steps); 0 when every file was copied.
+    pub linked_files: u64,
 }
 
-/// Builds the result of `steps` in `dir` (which must not exist) from the
-/// tree of `inventory` with its `context`, for a tree that will live at
-/// `installed_at`; a venv names `installed_at` or the original as `venv_paths` says.
+/// Where and how a result is built.
+#[derive(Debug, Clone, Copy)]
+pub struct StageTo<'a> {
+    /// The directory it is built in (it must not exist).
+    pub dir: &'a Path,
+    /// Where it will live: compiled code and a venv's files name it.
+    pub installed_at: &'a Path,
+    /// Whether a venv's files name `installed_at` or the original.
+    pub venv_paths: VenvPaths,
+    /// How the tree's files reach the copy.
+    pub bytes: CopyBytes,
+    /// Counts the files copied, for a progress display.
+    pub progress: Option<&'a Tally>,
+}
+
+/// How the files of the tree reach its copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyBytes {
+    /// Every file copied: the result shares nothing with the tree.
+    Copy,
+    /// Every file hardlinked to the tree's where the filesystem allows (else
+    /// copied). The steps only ever replace a file (a new inode, renamed into
+    /// place) or unlink it, never write through a name, so the tree keeps its
+    /// bytes and the copy holds new space only for what the steps write.
+    LinkUnchanged,
+}
+
+/// Builds the result of `steps` where `to` says from the tree of
+/// `inventory` with its `context`.
 pub fn stage(
     inventory: &Inventory,
     context: &Context,
     block_size: u64,
     steps: &[StepName],
-    dir: &Path,
-    installed_at: &Path,
-    venv_paths: VenvPaths,
+    to: &StageTo<'_>,
 ) -> Result<Staged, StageError> {
+    let StageTo {
+        dir,
+        installed_at,
+        venv_paths,
+        ..
+    } = *to;
     let copy_to = copy_destination(dir, &inventory.root, context.version);
     if let Some(parent) = copy_to.parent().filter(|_| copy_to != dir) {
         std::fs::create_dir_all(parent).map_err(|source| StageError::Create {
@@ -124,9 +157,11 @@ pub fn stage(
             source,
         })?;
     }
-    copy_tree(inventory, &copy_to).map_err(|source| StageError::Copy {
-        path: copy_to.clone(),
-        source,
+    let linked = copy_tree(inventory, &copy_to, to.bytes, to.progress).map_err(|source| {
+        StageError::Copy {
+            path: copy_to.clone(),
+            source,
+        }
     })?;
     let copy = Inventory::scan(dir, &ScanOptions::default())?;
     let mut model = Model::from_inventory(&copy, block_size);
@@ -160,22 +195,44 @@ pub fn stage(
     } else {
         None
     };
+    if let Some(tally) = to.progress {
+        tally.begin("steps run on the copy, actions done", 0);
+    }
     let predicted = predict(&model, steps, &context)?.disk_total();
-    let result = apply(model, steps, &context, |_| actions += 1)?;
+    let result = apply(model, steps, &context, |_| {
+        actions += 1;
+        count(to.progress);
+    })?;
     Ok(Staged {
         actions,
         predicted_disk_bytes: predicted,
         disk_bytes: result.disk_total(),
         venv,
+        linked_files: linked,
     })
 }
 
 /// Copies the tree of `inventory` to `to` (which must not exist):
 /// directories, files with their modes and modification times (caches are
 /// checked against their sources' mtimes), hardlinks as hardlinks, symlinks
-/// as symlinks. Every error names its path (escaped as pyprune shows paths:
-/// a name in the tree may hold any byte).
-pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
+/// as symlinks; with [`CopyBytes::LinkUnchanged`], files as hardlinks to the
+/// tree's where the filesystem allows. Every error names its path (escaped as
+/// pyprune shows paths: a name in the tree may hold any byte). Returns how
+/// many files were linked to the tree's.
+pub fn copy_tree(
+    inventory: &Inventory,
+    to: &Path,
+    bytes: CopyBytes,
+    progress: Option<&Tally>,
+) -> io::Result<u64> {
+    if let Some(tally) = progress {
+        let stage = match bytes {
+            CopyBytes::Copy => "files copied",
+            CopyBytes::LinkUnchanged => "files linked or copied",
+        };
+        tally.begin(stage, inventory.files.len() as u64);
+    }
+    let mut linked = 0u64;
     std::fs::create_dir(to).map_err(at(to))?;
     for (dir, _) in &inventory.directories_list {
         if !dir.as_os_str().is_empty() {
@@ -185,6 +242,7 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
     }
     let mut first_copy: HashMap<(u64, u64), PathBuf> = HashMap::new();
     for file in &inventory.files {
+        count(progress);
         let source = inventory.root.join(&file.path);
         let target = to.join(&file.path);
         if file.is_symlink {
@@ -194,6 +252,17 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
         }
         if let Some(existing) = first_copy.get(&file.inode) {
             std::fs::hard_link(existing, &target).map_err(at(&target))?;
+            continue;
+        }
+        // Only a regular file is linked (a FIFO swapped in since the walk is
+        // not); where links cannot be made (another filesystem, too many
+        // links), it is copied.
+        if bytes == CopyBytes::LinkUnchanged
+            && source.symlink_metadata().is_ok_and(|m| m.is_file())
+            && std::fs::hard_link(&source, &target).is_ok()
+        {
+            linked += 1;
+            first_copy.insert(file.inode, target);
             continue;
         }
         let (mut input, meta) = pyprune_fs::open_regular(&source)
@@ -218,7 +287,7 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
             let _ = handle.set_times(std::fs::FileTimes::new().set_modified(modified));
         }
     }
-    Ok(())
+    Ok(linked)
 }
 
 /// An I/O error that names `path` (and keeps its kind).
@@ -270,6 +339,56 @@ mod tests {
     }
 
     #[test]
+    fn linked_copies_share_inodes_and_steps_replace_rather_than_write_through() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let tree = dir.path().join("tree");
+        std::fs::create_dir_all(tree.join("pkg")).expect("mkdir");
+        std::fs::write(tree.join("pkg/a.py"), "a = 1\n").expect("write");
+        std::fs::write(tree.join("pkg/b.py"), "b = 1\n").expect("write");
+        std::os::unix::fs::symlink("a.py", tree.join("pkg/c.py")).expect("symlink");
+        let inventory = Inventory::scan(&tree, &ScanOptions::default()).expect("scan");
+        let copy = dir.path().join("copy");
+        let tally = Tally::new("starting");
+        let linked =
+            copy_tree(&inventory, &copy, CopyBytes::LinkUnchanged, Some(&tally)).expect("copied");
+        assert_eq!(linked, 2);
+        assert_eq!(tally.read(), ("files linked or copied".to_owned(), 3, 3));
+        let ino = |p: &Path| std::fs::symlink_metadata(p).expect("stat").ino();
+        assert_eq!(ino(&tree.join("pkg/a.py")), ino(&copy.join("pkg/a.py")));
+        assert!(
+            std::fs::symlink_metadata(copy.join("pkg/c.py"))
+                .expect("stat")
+                .is_symlink()
+        );
+        // What the steps do to the copy leaves the tree's bytes alone.
+        let write = crate::Action::Write {
+            path: "pkg/a.py".into(),
+            bytes: b"a = 2\n".to_vec(),
+            mode: 0o644,
+            kind: pyprune_tree::Kind::Source,
+            module: "pkg.a".to_owned(),
+        };
+        perform(&copy, &write).expect("written");
+        perform(&copy, &crate::Action::Remove("pkg/b.py".into())).expect("removed");
+        assert_eq!(
+            std::fs::read(tree.join("pkg/a.py")).expect("read"),
+            b"a = 1\n"
+        );
+        assert_eq!(
+            std::fs::read(copy.join("pkg/a.py")).expect("read"),
+            b"a = 2\n"
+        );
+        assert!(tree.join("pkg/b.py").is_file());
+        // Copying shares nothing.
+        let plain = dir.path().join("plain");
+        assert_eq!(
+            copy_tree(&inventory, &plain, CopyBytes::Copy, None).expect("copied"),
+            0
+        );
+        assert_ne!(ino(&tree.join("pkg/b.py")), ino(&plain.join("pkg/b.py")));
+    }
+
+    #[test]
     fn copies_keep_modes_links_and_symlinks_and_errors_name_the_path() {
         let dir = tempfile::tempdir().expect("tmp");
         let tree = dir.path().join("tree");
@@ -284,7 +403,7 @@ mod tests {
         std::os::unix::fs::symlink("a.py", tree.join("pkg/c.py")).expect("symlink");
         let inventory = Inventory::scan(&tree, &ScanOptions::default()).expect("scan");
         let copy = dir.path().join("copy");
-        copy_tree(&inventory, &copy).expect("copied");
+        copy_tree(&inventory, &copy, CopyBytes::Copy, None).expect("copied");
         let meta = |p: &str| std::fs::symlink_metadata(copy.join(p)).expect("stat");
         assert_eq!(meta("pkg/a.py").mode() & 0o7777, 0o600);
         assert_eq!(meta("pkg/a.py").ino(), meta("pkg/b.py").ino());
@@ -292,7 +411,7 @@ mod tests {
             std::fs::read_link(copy.join("pkg/c.py")).expect("a link"),
             Path::new("a.py")
         );
-        let again = copy_tree(&inventory, &copy).expect_err("exists");
+        let again = copy_tree(&inventory, &copy, CopyBytes::Copy, None).expect_err("exists");
         assert!(
             again.to_string().contains(&copy.display().to_string()),
             "{again}"

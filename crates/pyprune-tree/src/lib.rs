@@ -7,6 +7,7 @@
 //! problems with single files become [`Warning`]s and the walk goes on.
 
 mod bytecode;
+mod extra_space;
 mod inventory;
 mod kind;
 mod layout;
@@ -16,6 +17,7 @@ mod third_party;
 mod walk;
 
 pub use bytecode::{BytecodeOptions, BytecodeReport, Finding, Findings};
+pub use extra_space::{Beside, beside_tree};
 pub use inventory::{
     Hardlinks, Inventory, InventoryFile, KindTotals, ModuleSummary, Sizes, Summary,
 };

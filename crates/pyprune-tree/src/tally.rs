@@ -12,13 +12,18 @@ pub struct Tally {
     done: AtomicU64,
     /// 0 while unknown.
     total: AtomicU64,
+    /// Every stage begun, in order: a display that shows each stage's name
+    /// misses none, however short it was.
+    history: Mutex<Vec<String>>,
 }
 
 impl Tally {
     /// A tally in its first stage (`"entries scanned"`), nothing done.
     pub fn new(stage: impl Into<String>) -> Tally {
+        let stage = stage.into();
         Tally {
-            stage: Mutex::new(stage.into()),
+            history: Mutex::new(vec![stage.clone()]),
+            stage: Mutex::new(stage),
             done: AtomicU64::new(0),
             total: AtomicU64::new(0),
         }
@@ -26,8 +31,13 @@ impl Tally {
 
     /// Starts the next stage: its name, how many items it has (0 if unknown), none done.
     pub fn begin(&self, stage: impl Into<String>, total: u64) {
+        let stage = stage.into();
         let mut current = self.stage.lock().unwrap_or_else(|e| e.into_inner());
-        *current = stage.into();
+        self.history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(stage.clone());
+        *current = stage;
         self.done.store(0, Ordering::Relaxed);
         self.total.store(total, Ordering::Relaxed);
     }
@@ -35,6 +45,13 @@ impl Tally {
     /// Counts `n` more items done.
     pub fn add(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The stages begun since the first `from` (the first one is the stage
+    /// the tally was made with).
+    pub fn stages_from(&self, from: usize) -> Vec<String> {
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history.get(from..).unwrap_or_default().to_vec()
     }
 
     /// The stage, the items done and the total (0 if unknown).
@@ -68,5 +85,8 @@ mod tests {
         tally.begin("files compared", 7);
         count(Some(&tally));
         assert_eq!(tally.read(), ("files compared".to_owned(), 1, 7));
+        assert_eq!(tally.stages_from(0), ["entries scanned", "files compared"]);
+        assert_eq!(tally.stages_from(1), ["files compared"]);
+        assert!(tally.stages_from(5).is_empty());
     }
 }

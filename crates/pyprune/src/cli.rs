@@ -362,6 +362,14 @@ pub struct ApplyArgs {
     #[arg(long, conflicts_with = "in_place")]
     pub keep_venv_paths: bool,
 
+    /// With --out: hardlink the files no step changes to the tree's instead of
+    /// copying them (on the same filesystem), so the result takes space only
+    /// for what the steps write. The result then shares those files with the
+    /// tree: pyprune only ever replaces a file, but a change made in place to
+    /// one (an editor writing through, chmod, touch) shows in both.
+    #[arg(long, conflicts_with = "in_place")]
+    pub link_unchanged: bool,
+
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
     #[arg(long, requires = "in_place")]
     pub commit: bool,

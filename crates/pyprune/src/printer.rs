@@ -14,24 +14,50 @@ use std::time::{Duration, Instant};
 /// How long work runs before a progress indicator appears.
 const PROGRESS_DELAY: Duration = Duration::from_secs(1);
 
+/// Set to `lines`, progress is written to stderr whatever it is, as one
+/// `progress: STAGE` line per stage (every stage, at once, even a short one),
+/// still hidden by `-q`: how the tests see which phases show progress without
+/// a terminal. Not a user setting, so not in `--help`.
+const PROGRESS_ENV: &str = "PYPRUNE_PROGRESS";
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProgressMode {
+    Hidden,
+    /// A spinner on the terminal, after [`PROGRESS_DELAY`].
+    Spinner,
+    /// A line per stage ([`PROGRESS_ENV`]).
+    Lines,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     quiet: u8,
     verbose: u8,
     stderr_color: bool,
     stdout_color: bool,
-    stderr_is_tty: bool,
+    progress: ProgressMode,
 }
 
 impl Printer {
     pub fn new(color: ColorChoice, quiet: u8, verbose: u8) -> Printer {
         let stderr_is_tty = std::io::stderr().is_terminal();
+        let lines = std::env::var_os(PROGRESS_ENV).is_some_and(|v| v == "lines");
+        let progress = if quiet > 0 {
+            ProgressMode::Hidden
+        } else if lines {
+            ProgressMode::Lines
+        } else if stderr_is_tty && verbose == 0 {
+            ProgressMode::Spinner
+        } else {
+            ProgressMode::Hidden
+        };
         Printer {
             quiet,
             verbose,
             stderr_color: use_color(color, stderr_is_tty),
             stdout_color: use_color(color, std::io::stdout().is_terminal()),
-            stderr_is_tty,
+            progress,
         }
     }
 
@@ -74,10 +100,10 @@ impl Printer {
     /// A progress indicator for long work: it appears after a second, shows
     /// the tally's stage and count (`files compared: 120/7769`), and
     /// disappears when the returned guard is dropped. Hidden when stderr is
-    /// not a terminal, or with `-q` or `-v`.
+    /// not a terminal, or with `-q` or `-v`. Every phase that can take more
+    /// than a second runs under one.
     pub fn progress(&self, tally: Arc<Tally>) -> Progress {
-        let show = self.stderr_is_tty && self.quiet == 0 && self.verbose == 0;
-        Progress::start(show, tally)
+        Progress::start(self.progress, tally)
     }
 }
 
@@ -110,12 +136,21 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn start(show: bool, tally: Arc<Tally>) -> Progress {
+    fn start(mode: ProgressMode, tally: Arc<Tally>) -> Progress {
         let done = Arc::new(AtomicBool::new(false));
-        let thread = show.then(|| {
-            let done = Arc::clone(&done);
-            std::thread::spawn(move || run_progress(&done, &tally))
-        });
+        let thread = match mode {
+            ProgressMode::Hidden => None,
+            ProgressMode::Spinner => {
+                let done = Arc::clone(&done);
+                Some(std::thread::spawn(move || run_progress(&done, &tally)))
+            }
+            ProgressMode::Lines => {
+                let done = Arc::clone(&done);
+                Some(std::thread::spawn(move || {
+                    run_progress_lines(&done, &tally)
+                }))
+            }
+        };
         Progress { done, thread }
     }
 }
@@ -150,9 +185,36 @@ fn run_progress(done: &AtomicBool, tally: &Tally) {
     bar.finish_and_clear();
 }
 
+/// Writes `progress: STAGE` for every stage the tally begins, until done.
+fn run_progress_lines(done: &AtomicBool, tally: &Tally) {
+    let mut shown = 0;
+    let mut last = String::new();
+    let mut show_new = || {
+        let stages = tally.stages_from(shown);
+        shown += stages.len();
+        let mut stderr = std::io::stderr().lock();
+        // A stage begun again under the same name is one stage to a reader.
+        for stage in stages {
+            if stage != last {
+                let _ = writeln!(stderr, "progress: {stage}");
+                last = stage;
+            }
+        }
+    };
+    while !done.load(Ordering::Relaxed) {
+        show_new();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The stages begun since the last look.
+    show_new();
+}
+
 /// `stage: done`, or `stage: done/total` once the total is known.
 fn progress_message((stage, done, total): (String, u64, u64)) -> String {
-    if total == 0 {
+    if total == 0 && done == 0 {
+        // Nothing counted yet (or nothing to count): the stage says it.
+        stage
+    } else if total == 0 {
         format!("{stage}: {done}")
     } else {
         format!("{stage}: {done}/{total}")
@@ -166,6 +228,7 @@ mod tests {
     #[test]
     fn progress_shows_the_total_once_known() {
         let tally = Tally::new("entries scanned");
+        assert_eq!(progress_message(tally.read()), "entries scanned");
         tally.add(3);
         assert_eq!(progress_message(tally.read()), "entries scanned: 3");
         tally.begin("sources done", 1790);

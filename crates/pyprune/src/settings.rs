@@ -66,6 +66,8 @@ pub struct ApplySettings {
     pub tree: TreeChoice,
     pub steps: Vec<StepName>,
     pub destination: Destination,
+    /// With --out: hardlink unchanged files to the tree's (`--link-unchanged`).
+    pub link_unchanged: bool,
     /// `None` with `--no-verify`.
     pub verify: Option<VerifyRun>,
 }
@@ -92,6 +94,7 @@ impl ApplySettings {
             tree: TreeChoice::new(args.path.as_deref(), global),
             steps,
             destination,
+            link_unchanged: args.link_unchanged,
             verify: (!args.no_verify).then(|| VerifyRun::from(&args.verify)),
         })
     }

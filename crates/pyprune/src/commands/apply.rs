@@ -31,6 +31,18 @@ struct ApplyReport {
     /// What the steps would have changed but left as it was, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     left_as_is: Vec<pipeline::StepLeft>,
+    /// With --link-unchanged: the files of the result that are hardlinks to
+    /// the input's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared_with_input: Option<SharedReport>,
+}
+
+/// Files of the result that share their inode with the input's: a change
+/// made in place to one shows in both.
+#[derive(Debug, Serialize)]
+struct SharedReport {
+    input: String,
+    files: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +76,10 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         left_out: applied.left_out,
         untouched_distributions: applied.untouched,
         left_as_is: applied.left_as_is,
+        shared_with_input: applied.shared.map(|shared| SharedReport {
+            input: display_path(&shared.input),
+            files: shared.files,
+        }),
     };
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
@@ -95,6 +111,21 @@ fn render(report: &ApplyReport) -> String {
                 venv.names
             )
         });
+    }
+    match &report.shared_with_input {
+        Some(SharedReport { input, files: 0 }) => text.push_str(&format!(
+            "--link-unchanged: every file was copied: the result is on another filesystem than {input}\n"
+        )),
+        Some(SharedReport { input, files }) => text.push_str(&format!(
+            "{} to {input}'s (--link-unchanged): {} its inodes, so a change made in place \
+             (an editor writing through, chmod, touch) shows in both trees; pyprune itself only replaces files\n",
+            match files {
+                1 => "1 file is a hardlink".to_owned(),
+                n => format!("{n} files are hardlinks"),
+            },
+            if *files == 1 { "it shares" } else { "they share" }
+        )),
+        None => {}
     }
     if let Some(line) =
         pipeline::left_out_lines(&report.left_out, "left as they were (in the sizes above)")

@@ -17,6 +17,9 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
     let python = pyprune_python::named_or_default(global.python.as_deref());
     let target = pipeline::resolve(args.path.as_deref(), Some(python))?;
     let interpreter = target.python.context("no interpreter to compile with")?;
+    if args.pycache_prefix.is_none() {
+        pipeline::refuse_read_only(&target.root, "compile")?;
+    }
     printer.verbose(&format!(
         "compiling with {} {} (cache tag {})",
         interpreter.implementation, interpreter.version, interpreter.cache_tag

@@ -11,6 +11,9 @@ use std::sync::Arc;
 
 pub fn run(args: &DedupeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let target = pipeline::resolve(args.path.as_deref(), global.python.as_deref())?;
+    if !args.dry_run {
+        pipeline::refuse_read_only(&target.root, "dedupe")?;
+    }
     let options = DedupeOptions {
         scope: match args.scope {
             ScopeArg::Caches => Scope::Caches,

@@ -9,6 +9,8 @@ use crate::settings::{ApplySettings, TreeChoice};
 use anyhow::bail;
 use pyprune_fs::display_path;
 use pyprune_steps::{Action, Journal, Staged};
+use pyprune_tree::Tally;
+use std::sync::Arc;
 
 pub(super) fn apply(
     settings: &ApplySettings,
@@ -18,6 +20,7 @@ pub(super) fn apply(
     let steps = &settings.steps;
     let tree = &settings.tree;
     let root = super::resolve(tree.path.as_deref(), tree.python.as_deref())?.root;
+    super::refuse_read_only(&root, "apply --in-place")?;
     if pyprune_steps::has_journal(&root) {
         // A re-run after a crash (or over an uncommitted change) starts from the original.
         printer
@@ -37,7 +40,10 @@ pub(super) fn apply(
         site_packages: tree.site_packages,
     };
     let prepared = super::prepare_to_apply(settings, &choice, printer)?;
+    let tally = Arc::new(Tally::new("working out the steps' actions"));
+    let progress = printer.progress(Arc::clone(&tally));
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
+    drop(progress);
     refuse_leaving_the_tree(&prepared, &actions)?;
     // Said from the tree as it is, before it changes (the steps read its files).
     let left_as_is = super::left_as_is(&prepared, steps)?;
@@ -50,7 +56,11 @@ pub(super) fn apply(
         }
         _ => None,
     };
-    let journal = Journal::begin(&root)?.perform_all(&actions)?;
+    let journal = {
+        let tally = Arc::new(Tally::new("changing the tree, journaled"));
+        let _progress = printer.progress(Arc::clone(&tally));
+        Journal::begin(&root)?.perform_all(&actions)?
+    };
     // Verified before any commit: a tree that fails keeps its undo.
     let verify = match (&python, &baseline) {
         (Some(python), baseline) => {
@@ -82,11 +92,13 @@ pub(super) fn apply(
             predicted_disk_bytes: result.disk_total(),
             disk_bytes: result.disk_total(),
             venv: None,
+            linked_files: 0,
         },
         verify,
         left_out: prepared.left_out.clone(),
         untouched: super::untouched(&prepared),
         left_as_is,
+        shared: None,
     })
 }
 

@@ -27,7 +27,8 @@ pub use prepare::{
     refuse_unknown_release, unknown_release,
 };
 pub use target::{
-    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode, resolve,
+    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode,
+    refuse_read_only, refuse_read_only_out, resolve,
 };
 
 use crate::printer::Printer;
@@ -35,7 +36,7 @@ use crate::settings::{ApplySettings, Destination, TreeChoice};
 use anyhow::{Context as _, bail};
 use pyprune_fs::display_path;
 use pyprune_python::Interpreter;
-use pyprune_steps::{OutLayout, Staged, StepName, VenvPaths};
+use pyprune_steps::{CopyBytes, OutLayout, StageTo, Staged, StepName, VenvPaths};
 use std::path::{Path, PathBuf};
 
 /// What `apply` did.
@@ -53,6 +54,15 @@ pub struct Applied {
     pub untouched: Vec<Untouched>,
     /// What the steps would have changed but left as it was, and why.
     pub left_as_is: Vec<StepLeft>,
+    /// With `--out --link-unchanged`: the files the result shares with the input.
+    pub shared: Option<Shared>,
+}
+
+/// Files of a result that are hardlinks to the input's (`--link-unchanged`).
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub input: PathBuf,
+    pub files: u64,
 }
 
 /// A distribution left untouched, and why.
@@ -133,6 +143,7 @@ fn apply_to_copy(
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
+    refuse_read_only_out(out)?;
     let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
         bail!(
@@ -142,19 +153,31 @@ fn apply_to_copy(
     }
     let python = verifier(settings, &prepared)?;
     let layout = OutLayout::new(out);
-    let staged = match stage_copy(
-        &prepared,
-        steps,
-        &layout.partial,
-        &layout.installed_at,
+    let tally = std::sync::Arc::new(pyprune_tree::Tally::new("files copied"));
+    let progress = printer.progress(std::sync::Arc::clone(&tally));
+    let to = StageTo {
+        dir: &layout.partial,
+        installed_at: &layout.installed_at,
         venv_paths,
-    ) {
+        bytes: if settings.link_unchanged {
+            CopyBytes::LinkUnchanged
+        } else {
+            CopyBytes::Copy
+        },
+        progress: Some(&tally),
+    };
+    let staged = match stage_copy(&prepared, steps, &to) {
         Ok(staged) => staged,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&layout.partial);
             return Err(error);
         }
     };
+    drop(progress);
+    let shared = settings
+        .link_unchanged
+        .then(|| shared_with_input(&prepared, &layout.partial))
+        .transpose()?;
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     let root = &prepared.inventory.root;
@@ -184,28 +207,34 @@ fn apply_to_copy(
         left_out: prepared.left_out.clone(),
         untouched: untouched(&prepared),
         left_as_is: left_as_is(&prepared, steps)?,
+        shared,
     })
 }
 
-/// Builds the result of `steps` on the prepared tree in `dir` (which must not
-/// exist), for a tree that will live at `installed_at` (a venv names it, or
-/// the original, as `venv_paths` says). (`plan --measure-import` builds its
-/// layouts with it too.)
+/// How many files of the result at `dir` are still names of the prepared
+/// tree's (the steps replaced the others).
+fn shared_with_input(prepared: &Prepared, dir: &Path) -> anyhow::Result<Shared> {
+    let beside = pyprune_tree::beside_tree(dir, &prepared.inventory.file_inodes())
+        .with_context(|| format!("cannot read the result `{}`", display_path(dir)))?;
+    Ok(Shared {
+        input: prepared.inventory.root.clone(),
+        files: beside.shared_files,
+    })
+}
+
+/// Builds the result of `steps` on the prepared tree where `to` says.
+/// (`plan --measure-import` builds its layouts with it too.)
 pub fn stage_copy(
     prepared: &Prepared,
     steps: &[StepName],
-    dir: &Path,
-    installed_at: &Path,
-    venv_paths: VenvPaths,
+    to: &StageTo<'_>,
 ) -> anyhow::Result<Staged> {
     Ok(pyprune_steps::stage(
         &prepared.inventory,
         &prepared.context,
         prepared.model.block_size,
         steps,
-        dir,
-        installed_at,
-        venv_paths,
+        to,
     )?)
 }
 

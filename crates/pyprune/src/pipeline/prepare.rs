@@ -36,7 +36,15 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
     // Before the walk by what the interpreter and the layout say; after it, by the caches.
     let implementation = target.python.as_ref().map(|p| p.implementation.as_str());
     refuse_other_implementation(&target.root, "", implementation)?;
-    let inventory = Inventory::scan(&target.root, &ScanOptions::default())?;
+    let inventory = {
+        let tally = Arc::new(pyprune_tree::Tally::new("entries scanned"));
+        let _progress = printer.progress(Arc::clone(&tally));
+        let options = ScanOptions {
+            progress: Some(&tally),
+            ..ScanOptions::default()
+        };
+        Inventory::scan(&target.root, &options)?
+    };
     for warning in &inventory.warnings {
         printer.warn(&warning.to_string());
     }

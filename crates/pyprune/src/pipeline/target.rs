@@ -244,3 +244,40 @@ pub fn mixed_tags_note(
         ),
     })
 }
+
+/// Refuses to change the tree at `root` in place when its filesystem is
+/// mounted read-only: one clear error before any work, rather than the first
+/// write failing half way through. `what` says what would have changed it.
+pub fn refuse_read_only(root: &Path, what: &str) -> anyhow::Result<()> {
+    refuse_on_read_only(
+        root,
+        &format!(
+            "{what} changes the tree in place, and nothing was changed \
+             (copy it elsewhere, or use `apply --out` to write the result to a new directory)"
+        ),
+    )
+}
+
+/// Refuses `--out DIR` when the directory DIR would be made in is on a
+/// read-only filesystem, before any work.
+pub fn refuse_read_only_out(out: &Path) -> anyhow::Result<()> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    refuse_on_read_only(
+        parent,
+        "--out cannot write the result there, and nothing was done",
+    )
+}
+
+/// Fails with "`path` is on a read-only filesystem: {consequence}" when it is.
+fn refuse_on_read_only(path: &Path, consequence: &str) -> anyhow::Result<()> {
+    if pyprune_fs::on_read_only_filesystem(path).unwrap_or(false) {
+        anyhow::bail!(
+            "`{}` is on a read-only filesystem: {consequence}",
+            pyprune_fs::display_path(path)
+        );
+    }
+    Ok(())
+}

@@ -45,7 +45,10 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
     }
 
     // --measure-import=profiles builds and times each profile's layout (not the
-    // steps alone); every profile imports the module set.
+    // steps alone); every profile imports the module set. Its layouts go in a
+    // TMPDIR of the test's own, to see what it holds and leaves.
+    let tmpdir = env.path().join("tmpdir");
+    std::fs::create_dir(&tmpdir).expect("mkdir");
     let output = pyprune()
         .args([
             "plan",
@@ -56,10 +59,12 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
             "json",
         ])
         .arg(stdlib)
+        .env("TMPDIR", &tmpdir)
         .output()
         .expect("plan");
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_measure_space_bounded(&report, stdlib, &tmpdir);
     for row in report["rows"].as_array().expect("rows") {
         if row["kind"] != "profile" {
             assert!(row["import_ratio"].is_null(), "{row}");
@@ -81,4 +86,37 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         .expect("python");
     let text = String::from_utf8_lossy(&run.stderr);
     assert!(text.contains("return _default_decoder.decode(s)"), "{text}");
+}
+
+/// `plan --measure-import` builds one layout at a time with unchanged files
+/// hardlinked: the peak temporary space it reports stays below the tree
+/// plus its largest layout (`du`), and below the tree alone (a copy of the
+/// unchanged tree would reach that), and nothing is left in TMPDIR.
+fn assert_measure_space_bounded(report: &serde_json::Value, stdlib: &Path, tmpdir: &Path) {
+    let space = &report["measure_space"];
+    let peak = space["peak_extra_bytes"].as_u64().expect("a peak");
+    let tree = du_bytes(stdlib, false);
+    let largest = report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["kind"] == "profile")
+        .filter_map(|r| r["disk_bytes"].as_u64())
+        .max()
+        .expect("profile rows");
+    assert!(peak > 0, "{space}");
+    assert!(
+        peak < tree + largest,
+        "{space}: tree {tree}, largest layout {largest}"
+    );
+    assert!(
+        peak < tree,
+        "{space}: more than the tree ({tree}): its files were copied"
+    );
+    assert!(
+        space["linked_files"].as_u64().is_some_and(|n| n > 0),
+        "{space}"
+    );
+    let left: Vec<_> = std::fs::read_dir(tmpdir).expect("tmpdir").collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }

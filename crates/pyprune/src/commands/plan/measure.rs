@@ -1,13 +1,19 @@
 //! `plan --measure-import`: each layout built for real in a temporary
 //! directory and timed importing a fixed module set with the interpreter, as
 //! a ratio to the unchanged tree (the source documents' "speed impact").
+//! One layout exists at a time, its unchanged files hardlinked to the tree,
+//! so the space it takes stays near what the steps write.
 
 use crate::pipeline::{self, Prepared};
+use crate::printer::Printer;
 use anyhow::Context as _;
+use pyprune_fs::display_path;
 use pyprune_python::clean_command;
-use pyprune_steps::{StepName, VenvPaths};
+use pyprune_steps::{CopyBytes, StageTo, StepName, VenvPaths};
+use pyprune_tree::{Tally, beside_tree};
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Modules every layout keeps (none of them excluded by any step), imported in one process.
@@ -38,49 +44,129 @@ const MODULES: &[&str] = &[
     "ssl",
 ];
 
-/// The median import time of each layout (or the interpreter's last words
-/// where the imports failed), and of the unchanged tree.
+/// Each layout's import time as a ratio to the unchanged tree's (or the
+/// interpreter's last words where the imports failed), and the temporary
+/// space it took.
 pub(super) struct Measured {
-    pub baseline: Duration,
-    pub layouts: Vec<Result<Duration, String>>,
+    pub layouts: Vec<Result<f64, String>>,
+    pub space: Space,
 }
 
-/// Builds `layouts` (lists of steps) and the unchanged tree under a temporary
-/// directory and times them round-robin, `runs` rounds.
+/// The temporary space `--measure-import` held.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct Space {
+    /// The most held at once: the unchanged tree's copy and one layout, less
+    /// what they share with the tree by hardlinks (what `du -s TREE SCRATCH`
+    /// says of SCRATCH), measured when each layout is built.
+    pub peak_extra_bytes: u64,
+    /// Where the layouts were built (removed since).
+    pub scratch: String,
+    /// Files hardlinked to the tree's rather than copied, over all layouts
+    /// (none when the scratch directory is on another filesystem).
+    pub linked_files: u64,
+}
+
+/// Builds the unchanged tree and then each of `layouts` (a name and its
+/// steps), one at a time, in a temporary directory, with hardlinks to the
+/// tree for the files a layout does not rewrite; times each against the
+/// unchanged tree in alternating rounds (one warm-up, then `runs`), and
+/// deletes it before the next.
 pub(super) fn measure(
     prepared: &Prepared,
     python: &OsStr,
-    layouts: &[Vec<StepName>],
+    layouts: &[(String, Vec<StepName>)],
     runs: usize,
+    printer: &Printer,
 ) -> anyhow::Result<Measured> {
+    // Removed when dropped, on success or error.
     let scratch = tempfile::Builder::new()
         .prefix("pyprune-measure-")
         .tempdir()
         .context("cannot make a scratch directory")?;
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for (i, steps) in std::iter::once(&Vec::new()).chain(layouts).enumerate() {
-        let dir = scratch.path().join(format!("layout-{i}"));
-        // Only imports are timed: a venv's scripts need not name the layout.
-        pipeline::stage_copy(prepared, steps, &dir, &dir, VenvPaths::Original)?;
-        dirs.push(dir);
-    }
+    let tally = Arc::new(Tally::new("import timing, the unchanged tree: building"));
+    let _progress = printer.progress(Arc::clone(&tally));
+    let shared = prepared.inventory.file_inodes();
     let cwd = scratch.path().join("cwd");
     std::fs::create_dir(&cwd)
         .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
+    let baseline = scratch.path().join("unchanged");
+    let mut linked_files = build(prepared, &[], &baseline)?;
     let code = format!("import {}", MODULES.join(", "));
-    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); dirs.len()];
-    let mut failed: Vec<Option<String>> = vec![None; dirs.len()];
-    // One warm-up round, then timed rounds; each round visits every layout once,
-    // starting one further along each time, so that no layout always runs first.
-    let count = dirs.len();
+    let mut peak_extra_bytes = 0u64;
+    let mut results = Vec::with_capacity(layouts.len());
+    for (index, (name, steps)) in layouts.iter().enumerate() {
+        let at = format!(
+            "import timing, layout {}/{} ({name})",
+            index + 1,
+            layouts.len()
+        );
+        tally.begin(format!("{at}: building"), 0);
+        let dir = scratch.path().join("layout");
+        linked_files += build(prepared, steps, &dir)?;
+        let beside = beside_tree(scratch.path(), &shared).with_context(|| {
+            format!(
+                "cannot measure the scratch directory `{}`",
+                scratch.path().display()
+            )
+        })?;
+        peak_extra_bytes = peak_extra_bytes.max(beside.extra_bytes);
+        tally.begin(format!("{at}: rounds timed"), runs as u64 + 1);
+        let timed = time_pair(python, [&baseline, &dir], &cwd, &code, runs, &tally)?;
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove the layout `{}`", dir.display()))?;
+        let [unchanged, layout] = timed;
+        let unchanged = unchanged.map_err(|why| {
+            anyhow::anyhow!(
+                "the unchanged tree did not import the module set with `{}`: {why}",
+                python.to_string_lossy()
+            )
+        })?;
+        results.push(layout.map(|t| t.as_secs_f64() / unchanged.as_secs_f64()));
+    }
+    Ok(Measured {
+        layouts: results,
+        space: Space {
+            peak_extra_bytes,
+            scratch: display_path(scratch.path()),
+            linked_files,
+        },
+    })
+}
+
+/// Builds the layout of `steps` in `dir`, unchanged files linked to the
+/// tree's; returns how many were linked.
+fn build(prepared: &Prepared, steps: &[StepName], dir: &Path) -> anyhow::Result<u64> {
+    // Only imports are timed: a venv's scripts need not name the layout.
+    let to = StageTo {
+        dir,
+        installed_at: dir,
+        venv_paths: VenvPaths::Original,
+        bytes: CopyBytes::LinkUnchanged,
+        progress: None,
+    };
+    Ok(pipeline::stage_copy(prepared, steps, &to)?.linked_files)
+}
+
+/// The median import time of the two prefixes, timed in turns: one warm-up
+/// round, then `runs` rounds, each starting with the other one so that
+/// neither always runs first. A prefix that fails once is not run again.
+fn time_pair(
+    python: &OsStr,
+    prefixes: [&Path; 2],
+    cwd: &Path,
+    code: &str,
+    runs: usize,
+    tally: &Tally,
+) -> anyhow::Result<[Result<Duration, String>; 2]> {
+    let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let mut failed: [Option<String>; 2] = [None, None];
     for round in 0..=runs {
-        for i in (0..count).map(|k| (k + round) % count) {
-            let dir = &dirs[i];
+        for i in [round % 2, (round + 1) % 2] {
             if failed[i].is_some() {
                 continue;
             }
             let started = Instant::now();
-            let outcome = run(python, dir, &cwd, &code)?;
+            let outcome = run(python, prefixes[i], cwd, code)?;
             let elapsed = started.elapsed();
             match outcome {
                 Err(why) => failed[i] = Some(why),
@@ -88,6 +174,7 @@ pub(super) fn measure(
                 Ok(()) => {}
             }
         }
+        tally.add(1);
     }
     let median = |mut values: Vec<Duration>| -> Result<Duration, String> {
         values.sort();
@@ -96,23 +183,12 @@ pub(super) fn measure(
             .copied()
             .ok_or_else(|| "no timed run".to_owned())
     };
-    let mut medians = times
-        .into_iter()
-        .zip(failed)
-        .map(|(t, failed)| failed.map_or_else(|| median(t), Err));
-    let baseline = medians
-        .next()
-        .expect("the unchanged tree is measured first")
-        .map_err(|why| {
-            anyhow::anyhow!(
-                "the unchanged tree did not import the module set with `{}`: {why}",
-                python.to_string_lossy()
-            )
-        })?;
-    Ok(Measured {
-        baseline,
-        layouts: medians.collect(),
-    })
+    let [a, b] = times;
+    let [fa, fb] = failed;
+    Ok([
+        fa.map_or_else(|| median(a), Err),
+        fb.map_or_else(|| median(b), Err),
+    ])
 }
 
 /// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no

@@ -13,8 +13,10 @@ use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pyprune_fs::{display_path, display_text};
 use pyprune_steps::{DistCost, Footprint, ModuleRemovals, PlanRow, StepName, plan};
+use pyprune_tree::Tally;
 use serde::Serialize;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 #[derive(Debug, Serialize)]
 struct PlanReport<'a> {
@@ -32,6 +34,9 @@ struct PlanReport<'a> {
     /// the tree has no place for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime: Option<RuntimePlace>,
+    /// With `--measure-import`: the temporary space its layouts took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    measure_space: Option<measure::Space>,
 }
 
 /// Where pyprune's runtime goes in the tree, and what loads it.
@@ -69,7 +74,13 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
-    let mut rows = plan(&prepared.model, &prepared.context, &settings.profiles)?;
+    let mut rows = {
+        let tally = Arc::new(Tally::new("plan rows done"));
+        let _progress = printer.progress(Arc::clone(&tally));
+        let (model, context) = (&prepared.model, &prepared.context);
+        plan(model, context, &settings.profiles, Some(&tally))?
+    };
+    let mut measure_space = None;
     if let Some(runs) = settings.measure_runs {
         let python = prepared
             .context
@@ -80,29 +91,28 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         let layouts: Vec<_> = rows
             .iter()
             .filter(|r| measured_row(r))
-            .map(|r| r.steps.clone())
+            .map(|r| (r.name.clone(), r.steps.clone()))
             .collect();
         printer.note(&format!(
-            "building {} layouts and timing imports; this takes a while",
-            layouts.len() + 1
+            "building {} layouts one at a time and timing imports against the unchanged tree; this takes a while",
+            layouts.len()
         ));
-        let measured = measure::measure(&prepared, &python, &layouts, runs)?;
-        for (row, time) in rows
+        let measured = measure::measure(&prepared, &python, &layouts, runs, printer)?;
+        for (row, ratio) in rows
             .iter_mut()
             .filter(|r| measured_row(r))
             .zip(measured.layouts)
         {
-            if let Err(why) = &time {
+            if let Err(why) = &ratio {
                 printer.warn(&format!(
                     "the {} layout did not import the module set: {why}",
                     row.name
                 ));
             }
-            row.imports = Some(time.is_ok());
-            row.import_ratio = time
-                .ok()
-                .map(|t| t.as_secs_f64() / measured.baseline.as_secs_f64());
+            row.imports = Some(ratio.is_ok());
+            row.import_ratio = ratio.ok();
         }
+        measure_space = Some(measured.space);
     }
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),
@@ -112,6 +122,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         rows: &rows,
         footprint: Footprint::of(&prepared.inventory, &prepared.context.distributions),
         runtime: runtime_place(&prepared),
+        measure_space,
     };
     let color = printer.stdout_color();
     let all_modules = global.verbose > 0;
@@ -224,7 +235,24 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     if let Some(place) = &report.runtime {
         let _ = writeln!(out, "\n{}", runtime_line(place));
     }
+    if let Some(space) = &report.measure_space {
+        let _ = writeln!(out, "\n{}", space_line(space));
+    }
     out
+}
+
+/// The line that says how much temporary space `--measure-import` took.
+fn space_line(space: &measure::Space) -> String {
+    let how = if space.linked_files > 0 {
+        "unchanged files hardlinked to the tree"
+    } else {
+        "every file copied: the scratch directory is on another filesystem than the tree (set TMPDIR to one on the tree's to link them)"
+    };
+    format!(
+        "--measure-import held at most {} of temporary space at once in `{}` (one layout at a time, {how}); all removed",
+        size(space.peak_extra_bytes),
+        space.scratch
+    )
 }
 
 /// How many distributions a row's folded cost names.
@@ -381,5 +409,30 @@ fn render_modules(
     }
     if folded {
         let _ = writeln!(out, " (--verbose lists them all, as --format json does)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_space_line_says_whether_files_were_linked() {
+        let space = |linked_files| measure::Space {
+            peak_extra_bytes: 3 << 20,
+            scratch: "/tmp/pyprune-measure-x".to_owned(),
+            linked_files,
+        };
+        assert_eq!(
+            space_line(&space(10)),
+            "--measure-import held at most 3.0 MiB of temporary space at once in `/tmp/pyprune-measure-x` \
+             (one layout at a time, unchanged files hardlinked to the tree); all removed"
+        );
+        assert!(
+            space_line(&space(0))
+                .contains("every file copied: the scratch directory is on another filesystem"),
+            "{}",
+            space_line(&space(0))
+        );
     }
 }
