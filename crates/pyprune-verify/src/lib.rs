@@ -140,12 +140,13 @@ const IMPORT_RUNS: &[(&str, u8)] = &[("imports", 0), ("imports -O", 1), ("import
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
-    if subject.modules.all.is_empty() {
-        let root = subject.inventory.root.clone();
-        return Err(match std::fs::read_dir(&root) {
-            Err(error) => VerifyError::Unreadable(root, error),
-            Ok(_) => VerifyError::Nothing(root),
-        });
+    if subject.modules.all.is_empty()
+        && let Err(error) = std::fs::read_dir(&subject.inventory.root)
+    {
+        return Err(VerifyError::Unreadable(
+            subject.inventory.root.clone(),
+            error,
+        ));
     }
     let original = match request.against {
         None => None,
@@ -156,6 +157,16 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
         )?))),
         Some(Against::Recorded(baseline)) => Some(Before::Recorded(baseline)),
     };
+    // No module left: an error, unless the steps removed every module of
+    // the original on purpose (a venv of pip and setuptools alone, after
+    // `exclude-installers`), which is said below.
+    let emptied = subject.modules.all.is_empty();
+    if emptied
+        && !(request.promises.removals
+            && original.as_ref().is_some_and(|o| !o.modules().is_empty()))
+    {
+        return Err(VerifyError::Nothing(subject.inventory.root.clone()));
+    }
     let worker = |python, watch_isolation| Worker {
         python,
         tally: Some(request.progress),
@@ -196,6 +207,20 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
             subject: zip.clone(),
             reason: format!("cannot read the zip: {reason}"),
         });
+    }
+    if emptied && let Some(original) = &original {
+        judge_removed(
+            original.modules(),
+            &subject.modules.all,
+            &request.promises,
+            &mut report,
+        );
+        report.notes.push(Finding {
+            check: "imports",
+            subject: report.tree.clone(),
+            reason: "the steps removed every module of the original: nothing is left to import (the interpreter starts on the tree)".into(),
+        });
+        return Ok(report);
     }
     let before = request
         .promises

@@ -168,3 +168,29 @@ fn an_installer_with_an_untrusted_record_is_left_alone() {
     assert!(after.contains(&at("pip/__init__.py")), "{after:?}");
     assert!(after.contains(&"bin/pip".to_owned()), "{after:?}");
 }
+
+/// A venv whose only packages were its installers keeps its (empty)
+/// site-packages: Python looks there, and the next install goes there.
+#[test]
+fn a_venv_of_installers_alone_keeps_its_site_packages() {
+    let model = dist(
+        TreeBuilder::new()
+            .file(&at("pip/__init__.py"), "")
+            .file("bin/pip", "#!/venv/bin/python\n"),
+        "pip",
+        &["pip/__init__.py", "../../../bin/pip"],
+        &[],
+    )
+    .build();
+    let context = context_with_distributions(&model, &INFOS[..1]);
+    let after = applied(
+        &model,
+        &step_actions(StepName::ExcludeInstallers, &model, &context).expect("planned"),
+    );
+    assert!(paths(&after).is_empty(), "{:?}", paths(&after));
+    assert!(
+        after.dirs.contains(std::path::Path::new(SITE)),
+        "{:?}",
+        after.dirs
+    );
+}

@@ -395,7 +395,16 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
             dir = at.parent();
         }
     }
-    candidates.retain(|dir| model.dirs.contains(*dir) && model.holds_anything(dir));
+    // A site-packages stays when its last distribution goes (a venv whose
+    // only packages were its installers): it is where Python looks, and
+    // where the next install goes.
+    candidates.retain(|dir| {
+        model.dirs.contains(*dir)
+            && model.holds_anything(dir)
+            && !dir
+                .file_name()
+                .is_some_and(|n| pyprune_tree::THIRD_PARTY_DIRS.iter().any(|t| n == *t))
+    });
     let mut removed = Vec::new();
     // Removing a directory may empty its parent: repeat until nothing changes.
     loop {

@@ -31,6 +31,7 @@ mod small_filesystems;
 mod startup;
 mod symlinks;
 mod text_reports;
+mod venv_releases;
 mod venv_result;
 mod venvs;
 mod verify;
