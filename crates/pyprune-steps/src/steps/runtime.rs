@@ -44,7 +44,7 @@ pub fn steps_missing_runtime(
     steps: &[StepName],
     context: &Context,
 ) -> Vec<StepName> {
-    let loaded = runtime_dir(model, context.version).is_some()
+    let loaded = runtime_dir(model, context).is_some()
         && (site_packages(model, context).is_some() || !has_own_sitecustomize(model, context));
     if loaded {
         return Vec::new();
@@ -133,7 +133,9 @@ impl std::fmt::Debug for SourceCompiler {
 /// `verify` puts such a tree on `PYTHONPATH`, where no `.pth` file runs, so it
 /// could not prove it.)
 pub(crate) fn site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
-    let stdlib = context.version.and_then(|v| super::stdlib_dir(model, v))?;
+    let Some(stdlib) = context.version.and_then(|v| super::stdlib_dir(model, v)) else {
+        return venv_site_packages(model, context);
+    };
     if let (Some(dirs), Some(version)) = (&context.site_dirs, context.version) {
         return asked_site_packages(model, &stdlib, dirs, version);
     }
@@ -201,7 +203,7 @@ fn asked_site_packages(
 
 /// Where `install` puts the runtime's module (none when the tree holds no stdlib).
 pub fn runtime_module(model: &Model, context: &Context) -> Option<PathBuf> {
-    runtime_dir(model, context.version).map(|dir| dir.join(RUNTIME_MODULE))
+    runtime_dir(model, context).map(|dir| dir.join(RUNTIME_MODULE))
 }
 
 /// Where `install` puts the runtime's `.pth` (none when the tree has no place for it).
@@ -211,15 +213,33 @@ pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
 /// every interpreter that uses it, venvs included.
-fn runtime_dir(model: &Model, version: Option<PythonVersion>) -> Option<PathBuf> {
-    version.and_then(|v| super::stdlib_dir(model, v))
+fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
+    context
+        .version
+        .and_then(|v| super::stdlib_dir(model, v))
+        .or_else(|| venv_site_packages(model, context))
+}
+
+/// The site-packages of a venv that holds no stdlib (`pyvenv.cfg` at its
+/// root, `lib/python3.X/site-packages`): the venv's `site` reads it, so the
+/// runtime's module and its `.pth` both go there (no `sitecustomize`: the
+/// base interpreter's own would be shadowed by it).
+fn venv_site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
+    let version = context.version?;
+    if !model.files.contains_key(Path::new("pyvenv.cfg")) {
+        return None;
+    }
+    let dir = Path::new("lib")
+        .join(version.stdlib_dir_name())
+        .join("site-packages");
+    model.dirs.contains(&dir).then_some(dir)
 }
 
 /// Whether the stdlib already has a `sitecustomize` of its own (Debian's),
 /// not one pyprune installed: pyprune does not replace it, so venvs made from
 /// the tree run without the runtime.
 pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
-    let Some(dir) = runtime_dir(model, context.version) else {
+    let Some(dir) = runtime_dir(model, context) else {
         return false;
     };
     [
@@ -238,12 +258,14 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
     })
 }
 
-/// The runtime's files (none when the tree holds no stdlib): the module and
-/// a `sitecustomize` in the stdlib directory, the `.pth` in site-packages,
+/// The runtime's files (none when the tree holds no stdlib and is no venv):
+/// the module and a `sitecustomize` in the stdlib directory, the `.pth` in
+/// site-packages (in a venv of its own, the module and the `.pth` in its
+/// site-packages),
 /// and the caches of both Python files when the context can compile them (a
 /// level identical to the one below is a hardlink of it).
 pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
-    let Some(stdlib) = runtime_dir(model, context.version) else {
+    let Some(stdlib) = runtime_dir(model, context) else {
         return Vec::new();
     };
     let mut actions = Vec::new();
@@ -255,7 +277,11 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
         actions.extend(caches);
     };
     python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
-    if !has_own_sitecustomize(model, context) {
+    let beside_stdlib = context
+        .version
+        .and_then(|v| super::stdlib_dir(model, v))
+        .is_some();
+    if beside_stdlib && !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
     if let Some(site) = site_packages(model, context) {

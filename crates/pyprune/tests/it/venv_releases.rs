@@ -1,25 +1,12 @@
 //! Venvs of other releases than the tests' wheels are pinned for, made by
-//! each interpreter's own `venv` (with the pip and setuptools its ensurepip
-//! bundles): `container` applied with `--out` and verified by the result's
-//! own interpreter. On pyenv's 3.8 the venv holds its installers alone, so
-//! the result is an empty venv that still starts; on 3.13 (whose venv has
-//! pip alone) a pure-Python wheel stays and imports. Every RECORD left is
-//! true of the disk, as pip's own `importlib.metadata` reads it.
+//! each interpreter's own `venv`: profiles applied with `--out` and verified
+//! by the result's own interpreter. Every RECORD left is true of the disk,
+//! as `importlib.metadata` reads it.
 
 use crate::harness::*;
 use crate::pythons::find_or_note;
 use crate::venvs::{site_packages, wheelhouse};
 use std::path::Path;
-
-/// `python -m venv DIR` of `python`, with what its ensurepip bundles.
-fn venv_of(python: &Path, dir: &Path) {
-    let made = std::process::Command::new(python)
-        .args(["-m", "venv"])
-        .arg(dir)
-        .output()
-        .expect("venv");
-    assert!(made.status.success(), "{}", stderr(&made));
-}
 
 /// The venv's own interpreter, isolated from the caller's environment.
 fn run(venv: &Path, code: &str) -> std::process::Output {
@@ -51,63 +38,131 @@ for dist in metadata.distributions(path=sys.path[1:]):
 print(sorted(names), wrong)
 "#;
 
-#[test]
-fn container_on_venvs_of_other_releases() {
-    let env = TestEnv::new();
-    for (version, wheel) in [("3.8", None), ("3.13", Some("sqlparse"))] {
-        let Some(installed) = find_or_note(version, "container_on_venvs_of_other_releases") else {
-            continue;
-        };
-        let venv = env.path().join(format!("venv-{version}"));
-        venv_of(&installed.python, &venv);
-        if let Some(wheel) = wheel {
-            let pip = pyprune_python::clean_command(venv.join("bin/python").as_os_str())
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--no-index",
-                    "--find-links",
-                ])
-                .arg(wheelhouse())
-                .arg(wheel)
-                .output()
-                .expect("pip");
-            assert!(pip.status.success(), "{}", stderr(&pip));
-        }
-        let out = env.path().join(format!("container-{version}"));
-        let report = apply_to(&venv, &out, &["--profile", "container"]);
-        let verify = &report["verify"];
-        assert_eq!(verify["regressions"], serde_json::json!([]), "{version}");
-        let removed: Vec<&str> = verify["removed"]
-            .as_array()
-            .expect("removed")
-            .iter()
-            .filter_map(|m| m.as_str())
-            .collect();
-        assert!(removed.contains(&"pip"), "{version}: {removed:?}");
-        // The installers went whole, scripts included; site-packages stays.
-        let site = site_packages(&out);
-        assert!(site.is_dir(), "{version}");
-        assert!(!out.join("bin/pip").exists(), "{version}");
-        assert!(!site.join("pip").exists(), "{version}");
-        let listed = run(&out, RECORDS);
-        assert!(listed.status.success(), "{version}: {}", stderr(&listed));
-        let listed = String::from_utf8_lossy(&listed.stdout).trim().to_owned();
-        match wheel {
-            // 3.8's venv held pip and setuptools alone: nothing is left, and
-            // verify says so rather than failing for want of a module.
-            None => {
-                assert_eq!(listed, "[] []", "{version}");
-                let notes = verify["notes"].to_string();
-                assert!(notes.contains("removed every module"), "{notes}");
-            }
-            Some(_) => {
-                assert_eq!(listed, "['sqlparse'] []", "{version}");
-                let imported = run(&out, "import sqlparse; print(sqlparse.format('select 1'))");
-                assert!(imported.status.success(), "{}", stderr(&imported));
-            }
-        }
+/// `python -m venv DIR` of `python`; without pip, `wheel` is installed
+/// by the machine's pip (`--python`).
+fn venv_of(python: &Path, dir: &Path, wheel: Option<&str>) {
+    let mut command = std::process::Command::new(python);
+    command.args(["-m", "venv"]);
+    if wheel.is_some() {
+        command.arg("--without-pip");
     }
+    let made = command.arg(dir).output().expect("venv");
+    assert!(made.status.success(), "{}", stderr(&made));
+    if let Some(wheel) = wheel {
+        let pip = python3()
+            .args(["-m", "pip", "--disable-pip-version-check", "--python"])
+            .arg(dir.join("bin/python"))
+            .args(["install", "--quiet", "--no-index", "--find-links"])
+            .arg(wheelhouse())
+            .arg(wheel)
+            .output()
+            .expect("pip");
+        assert!(pip.status.success(), "{}", stderr(&pip));
+    }
+}
+
+/// The summary of verify's check `name` in an apply report.
+fn check<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["verify"]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check"] == name)
+        .expect("the check ran")
+}
+
+/// 3.8's venv holds pip and setuptools alone: `container` uninstalls them,
+/// and the result is an empty venv that starts, with its site-packages, no
+/// script of theirs and no RECORD of theirs; verify says every module went
+/// on purpose rather than failing for want of one.
+#[test]
+fn container_empties_a_venv_of_installers_alone() {
+    let env = TestEnv::new();
+    let Some(installed) = find_or_note("3.8", "container_empties_a_venv_of_installers_alone")
+    else {
+        return;
+    };
+    let venv = env.path().join("venv");
+    venv_of(&installed.python, &venv, None);
+    let out = env.path().join("container");
+    let report = apply_to(&venv, &out, &["--profile", "container"]);
+    assert_eq!(report["verify"]["regressions"], serde_json::json!([]));
+    let removed = report["verify"]["removed"].to_string();
+    assert!(
+        removed.contains("\"pip\"") && removed.contains("\"setuptools\""),
+        "{removed}"
+    );
+    assert!(
+        report["verify"]["notes"]
+            .to_string()
+            .contains("removed every module")
+    );
+    assert!(site_packages(&out).is_dir());
+    assert!(!out.join("bin/pip").exists());
+    let listed = run(&out, RECORDS);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[] []");
+}
+
+/// On 3.13 a venv of one pure-Python wheel: `container` keeps it importable
+/// with its RECORD true; `fedora-default` installs pyprune's runtime in the
+/// venv's own site-packages, and verify proves Python writes no cache into
+/// it; without the runtime's `.pth`, verify sees the writes.
+#[test]
+fn venv_profiles_on_3_13_keep_records_true_and_write_nothing() {
+    let env = TestEnv::new();
+    let Some(installed) = find_or_note(
+        "3.13",
+        "venv_profiles_on_3_13_keep_records_true_and_write_nothing",
+    ) else {
+        return;
+    };
+    let venv = env.path().join("venv");
+    venv_of(&installed.python, &venv, Some("sqlparse"));
+    let mut report = serde_json::Value::Null;
+    for profile in ["container", "fedora-default"] {
+        let out = env.path().join(profile);
+        report = apply_to(&venv, &out, &["--profile", profile]);
+        assert_eq!(
+            report["verify"]["regressions"],
+            serde_json::json!([]),
+            "{profile}"
+        );
+        let listed = run(&out, RECORDS);
+        assert!(listed.status.success(), "{}", stderr(&listed));
+        assert_eq!(
+            String::from_utf8_lossy(&listed.stdout).trim(),
+            "['sqlparse'] []",
+            "{profile}"
+        );
+        let imported = run(&out, "import sqlparse; print(sqlparse.format('select 1'))");
+        assert!(imported.status.success(), "{}", stderr(&imported));
+    }
+    // fedora-default's report, last: its result wrote nothing.
+    let marked = env.path().join("fedora-default");
+    let writes = check(&report, "no writes");
+    assert!(writes["checked"].as_u64().unwrap_or(0) > 0, "{writes}");
+    assert_eq!(writes["failed"], 0, "{writes}");
+    let site = site_packages(&marked);
+    let pth = std::fs::read_dir(&site)
+        .expect("site-packages")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "pth"))
+        .expect("the runtime's .pth");
+    std::fs::remove_file(&pth).expect("remove the .pth");
+    let verified = pyprune()
+        .args(["verify", "--profile", "fedora-default", "--format", "json"])
+        .arg(&marked)
+        .output()
+        .expect("verify");
+    assert_eq!(verified.status.code(), Some(1), "{}", stderr(&verified));
+    let report: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("JSON");
+    assert!(
+        report["regressions"]
+            .as_array()
+            .expect("regressions")
+            .iter()
+            .any(|r| r["check"] == "no writes"),
+        "{report}"
+    );
 }
