@@ -6,6 +6,6 @@ mod open;
 mod path_display;
 mod replace;
 
-pub use open::{OpenError, open_regular};
+pub use open::{OpenError, open_regular, read_regular};
 pub use path_display::{display_path, display_text, serialize_optional_path, serialize_path};
 pub use replace::{replace_with_bytes, replace_with_link, temporary_beside};

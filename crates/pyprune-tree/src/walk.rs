@@ -191,6 +191,25 @@ fn warning(path: &Path, message: String) -> Warning {
     }
 }
 
+/// What a path that is neither a directory, a regular file nor a symlink is
+/// (`lstat`'s answer), said for a warning; `None` for those three.
+pub fn special_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    if file_type.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else if file_type.is_dir() || file_type.is_file() || file_type.is_symlink() {
+        None
+    } else {
+        Some("a file of an unknown type")
+    }
+}
+
 /// Turns the `lstat` result of the entry `rel` (inside the canonical `root`)
 /// into an entry, or into a warning when it cannot be counted.
 pub(crate) fn examine_entry(
@@ -228,6 +247,15 @@ pub(crate) fn examine_entry(
             apparent: metadata.size(),
             disk: metadata.blocks() * 512,
         }));
+    }
+    if let Some(what) = special_kind(&metadata.file_type()) {
+        // Opening one could block (a FIFO), fail oddly (a socket) or read a
+        // device: no step, copy or worker may meet it, so it is not in the inventory.
+        warnings.push(warning(
+            &abs(),
+            format!("{what}, not a regular file: never opened; left out"),
+        ));
+        return None;
     }
     let mut target_inside = true;
     if metadata.file_type().is_symlink() {
