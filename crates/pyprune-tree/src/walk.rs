@@ -129,7 +129,16 @@ impl<'a> Walker<'a> {
         let abs = self.root.join(&rel);
         let entries = match std::fs::read_dir(&abs) {
             Ok(entries) => entries,
-            Err(e) => return self.warn(abs, format!("cannot read directory: {e}")),
+            Err(e) if rel.as_os_str().is_empty() => {
+                return self.warn(abs, format!("cannot read directory: {e}"));
+            }
+            // Nothing in it is known: it is left out like its files, so that
+            // a copy does not hold an empty, readable stand-in for it (which
+            // Python would import as a namespace package).
+            Err(e) => {
+                self.lock().dirs.retain(|d| d.rel != rel);
+                return self.warn(abs, format!("cannot read directory: {e}; left out"));
+            }
         };
         let mut files = Vec::new();
         let mut warnings = Vec::new();

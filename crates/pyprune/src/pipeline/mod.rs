@@ -15,6 +15,7 @@
 //! leaves that turn flags into settings, call in here, and write reports.
 
 mod check;
+mod guards;
 mod in_place;
 mod left_out;
 mod prepare;
@@ -120,7 +121,7 @@ pub fn apply(settings: &ApplySettings, printer: &Printer) -> anyhow::Result<Appl
     }
     match &settings.destination {
         Destination::Out(out, venv_paths) => apply_to_copy(settings, out, *venv_paths, printer),
-        Destination::InPlace { commit } => in_place::apply(settings, *commit, printer),
+        Destination::InPlace { commit, yes } => in_place::apply(settings, *commit, *yes, printer),
     }
 }
 
@@ -133,6 +134,13 @@ fn apply_to_copy(
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
+    // Before the walk: refused at once, however big the tree.
+    let input = resolve(
+        settings.tree.path.as_deref(),
+        settings.tree.python.as_deref(),
+    )?
+    .root;
+    guards::refuse_nested_out(&input, out)?;
     let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
         bail!(
