@@ -109,13 +109,12 @@ pub fn refuse_live_tree(root: &Path, python: Option<&OsStr>, yes: bool) -> anyho
         };
         if runs_from(&root, &interpreter) {
             bail!(
-                "`{}` is where `{}` (Python {}) runs from, its standard library being `{}`: \
-                 changing it in place changes Python for every program on this system that runs it. \
-                 Pass --yes to change it all the same, or apply to a copy with --out",
+                "`{}` is where `{}` (Python {}) runs from: changing it in place changes Python \
+                 for every program on this system that runs it. Pass --yes to change it all the \
+                 same, or apply to a copy with --out",
                 display_path(&root),
                 display_path(&interpreter.executable),
                 interpreter.version,
-                display_path(&interpreter.stdlib)
             );
         }
     }
