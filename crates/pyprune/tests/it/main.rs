@@ -17,6 +17,7 @@ mod harness;
 mod in_place;
 mod inspect;
 mod keep_imported;
+mod odd_files;
 mod other_pythons;
 mod profiles;
 mod pyc_builder;
