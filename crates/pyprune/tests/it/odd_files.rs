@@ -381,3 +381,53 @@ fn a_module_that_hangs_costs_one_timeout() {
     assert_eq!(waited(verify).len(), 3, "{:#?}", verify["notes"]);
     assert_eq!(fresh(verify), 0, "{:#?}", verify["notes"]);
 }
+
+/// A package chain 60 deep whose bottom fails to import (each level imports
+/// the next): every module fails, and verify runs each level's body about
+/// once per process, not once per submodule (Python forgets a package that
+/// failed, so each of the 60 would run the whole chain again: 3,600 bodies
+/// a run). Counted by the bodies themselves, in a file outside the tree.
+#[test]
+fn a_failing_deep_chain_is_verified_in_time_linear_in_its_depth() {
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    let counter = env.path().join("bodies run");
+    let mut level = tree.clone();
+    for depth in 1..=DEPTH {
+        level.push("b");
+        std::fs::create_dir_all(&level).expect("mkdir");
+        let tail = if depth < DEPTH {
+            "from . import b\n"
+        } else {
+            "raise ImportError('the bottom of the chain')\n"
+        };
+        let body = format!(
+            "with open({:?}, 'a') as counter:\n    counter.write('.')\n{tail}",
+            counter.display().to_string()
+        );
+        std::fs::write(level.join("__init__.py"), body).expect("write");
+    }
+    let output = pyprune()
+        .args(["verify", "--format", "json", "-j", "1"])
+        .arg(&tree)
+        .output()
+        .expect("verify");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let failed: BTreeSet<String> = report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["check"] == "imports")
+        .map(|n| n["subject"].as_str().expect("subject").to_owned())
+        .collect();
+    assert_eq!(failed.len(), DEPTH, "every level fails: {failed:?}");
+    // Three optimization levels, each a run and a retry by package: six
+    // processes, each running the chain once.
+    let bodies = std::fs::read(&counter).expect("counter").len();
+    assert!(bodies >= DEPTH, "{bodies}");
+    assert!(
+        bodies <= 6 * DEPTH,
+        "{bodies} module bodies run for a chain {DEPTH} deep"
+    );
+}
