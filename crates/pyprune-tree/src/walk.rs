@@ -322,6 +322,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fifos_and_sockets_are_left_out_with_a_warning_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::write(root.join("m.py"), "x = 1\n").expect("write");
+        let fifo = root.join("x.py");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
+        let socket = root.join("s.py");
+        drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+        let walked = walk(&root, &[], None).expect("walk");
+        let files: Vec<&Path> = walked.files.iter().map(|f| f.rel.as_path()).collect();
+        assert_eq!(files, [Path::new("m.py")]);
+        let mut warnings: Vec<(PathBuf, String)> = walked
+            .warnings
+            .into_iter()
+            .map(|w| (w.path, w.message))
+            .collect();
+        warnings.sort();
+        let left_out = |what: &str| format!("{what}, not a regular file: never opened; left out");
+        assert_eq!(
+            warnings,
+            [
+                (socket, left_out("a socket")),
+                (fifo, left_out("a FIFO (named pipe)"))
+            ]
+        );
+    }
+
+    #[test]
     fn vanished_entry_is_a_warning() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut warnings = Vec::new();
