@@ -350,10 +350,17 @@ fn an_unreadable_package_is_named_and_left_out() {
 fn a_module_that_hangs_costs_one_timeout() {
     let env = TestEnv::new();
     let tree = env.path().join("tree");
-    copy_from_stdlib(&tree, &["colorsys.py"]);
     env.write("tree/slow.py", "import time\ntime.sleep(600)\n");
-    let fresh = |report: &Value| {
+    // What was said of `slow` (on a loaded machine, a start-up slower than
+    // the short timeout could make other items wait: they are not the point).
+    let slow = |report: &Value| -> Vec<String> {
         waited(report)
+            .into_iter()
+            .filter(|f| f.contains("\"subject\":\"slow\""))
+            .collect()
+    };
+    let fresh = |report: &Value| {
+        slow(report)
             .iter()
             .filter(|f| !f.contains("hung in an earlier run"))
             .count()
@@ -366,7 +373,7 @@ fn a_module_that_hangs_costs_one_timeout() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     // Named at every level, waited for once.
-    assert_eq!(waited(&report).len(), 3, "{:#?}", report["notes"]);
+    assert_eq!(slow(&report).len(), 3, "{:#?}", report["notes"]);
     assert_eq!(fresh(&report), 1, "{:#?}", report["notes"]);
 
     let output = pyprune()
@@ -378,7 +385,7 @@ fn a_module_that_hangs_costs_one_timeout() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let verify = &report["verify"];
-    assert_eq!(waited(verify).len(), 3, "{:#?}", verify["notes"]);
+    assert_eq!(slow(verify).len(), 3, "{:#?}", verify["notes"]);
     assert_eq!(fresh(verify), 0, "{:#?}", verify["notes"]);
 }
 
