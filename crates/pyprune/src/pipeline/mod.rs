@@ -134,12 +134,12 @@ fn apply_to_copy(
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
-    // Before the walk: refused at once, however big the tree.
-    let input = resolve(
-        settings.tree.path.as_deref(),
-        settings.tree.python.as_deref(),
-    )?
-    .root;
+    // Before the walk: refused at once, however big the tree. (Without a
+    // PATH, the interpreter names the tree; with one, none need be asked.)
+    let input = match &settings.tree.path {
+        Some(path) => path.clone(),
+        None => resolve(None, settings.tree.python.as_deref())?.root,
+    };
     guards::refuse_nested_out(&input, out)?;
     let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
