@@ -263,7 +263,7 @@ fn plan(options: &CompileOptions, cwd: &Path, source: PathBuf, size: u64) -> Pla
         return Planned::UpToDate;
     }
     let profile = if options.skip_identical_levels && options.levels.len() > 1 {
-        std::fs::read(&source)
+        pyprune_fs::read_regular(&source)
             .ok()
             .and_then(|bytes| OptimizationProfile::of(&bytes))
     } else {
@@ -314,11 +314,13 @@ fn looks_fresh(source: &Path, cfiles: &[PathBuf], magic: [u8; 4]) -> bool {
 fn finish_levels(options: &CompileOptions, job: &Job, report: &mut CompileReport) {
     for pair in job.levels.windows(2) {
         let ((_, previous, _), (_, cfile, compiled)) = (&pair[0], &pair[1]);
-        let Ok(previous_bytes) = std::fs::read(previous) else {
+        // Read as regular files only: a FIFO left in a cache's place must not block.
+        let Ok(previous_bytes) = pyprune_fs::read_regular(previous) else {
             continue;
         };
         if *compiled
-            && !(options.dedupe && std::fs::read(cfile).is_ok_and(|bytes| bytes == previous_bytes))
+            && !(options.dedupe
+                && pyprune_fs::read_regular(cfile).is_ok_and(|bytes| bytes == previous_bytes))
         {
             continue;
         }

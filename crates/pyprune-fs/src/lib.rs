@@ -7,7 +7,7 @@ mod path_display;
 mod read_only;
 mod replace;
 
-pub use open::{OpenError, open_regular};
+pub use open::{OpenError, open_regular, read_regular};
 pub use path_display::{display_path, display_text, serialize_optional_path, serialize_path};
 pub use read_only::on_read_only_filesystem;
 pub use replace::{replace_with_bytes, replace_with_link, temporary_beside};

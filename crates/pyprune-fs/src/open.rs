@@ -51,6 +51,15 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
     Ok((file, metadata))
 }
 
+/// The bytes of `path`, read as [`open_regular`] opens it: a FIFO, socket,
+/// device or symlink in its place is an error, never a read that blocks.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, OpenError> {
+    let (mut file, metadata) = open_regular(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    io::Read::read_to_end(&mut file, &mut bytes).map_err(OpenError::Io)?;
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +81,8 @@ mod tests {
         );
 
         assert!(open_regular(&file).is_ok());
+        assert_eq!(read_regular(&file).expect("read"), b"data");
+        assert!(matches!(read_regular(&fifo), Err(OpenError::NotRegular)));
         assert!(matches!(
             open_regular(&dir.path().join("link.pyc")),
             Err(OpenError::Symlink)

@@ -39,6 +39,10 @@ def handle(fields):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
         try:
+            # py_compile would open a FIFO and block: only regular files are read.
+            mode_bits = os.stat(source).st_mode & 0o170000
+            if mode_bits != 0o100000:
+                raise ValueError("%s is not a regular file: not opened" % source)
             for target in targets.split(","):
                 level, cfile = target.split(":")
                 py_compile.compile(source, path(cfile), dfile, True, optimize=int(level), invalidation_mode=mode)

@@ -22,10 +22,12 @@ pub const JOURNAL_DIR: &str = ".pyprune-journal";
 /// Why a journaled change or an undo failed.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("`{}` already has a journal of an earlier in-place change (undo it with `pyprune undo`, or keep it with `pyprune commit`)", display_path(.0))]
+    #[error("`{root}` already has a journal of an earlier in-place change (or one still running): undo it first with `pyprune undo {root}`, or keep it with `pyprune commit {root}`", root = display_path(.0))]
     Exists(PathBuf),
-    #[error("`{}` has no journal: nothing to undo", display_path(.0))]
+    #[error("no journal at `{}`: nothing to undo", display_path(.0))]
     Missing(PathBuf),
+    #[error("no journal at `{}`: nothing to commit", display_path(.0))]
+    NothingToCommit(PathBuf),
     #[error("the journal in `{root}` cannot be read: {reason}", root = display_path(.0), reason = .1)]
     Corrupt(PathBuf, String),
     #[error("journal `{}`", display_path(.path))]
@@ -255,7 +257,7 @@ impl Journal {
 pub fn commit(root: &Path) -> Result<(), JournalError> {
     let dir = root.join(JOURNAL_DIR);
     if dir.symlink_metadata().is_err() {
-        return Err(JournalError::Missing(root.to_path_buf()));
+        return Err(JournalError::NothingToCommit(root.to_path_buf()));
     }
     std::fs::remove_dir_all(&dir).map_err(io_error(&dir))
 }

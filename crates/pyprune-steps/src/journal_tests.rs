@@ -283,7 +283,10 @@ fn commit_keeps_the_change_and_leaves_nothing_to_undo() {
         }
         assert!(!has_journal(root.path()));
         assert!(matches!(undo(root.path()), Err(JournalError::Missing(_))));
-        assert!(matches!(commit(root.path()), Err(JournalError::Missing(_))));
+        assert!(matches!(
+            commit(root.path()),
+            Err(JournalError::NothingToCommit(_))
+        ));
         let after = snapshot(root.path());
         assert!(
             matches!(&after[Path::new("os.py")], Entry::File { mode: 0o600, bytes, .. } if bytes == b"new\n")

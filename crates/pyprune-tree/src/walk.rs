@@ -129,7 +129,16 @@ impl<'a> Walker<'a> {
         let abs = self.root.join(&rel);
         let entries = match std::fs::read_dir(&abs) {
             Ok(entries) => entries,
-            Err(e) => return self.warn(abs, format!("cannot read directory: {e}")),
+            Err(e) if rel.as_os_str().is_empty() => {
+                return self.warn(abs, format!("cannot read directory: {e}"));
+            }
+            // Nothing in it is known: it is left out like its files, so that
+            // a copy does not hold an empty, readable stand-in for it (which
+            // Python would import as a namespace package).
+            Err(e) => {
+                self.lock().dirs.retain(|d| d.rel != rel);
+                return self.warn(abs, format!("cannot read directory: {e}; left out"));
+            }
         };
         let mut files = Vec::new();
         let mut warnings = Vec::new();
@@ -191,6 +200,25 @@ fn warning(path: &Path, message: String) -> Warning {
     }
 }
 
+/// What a path that is neither a directory, a regular file nor a symlink is
+/// (`lstat`'s answer), said for a warning; `None` for those three.
+pub fn special_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    if file_type.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else if file_type.is_dir() || file_type.is_file() || file_type.is_symlink() {
+        None
+    } else {
+        Some("a file of an unknown type")
+    }
+}
+
 /// Turns the `lstat` result of the entry `rel` (inside the canonical `root`)
 /// into an entry, or into a warning when it cannot be counted.
 pub(crate) fn examine_entry(
@@ -228,6 +256,15 @@ pub(crate) fn examine_entry(
             apparent: metadata.size(),
             disk: metadata.blocks() * 512,
         }));
+    }
+    if let Some(what) = special_kind(&metadata.file_type()) {
+        // Opening one could block (a FIFO), fail oddly (a socket) or read a
+        // device: no step, copy or worker may meet it, so it is not in the inventory.
+        warnings.push(warning(
+            &abs(),
+            format!("{what}, not a regular file: never opened; left out"),
+        ));
+        return None;
     }
     let mut target_inside = true;
     if metadata.file_type().is_symlink() {
@@ -283,6 +320,51 @@ pub(crate) fn examine_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fifos_and_sockets_are_left_out_with_a_warning_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        std::fs::write(root.join("m.py"), "x = 1\n").expect("write");
+        let fifo = root.join("x.py");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .expect("mkfifo")
+                .success()
+        );
+        let socket = root.join("s.py");
+        drop(std::os::unix::net::UnixListener::bind(&socket).expect("bind"));
+        // A character device where the system lets the tests make one (as root).
+        let device = root.join("null.py");
+        let made_device = std::process::Command::new("mknod")
+            .arg(&device)
+            .args(["c", "1", "3"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let walked = walk(&root, &[], None).expect("walk");
+        let files: Vec<&Path> = walked.files.iter().map(|f| f.rel.as_path()).collect();
+        assert_eq!(files, [Path::new("m.py")]);
+        let mut warnings: Vec<(PathBuf, String)> = walked
+            .warnings
+            .into_iter()
+            .map(|w| (w.path, w.message))
+            .collect();
+        warnings.sort();
+        let left_out = |what: &str| format!("{what}, not a regular file: never opened; left out");
+        let mut expected = vec![
+            (socket, left_out("a socket")),
+            (fifo, left_out("a FIFO (named pipe)")),
+        ];
+        if made_device {
+            expected.insert(0, (device, left_out("a character device")));
+        } else {
+            eprintln!("note: mknod is not allowed here: the device case was skipped");
+        }
+        assert_eq!(warnings, expected);
+    }
 
     #[test]
     fn vanished_entry_is_a_warning() {

@@ -46,9 +46,57 @@ def reason(error):
     return " ".join(text.split())[:300]
 
 
+def not_regular(path, follow):
+    """Why `path` must not be opened (a FIFO would block the worker, a socket
+    or device is no module), or None for a regular file or no file at all."""
+    # posix, built in: the tree's os module is not needed for this.
+    posix = _frozen_importlib_external._os
+    try:
+        mode = (posix.stat if follow else posix.lstat)(path).st_mode
+    except OSError:
+        return None
+    if mode & 0o170000 == 0o100000:
+        return None
+    kinds = {0o010000: "a FIFO", 0o140000: "a socket", 0o020000: "a character device",
+             0o060000: "a block device", 0o040000: "a directory", 0o120000: "a symlink"}
+    return "%s is %s, not a regular file: not opened" % (path, kinds.get(mode & 0o170000, "no regular file"))
+
+
+class RegularFilesOnly:
+    """Finds modules as the path finder it stands before does, but refuses a
+    module whose file, or cache at this optimization level, is not a regular
+    file: importing would open it, and a FIFO named like a module blocks."""
+
+    def __init__(self, finder):
+        self.finder = finder
+
+    def find_spec(self, name, path=None, target=None):
+        spec = self.finder.find_spec(name, path, target)
+        if spec is not None and spec.has_location:
+            for place in (spec.origin, getattr(spec, "cached", None)):
+                why = place and not_regular(place, True)
+                if why:
+                    raise ImportError(why, name=name, path=place)
+        return spec
+
+    def invalidate_caches(self):
+        self.finder.invalidate_caches()
+
+
+def guard_imports():
+    finder = _frozen_importlib_external.PathFinder
+    if finder in sys.meta_path:
+        sys.meta_path.insert(sys.meta_path.index(finder), RegularFilesOnly(finder))
+
+
 def check(path):
     import marshal
 
+    # Items come from pyprune's walk, which leaves such files out; checked
+    # again here, as the file is opened, in case it was swapped since.
+    why = not_regular(path, False)
+    if why:
+        raise ValueError(why)
     with open(path, "rb") as file:
         data = file.read()
     if not path.endswith(".pyc"):
@@ -68,8 +116,25 @@ def check(path):
     return "OK"
 
 
+# The modules that failed to import in this process, with why. A package
+# that failed is not imported again for each of its submodules: Python drops
+# a failed module from sys.modules, so every submodule would run the whole
+# package again (a chain 60 packages deep whose bottom fails ran 60 * 60
+# module bodies per process).
+FAILED = {}
+
+
 def import_module(name):
-    __import__(name)
+    parts = name.split(".")
+    for end in range(1, len(parts)):
+        package = ".".join(parts[:end])
+        if package in FAILED:
+            raise ImportError("its package %s failed to import: %s" % (package, FAILED[package]))
+    try:
+        __import__(name)
+    except BaseException as error:
+        FAILED[name] = reason(error)
+        raise
     return "OK"
 
 
@@ -211,6 +276,7 @@ def main():
     watched = len(sys.argv) > 4
     isolation = Isolation(*[paths(a) for a in sys.argv[2:5]]) if watched else None
     run = {"check": check, "import": import_module, "traceback": traceback}[mode]
+    guard_imports()
     # All items first: a module that reads stdin at import must not eat them.
     items = sys.stdin.buffer.read().splitlines()
     for line in items:

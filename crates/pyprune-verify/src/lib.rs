@@ -167,15 +167,26 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
     {
         return Err(VerifyError::Nothing(subject.inventory.root.clone()));
     }
-    let worker = |python, watch_isolation| Worker {
+    // What hung once costs no second timeout, in this tree or in the
+    // original; what hung in the record before an in-place change is not
+    // tried again after it.
+    let hung_here = worker::Hung::default();
+    if let Some(Before::Recorded(baseline)) = &original {
+        for (item, why) in &baseline.hung {
+            hung_here.insert(item.clone(), why.clone());
+        }
+    }
+    let hung_there = worker::Hung::default();
+    let worker = |python, watch_isolation, hung| Worker {
         python,
         tally: Some(request.progress),
         cwd: scratch.path(),
         timeout: request.timeout,
         jobs: request.jobs,
         watch_isolation,
+        hung,
     };
-    let here = worker(&subject.python, true);
+    let here = worker(&subject.python, true, &hung_here);
     let mut report = Report {
         tree: pyprune_fs::display_path(&subject.inventory.root),
         against: original.as_ref().map(|o| match o {
@@ -283,7 +294,7 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
                     format!("verify, {check} in the original"),
                     names.len() as u64,
                 );
-                let worker = worker(&original.python, false);
+                let worker = worker(&original.python, false, &hung_there);
                 if alone {
                     worker.imports_alone(optimize, false, &names)
                 } else {
@@ -480,7 +491,9 @@ fn same_source(root: &Path, library: &Path, original_library: &Path, rel: &Path)
         return false;
     };
     let there = original_library.join(inner);
-    matches!((std::fs::read(&here), std::fs::read(&there)), (Ok(a), Ok(b)) if a == b)
+    // The original's file is not from a walk: it may be a FIFO, never to be read.
+    let read = pyprune_fs::read_regular;
+    matches!((read(&here), read(&there)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// A traceback through each minimized module shows its source line.

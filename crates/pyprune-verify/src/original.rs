@@ -3,7 +3,7 @@
 //! before an in-place change.
 
 use crate::launch::RunMode;
-use crate::worker::{Verdict, Worker};
+use crate::worker::{Hung, Verdict, Worker};
 use crate::{IMPORT_RUNS, Subject, VerifyError, checked_files};
 use pyprune_python::Interpreter;
 use pyprune_tree::Tally;
@@ -29,6 +29,8 @@ pub struct Baseline {
     pub(crate) imports: Vec<BTreeMap<Vec<u8>, Verdict>>,
     /// Sources (relative to the root) that did not compile.
     pub(crate) failing_sources: BTreeSet<PathBuf>,
+    /// Items (modules, files) that gave no answer within the timeout, with why.
+    pub(crate) hung: BTreeMap<Vec<u8>, String>,
 }
 
 /// Runs the import and source checks on `tree` as it is now.
@@ -41,6 +43,7 @@ pub fn record(
 ) -> Result<Baseline, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(tree, python, &scratch.path().join("tree"))?;
+    let hung = Hung::default();
     let worker = Worker {
         python: &subject.python,
         tally: Some(progress),
@@ -48,6 +51,7 @@ pub fn record(
         timeout,
         jobs,
         watch_isolation: false,
+        hung: &hung,
     };
     let names = subject.modules.items();
     let imports = IMPORT_RUNS
@@ -83,5 +87,6 @@ pub fn record(
         modules: subject.modules.all,
         imports,
         failing_sources,
+        hung: hung.all(),
     })
 }

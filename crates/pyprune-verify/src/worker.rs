@@ -33,6 +33,29 @@ impl Verdict {
     }
 }
 
+/// The items that hung (no answer within the timeout) in one tree, with
+/// why: shared by every run on that tree, so that an item costs one timeout,
+/// not one per optimization level and retry.
+#[derive(Debug, Default)]
+pub struct Hung(std::sync::Mutex<BTreeMap<Vec<u8>, String>>);
+
+impl Hung {
+    fn get(&self, item: &[u8]) -> Option<String> {
+        self.0.lock().ok()?.get(item).cloned()
+    }
+
+    pub(crate) fn insert(&self, item: Vec<u8>, why: String) {
+        if let Ok(mut hung) = self.0.lock() {
+            hung.entry(item).or_insert(why);
+        }
+    }
+
+    /// Every item that hung, with why.
+    pub(crate) fn all(&self) -> BTreeMap<Vec<u8>, String> {
+        self.0.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}
+
 /// The interpreter, where it runs, how long it may go without answering, how many at once.
 pub struct Worker<'a> {
     pub python: &'a TreePython,
@@ -44,6 +67,8 @@ pub struct Worker<'a> {
     /// Report every module loaded from outside the tree (the tree under
     /// test; an original is only asked how it behaved).
     pub watch_isolation: bool,
+    /// The items that hung in an earlier run on this tree: not run again.
+    pub hung: &'a Hung,
 }
 
 impl Worker<'_> {
@@ -124,6 +149,8 @@ impl Worker<'_> {
                 .iter()
                 .filter(|item| verdicts.get(*item).is_some_and(|v| !v.ok()))
                 .filter(|item| !ran_alone.contains(*item))
+                // What hung keeps the verdict that says so: a retry would only wait again.
+                .filter(|item| self.hung.get(item).is_none())
                 .cloned()
                 .collect();
             if failed.is_empty() {
@@ -184,7 +211,23 @@ impl Worker<'_> {
 
     fn run_chunk(&self, mode: &str, run: RunMode, items: &[Vec<u8>]) -> BTreeMap<Vec<u8>, Verdict> {
         let mut verdicts = BTreeMap::new();
-        let mut remaining: Vec<Vec<u8>> = items.to_vec();
+        let mut remaining: Vec<Vec<u8>> = Vec::with_capacity(items.len());
+        for item in items {
+            match self.hung.get(item) {
+                Some(why) => {
+                    let verdict = Verdict {
+                        word: "FAIL".into(),
+                        reason: format!("hung in an earlier run, not tried again; {why}"),
+                        outside: Vec::new(),
+                    };
+                    verdicts.insert(item.clone(), verdict);
+                    if let Some(tally) = self.tally {
+                        tally.add(1);
+                    }
+                }
+                None => remaining.push(item.clone()),
+            }
+        }
         while !remaining.is_empty() {
             let batch = self.batch(mode, run, &remaining);
             let answered = batch.lines.iter().filter(|l| is_verdict(l)).count();
@@ -217,6 +260,9 @@ impl Worker<'_> {
             };
             match started {
                 Some(item) => {
+                    if batch.timed_out {
+                        self.hung.insert(item.clone(), batch.ending.clone());
+                    }
                     let died = Verdict {
                         outside,
                         ..failure("the interpreter died or hung here")
@@ -270,6 +316,7 @@ impl Worker<'_> {
                         pyprune_fs::display_path(&self.python.executable)
                     ),
                     ending_is_clean: false,
+                    timed_out: false,
                 };
             }
         };
@@ -374,6 +421,7 @@ impl Worker<'_> {
             lines,
             ending,
             ending_is_clean,
+            timed_out,
         }
     }
 }
@@ -406,6 +454,8 @@ struct Batch {
     lines: Vec<(String, Vec<u8>, String)>,
     ending: String,
     ending_is_clean: bool,
+    /// Killed for giving no answer within the timeout.
+    timed_out: bool,
 }
 
 /// Whether a line of the worker is a verdict (not the marker it prints

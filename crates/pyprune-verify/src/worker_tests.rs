@@ -3,7 +3,7 @@
 //! `__init__.py` has no line to show), verdicts that do not depend on import
 //! order, and modules loaded from outside the tree named.
 
-use super::{Verdict, Worker};
+use super::{Hung, Verdict, Worker};
 use crate::launch::{RunMode, TreePython};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,6 +43,7 @@ fn answers(
         // One process for the batch: the order the items come in is the order they run.
         jobs: 1,
         watch_isolation: true,
+        hung: &Hung::default(),
     };
     let items: Vec<Vec<u8>> = items.iter().map(|i| i.as_bytes().to_vec()).collect();
     let verdicts = if settle {

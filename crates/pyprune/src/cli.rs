@@ -315,13 +315,20 @@ pub struct PlanArgs {
     pub config: Option<PathBuf>,
 
     /// How many timed imports per layout with --measure-import.
-    #[arg(long, value_name = "N", default_value_t = 9)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 9,
+        requires = "measure_import"
+    )]
     pub runs: usize,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The tree [default: the standard library of the interpreter].
+    /// The tree [default with --out: the standard library of the interpreter; --in-place
+    /// needs it named].
+    #[arg(required_if_eq("in_place", "true"))]
     pub path: Option<PathBuf>,
 
     /// A built-in profile (see `pyprune plan`).
@@ -333,8 +340,8 @@ pub struct ApplyArgs {
     )]
     pub profile: Option<String>,
 
-    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
-    #[arg(long, value_name = "FILE")]
+    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`), for --profile.
+    #[arg(long, value_name = "FILE", conflicts_with = "steps")]
     pub config: Option<PathBuf>,
 
     /// Steps to apply, in order (comma-separated step names, see `pyprune plan`).
@@ -371,11 +378,19 @@ pub struct ApplyArgs {
     pub link_unchanged: bool,
 
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
-    #[arg(long, requires = "in_place")]
+    // `conflicts_with`, not `requires = "in_place"`: a flag's default value
+    // counts as present for `requires`, so that let `--commit --out` through.
+    #[arg(long, conflicts_with = "out")]
     pub commit: bool,
 
+    /// With --in-place on a tree an interpreter of this system runs from (the
+    /// default interpreter's, or --python's, own prefix or standard library): change it
+    /// all the same.
+    #[arg(long, conflicts_with = "out")]
+    pub yes: bool,
+
     /// Do not run `pyprune verify` on the result.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["timeout", "jobs"])]
     pub no_verify: bool,
 
     #[command(flatten)]
@@ -398,8 +413,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "steps")]
     pub profile: Option<String>,
 
-    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`).
-    #[arg(long, value_name = "FILE")]
+    /// More profiles, from a TOML file (`[profile.NAME]` tables with `steps`), for --profile.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "profile",
+        conflicts_with = "steps"
+    )]
     pub config: Option<PathBuf>,
 
     /// Hold the tree to the promises of these steps (comma-separated).

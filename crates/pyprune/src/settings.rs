@@ -57,8 +57,9 @@ pub enum Destination {
     /// A new directory; the original is left as it is. A venv's own paths in it
     /// name it, or the original (`--keep-venv-paths`).
     Out(PathBuf, VenvPaths),
-    /// The tree itself, journaled; `commit`: drop the journal when verified.
-    InPlace { commit: bool },
+    /// The tree itself, journaled; `commit`: drop the journal when verified;
+    /// `yes`: also a tree a live interpreter of this system runs from.
+    InPlace { commit: bool, yes: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +80,7 @@ impl ApplySettings {
         let destination = match (&args.out, args.in_place) {
             (_, true) => Destination::InPlace {
                 commit: args.commit,
+                yes: args.yes,
             },
             (Some(out), false) => Destination::Out(
                 out.clone(),

@@ -15,24 +15,19 @@ use std::sync::Arc;
 pub(super) fn apply(
     settings: &ApplySettings,
     commit: bool,
+    yes: bool,
     printer: &Printer,
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
     let tree = &settings.tree;
     let root = super::resolve(tree.path.as_deref(), tree.python.as_deref())?.root;
     super::refuse_read_only(&root, "apply --in-place")?;
+    super::guards::refuse_live_tree(&root, tree.python.as_deref(), yes)?;
     if pyprune_steps::has_journal(&root) {
-        // A re-run after a crash (or over an uncommitted change) starts from the original.
-        printer
-            .note("an earlier in-place change was not committed (or was killed): undoing it first");
-        let undone = pyprune_steps::undo(&root)?;
-        for (path, why) in &undone.skipped {
-            printer.warn(&format!(
-                "not restored: `{}`: {}",
-                display_path(&root.join(path)),
-                why.describe()
-            ));
-        }
+        // An earlier change, finished, uncommitted or killed: the user says
+        // whether it stays or goes (undoing it here could lose what they
+        // meant to keep), as when another apply is still running.
+        return Err(pyprune_steps::JournalError::Exists(root).into());
     }
     let choice = TreeChoice {
         path: Some(root),

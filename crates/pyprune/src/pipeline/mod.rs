@@ -15,6 +15,7 @@
 //! leaves that turn flags into settings, call in here, and write reports.
 
 mod check;
+mod guards;
 mod in_place;
 mod left_out;
 mod prepare;
@@ -130,7 +131,7 @@ pub fn apply(settings: &ApplySettings, printer: &Printer) -> anyhow::Result<Appl
     }
     match &settings.destination {
         Destination::Out(out, venv_paths) => apply_to_copy(settings, out, *venv_paths, printer),
-        Destination::InPlace { commit } => in_place::apply(settings, *commit, printer),
+        Destination::InPlace { commit, yes } => in_place::apply(settings, *commit, *yes, printer),
     }
 }
 
@@ -144,6 +145,13 @@ fn apply_to_copy(
 ) -> anyhow::Result<Applied> {
     let steps = &settings.steps;
     refuse_read_only_out(out)?;
+    // Before the walk: refused at once, however big the tree. (Without a
+    // PATH, the interpreter names the tree; with one, none need be asked.)
+    let input = match &settings.tree.path {
+        Some(path) => path.clone(),
+        None => resolve(None, settings.tree.python.as_deref())?.root,
+    };
+    guards::refuse_nested_out(&input, out)?;
     let prepared = prepare_to_apply(settings, &settings.tree, printer)?;
     if out.symlink_metadata().is_ok() {
         bail!(

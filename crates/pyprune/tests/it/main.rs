@@ -18,6 +18,7 @@ mod in_place;
 mod inspect;
 mod keep_imported;
 mod link_unchanged;
+mod odd_files;
 mod other_pythons;
 mod profiles;
 mod progress;

@@ -30,9 +30,13 @@ fn contents(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("ls") {
             let path = entry.expect("entry").path();
-            if path.symlink_metadata().expect("lstat").is_dir() {
+            let kind = path.symlink_metadata().expect("lstat").file_type();
+            if kind.is_dir() {
                 all.insert(path.clone(), Vec::new());
                 stack.push(path);
+            } else if kind.is_symlink() {
+                let target = std::fs::read_link(&path).expect("readlink");
+                all.insert(path, target.into_os_string().into_encoded_bytes());
             } else {
                 all.insert(path.clone(), std::fs::read(&path).expect("read"));
             }
@@ -143,14 +147,12 @@ fn apply_refuses_bad_requests() {
                 out.as_os_str(),
                 t,
             ],
-            // Accepted: `--commit` is meant for `--in-place` only, yet clap lets it
-            // through with `--out` (and it does nothing there).
-            0,
+            // `--commit` does nothing with `--out`: a usage error naming both.
+            2,
         ),
     ]);
-    assert!(out.exists(), "the last run wrote its copy");
-    std::fs::remove_dir_all(&out).expect("rm");
-    assert_eq!(contents(env.path()), before, "nothing else changed");
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(contents(env.path()), before, "nothing changed");
     // The copy's size is the interpreter's files'.
     let mut settings = snapshot_settings(&[env.path()]);
     hide_sizes(&mut settings);
@@ -395,4 +397,164 @@ fn interpreter_and_input_refusals() {
     ));
     snapshot_settings(&[env.path()])
         .bind(|| insta::assert_snapshot!("interpreter_and_input", text));
+}
+
+/// Requests that could destroy by accident, or that ask for what does
+/// nothing: each refused before anything changes, saying why and what to do.
+#[test]
+fn unsafe_requests_refused() {
+    let env = TestEnv::new();
+    let tree = env.path().join("tree");
+    env.write("tree/m.py", "x = 1\n");
+    let t = tree.as_os_str();
+    let out = env.path().join("out");
+    let inside = tree.join("sub/out");
+    // A link to the tree: --out through it is inside the tree all the same.
+    let link = env.path().join("link");
+    std::os::unix::fs::symlink(&tree, &link).expect("symlink");
+    let through_link = link.join("out");
+    // An earlier in-place change, not committed: its journal must stay as it is.
+    let journaled = env.path().join("journaled");
+    env.write("journaled/m.py", "x = 1\n");
+    env.write("journaled/.pyprune-journal/log", "");
+    fn with<'a>(extra: &[&'a OsStr]) -> Vec<&'a OsStr> {
+        [&[os("apply"), os("--profile"), os("lossless")], extra].concat()
+    }
+    let before = contents(env.path());
+    let text = transcripts(&[
+        // No PATH: the default interpreter's own standard library would
+        // change. (An interpreter that does not exist is named, so that a
+        // binary that let this through could change no real one.)
+        (
+            with(&[os("--in-place"), os("--python"), os("/nonexistent/python3")]),
+            2,
+        ),
+        (with(&[os("--out"), inside.as_os_str(), t]), 2),
+        (with(&[os("--out"), through_link.as_os_str(), t]), 2),
+        (with(&[os("--out"), env.path().as_os_str(), t]), 2),
+        (
+            with(&[os("--in-place"), os("--no-verify"), journaled.as_os_str()]),
+            2,
+        ),
+        (with(&[os("--yes"), os("--out"), out.as_os_str(), t]), 2),
+        (
+            with(&[
+                os("--no-verify"),
+                os("--timeout"),
+                os("5"),
+                os("--in-place"),
+                t,
+            ]),
+            2,
+        ),
+        (
+            with(&[os("--no-verify"), os("-j"), os("2"), os("--in-place"), t]),
+            2,
+        ),
+        (
+            vec![
+                os("apply"),
+                os("--steps"),
+                os("drop-opt2"),
+                os("--config"),
+                os("x.toml"),
+                os("--in-place"),
+                t,
+            ],
+            2,
+        ),
+        (vec![os("plan"), os("--runs"), os("3"), t], 2),
+        (
+            vec![
+                os("verify"),
+                os("--steps"),
+                os("drop-opt2"),
+                os("--config"),
+                os("x.toml"),
+                t,
+            ],
+            2,
+        ),
+        (vec![os("verify"), os("--config"), os("x.toml"), t], 2),
+    ]);
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(contents(env.path()), before, "nothing changed");
+    snapshot_settings(&[env.path()]).bind(|| insta::assert_snapshot!("unsafe_requests", text));
+}
+
+/// `apply --in-place` on a tree an interpreter of this system runs from (a
+/// venv made for the test, its `python3` first on PATH or named by
+/// --python) needs `--yes`; a tree it does not run from does not.
+#[test]
+fn in_place_on_a_live_interpreter_needs_yes() {
+    let env = TestEnv::new();
+    let venv = env.path().join("venv");
+    let made = python3()
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .expect("venv");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let site = python_print(
+        "import sysconfig; print(sysconfig.get_path('purelib', vars={'base': 'X', 'platbase': 'X'}))",
+    );
+    let site_packages = venv.join(Path::new(&site).strip_prefix("X").expect("under base"));
+    assert!(site_packages.is_dir(), "{}", site_packages.display());
+    let path = std::env::join_paths(std::iter::once(venv.join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let venv_python = venv.join("bin/python3");
+    let other = env.path().join("other");
+    env.write("other/m.py", "x = 1\n");
+    let before = contents(env.path());
+    let mut text = String::new();
+    let mut run = |args: &[&OsStr], code: i32| {
+        let output = pyprune()
+            .env("PATH", &path)
+            .args(args)
+            .output()
+            .expect("run");
+        let line: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let shown = format!(
+            "$ PATH=[TMP]/venv/bin:$PATH pyprune {}\n{}",
+            line.join(" "),
+            run_shown(&output)
+        );
+        assert_eq!(output.status.code(), Some(code), "{shown}");
+        text.push_str(&shown);
+        text.push('\n');
+    };
+    fn args<'a>(extra: &[&'a OsStr]) -> Vec<&'a OsStr> {
+        let apply = [
+            os("apply"),
+            os("--steps"),
+            os("drop-opt2"),
+            os("--no-verify"),
+            os("--in-place"),
+        ];
+        [&apply[..], extra].concat()
+    }
+    // The default interpreter (the venv's python3, first on PATH): its prefix, its site-packages.
+    run(&args(&[venv.as_os_str()]), 2);
+    run(&args(&[site_packages.as_os_str()]), 2);
+    // Named by --python, with PATH's python3 the venv's still.
+    run(
+        &args(&[os("--python"), venv_python.as_os_str(), venv.as_os_str()]),
+        2,
+    );
+    assert_eq!(contents(env.path()), before, "nothing changed");
+    // Not a tree it runs from: no --yes needed; with --yes, the venv too.
+    run(&args(&[os("--commit"), other.as_os_str()]), 0);
+    run(&args(&[os("--yes"), os("--commit"), venv.as_os_str()]), 0);
+    let mut settings = snapshot_settings(&[env.path()]);
+    hide_sizes(&mut settings);
+    settings.bind(|| insta::assert_snapshot!("live_interpreter", text));
 }

@@ -311,7 +311,9 @@ fn unknown_releases_are_refused_by_apply() {
 #[test]
 fn site_packages_are_left_out_unless_named() {
     let env = TestEnv::new();
-    let stdlib = tiny_stdlib(env.path());
+    // The prefix apart from the outputs: --out inside the tree is refused.
+    let prefix = env.path().join("prefix");
+    let stdlib = tiny_stdlib(&prefix);
     copy_from_stdlib(&stdlib, &["cgi.py", "xdrlib.py"]);
     let site = stdlib.join("site-packages");
     env.write(site.join("pkg/__init__.py"), "from . import _compat\n");
@@ -323,7 +325,7 @@ fn site_packages_are_left_out_unless_named() {
         "pkg/__init__.py,,\n../../../bin/pkg-tool,,\n",
     );
     compileall_all_levels(&stdlib);
-    let prefix = env.path();
+    let prefix = prefix.as_path();
     let rel_site = site
         .strip_prefix(prefix)
         .expect("inside")

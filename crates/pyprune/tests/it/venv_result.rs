@@ -428,7 +428,7 @@ fn undo_after_pip_reinstall_keeps_pips_files() {
 }
 
 /// What undo shows when another program changed the tree since the apply, and
-/// what a new in-place apply over that change warns of when it undoes it first.
+/// that a new in-place apply over that change refuses (never undoes it on its own).
 #[test]
 fn undo_names_what_changed_since_in_text() {
     let env = TestEnv::new();
@@ -461,7 +461,8 @@ fn undo_names_what_changed_since_in_text() {
     // the cache that became `colorsys.pyc` (moving it back needs the file that went).
     assert!(tree.join("json/encoder.py").exists() && tree.join("colorsys.py").exists());
     assert!(!tree.join("colorsys.pyc").exists());
-    // The same, undone by a new in-place apply first: warned, and the apply goes on.
+    // The same, met by a new in-place apply: refused, the journal kept for
+    // the user to undo (or commit) knowing what changed.
     let again = package_tree(&env.path().join("again"));
     sourceless(&again);
     meddle(&again);
@@ -473,7 +474,12 @@ fn undo_names_what_changed_since_in_text() {
         "--no-verify".as_ref(),
         again.as_os_str(),
     ]);
-    assert!(output.status.success(), "{shown}");
+    assert_eq!(output.status.code(), Some(2), "{shown}");
+    assert!(again.join(".pyprune-journal/log").is_file(), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(again.join("json/decoder.py")).expect("read"),
+        "# reinstalled\n"
+    );
     text.push('\n');
     text.push_str(&shown);
     let mut settings = snapshot_settings(&[env.path()]);

@@ -57,28 +57,35 @@ fn apply_in_place_then_undo() {
     let env = TestEnv::new();
     let tree = package_tree(&env.path().join("tree"));
     let mut text = String::new();
-    for args in [
-        vec![
-            "apply".as_ref(),
-            "--in-place".as_ref(),
-            "--steps".as_ref(),
-            "sourceless".as_ref(),
-            "--no-verify".as_ref(),
-            tree.as_os_str(),
-        ],
-        // Again over the uncommitted change: undone first.
-        vec![
-            "apply".as_ref(),
-            "--in-place".as_ref(),
-            "--steps".as_ref(),
-            "drop-opt2".as_ref(),
-            "--no-verify".as_ref(),
-            tree.as_os_str(),
-        ],
-        vec!["undo".as_ref(), tree.as_os_str()],
+    for (args, code) in [
+        (
+            vec![
+                "apply".as_ref(),
+                "--in-place".as_ref(),
+                "--steps".as_ref(),
+                "sourceless".as_ref(),
+                "--no-verify".as_ref(),
+                tree.as_os_str(),
+            ],
+            0,
+        ),
+        // Again over the uncommitted change: refused, the change kept for
+        // the user to undo or commit (never undone on its own).
+        (
+            vec![
+                "apply".as_ref(),
+                "--in-place".as_ref(),
+                "--steps".as_ref(),
+                "drop-opt2".as_ref(),
+                "--no-verify".as_ref(),
+                tree.as_os_str(),
+            ],
+            2,
+        ),
+        (vec!["undo".as_ref(), tree.as_os_str()], 0),
     ] {
         let (output, shown) = transcript(&args);
-        assert!(output.status.success(), "{shown}");
+        assert_eq!(output.status.code(), Some(code), "{shown}");
         text.push_str(&shown);
         text.push('\n');
     }
