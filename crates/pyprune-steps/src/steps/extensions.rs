@@ -182,56 +182,18 @@ fn judge(
     };
     // The original first: a library that does not load on its own (its
     // dependencies are found from its place in the tree) cannot be checked.
-    if let Err(why) = loads(python, &input) {
+    if let Err(why) = super::loader::loads(python, &input) {
         return Ok(Verdict::Left(format!(
             "it does not load outside the tree, so its stripped copy cannot be checked: {}",
             why.replace(&*input.to_string_lossy(), &name.to_string_lossy())
         )));
     }
-    match loads(python, &output) {
+    match super::loader::loads(python, &output) {
         Ok(()) => Ok(Verdict::Stripped(stripped)),
         Err(why) => Ok(Verdict::Left(format!(
             "the dynamic loader refuses its stripped copy: {}",
             why.replace(&*output.to_string_lossy(), &name.to_string_lossy())
         ))),
-    }
-}
-
-/// Whether `python` can `ctypes.CDLL` the library at `path`: `dlopen` maps
-/// it with every dependency and resolves its symbols (ctypes asks for
-/// `RTLD_NOW`); an extension module's `PyInit` is not run. Otherwise what
-/// the loader said.
-fn loads(python: &OsString, path: &Path) -> Result<(), String> {
-    // Loaded, it leaves at once: an extension module's static destructors
-    // may call into an interpreter that is finalizing (matplotlib's
-    // ft2font aborts there), which says nothing of whether it loads.
-    const ASK: &str = "import ctypes, os, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)\n    sys.exit(3)\nos._exit(0)\n";
-    let out = pyprune_python::clean_command(python)
-        .args(["-I", "-S", "-c", ASK])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("cannot run `{}`: {e}", python.to_string_lossy()))?;
-    match out.status.code() {
-        Some(0) => Ok(()),
-        Some(3) => Err(String::from_utf8_lossy(&out.stdout).trim().to_owned()),
-        _ => Err(format!(
-            "`{}` failed loading it ({}): {}",
-            python.to_string_lossy(),
-            out.status,
-            first_line(&String::from_utf8_lossy(&out.stderr))
-        )),
-    }
-}
-
-/// The first non-empty line of `text`, marked when more followed (a report
-/// line stays one line).
-fn first_line(text: &str) -> String {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or_default().to_owned();
-    if lines.next().is_some() {
-        format!("{first} …")
-    } else {
-        first
     }
 }
 
@@ -243,6 +205,7 @@ mod tests {
 
     use super::*;
     use crate::model_builder::{TreeBuilder, actions, context};
+    use crate::steps::loader::loads;
     use crate::steps::{StepName, step_actions};
     use std::path::PathBuf;
 
@@ -343,7 +306,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let copy = dir.path().join("_json.so");
         std::fs::write(&copy, bytes).expect("write");
-        assert_eq!(loads(&"python3".into(), &copy), Ok(()));
+        assert_eq!(loads(std::ffi::OsStr::new("python3"), &copy), Ok(()));
         // Stripped already: nothing more to do.
         let stripped = TreeBuilder::new()
             .file("os.py", "")
@@ -426,7 +389,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let whole = dir.path().join("whole.so");
         std::fs::write(&whole, &elf).expect("write");
-        assert_eq!(loads(&"python3".into(), &whole), Ok(()));
+        assert_eq!(loads(std::ffi::OsStr::new("python3"), &whole), Ok(()));
         // A load segment moved off its page alignment, as strip leaves a
         // library patchelf rewrote: the very error.
         let mut misaligned = elf.clone();
@@ -446,11 +409,11 @@ mod tests {
             .copy_from_slice(&(offset as u64).to_le_bytes());
         let bad = dir.path().join("misaligned.so");
         std::fs::write(&bad, &misaligned).expect("write");
-        let why = loads(&"python3".into(), &bad).expect_err("not loadable");
+        let why = loads(std::ffi::OsStr::new("python3"), &bad).expect_err("not loadable");
         assert!(why.contains("not page-aligned"), "{why}");
         // A loader that dies of it (cut short: SIGBUS) is a refusal too.
         let cut = dir.path().join("cut.so");
         std::fs::write(&cut, &elf[..elf.len() / 8]).expect("write");
-        loads(&"python3".into(), &cut).expect_err("not loadable");
+        loads(std::ffi::OsStr::new("python3"), &cut).expect_err("not loadable");
     }
 }

@@ -9,6 +9,7 @@ mod extensions;
 mod info;
 mod installers;
 mod keep_imported;
+mod loader;
 mod memo;
 mod runtime;
 mod sourceless;
