@@ -185,6 +185,7 @@ pub fn copy_tree(inventory: &Inventory, to: &Path) -> io::Result<()> {
     }
     let mut first_copy: HashMap<(u64, u64), PathBuf> = HashMap::new();
     for file in &inventory.files {
+        pyprune_interrupt::check()?;
         let source = inventory.root.join(&file.path);
         let target = to.join(&file.path);
         if file.is_symlink {

@@ -142,21 +142,19 @@ fn apply_to_copy(
     }
     let python = verifier(settings, &prepared)?;
     let layout = OutLayout::new(out);
-    let staged = match stage_copy(
+    // Removed however the build ends short of the rename (a failure, a signal).
+    let partial = pyprune_interrupt::Temporary::new(&layout.partial);
+    let staged = stage_copy(
         &prepared,
         steps,
         &layout.partial,
         &layout.installed_at,
         venv_paths,
-    ) {
-        Ok(staged) => staged,
-        Err(error) => {
-            let _ = std::fs::remove_dir_all(&layout.partial);
-            return Err(error);
-        }
-    };
+    )?;
+    pyprune_interrupt::check()?;
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
+    partial.keep();
     let root = &prepared.inventory.root;
     let verify = python
         .as_ref()

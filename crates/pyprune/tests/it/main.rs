@@ -24,6 +24,7 @@ mod pythons;
 mod records;
 mod refusals;
 mod releases;
+mod signals;
 mod site_steps;
 mod startup;
 mod symlinks;

@@ -57,6 +57,9 @@ pub(super) fn measure(
         .prefix("pyprune-measure-")
         .tempdir()
         .context("cannot make a scratch directory")?;
+    // Removed by this guard however measuring ends (a failure, a signal), and
+    // named if pyprune must exit before it could be (a second signal).
+    let scratch = pyprune_interrupt::Temporary::new(&scratch.keep());
     let mut dirs: Vec<PathBuf> = Vec::new();
     for (i, steps) in std::iter::once(&Vec::new()).chain(layouts).enumerate() {
         let dir = scratch.path().join(format!("layout-{i}"));
@@ -79,6 +82,7 @@ pub(super) fn measure(
             if failed[i].is_some() {
                 continue;
             }
+            pyprune_interrupt::check()?;
             let started = Instant::now();
             let outcome = run(python, dir, &cwd, &code)?;
             let elapsed = started.elapsed();
