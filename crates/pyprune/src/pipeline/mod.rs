@@ -155,6 +155,9 @@ fn apply_to_copy(
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
     partial.keep();
+    // Interrupted before it is verified, the result goes too: an interrupted
+    // apply leaves nothing (a result that fails verification stays, said).
+    let landed = pyprune_interrupt::Temporary::new(out);
     let root = &prepared.inventory.root;
     let verify = python
         .as_ref()
@@ -172,8 +175,10 @@ fn apply_to_copy(
                 printer,
             )
         })
-        .transpose()?
-        .flatten();
+        .transpose();
+    pyprune_interrupt::check()?;
+    landed.keep();
+    let verify = verify?.flatten();
     Ok(Applied {
         tree: out.to_path_buf(),
         steps: steps.clone(),

@@ -160,7 +160,10 @@ impl Scene {
             };
             if environ.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
                 let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-                let shown: String = String::from_utf8_lossy(&cmdline).chars().take(80).collect();
+                let shown: String = String::from_utf8_lossy(&cmdline)
+                    .chars()
+                    .take(200)
+                    .collect();
                 left.push(format!("{name}: {}", shown.replace('\0', " ")));
             }
         }
@@ -189,6 +192,24 @@ impl Scene {
         assert!(
             in_tmp.is_empty(),
             "left in $TMPDIR: {in_tmp:?}\n{}",
+            self.stderr()
+        );
+    }
+}
+
+impl Scene {
+    /// No process of the run is left (one that was killed may take a moment
+    /// to be reaped).
+    fn assert_nothing_left_but_files(&self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut left = self.processes_left();
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+            left = self.processes_left();
+        }
+        assert!(
+            left.is_empty(),
+            "processes left: {left:?}\n{}",
             self.stderr()
         );
     }
@@ -285,4 +306,257 @@ fn measure_import_interrupted_removes_its_layouts() {
         assert_eq!(exit_code(&mut child), Some(status), "{}", scene.stderr());
         scene.assert_nothing_left();
     }
+}
+
+/// What the test's own directory holds besides the tree, its `$TMPDIR`,
+/// pyprune's stderr and the probes' markers: what pyprune left beside the tree.
+fn beside_the_tree(scene: &Scene) -> Vec<String> {
+    std::fs::read_dir(scene.env.path())
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !matches!(n.as_str(), "tree" | "tmp" | "stderr" | "prefix"))
+        .filter(|n| !n.starts_with("probe.") && n != "fifo")
+        .collect()
+}
+
+#[test]
+fn apply_out_interrupted_leaves_no_result_and_no_staging() {
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let scene = Scene::package("apply-out");
+        let before = snapshot(&scene.tree);
+        let out = scene.env.path().join("out");
+        let mut child = scene.start(
+            &[
+                "apply",
+                "--profile",
+                "minimal",
+                "--out",
+                path(&out),
+                path(&scene.tree),
+            ],
+            &[],
+        );
+        // The result is built, and verify is importing the probe.
+        scene.wait_for_probe(&mut child);
+        send(&child, signal);
+        assert_eq!(exit_code(&mut child), Some(status), "{}", scene.stderr());
+        scene.assert_nothing_left();
+        assert_eq!(
+            beside_the_tree(&scene),
+            Vec::<String>::new(),
+            "{}",
+            scene.stderr()
+        );
+        assert!(snapshot(&scene.tree) == before, "the input changed");
+        let stderr = scene.stderr();
+        let name = if signal == "INT" { "SIGINT" } else { "SIGTERM" };
+        assert!(
+            stderr.contains(&format!("interrupted by {name}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn apply_in_place_interrupted_is_undone_or_names_its_undo() {
+    // Before the change (verify records the original): nothing changed, nothing to undo.
+    let scene = Scene::package("in-place-before");
+    let before = snapshot(&scene.tree);
+    let mut child = scene.start(
+        &[
+            "apply",
+            "--in-place",
+            "--profile",
+            "minimal",
+            path(&scene.tree),
+        ],
+        &[],
+    );
+    scene.wait_for_probe(&mut child);
+    send(&child, "TERM");
+    assert_eq!(exit_code(&mut child), Some(143), "{}", scene.stderr());
+    scene.assert_nothing_left();
+    assert!(
+        snapshot(&scene.tree) == before,
+        "the tree changed:\n{}",
+        scene.stderr()
+    );
+    assert!(
+        !scene.stderr().contains("pyprune undo"),
+        "{}",
+        scene.stderr()
+    );
+
+    // After the change (verify checks the result): the journal stays, and the
+    // message names the command that restores the tree byte for byte.
+    let scene = Scene::package("in-place-after");
+    let before = snapshot(&scene.tree);
+    let journal = scene.tree.join(".pyprune-journal");
+    let mut child = scene.start(
+        &[
+            "apply",
+            "--in-place",
+            "--profile",
+            "minimal",
+            path(&scene.tree),
+        ],
+        &[("PYPRUNE_TEST_PROBE_JOURNAL", &journal)],
+    );
+    scene.wait_for_probe(&mut child);
+    send(&child, "INT");
+    assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
+    scene.assert_nothing_left();
+    let stderr = scene.stderr();
+    let undo = format!("`pyprune undo {}`", scene.tree.display());
+    assert!(stderr.contains(&undo), "no {undo} in:\n{stderr}");
+    assert!(journal.is_dir());
+    let undone = pyprune()
+        .arg("undo")
+        .arg(&scene.tree)
+        .output()
+        .expect("undo");
+    assert!(undone.status.success(), "{}", stderr_of(&undone));
+    assert!(
+        snapshot(&scene.tree) == before,
+        "undo did not restore the tree"
+    );
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn compile_interrupted_ends_its_workers_and_leaves_no_partial_cache() {
+    let scene = Scene::package("compile");
+    // A source that takes each worker seconds at each level (its docstring
+    // and assert make the three levels differ).
+    let mut big = String::from("\"\"\"Big.\"\"\"\nassert True\nx = [\n");
+    for i in 0..600_000 {
+        big.push_str(&format!("    {i},\n"));
+    }
+    big.push_str("]\n");
+    std::fs::write(scene.tree.join("big.py"), big).expect("big.py");
+    let mut child = scene.start(
+        &[
+            "compile",
+            "-o",
+            "0",
+            "-o",
+            "1",
+            "-o",
+            "2",
+            path(&scene.tree),
+        ],
+        &[],
+    );
+    // A worker is running (the largest source goes first).
+    let tag = scene.tag.clone();
+    wait_until(&mut child, &scene.stderr_path(), || {
+        scene
+            .processes_left()
+            .iter()
+            .any(|p| p.contains("A pyprune compile worker"))
+    });
+    let _ = tag;
+    std::thread::sleep(Duration::from_millis(300));
+    send(&child, "INT");
+    assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
+    scene.assert_nothing_left();
+    // Only sources and whole caches: no `CFILE.N` a killed write left.
+    let odd: Vec<_> = paths_under(&scene.tree)
+        .into_iter()
+        .filter(|p| p.is_file())
+        .filter(|p| !matches!(p.extension().and_then(|e| e.to_str()), Some("py" | "pyc")))
+        .collect();
+    assert!(odd.is_empty(), "left in the tree: {odd:?}");
+}
+
+#[test]
+fn verify_interrupted_by_sigint_or_sighup_ends_its_worker_group() {
+    for (signal, status) in [("INT", 130), ("HUP", 129)] {
+        let scene = Scene::package("verify");
+        let mut child = scene.start(&["verify", path(&scene.tree)], &[]);
+        scene.wait_for_probe(&mut child);
+        send(&child, signal);
+        assert_eq!(exit_code(&mut child), Some(status), "{}", scene.stderr());
+        scene.assert_nothing_left();
+    }
+}
+
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let scene = Scene::package("second");
+    let out = scene.env.path().join("out");
+    let mut child = scene.start(
+        &[
+            "apply",
+            "--profile",
+            "minimal",
+            "--out",
+            path(&out),
+            path(&scene.tree),
+        ],
+        &[],
+    );
+    scene.wait_for_probe(&mut child);
+    send(&child, "INT");
+    send(&child, "INT");
+    assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
+    scene.assert_nothing_left_but_files();
+    let stderr = scene.stderr();
+    // Whichever came first, the cleanup or the second signal, it is said.
+    assert!(
+        stderr.contains("interrupted again by SIGINT: exiting now")
+            || stderr.contains("error: interrupted by SIGINT"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sigkill_of_pyprune_ends_a_worker_blocked_opening_a_fifo() {
+    let scene = Scene::package("sigkill");
+    let fifo = scene.env.path().join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let mut child = scene.start(
+        &["verify", "--timeout", "600", path(&scene.tree)],
+        &[("PYPRUNE_TEST_PROBE_FIFO", &fifo)],
+    );
+    scene.wait_for_probe(&mut child);
+    // The worker's pid is in its marker's name; wait until it blocks in open.
+    let worker: u32 = std::fs::read_dir(scene.env.path())
+        .expect("ls")
+        .flatten()
+        .find_map(|e| e.file_name().to_str()?.strip_prefix("probe.")?.parse().ok())
+        .expect("a marker");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let wchan = std::fs::read_to_string(format!("/proc/{worker}/wchan")).unwrap_or_default();
+        if wchan.contains("fifo") || wchan.contains("partner") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send(&child, "KILL");
+    let _ = child.wait();
+    let killed = Instant::now();
+    while alive(worker) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(1),
+            "the worker {worker} outlived pyprune by a second"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether `pid` runs (a zombie is not running).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
 }
