@@ -109,18 +109,23 @@ mod tests {
     #[test]
     fn a_child_dies_with_the_thread_that_started_it() {
         // The thread ends without waiting: its child gets the signal.
-        let pid = std::thread::spawn(|| {
-            let child = die_with_parent(&mut Command::new("sleep"))
+        let mut child = std::thread::spawn(|| {
+            die_with_parent(&mut Command::new("sleep"))
                 .arg("60")
                 .spawn()
-                .expect("sleep starts");
-            child.id()
+                .expect("sleep starts")
         })
         .join()
         .expect("thread");
+        let pid = child.id();
         assert!(
             gone_within(pid, Duration::from_secs(5)),
             "sleep {pid} outlived its parent thread"
+        );
+        let status = child.wait().expect("reaped");
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL)
         );
     }
 

@@ -173,17 +173,6 @@ impl Scene {
     /// Nothing of the run is left: no process (a killed one may take a
     /// moment to be reaped by init), nothing in its `$TMPDIR`.
     fn assert_nothing_left(&self) {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let mut left = self.processes_left();
-        while !left.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            left = self.processes_left();
-        }
-        assert!(
-            left.is_empty(),
-            "processes left: {left:?}\n{}",
-            self.stderr()
-        );
         let in_tmp: Vec<_> = std::fs::read_dir(&self.tmp)
             .expect("tmp")
             .flatten()
@@ -194,13 +183,12 @@ impl Scene {
             "left in $TMPDIR: {in_tmp:?}\n{}",
             self.stderr()
         );
+        self.assert_no_process_left();
     }
-}
 
-impl Scene {
     /// No process of the run is left (one that was killed may take a moment
     /// to be reaped).
-    fn assert_nothing_left_but_files(&self) {
+    fn assert_no_process_left(&self) {
         let deadline = Instant::now() + Duration::from_secs(1);
         let mut left = self.processes_left();
         while !left.is_empty() && Instant::now() < deadline {
@@ -341,13 +329,13 @@ fn apply_out_interrupted_leaves_no_result_and_no_staging() {
         scene.wait_for_probe(&mut child);
         send(&child, signal);
         assert_eq!(exit_code(&mut child), Some(status), "{}", scene.stderr());
-        scene.assert_nothing_left();
         assert_eq!(
             beside_the_tree(&scene),
             Vec::<String>::new(),
             "{}",
             scene.stderr()
         );
+        scene.assert_nothing_left();
         assert!(snapshot(&scene.tree) == before, "the input changed");
         let stderr = scene.stderr();
         let name = if signal == "INT" { "SIGINT" } else { "SIGTERM" };
@@ -452,14 +440,12 @@ fn compile_interrupted_ends_its_workers_and_leaves_no_partial_cache() {
         &[],
     );
     // A worker is running (the largest source goes first).
-    let tag = scene.tag.clone();
     wait_until(&mut child, &scene.stderr_path(), || {
         scene
             .processes_left()
             .iter()
             .any(|p| p.contains("A pyprune compile worker"))
     });
-    let _ = tag;
     std::thread::sleep(Duration::from_millis(300));
     send(&child, "INT");
     assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
@@ -504,7 +490,7 @@ fn a_second_sigint_exits_at_once() {
     send(&child, "INT");
     send(&child, "INT");
     assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
-    scene.assert_nothing_left_but_files();
+    scene.assert_no_process_left();
     let stderr = scene.stderr();
     // Whichever came first, the cleanup or the second signal, it is said.
     assert!(
