@@ -420,3 +420,45 @@ fn with_stderr(stderr: &str) -> String {
         format!(":\n{stderr}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_killed_write_is_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfile = dir.path().join("m.cpython-311.pyc");
+        let names = [
+            "m.cpython-311.pyc",
+            "m.cpython-311.pyc.140234",
+            "m.cpython-311.pyc.tmp",
+            "m.cpython-311.pyc.",
+            "m.cpython-311.opt-1.pyc.140234",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"x").expect("written");
+        }
+        remove_partial_writes(&CompileRequest {
+            source: dir.path().join("m.py"),
+            dfile: None,
+            mode: InvalidationMode::Timestamp,
+            targets: vec![(0, cfile)],
+        });
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "m.cpython-311.opt-1.pyc.140234",
+                "m.cpython-311.pyc",
+                "m.cpython-311.pyc.",
+                "m.cpython-311.pyc.tmp"
+            ]
+        );
+    }
+}
