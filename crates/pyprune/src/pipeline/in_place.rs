@@ -96,11 +96,17 @@ pub(super) fn apply(
 }
 
 /// After a failure or a signal: the exact command that undoes what is left of
-/// the change, when something is (a change undone as it failed leaves nothing).
+/// the change, when something is (a change undone as it failed leaves nothing;
+/// after a signal, which shows no error of its own, that is said).
 fn undo_hint(root: &std::path::Path, printer: &Printer) {
     if pyprune_steps::has_journal(root) {
         printer.warn(&format!(
             "`{0}` is changed and not committed: restore it with `pyprune undo {0}`",
+            display_path(root)
+        ));
+    } else if pyprune_interrupt::interrupted().is_some() {
+        printer.note(&format!(
+            "`{}` is as it was: the change was undone",
             display_path(root)
         ));
     }
