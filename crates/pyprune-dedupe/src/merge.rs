@@ -85,8 +85,12 @@ pub fn dedupe_tree(
     // groups are merged in parallel and their savings simply add up.
     let outcomes: Vec<DedupeReport> = groups
         .par_iter()
+        // After a signal no group starts; each merge is atomic, so a group
+        // under way ends whole.
+        .filter(|_| pyprune_interrupt::interrupted().is_none())
         .map(|group| merge_group(&root, group, options, progress))
         .collect();
+    pyprune_interrupt::check()?;
     let mut report = DedupeReport {
         dry_run: options.dry_run,
         warnings: inventory.warnings.clone(),

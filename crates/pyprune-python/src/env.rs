@@ -9,8 +9,11 @@ use wait_timeout::ChildExt as _;
 /// A command for `python` with every inherited `PYTHON*` variable removed
 /// (this environment may export `PYTHONDONTWRITEBYTECODE`, `PYTHONHOME`, ...),
 /// so that what the interpreter reports or does does not depend on the shell.
+/// It dies with pyprune (even by SIGKILL): it must be waited for by the
+/// thread that starts it.
 pub fn clean_command(python: &OsStr) -> Command {
     let mut command = Command::new(python);
+    pyprune_interrupt::die_with_parent(&mut command);
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("PYTHON") {
             command.env_remove(key);

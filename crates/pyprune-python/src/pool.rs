@@ -2,7 +2,8 @@
 //! per worker (the shape uv uses): a handshake when each starts, a timeout per
 //! file after which the worker is killed and replaced, warnings returned with
 //! the file they belong to, stderr kept to explain a crash, and every worker
-//! ended when the pool is done.
+//! ended when the pool is done. When pyprune is interrupted, no file is
+//! started after the signal, and whatever a killed worker was writing is removed.
 
 use crate::env::clean_command;
 use std::ffi::{OsStr, OsString};
@@ -69,6 +70,8 @@ pub enum PoolError {
     },
     #[error("`{}` did not start as a compile worker: {reason}", .command.to_string_lossy())]
     Handshake { command: OsString, reason: String },
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// Settings of a pool.
@@ -96,6 +99,9 @@ pub fn compile_all(
             scope.spawn(move || {
                 let mut worker = None;
                 loop {
+                    if pyprune_interrupt::interrupted().is_some() {
+                        break;
+                    }
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(request) = requests.get(index) else {
                         break;
@@ -133,6 +139,8 @@ pub fn compile_all(
                 }
             }
         }
+        // After a signal, the outcomes of workers it killed say nothing of their files.
+        pyprune_interrupt::check()?;
         failure.map_or(Ok(()), Err)
     })
 }
@@ -194,6 +202,7 @@ struct Worker {
 
 impl Worker {
     fn start(python: &OsStr) -> Result<Worker, PoolError> {
+        pyprune_interrupt::check()?;
         let command = python.to_os_string();
         let mut child = clean_command(python)
             .args(["-I", "-S", "-u", "-c", SCRIPT])
@@ -297,7 +306,7 @@ impl Worker {
             .and_then(|()| self.stdin.flush())
             .is_err()
         {
-            return self.died("the worker stopped reading requests");
+            return self.died(request, "the worker stopped reading requests");
         }
         match self.lines.recv_timeout(timeout) {
             Ok(line) => match Reply::parse(&line) {
@@ -313,23 +322,25 @@ impl Worker {
                 }) if replied == id => (CompileOutcome::Failed { message }, Some(self)),
                 _ => {
                     let shown: String = line.chars().take(200).collect();
-                    self.died(&format!("the worker answered {shown:?}"))
+                    self.died(request, &format!("the worker answered {shown:?}"))
                 }
             },
             Err(RecvTimeoutError::Timeout) => {
                 self.kill();
+                remove_partial_writes(request);
                 let message = format!(
                     "timed out after {} s; the worker was killed",
                     timeout.as_secs()
                 );
                 (CompileOutcome::Failed { message }, None)
             }
-            Err(RecvTimeoutError::Disconnected) => self.died("the worker exited"),
+            Err(RecvTimeoutError::Disconnected) => self.died(request, "the worker exited"),
         }
     }
 
-    fn died(mut self, what: &str) -> (CompileOutcome, Option<Worker>) {
+    fn died(mut self, request: &CompileRequest, what: &str) -> (CompileOutcome, Option<Worker>) {
         self.kill();
+        remove_partial_writes(request);
         // Give the stderr reader a moment to collect the last words.
         std::thread::sleep(Duration::from_millis(50));
         let stderr = self.take_stderr();
@@ -376,11 +387,78 @@ impl Worker {
     }
 }
 
+/// Removes what a worker killed in the middle of `request` may have left:
+/// `py_compile` writes each cache as `CFILE.N` (N: a decimal number) and
+/// renames it, so a kill between the two leaves that name beside the cache.
+fn remove_partial_writes(request: &CompileRequest) {
+    for (_, cfile) in &request.targets {
+        let (Some(dir), Some(name)) = (cfile.parent(), cfile.file_name()) else {
+            continue;
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let prefix = [name.as_bytes(), b"."].concat();
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(rest) = file_name.as_bytes().strip_prefix(prefix.as_slice()) else {
+                continue;
+            };
+            let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_file && !rest.is_empty() && rest.iter().all(u8::is_ascii_digit) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 fn with_stderr(stderr: &str) -> String {
     let stderr = stderr.trim();
     if stderr.is_empty() {
         String::new()
     } else {
         format!(":\n{stderr}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_killed_write_is_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfile = dir.path().join("m.cpython-311.pyc");
+        let names = [
+            "m.cpython-311.pyc",
+            "m.cpython-311.pyc.140234",
+            "m.cpython-311.pyc.tmp",
+            "m.cpython-311.pyc.",
+            "m.cpython-311.opt-1.pyc.140234",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"x").expect("written");
+        }
+        remove_partial_writes(&CompileRequest {
+            source: dir.path().join("m.py"),
+            dfile: None,
+            mode: InvalidationMode::Timestamp,
+            targets: vec![(0, cfile)],
+        });
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "m.cpython-311.opt-1.pyc.140234",
+                "m.cpython-311.pyc",
+                "m.cpython-311.pyc.",
+                "m.cpython-311.pyc.tmp"
+            ]
+        );
     }
 }

@@ -38,6 +38,8 @@ pub enum JournalError {
     },
     #[error(transparent)]
     Action(ActionError),
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// Why a journaled change stopped: an action failed and the change was
@@ -230,11 +232,14 @@ impl Journal {
         Ok(())
     }
 
-    /// Performs `actions` in order; when one fails, the whole change is
-    /// undone, so that the tree is the original again.
+    /// Performs `actions` in order; when one fails, or pyprune is interrupted
+    /// between two, the whole change is undone, so that the tree is the original again.
     pub fn perform_all(mut self, actions: &[Action]) -> Result<Journal, RollbackError> {
         for action in actions {
-            if let Err(error) = self.perform(action) {
+            let done = pyprune_interrupt::check()
+                .map_err(JournalError::from)
+                .and_then(|()| self.perform(action));
+            if let Err(error) = done {
                 let root = self.root.clone();
                 drop(self);
                 return Err(match undo(&root) {

@@ -156,6 +156,8 @@ pub enum ApplyError {
     Step(#[from] StepError),
     #[error(transparent)]
     Action(#[from] ActionError),
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// Every action of `steps` in order, all computed from the model before anything
@@ -200,6 +202,7 @@ pub fn apply(
 ) -> Result<Model, ApplyError> {
     let (actions, result) = actions_for(&model, steps, context)?;
     for action in &actions {
+        pyprune_interrupt::check()?;
         perform(&context.root, action)?;
         done(action);
     }

@@ -243,6 +243,7 @@ pub fn copy_tree(
     let mut first_copy: HashMap<(u64, u64), PathBuf> = HashMap::new();
     for file in &inventory.files {
         count(progress);
+        pyprune_interrupt::check()?;
         let source = inventory.root.join(&file.path);
         let target = to.join(&file.path);
         if file.is_symlink {

@@ -51,6 +51,9 @@ pub enum TreeError {
     /// The root is a file, not a directory.
     #[error("`{}` is not a directory", display_path(.0))]
     NotADirectory(PathBuf),
+    /// pyprune was interrupted: the walk stopped part way.
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// A non-directory entry as the walk saw it (symlinks included, as themselves).
@@ -114,6 +117,8 @@ pub(crate) fn walk(
         disk: metadata.blocks() * 512,
     });
     rayon::scope(|scope| walker.read_dir(scope, PathBuf::new()));
+    // A walk cut short by a signal is no inventory.
+    pyprune_interrupt::check()?;
     Ok(walker.out.into_inner().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -126,6 +131,9 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn read_dir<'s>(&'s self, scope: &rayon::Scope<'s>, rel: PathBuf) {
+        if pyprune_interrupt::interrupted().is_some() {
+            return;
+        }
         let abs = self.root.join(&rel);
         let entries = match std::fs::read_dir(&abs) {
             Ok(entries) => entries,

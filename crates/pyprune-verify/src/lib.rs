@@ -87,6 +87,9 @@ pub enum VerifyError {
     /// Nothing Python could import: an empty or unreadable tree proves nothing.
     #[error("`{}` holds no module Python could import (is it empty, or unreadable?): there is nothing to verify", pyprune_fs::display_path(.0))]
     Nothing(std::path::PathBuf),
+    /// Interrupted: the verdicts of workers the signal ended prove nothing.
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// One tree under test: its files, its modules, the interpreter placed on it.
@@ -138,6 +141,12 @@ const IMPORT_RUNS: &[(&str, u8)] = &[("imports", 0), ("imports -O", 1), ("import
 
 /// Runs every check on `request.tree`.
 pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
+    let report = verify_to_the_end(request)?;
+    pyprune_interrupt::check()?;
+    Ok(report)
+}
+
+fn verify_to_the_end(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
     if subject.modules.all.is_empty()

@@ -41,6 +41,19 @@ pub fn record(
     jobs: usize,
     progress: &Tally,
 ) -> Result<Baseline, VerifyError> {
+    let baseline = record_to_the_end(tree, python, timeout, jobs, progress)?;
+    // Verdicts of workers a signal ended record nothing.
+    pyprune_interrupt::check()?;
+    Ok(baseline)
+}
+
+fn record_to_the_end(
+    tree: &Path,
+    python: &Interpreter,
+    timeout: Duration,
+    jobs: usize,
+    progress: &Tally,
+) -> Result<Baseline, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(tree, python, &scratch.path().join("tree"))?;
     let hung = Hung::default();

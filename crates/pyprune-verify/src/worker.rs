@@ -3,7 +3,9 @@
 //! costs only the item it was on (the worker names each before starting it),
 //! and the rest run again in a fresh process. Items that fail can be run
 //! again one by one ([`Worker::settle`]), so that a verdict never depends on
-//! what an earlier item of the same process imported.
+//! what an earlier item of the same process imported. Each worker leads a
+//! process group of its own and dies with pyprune (`clean_command`); a signal
+//! to pyprune ends the group (`pyprune_interrupt::end_children`).
 
 use crate::launch::{RunMode, TreePython};
 use std::collections::BTreeMap;
@@ -295,6 +297,15 @@ impl Worker<'_> {
     }
 
     fn batch(&self, mode: &str, run: RunMode, items: &[Vec<u8>]) -> Batch {
+        // After a signal nothing new starts; the caller reports the interruption.
+        if let Some(interrupted) = pyprune_interrupt::interrupted() {
+            return Batch {
+                lines: Vec::new(),
+                ending: interrupted.to_string(),
+                ending_is_clean: false,
+                timed_out: false,
+            };
+        }
         let mut command = self.python.command(run, self.cwd);
         command.args(["-c", WORKER, mode]);
         if self.watch_isolation {

@@ -6,7 +6,14 @@ use std::path::PathBuf;
 
 /// Measure and shrink the on-disk footprint of Python installations without breaking Python.
 #[derive(Debug, Parser)]
-#[command(name = "pyprune", version, max_term_width = 100)]
+#[command(
+    name = "pyprune",
+    version,
+    max_term_width = 100,
+    after_help = "Exit status: 0 done; 1 done with problems; 2 usage or fatal error; 130, 143 or 129 \
+                  interrupted by SIGINT, SIGTERM or SIGHUP (children ended, temporaries removed; an \
+                  interrupted in-place change is undone, or its `pyprune undo PATH` is named)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

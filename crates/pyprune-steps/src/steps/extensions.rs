@@ -159,12 +159,15 @@ fn judge(
     }
     let (input, output) = (original_dir.join(name), stripped_dir.join(name));
     std::fs::write(&input, bytes).map_err(|e| fail(e.to_string()))?;
-    let run = std::process::Command::new("strip")
+    pyprune_interrupt::check()?;
+    let run = pyprune_interrupt::die_with_parent(&mut std::process::Command::new("strip"))
         .args(["--strip-unneeded", "-o"])
         .arg(&output)
         .arg(&input)
         .output()
         .map_err(|e| fail(format!("cannot run strip: {e}")))?;
+    // A strip ended by a signal is no verdict on the library.
+    pyprune_interrupt::check()?;
     if !run.status.success() {
         return Ok(Verdict::Left(format!(
             "strip refused it: {}",

@@ -89,6 +89,8 @@ pub enum StepError {
     Symlink(PathBuf),
     #[error("cannot strip `{}`: {message}", pyprune_fs::display_path(.path))]
     Strip { path: PathBuf, message: String },
+    #[error(transparent)]
+    Interrupted(#[from] pyprune_interrupt::Interrupted),
 }
 
 /// What steps need to know beyond the model.

@@ -1,7 +1,9 @@
 //! `apply --in-place`: the tree itself changed under a journal. The original
 //! is recorded first (what imports, which sources compile), every action is
 //! journaled before it is done, a failed action undoes the whole change, and
-//! the result is verified against the record before any commit.
+//! the result is verified against the record before any commit. Interrupted
+//! while the actions run, the change is undone as after a failure; later (while
+//! verifying), the tree keeps its journal and the message says how to undo it.
 
 use super::{Applied, Prepared};
 use crate::printer::Printer;
@@ -54,7 +56,9 @@ pub(super) fn apply(
     let journal = {
         let tally = Arc::new(Tally::new("changing the tree, journaled"));
         let _progress = printer.progress(Arc::clone(&tally));
-        Journal::begin(&root)?.perform_all(&actions)?
+        Journal::begin(&root)?
+            .perform_all(&actions)
+            .inspect_err(|_| undo_hint(&root, printer))?
     };
     // Verified before any commit: a tree that fails keeps its undo.
     let verify = match (&python, &baseline) {
@@ -63,7 +67,8 @@ pub(super) fn apply(
                 .as_ref()
                 .map(|b| (pyprune_verify::Against::Recorded(b), python));
             let tags = super::prepared_tags(&prepared);
-            super::verify_result(settings, tags, &root, original, python, printer)?
+            super::verify_result(settings, tags, &root, original, python, printer)
+                .inspect_err(|_| undo_hint(&root, printer))?
         }
         (None, _) => None,
     };
@@ -95,6 +100,23 @@ pub(super) fn apply(
         left_as_is,
         shared: None,
     })
+}
+
+/// After a failure or a signal: the exact command that undoes what is left of
+/// the change, when something is (a change undone as it failed leaves nothing;
+/// after a signal, which shows no error of its own, that is said).
+fn undo_hint(root: &std::path::Path, printer: &Printer) {
+    if pyprune_steps::has_journal(root) {
+        printer.warn(&format!(
+            "`{0}` is changed and not committed: restore it with `pyprune undo {0}`",
+            display_path(root)
+        ));
+    } else if pyprune_interrupt::interrupted().is_some() {
+        printer.note(&format!(
+            "`{}` is as it was: the change was undone",
+            display_path(root)
+        ));
+    }
 }
 
 /// Everything must stay inside the tree; the zip steps need the prefix for that.

@@ -174,20 +174,21 @@ fn apply_to_copy(
         },
         progress: Some(&tally),
     };
-    let staged = match stage_copy(&prepared, steps, &to) {
-        Ok(staged) => staged,
-        Err(error) => {
-            let _ = std::fs::remove_dir_all(&layout.partial);
-            return Err(error);
-        }
-    };
+    // Removed however the build ends short of the rename (a failure, a signal).
+    let partial = pyprune_interrupt::Temporary::new(&layout.partial);
+    let staged = stage_copy(&prepared, steps, &to)?;
     drop(progress);
+    pyprune_interrupt::check()?;
     let shared = settings
         .link_unchanged
         .then(|| shared_with_input(&prepared, &layout.partial))
         .transpose()?;
     std::fs::rename(&layout.partial, out)
         .with_context(|| format!("cannot rename the result to `{}`", display_path(out)))?;
+    partial.keep();
+    // Interrupted before it is verified, the result goes too: an interrupted
+    // apply leaves nothing (a result that fails verification stays, said).
+    let landed = pyprune_interrupt::Temporary::new(out);
     let root = &prepared.inventory.root;
     let verify = python
         .as_ref()
@@ -205,8 +206,10 @@ fn apply_to_copy(
                 printer,
             )
         })
-        .transpose()?
-        .flatten();
+        .transpose();
+    pyprune_interrupt::check()?;
+    landed.keep();
+    let verify = verify?.flatten();
     Ok(Applied {
         tree: out.to_path_buf(),
         steps: steps.clone(),

@@ -83,6 +83,9 @@ pub(super) fn measure(
         .prefix("pyprune-measure-")
         .tempdir()
         .context("cannot make a scratch directory")?;
+    // Removed by this guard however measuring ends (a failure, a signal), and
+    // named if pyprune must exit before it could be (a second signal).
+    let scratch = pyprune_interrupt::Temporary::new(&scratch.keep());
     let tally = Arc::new(Tally::new("import timing, the unchanged tree: building"));
     let _progress = printer.progress(Arc::clone(&tally));
     let shared = prepared.inventory.file_inodes();
@@ -165,6 +168,7 @@ fn time_pair(
             if failed[i].is_some() {
                 continue;
             }
+            pyprune_interrupt::check()?;
             let started = Instant::now();
             let outcome = run(python, prefixes[i], cwd, code)?;
             let elapsed = started.elapsed();
