@@ -33,6 +33,7 @@ pub use runtime::{
 };
 pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;
+pub(crate) use zip::{read_members, write_zip};
 
 /// Every step, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
