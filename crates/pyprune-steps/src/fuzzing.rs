@@ -33,13 +33,17 @@ pub fn zip_members(data: &[u8]) {
 /// trash name the log yields stays inside the tree, and the replay neither
 /// panics nor touches anything outside the tree.
 pub fn journal_log(data: &[u8]) {
-    if let Ok(names) = names_in_log(data) {
-        for name in names {
-            assert!(
-                stays_inside(&name),
-                "the log yields {name:?}, which leaves the tree"
-            );
-        }
+    // Undo reads the whole log before it changes anything: a log it cannot
+    // read is refused with the tree untouched, and needs no replay (which
+    // makes a campaign many times faster).
+    let Ok(names) = names_in_log(data) else {
+        return;
+    };
+    for name in names {
+        assert!(
+            stays_inside(&name),
+            "the log yields {name:?}, which leaves the tree"
+        );
     }
     let Ok(dir) = tempfile::tempdir() else { return };
     let outside = dir.path().join("outside.py");
