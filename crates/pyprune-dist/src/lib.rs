@@ -4,6 +4,8 @@
 //! pyprune's changes leave every RECORD true (`pip show -f`, `pip
 //! uninstall` and `importlib.metadata` see the disk as it is).
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod installed;
 mod metadata;
 mod owners;

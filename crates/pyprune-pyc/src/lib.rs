@@ -8,6 +8,8 @@
 
 mod cache_name;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod magic;
 pub mod marshal;

@@ -189,69 +189,21 @@ fn a_deeply_nested_constant_is_refused_not_overflowed() {
     assert!(matches!(result, Err(PycError::Marshal(_))), "{result:?}");
 }
 
-#[derive(Debug, Clone)]
-enum Mutation {
-    Set(usize, u8),
-    Insert(usize, Vec<u8>),
-    Remove(usize, usize),
-    Truncate(usize),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        4 => (any::<usize>(), any::<u8>()).prop_map(|(at, b)| Mutation::Set(at, b)),
-        1 => (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..16)).prop_map(|(at, b)| Mutation::Insert(at, b)),
-        1 => (any::<usize>(), 1..64usize).prop_map(|(at, n)| Mutation::Remove(at, n)),
-        1 => any::<usize>().prop_map(Mutation::Truncate),
-    ]
-}
-
-fn apply(data: &mut Vec<u8>, mutation: &Mutation) {
-    if data.is_empty() {
-        return;
-    }
-    match mutation {
-        Mutation::Set(at, b) => {
-            let at = at % data.len();
-            data[at] = *b;
-        }
-        Mutation::Insert(at, bytes) => {
-            let at = at % data.len();
-            data.splice(at..at, bytes.iter().copied());
-        }
-        Mutation::Remove(at, n) => {
-            let at = at % data.len();
-            let end = (at + n).min(data.len());
-            data.drain(at..end);
-        }
-        Mutation::Truncate(len) => data.truncate(len % data.len()),
-    }
-}
+#[path = "common/mutation.rs"]
+mod mutation;
 
 proptest! {
+    // The entry point the cargo-fuzz target `pyc` runs (fuzz/, docs/TESTING.md).
     #[test]
-    fn mutated_real_pycs_never_panic(
-        which in 0..12usize,
-        mutations in proptest::collection::vec(mutation(), 1..8),
-    ) {
-        let mut data = corpus()[which].clone();
-        for m in &mutations {
-            apply(&mut data, m);
-        }
-        let _ = Pyc::parse(&data);
-        if data.len() > 16 {
-            let _ = pyprune_pyc::marshal::first_filename(&data[16..], PythonVersion::new(3, 11));
-            let _ = pyprune_pyc::rename_code_file(&data[16..], PythonVersion::new(3, 11), |_| {
-                Some("/a/new/name.py".into())
-            });
-        }
+    fn mutated_real_pycs_never_panic(which in 0..12usize, mutations in mutation::mutations()) {
+        pyprune_pyc::fuzzing::pyc(&mutation::mutated(&corpus()[which], &mutations));
     }
 
     #[test]
     fn random_bodies_behind_a_real_header_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
         let mut data = small_pyc()[..16].to_vec();
         data.extend(body);
-        let _ = Pyc::parse(&data);
+        pyprune_pyc::fuzzing::pyc(&data);
     }
 }
 

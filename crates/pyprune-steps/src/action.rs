@@ -49,7 +49,7 @@ impl Action {
 }
 
 /// Whether the relative path `path` leaves the tree it is relative to.
-fn leaves_tree(path: &Path) -> bool {
+pub(crate) fn leaves_tree(path: &Path) -> bool {
     !path
         .components()
         .all(|c| matches!(c, std::path::Component::Normal(_)))

@@ -267,6 +267,7 @@ pub fn commit(root: &Path) -> Result<(), JournalError> {
     std::fs::remove_dir_all(&dir).map_err(io_error(&dir))
 }
 
+pub(crate) use undo::names_in_log;
 pub use undo::{Skip, Undone, undo};
 
 #[path = "journal_undo.rs"]

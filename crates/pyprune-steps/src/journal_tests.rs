@@ -310,6 +310,49 @@ fn a_corrupt_journal_is_said_so() {
     assert!(has_journal(root.path()));
 }
 
+/// Found by the journal fuzz target: a log naming a path or a trash entry
+/// outside the tree made undo delete, or move into the tree, a file outside it.
+#[test]
+fn a_log_that_leads_out_of_the_tree_is_refused_and_nothing_outside_touched() {
+    let hex = |p: &str| p.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let outside_of = |dir: &Path| dir.join("outside.py");
+    for log in [
+        // Undoing a creation removes the file: one beside the tree.
+        format!("1\tcreate\t{}\n", hex("../outside.py")),
+        format!("1\tcreate\t{}\n", hex("json/../../outside.py")),
+        // An absolute path, from the root of the file system.
+        format!("1\tcreate\t{}\n", hex("/OUTSIDE")),
+        // The old file of a removal, fetched from above the trash.
+        format!("../../../outside.py\tremove\t{}\n", hex("json/gone.py")),
+        // A move put back to a place outside.
+        format!(
+            "1\tmove\t{}\t{}\n",
+            hex("../outside.py"),
+            hex("json/__init__.py")
+        ),
+    ] {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let root = parent.path().join("tree");
+        std::fs::create_dir_all(root.join("json")).expect("mkdir");
+        std::fs::write(root.join("json/__init__.py"), "x = 1\n").expect("write");
+        std::fs::write(outside_of(parent.path()), "outside = 1\n").expect("write");
+        let log = log.replace("/OUTSIDE", &outside_of(parent.path()).to_string_lossy());
+        drop(Journal::begin(&root).expect("begin"));
+        std::fs::write(root.join(JOURNAL_DIR).join("log"), &log).expect("write");
+        let error = undo(&root).expect_err(&log);
+        assert!(matches!(error, JournalError::Corrupt(..)), "{log}: {error}");
+        assert_eq!(
+            std::fs::read_to_string(outside_of(parent.path()))
+                .ok()
+                .as_deref(),
+            Some("outside = 1\n"),
+            "{log}"
+        );
+        assert!(root.join("json/__init__.py").exists(), "{log}");
+        assert!(has_journal(&root), "{log}");
+    }
+}
+
 #[test]
 fn undo_after_move_over_an_existing_file() {
     // sourceless moves `__pycache__/x.TAG.pyc` to `x.pyc`, which may be there already.

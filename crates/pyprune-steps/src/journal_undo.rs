@@ -6,10 +6,24 @@
 //! is restored byte for byte.
 
 use super::{JOURNAL_DIR, JournalError, io_error, left_state, unhex};
+use crate::action::leaves_tree;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::{self, BufRead as _};
+use std::io::{self, BufRead};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
+
+/// The trash names and paths a log names (entries first, then the recorded
+/// states), as undo reads them: what the fuzzing entry checks.
+pub(crate) fn names_in_log(bytes: &[u8]) -> Result<Vec<PathBuf>, JournalError> {
+    let log = read_log(Path::new("root"), bytes, Path::new("log"))?;
+    let mut names = Vec::new();
+    for entry in &log.entries {
+        names.push(PathBuf::from("trash").join(&entry.seq));
+        names.extend(entry.paths.iter().cloned());
+    }
+    names.extend(log.left.into_keys());
+    Ok(names)
+}
 
 /// Why undo left a path as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,19 +92,25 @@ struct Log {
     absent_before: HashSet<PathBuf>,
 }
 
-fn read_log(root: &Path, log: std::fs::File, log_path: &Path) -> Result<Log, JournalError> {
+fn read_log(root: &Path, log: impl BufRead, log_path: &Path) -> Result<Log, JournalError> {
     let corrupt =
         |field: &str| JournalError::Corrupt(root.to_path_buf(), format!("bad path {field:?}"));
+    // Only paths inside the tree, as the journal records them: a damaged or
+    // planted log must not make undo delete or move anything outside it.
+    let inside = |field: &str| unhex(field).filter(|p| !leaves_tree(p));
     let mut entries = Vec::new();
     let mut left: HashMap<PathBuf, Option<String>> = HashMap::new();
     let mut absent_before = HashSet::new();
-    for line in io::BufReader::new(log).lines() {
+    for line in log.lines() {
         let line = line.map_err(io_error(log_path))?;
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.first() == Some(&"done") {
             // `done SEQ (PATH STATE)*`: a torn last line is ignored like a torn entry.
             for pair in fields.get(2..).unwrap_or_default().chunks_exact(2) {
                 if let Some(path) = unhex(pair[0]) {
+                    if leaves_tree(&path) {
+                        return Err(corrupt(pair[0]));
+                    }
                     left.insert(path, Some(pair[1].to_owned()));
                 }
             }
@@ -99,13 +119,20 @@ fn read_log(root: &Path, log: std::fs::File, log_path: &Path) -> Result<Log, Jou
         if fields.len() < 3 {
             continue;
         }
+        // The name of the entry's old file in the trash: a number, never a path.
+        if fields[0].is_empty() || !fields[0].bytes().all(|b| b.is_ascii_digit()) {
+            return Err(JournalError::Corrupt(
+                root.to_path_buf(),
+                format!("bad sequence number {:?}", fields[0]),
+            ));
+        }
         let op = fields[1].to_owned();
-        let mut paths = vec![unhex(fields[2]).ok_or_else(|| corrupt(fields[2]))?];
+        let mut paths = vec![inside(fields[2]).ok_or_else(|| corrupt(fields[2]))?];
         let mut mode = None;
         match op.as_str() {
             "move" => {
                 let to = fields.get(3).copied().unwrap_or_default();
-                paths.push(unhex(to).ok_or_else(|| corrupt(to))?);
+                paths.push(inside(to).ok_or_else(|| corrupt(to))?);
             }
             "rmdir" => mode = fields.get(3).and_then(|m| u32::from_str_radix(m, 8).ok()),
             "remove" | "replace" | "create" | "mkdir" => {}
@@ -218,7 +245,7 @@ pub fn undo(root: &Path) -> Result<Undone, JournalError> {
             });
         }
     };
-    let log = read_log(root, log, &log_path)?;
+    let log = read_log(root, io::BufReader::new(log), &log_path)?;
     let mut undone = Undone::default();
     let mut taken = taken_since(root, &log, &mut undone.skipped);
     let trash = |seq: &str| dir.join("trash").join(seq);

@@ -6,6 +6,8 @@
 mod action;
 mod distributions;
 mod footprint;
+#[doc(hidden)]
+pub mod fuzzing;
 mod journal;
 mod model;
 #[cfg(test)]

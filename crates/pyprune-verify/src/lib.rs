@@ -20,6 +20,8 @@
 //! no-writes check, which run only once a run with `-B` proved isolation, so
 //! that no run of verify writes outside the tree under test.
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod judge;
 mod launch;
 mod modules;

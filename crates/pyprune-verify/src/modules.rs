@@ -27,7 +27,7 @@ pub const SIDE_EFFECTS: &[&str] = &[
 /// at import) and what is not a package.
 const SKIPPED_DIRS: &[&str] = &["test", "tests", "idle_test", "__pycache__"];
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -137,6 +137,11 @@ fn zip_members(path: &Path) -> Result<BTreeSet<String>, String> {
     std::io::BufReader::new(file)
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
+    zip_module_names(&bytes)
+}
+
+/// Module names of the `.py`/`.pyc` members of the zip `bytes`.
+pub(crate) fn zip_module_names(bytes: &[u8]) -> Result<BTreeSet<String>, String> {
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
     Ok(archive
         .file_names()

@@ -35,6 +35,7 @@ pub use runtime::{
 };
 pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;
+pub(crate) use zip::{read_members, write_zip};
 
 /// The deflate level of every zip and gzip file the steps write: zlib's (and
 /// `zipfile`'s) default. Its best level (9) saves 0.8% more of Python

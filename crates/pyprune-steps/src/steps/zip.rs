@@ -350,7 +350,7 @@ fn hash_based(
 }
 
 /// A zip with members in name order and the earliest DOS time: the same bytes on every run.
-fn write_zip(members: &BTreeMap<String, Vec<u8>>, deflate: bool) -> Vec<u8> {
+pub(crate) fn write_zip(members: &BTreeMap<String, Vec<u8>>, deflate: bool) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let method = if deflate {
         zip::CompressionMethod::Deflated
@@ -372,7 +372,7 @@ fn write_zip(members: &BTreeMap<String, Vec<u8>>, deflate: bool) -> Vec<u8> {
 }
 
 /// The members of an existing zip (unreadable ones left out).
-fn read_members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn read_members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
         return Vec::new();
     };
