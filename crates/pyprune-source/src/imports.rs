@@ -343,6 +343,15 @@ def f():
         );
     }
 
+    /// Each import of `source` by its module, and whether it is optional.
+    fn optional_of(source: &str) -> Vec<(String, bool)> {
+        imports_of(source.as_bytes())
+            .expect("parsed")
+            .into_iter()
+            .map(|i| (i.module.expect("named"), i.optional))
+            .collect()
+    }
+
     #[test]
     fn imports_of_a_module_already_loaded_only_are_optional() {
         let source = "\
@@ -356,11 +365,7 @@ elif x:
 if 'a' in sys.modules and y:
     import a
 ";
-        let optional: Vec<(String, bool)> = imports_of(source.as_bytes())
-            .expect("parsed")
-            .into_iter()
-            .map(|i| (i.module.expect("named"), i.optional))
-            .collect();
+        let optional = optional_of(source);
         let expected = [
             ("sys", false),
             ("setuptools", true),
@@ -391,11 +396,7 @@ except Exception:
     pass
 import c
 ";
-        let optional: Vec<(String, bool)> = imports_of(source.as_bytes())
-            .expect("parsed")
-            .into_iter()
-            .map(|i| (i.module.expect("named"), i.optional))
-            .collect();
+        let optional = optional_of(source);
         let expected = [
             ("pydoc_data.topics", true),
             ("uu", false),

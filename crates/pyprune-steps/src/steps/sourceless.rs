@@ -246,9 +246,9 @@ pub(crate) fn compressed_source_path(source: &Path) -> PathBuf {
 }
 
 /// Gzip with no name and a zero timestamp: the same bytes on every run. At
-/// zlib's default level ([`crate::steps::DEFLATE_LEVEL`]).
+/// zlib's default level ([`crate::steps::GZIP_LEVEL`]).
 fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(crate::steps::DEFLATE_LEVEL));
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(crate::steps::GZIP_LEVEL));
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(bytes);
     encoder.finish().unwrap_or_default()

@@ -359,7 +359,7 @@ pub(crate) fn write_zip(members: &BTreeMap<String, Vec<u8>>, deflate: bool) -> V
     };
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(method)
-        .compression_level(deflate.then_some(i64::from(super::DEFLATE_LEVEL)))
+        .compression_level(deflate.then_some(9))
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     for (name, bytes) in members {
