@@ -107,11 +107,11 @@ pub(crate) fn installers(model: &Model, context: &Context) -> Result<Installers,
             // come back only with a module an outsider imports).
             let own = &own;
             let outside = outcome.kept.iter().flat_map(|import| {
-                let by_outsiders = own.contains(top(&import.module));
+                let one_of_ours = own.contains(top(&import.module));
                 import
                     .imported_by
                     .iter()
-                    .filter(move |by| by_outsiders && !own.contains(top(by)))
+                    .filter(move |by| one_of_ours && !own.contains(top(by)))
                     .map(move |by| (by, &import.module))
             });
             let Some((by, module)) = outside.min() else {
