@@ -6,7 +6,7 @@
 //! (`record_checks.py`); each check is shown to fail on a planted fault.
 
 use crate::harness::*;
-use crate::venvs::{applied_venv, copy_of, dist_infos, shared_venv, site_packages, venv_copy};
+use crate::venvs::{dist_infos, shared_venv, site_packages, venv_copy};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,13 +112,13 @@ fn left_installed(installed: &[(String, String)], profile: &str) -> Vec<(String,
         .collect()
 }
 
-/// A copy of `apply --profile PROFILE --out` of the shared venv (made once
-/// per run, `applied_venv`), whose RECORDs must all be true; the copy's path
-/// (the tests uninstall from it).
+/// `apply --profile PROFILE --out` of the shared venv, whose RECORDs must
+/// all be true; the result's path.
 fn apply_out_checked(env: &TestEnv, profile: &str, changed: &[&str]) -> PathBuf {
     let venv = shared_venv();
     let installed = installed();
-    let out = copy_of(env, &applied_venv(profile).0, profile);
+    let out = env.path().join(profile);
+    apply_to(venv, &out, &["--profile", profile, "--no-verify"]);
     assert_eq!(
         assert_records_true(&out),
         left_installed(installed, profile),

@@ -43,41 +43,6 @@ pub fn shared_venv() -> &'static Path {
     })
 }
 
-/// The profiles [`applied_venv`] makes results of.
-const APPLIED_PROFILES: [&str; 3] = ["container", "compact", "minimal"];
-
-/// `apply --profile PROFILE --out --no-verify` of the shared venv (one of
-/// [`APPLIED_PROFILES`]), made once per run for the tests that only read it
-/// (others copy it first): the result and apply's JSON report.
-pub fn applied_venv(profile: &str) -> &'static (PathBuf, serde_json::Value) {
-    static APPLIED: [std::sync::OnceLock<(PathBuf, serde_json::Value)>; 3] =
-        [const { std::sync::OnceLock::new() }; 3];
-    let index = APPLIED_PROFILES
-        .iter()
-        .position(|p| *p == profile)
-        .unwrap_or_else(|| panic!("no shared result of `{profile}`"));
-    APPLIED[index].get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shared-venv-{profile}"));
-        let _ = std::fs::remove_dir_all(&out);
-        let report = apply_to(shared_venv(), &out, &["--profile", profile, "--no-verify"]);
-        (out, report)
-    })
-}
-
-/// A copy of `venv` at `env/name` (`cp -a`: links and modes kept; its
-/// scripts still name `venv` in their shebangs).
-pub fn copy_of(env: &TestEnv, venv: &Path, name: &str) -> PathBuf {
-    let copy = env.path().join(name);
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(venv)
-        .arg(&copy)
-        .status()
-        .expect("cp");
-    assert!(status.success());
-    copy
-}
-
 /// Makes a venv at `venv` and installs every test wheel into it with pip,
 /// from the wheelhouse alone.
 pub fn make_venv(venv: &Path) {
@@ -116,7 +81,15 @@ pub fn make_venv_with(venv: &Path, wheels: &[&str]) {
 /// A copy of the shared venv at `env/name` (`cp -a`: links and modes kept;
 /// its scripts still name the shared venv in their shebangs).
 pub fn venv_copy(env: &TestEnv, name: &str) -> PathBuf {
-    copy_of(env, shared_venv(), name)
+    let copy = env.path().join(name);
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(shared_venv())
+        .arg(&copy)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    copy
 }
 
 /// The `*.dist-info` directories of a venv's site-packages, relative to it.
