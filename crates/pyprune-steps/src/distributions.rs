@@ -58,18 +58,14 @@ impl Untouchable {
                 untouchable.modules.push((site.clone(), name.clone()));
             }
             for path in &dist.claimed {
-                let Ok(inside) = path.strip_prefix(site) else {
+                if !path.starts_with(site) {
                     // A script in bin/ or a header: that file.
                     untouchable.below.push(path.clone());
                     continue;
-                };
-                let mut parts = inside.components();
-                let first = parts.next().map(|c| c.as_os_str().to_string_lossy());
-                match (first, parts.next()) {
-                    (Some(first), Some(_)) if first != "__pycache__" => {
-                        untouchable.below.push(site.join(&*first));
-                    }
-                    _ => untouchable
+                }
+                match top_dir(site, path) {
+                    Some(dir) => untouchable.below.push(dir),
+                    None => untouchable
                         .modules
                         .push((site.clone(), module_name(path).to_owned())),
                 }
@@ -95,6 +91,16 @@ impl Untouchable {
         };
         self.modules.iter().any(|(d, n)| d == dir && n == name)
     }
+}
+
+/// The directory directly in `site` that `path` lies in (a package,
+/// `numpy.libs`, a `*.dist-info`); `None` for a path outside `site`,
+/// directly in it, or in its `__pycache__` (a top-level module's cache).
+pub(crate) fn top_dir(site: &Path, path: &Path) -> Option<PathBuf> {
+    let mut parts = path.strip_prefix(site).ok()?.components();
+    let first = parts.next()?.as_os_str();
+    parts.next()?;
+    (first != "__pycache__").then(|| site.join(first))
 }
 
 /// A file's name up to its first dot: the module `six.py`,

@@ -151,9 +151,11 @@ pub fn verify(request: &Request<'_>) -> Result<Report, VerifyError> {
 fn verify_to_the_end(request: &Request<'_>) -> Result<Report, VerifyError> {
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(request.tree, request.python, &scratch.path().join("tree"))?;
-    if subject.modules.all.is_empty()
-        && let Err(error) = std::fs::read_dir(&subject.inventory.root)
-    {
+    // No module left: an error, unless the steps removed every module of
+    // the original on purpose (a venv of pip and setuptools alone, after
+    // `exclude-installers`), which is said below.
+    let emptied = subject.modules.all.is_empty();
+    if emptied && let Err(error) = std::fs::read_dir(&subject.inventory.root) {
         return Err(VerifyError::Unreadable(
             subject.inventory.root.clone(),
             error,
@@ -168,10 +170,6 @@ fn verify_to_the_end(request: &Request<'_>) -> Result<Report, VerifyError> {
         )?))),
         Some(Against::Recorded(baseline)) => Some(Before::Recorded(baseline)),
     };
-    // No module left: an error, unless the steps removed every module of
-    // the original on purpose (a venv of pip and setuptools alone, after
-    // `exclude-installers`), which is said below.
-    let emptied = subject.modules.all.is_empty();
     if emptied
         && !(request.promises.removals
             && original.as_ref().is_some_and(|o| !o.modules().is_empty()))

@@ -154,15 +154,10 @@ fn files_of(
     let package_dirs: BTreeSet<PathBuf> = dist
         .files
         .iter()
-        .filter_map(|path| {
-            let inside = path.strip_prefix(&dist.site_dir).ok()?;
-            let mut parts = inside.components();
-            let first = parts.next()?;
-            parts.next()?;
-            let first = first.as_os_str().to_string_lossy();
-            // A top-level module's cache is its file, not a package's.
-            (!first.ends_with(".dist-info") && first != "__pycache__")
-                .then(|| dist.site_dir.join(&*first))
+        .filter_map(|path| crate::distributions::top_dir(&dist.site_dir, path))
+        .filter(|dir| {
+            !dir.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".dist-info"))
         })
         .collect();
     let owned_here = |path: &Path| {

@@ -226,7 +226,7 @@ fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
 /// base interpreter's own would be shadowed by it).
 fn venv_site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
     let version = context.version?;
-    if !model.files.contains_key(Path::new("pyvenv.cfg")) {
+    if !crate::venv_paths::is_venv(model) {
         return None;
     }
     let dir = Path::new("lib")
