@@ -59,12 +59,16 @@ pub enum HeaderError {
 }
 
 impl Header {
+    /// The longest header of any release: reading this much of a file is
+    /// enough to [`Header::parse`] it.
+    pub const MAX_LEN: usize = 16;
+
     /// How long the header of `version` is.
     pub fn len_for(version: PythonVersion) -> usize {
         match version.minor {
             0..=2 => 8,
             3..=6 => 12,
-            _ => 16,
+            _ => Header::MAX_LEN,
         }
     }
 

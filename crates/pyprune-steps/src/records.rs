@@ -8,7 +8,7 @@
 
 use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
-use crate::steps::{Context, StepError};
+use crate::steps::{Content, Context, Memo, StepError};
 use pyprune_dist::{Distribution, RecordRow, RecordState, record_hash};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -121,11 +121,18 @@ fn row_for(
             size: None,
         });
     }
-    let bytes = context.read(now)?;
+    // Once per content for the whole process: `plan` rewrites the same
+    // RECORDs for many rows.
+    static HASHES: Memo<blake3::Hash, String> = Memo::new();
+    let content = Content::of(context, now)?;
+    let size = content.len;
+    let hash = HASHES.get_or_try(content.hash, || {
+        Ok::<_, StepError>(record_hash(&content.bytes(context, now)?))
+    })?;
     Ok(RecordRow {
         path,
-        hash: Some(record_hash(&bytes)),
-        size: Some(bytes.len() as u64),
+        hash: Some(hash),
+        size: Some(size),
     })
 }
 

@@ -225,15 +225,14 @@ fn imported(
     let Some((path, file)) = source.or(bytecode) else {
         return Ok(Vec::new());
     };
-    let bytes = context.read(file)?;
     let refs = if file.kind == Kind::Source {
-        parsed(&bytes)
+        parsed(context, file)?
     } else {
         None
     };
     let Some(refs) = refs else {
         // Unknown imports: every candidate the bytes name.
-        return Ok(mentioned(&bytes, candidates));
+        return Ok(mentioned(&context.read(file)?, candidates));
     };
     let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
     Ok(refs
@@ -286,10 +285,13 @@ fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<Imported> {
 
 /// The imports of a source, parsed once per content for the whole process
 /// (`plan` runs the exclusions on many rows over the same files).
-fn parsed(bytes: &[u8]) -> Option<Arc<[ImportRef]>> {
+fn parsed(context: &Context, file: &ModelFile) -> Result<Option<Arc<[ImportRef]>>, StepError> {
     static CACHE: super::memo::Memo<blake3::Hash, Option<Arc<[ImportRef]>>> =
         super::memo::Memo::new();
-    CACHE.get_or(blake3::hash(bytes), || imports_of(bytes).map(Arc::from))
+    let content = super::content::Content::of(context, file)?;
+    CACHE.get_or_try(content.hash, || {
+        Ok(imports_of(&content.bytes(context, file)?).map(Arc::from))
+    })
 }
 
 /// What a file belongs to, by dotted name.

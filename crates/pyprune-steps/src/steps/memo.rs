@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 /// A process-wide map from a key (a content hash, with what else the result
 /// depends on) to a result; meant to live in a `static`.
@@ -23,22 +23,29 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
         key: K,
         compute: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let map = self.0.get_or_init(Default::default);
-        // A panic elsewhere while holding the lock leaves the map whole: go on with it.
-        if let Some(hit) = map.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return Ok(hit.clone());
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
         }
         let value = compute()?;
-        map.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, value.clone());
+        self.insert(key, value.clone());
         Ok(value)
     }
 
-    /// [`Memo::get_or_try`] for a `compute` that cannot fail.
-    pub(crate) fn get_or(&self, key: K, compute: impl FnOnce() -> V) -> V {
-        match self.get_or_try(key, || Ok::<V, std::convert::Infallible>(compute())) {
-            Ok(value) => value,
-        }
+    /// The result kept for `key`, if any.
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        self.map().get(key).cloned()
+    }
+
+    /// Keeps `value` for `key`.
+    pub(crate) fn insert(&self, key: K, value: V) {
+        self.map().insert(key, value);
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<K, V>> {
+        // A panic elsewhere while holding the lock leaves the map whole: go on with it.
+        self.0
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }

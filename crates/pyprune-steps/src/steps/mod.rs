@@ -2,6 +2,7 @@
 //! actions it takes on a given model.
 
 mod caches;
+mod content;
 mod devel;
 mod elf_layout;
 mod exclude;
@@ -25,8 +26,10 @@ use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) use content::Content;
 pub use info::StepInfo;
 pub use keep_imported::KeptImport;
+pub(crate) use memo::Memo;
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
     RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
@@ -159,6 +162,24 @@ impl Context {
                 std::fs::read(&path)
                     .map(Arc::from)
                     .map_err(|source| StepError::Read { path, source })
+            }
+        }
+    }
+
+    /// The first `len` bytes of `file` (all of a shorter one): a header,
+    /// without reading the rest from disk.
+    pub fn read_head(&self, file: &ModelFile, len: usize) -> Result<Vec<u8>, StepError> {
+        use std::io::Read as _;
+        match &file.origin {
+            Origin::Bytes(bytes) => Ok(bytes[..len.min(bytes.len())].to_vec()),
+            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.clone())),
+            Origin::Disk(rel) => {
+                let path = self.root.join(rel);
+                let mut head = Vec::with_capacity(len);
+                std::fs::File::open(&path)
+                    .and_then(|f| f.take(len as u64).read_to_end(&mut head))
+                    .map_err(|source| StepError::Read { path, source })?;
+                Ok(head)
             }
         }
     }

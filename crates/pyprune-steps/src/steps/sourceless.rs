@@ -69,7 +69,8 @@ fn cache_is_current(
     let crate::model::Origin::Disk(rel) = &source_file.origin else {
         return Ok(true);
     };
-    let Ok(header) = Header::parse(&context.read(&model.files[cache])?) else {
+    let Ok(header) = Header::parse(&context.read_head(&model.files[cache], Header::MAX_LEN)?)
+    else {
         return Ok(false);
     };
     let path = context.root.join(rel);
@@ -98,10 +99,13 @@ fn cache_is_current(
 
 /// Why a source reads Python source (`None`: it reads none), once per
 /// content for the whole process (`plan` has several sourceless rows).
-fn reads_source(bytes: &[u8]) -> Option<&'static str> {
+fn reads_source(context: &Context, file: &ModelFile) -> Result<Option<&'static str>, StepError> {
     static CACHE: super::memo::Memo<blake3::Hash, Option<&'static str>> = super::memo::Memo::new();
-    CACHE.get_or(blake3::hash(bytes), || {
-        pyprune_source::reads_python_source(bytes)
+    let content = super::content::Content::of(context, file)?;
+    CACHE.get_or_try(content.hash, || {
+        Ok(pyprune_source::reads_python_source(
+            &content.bytes(context, file)?,
+        ))
     })
 }
 
@@ -123,8 +127,7 @@ fn source_readers(
     let found: Vec<Option<(&PathBuf, &Vec<usize>, &'static str)>> = owned
         .par_iter()
         .map(|(path, owners, file)| {
-            let bytes = context.read(file)?;
-            Ok(reads_source(&bytes).map(|why| (*path, *owners, why)))
+            Ok(reads_source(context, file)?.map(|why| (*path, *owners, why)))
         })
         .collect::<Result<_, StepError>>()?;
     let mut readers = BTreeMap::new();
