@@ -30,3 +30,18 @@ build_and_locate() {
   py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
   stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 }
+
+# make_venv NAME: the venv of bench/venv-NAME.txt (pinned wheels installed by
+# pip into a venv of $py with its own pip and setuptools), made once under
+# $PYPRUNE_BENCH_VENVS (default ~/.cache/pyprune/bench-venvs); prints its path.
+make_venv() {
+  local dir=${PYPRUNE_BENCH_VENVS:-$HOME/.cache/pyprune/bench-venvs}/$1
+  if [ ! -x "$dir/bin/python" ] || [ "$dir/.requirements" -ot "bench/venv-$1.txt" ]; then
+    rm -rf "$dir"
+    "$py" -m venv "$dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check \
+      --only-binary=:all: -r "bench/venv-$1.txt" >&2
+    touch "$dir/.requirements"
+  fi
+  echo "$dir"
+}

@@ -21,7 +21,6 @@ if [[ "${rest[0]:-}" =~ ^[0-9]+$ ]]; then rest=("${rest[@]:1}"); fi
 which=("${rest[@]}")
 [ ${#which[@]} -gt 0 ] || which=(scientific web)
 build_and_locate
-venvs=${PYPRUNE_BENCH_VENVS:-$HOME/.cache/pyprune/bench-venvs}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 profiles=(lossless container compact minimal)
@@ -30,19 +29,6 @@ declare -A imports=(
   [scientific]="numpy, scipy.linalg, scipy.optimize, scipy.stats, pandas, matplotlib.pyplot"
   [web]="django.test, flask, requests, sqlalchemy.orm, jinja2, fastapi, uvicorn"
 )
-
-# make_venv NAME: the venv of bench/venv-NAME.txt (made once).
-make_venv() {
-  local dir=$venvs/$1
-  if [ ! -x "$dir/bin/python" ] || [ "$dir/.requirements" -ot "bench/venv-$1.txt" ]; then
-    rm -rf "$dir"
-    "$py" -m venv "$dir"
-    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check \
-      --only-binary=:all: -r "bench/venv-$1.txt" >&2
-    touch "$dir/.requirements"
-  fi
-  echo "$dir"
-}
 
 # import_ms VENV CODE: one timed import run, in milliseconds.
 import_ms() {

@@ -3,7 +3,8 @@
 # Debian's packages, only when it is missing: python3 (with compileall), du and
 # setpriv (coreutils, util-linux), hardlink (util-linux), and Debian's pypy3,
 # which the tests use to check that a PyPy installation is refused up front;
-# and the pinned wheels of scripts/test-wheels.txt (scripts/test-wheels.sh).
+# and the pinned wheels of scripts/test-wheels.txt and test-wheels-releases.txt
+# (scripts/test-wheels.sh).
 set -euo pipefail
 missing=()
 command -v python3 >/dev/null || missing+=(python3)

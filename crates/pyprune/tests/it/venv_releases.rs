@@ -166,3 +166,69 @@ fn venv_profiles_on_3_13_keep_records_true_and_write_nothing() {
         "{report}"
     );
 }
+
+/// A venv of `release` (pyenv's, or `debian`) holding one pure-Python wheel:
+/// `minimal` (every exclusion, sourceless) applied with `--out` and verified
+/// by the result's own interpreter; the package still imports and runs from
+/// its sourceless bytecode, and its RECORD is true of the disk.
+fn minimal_keeps_a_venv_working(release: &str, test: &str) {
+    let env = TestEnv::new();
+    let Some(installed) = find_or_note(release, test) else {
+        return;
+    };
+    let venv = env.path().join("venv");
+    venv_of(&installed.python, &venv, Some("idna"));
+    let out = env.path().join("minimal");
+    let report = apply_to(&venv, &out, &["--profile", "minimal"]);
+    assert_eq!(report["verify"]["regressions"], serde_json::json!([]));
+    let imports = check(&report, "imports");
+    assert!(imports["checked"].as_u64().unwrap_or(0) > 0, "{imports}");
+    let package = site_packages(&out).join("idna");
+    assert!(
+        package.join("__init__.pyc").is_file() && !package.join("__init__.py").exists(),
+        "{}: sourceless",
+        installed.label
+    );
+    let listed = run(&out, RECORDS);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).trim(),
+        "['idna'] []",
+        "{}",
+        installed.label
+    );
+    let used = run(
+        &out,
+        "import idna; print(idna.encode('b\\u00fccher.example').decode())",
+    );
+    assert!(
+        used.status.success(),
+        "{}: {}",
+        installed.label,
+        stderr(&used)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&used.stdout).trim(),
+        "xn--bcher-kva.example"
+    );
+}
+
+#[test]
+fn minimal_keeps_a_3_9_venv_working() {
+    minimal_keeps_a_venv_working("3.9", "minimal_keeps_a_3_9_venv_working");
+}
+
+#[test]
+fn minimal_keeps_a_3_10_venv_working() {
+    minimal_keeps_a_venv_working("3.10", "minimal_keeps_a_3_10_venv_working");
+}
+
+#[test]
+fn minimal_keeps_a_3_12_venv_working() {
+    minimal_keeps_a_venv_working("3.12", "minimal_keeps_a_3_12_venv_working");
+}
+
+#[test]
+fn minimal_keeps_a_debian_python_venv_working() {
+    minimal_keeps_a_venv_working("debian", "minimal_keeps_a_debian_python_venv_working");
+}
