@@ -552,6 +552,30 @@ fn sigkill_of_pyprune_ends_a_worker_blocked_opening_a_fifo() {
     }
 }
 
+/// SIGKILL of pyprune while a module verify imports has started a process
+/// of its own (in the worker's process group): the worker dies with pyprune,
+/// and the watchdog kills the rest of its group, then goes itself.
+#[test]
+fn sigkill_of_pyprune_ends_what_a_verified_module_started() {
+    let scene = Scene::package("sigkill-group");
+    let mut child = scene.start(
+        &["verify", "--timeout", "600", path(&scene.tree)],
+        &[("PYPRUNE_TEST_PROBE_SPAWN", Path::new("1"))],
+    );
+    scene.wait_for_probe(&mut child);
+    send(&child, "KILL");
+    let _ = child.wait();
+    // Every process of the run (the sleeper the module started among them)
+    // is gone within seconds: polled, for a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut left = scene.processes_left();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = scene.processes_left();
+    }
+    assert!(left.is_empty(), "outlived pyprune: {left:?}");
+}
+
 /// Whether `pid` runs (a zombie is not running).
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
