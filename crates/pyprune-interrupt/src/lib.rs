@@ -8,11 +8,13 @@
 //! kills what they started in their process groups.
 
 mod children;
+mod pause;
 mod state;
 mod temporaries;
 mod watchdog;
 
 pub use children::{die_with_parent, end_children};
+pub use pause::pause_point;
 pub use state::{Event, Interrupted, check, install, interrupted, is_interruption, signal_name};
 pub use temporaries::{Temporary, remove_left_behind};
 pub use watchdog::Watchdog;

@@ -191,6 +191,10 @@ impl<'a> Walker<'a> {
         if let Some(progress) = self.progress {
             progress.add(seen);
         }
+        if rel.as_os_str().is_empty() {
+            // The root read, its subdirectories queued: the walk is under way.
+            pyprune_interrupt::pause_point("walk");
+        }
         let mut out = self.lock();
         out.files.append(&mut files);
         out.warnings.append(&mut warnings);
