@@ -49,6 +49,9 @@ impl Temporary {
 
 impl Drop for Temporary {
     fn drop(&mut self) {
+        if crate::interrupted().is_some() {
+            crate::pause_point("cleanup");
+        }
         let _ = remove(&self.path);
         forget(self.id);
     }

@@ -235,7 +235,11 @@ impl Journal {
     /// Performs `actions` in order; when one fails, or pyprune is interrupted
     /// between two, the whole change is undone, so that the tree is the original again.
     pub fn perform_all(mut self, actions: &[Action]) -> Result<Journal, RollbackError> {
-        for action in actions {
+        for (index, action) in actions.iter().enumerate() {
+            if index == 1 {
+                // One action done and journaled, the rest to go.
+                pyprune_interrupt::pause_point("perform");
+            }
             let done = pyprune_interrupt::check()
                 .map_err(JournalError::from)
                 .and_then(|()| self.perform(action));

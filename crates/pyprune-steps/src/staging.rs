@@ -241,8 +241,12 @@ pub fn copy_tree(
         }
     }
     let mut first_copy: HashMap<(u64, u64), PathBuf> = HashMap::new();
-    for file in &inventory.files {
+    for (index, file) in inventory.files.iter().enumerate() {
         count(progress);
+        if index == 1 {
+            // One file copied, the rest to go.
+            pyprune_interrupt::pause_point("copy");
+        }
         pyprune_interrupt::check()?;
         let source = inventory.root.join(&file.path);
         let target = to.join(&file.path);

@@ -30,6 +30,19 @@ pub struct Warning {
     pub message: String,
 }
 
+/// How the message of a path the walk left out ends.
+const LEFT_OUT: &str = "; left out";
+
+impl Warning {
+    /// Whether the walk left the path out of the inventory (a FIFO, a
+    /// socket, a device, an unreadable file or directory): no step, copy or
+    /// worker meets it, so `--out` leaves it out of the result and an
+    /// in-place change leaves it as it was.
+    pub fn left_out(&self) -> bool {
+        self.message.ends_with(LEFT_OUT)
+    }
+}
+
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", display_path(&self.path), self.message)
@@ -145,7 +158,8 @@ impl<'a> Walker<'a> {
             // Python would import as a namespace package).
             Err(e) => {
                 self.lock().dirs.retain(|d| d.rel != rel);
-                return self.warn(abs, format!("cannot read directory: {e}; left out"));
+                let warning = left_out(&abs, format!("cannot read directory: {e}"));
+                return self.lock().warnings.push(warning);
             }
         };
         let mut files = Vec::new();
@@ -177,6 +191,10 @@ impl<'a> Walker<'a> {
         if let Some(progress) = self.progress {
             progress.add(seen);
         }
+        if rel.as_os_str().is_empty() {
+            // The root read, its subdirectories queued: the walk is under way.
+            pyprune_interrupt::pause_point("walk");
+        }
         let mut out = self.lock();
         out.files.append(&mut files);
         out.warnings.append(&mut warnings);
@@ -187,7 +205,7 @@ impl<'a> Walker<'a> {
     }
 
     fn warn(&self, path: PathBuf, message: String) {
-        self.lock().warnings.push(Warning { path, message });
+        self.lock().warnings.push(warning(&path, message));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Walked> {
@@ -206,6 +224,11 @@ fn warning(path: &Path, message: String) -> Warning {
         path: path.to_path_buf(),
         message,
     }
+}
+
+/// The warning for a path the walk leaves out of the inventory, `why` said.
+fn left_out(path: &Path, why: String) -> Warning {
+    warning(path, format!("{why}{LEFT_OUT}"))
 }
 
 /// What a path that is neither a directory, a regular file nor a symlink is
@@ -268,9 +291,9 @@ pub(crate) fn examine_entry(
     if let Some(what) = special_kind(&metadata.file_type()) {
         // Opening one could block (a FIFO), fail oddly (a socket) or read a
         // device: no step, copy or worker may meet it, so it is not in the inventory.
-        warnings.push(warning(
+        warnings.push(left_out(
             &abs(),
-            format!("{what}, not a regular file: never opened; left out"),
+            format!("{what}, not a regular file: never opened"),
         ));
         return None;
     }
@@ -299,14 +322,16 @@ pub(crate) fn examine_entry(
             warnings.push(warning(&abs, message));
         }
     }
-    // Sizes come from `lstat` alone, but later steps read files: say which cannot be.
-    // Opening is tried only when some read bit is off, so the common case costs nothing.
+    // Later steps, the copy and verify's workers read files: one that cannot
+    // be read is left out like a FIFO (a copy would stop on it, a worker fail
+    // on it). Opening is tried only when some read bit is off, so the common
+    // case costs nothing.
     if metadata.is_file()
         && metadata.mode() & 0o444 != 0o444
         && let Err(e) = std::fs::File::open(abs())
     {
-        let message = format!("unreadable file: {e}; counted by its size");
-        warnings.push(warning(&abs(), message));
+        warnings.push(left_out(&abs(), format!("unreadable file: {e}")));
+        return None;
     }
     Some(Entry::File(RawFile {
         rel: rel.to_path_buf(),

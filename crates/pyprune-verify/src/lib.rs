@@ -186,6 +186,8 @@ fn verify_to_the_end(request: &Request<'_>) -> Result<Report, VerifyError> {
         }
     }
     let hung_there = worker::Hung::default();
+    // One for the run: what a module starts dies with pyprune, however it goes.
+    let watchdog = pyprune_interrupt::Watchdog::start().ok();
     let worker = |python, watch_isolation, hung| Worker {
         python,
         tally: Some(request.progress),
@@ -194,6 +196,7 @@ fn verify_to_the_end(request: &Request<'_>) -> Result<Report, VerifyError> {
         jobs: request.jobs,
         watch_isolation,
         hung,
+        watchdog: watchdog.as_ref(),
     };
     let here = worker(&subject.python, true, &hung_here);
     let mut report = Report {

@@ -57,6 +57,8 @@ fn record_to_the_end(
     let scratch = tempfile::tempdir().map_err(VerifyError::Scratch)?;
     let subject = Subject::new(tree, python, &scratch.path().join("tree"))?;
     let hung = Hung::default();
+    // One for the run: what a module starts dies with pyprune, however it goes.
+    let watchdog = pyprune_interrupt::Watchdog::start().ok();
     let worker = Worker {
         python: &subject.python,
         tally: Some(progress),
@@ -65,6 +67,7 @@ fn record_to_the_end(
         jobs,
         watch_isolation: false,
         hung: &hung,
+        watchdog: watchdog.as_ref(),
     };
     let names = subject.modules.items();
     let imports = IMPORT_RUNS

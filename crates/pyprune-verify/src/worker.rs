@@ -71,6 +71,9 @@ pub struct Worker<'a> {
     pub watch_isolation: bool,
     /// The items that hung in an earlier run on this tree: not run again.
     pub hung: &'a Hung,
+    /// Kills a worker's process group if pyprune is killed outright (the
+    /// worker dies with pyprune; what a module started would not).
+    pub watchdog: Option<&'a pyprune_interrupt::Watchdog>,
 }
 
 impl Worker<'_> {
@@ -331,6 +334,9 @@ impl Worker<'_> {
                 };
             }
         };
+        if let Some(watchdog) = self.watchdog {
+            watchdog.watch(child.id());
+        }
         let mut input = Vec::new();
         for item in items {
             input.extend(hex(item).bytes());
@@ -397,6 +403,10 @@ impl Worker<'_> {
                 kill_group(&mut child);
                 child.wait().ok()
             });
+        // Reaped: struck off before its id can name anyone else's group.
+        if let Some(watchdog) = self.watchdog {
+            watchdog.forget(child.id());
+        }
         // The group is killed only while the worker is unreaped, so that its id
         // cannot name anyone else's group. Something it started may still hold
         // stderr: wait a little for it, not forever.

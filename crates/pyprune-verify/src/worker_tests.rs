@@ -44,6 +44,7 @@ fn answers(
         jobs: 1,
         watch_isolation: true,
         hung: &Hung::default(),
+        watchdog: None,
     };
     let items: Vec<Vec<u8>> = items.iter().map(|i| i.as_bytes().to_vec()).collect();
     let verdicts = if settle {

@@ -25,6 +25,14 @@ struct ApplyReport {
     /// The third-party packages no step touched (counted in the sizes: the
     /// result holds them as they were).
     left_out: pipeline::LeftOut,
+    /// What the walk would not or could not open (FIFOs, sockets, devices,
+    /// unreadable files and directories), each warned about: not in the
+    /// result with --out, left as it was in place.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_opened: Vec<pipeline::NotOpened>,
+    /// Whether the tree was changed in place (else `out` is a copy).
+    #[serde(skip)]
+    in_place: bool,
     /// The distributions no step touched because their RECORD cannot be
     /// trusted (malformed, or naming paths outside the tree).
     untouched_distributions: Vec<pipeline::Untouched>,
@@ -74,6 +82,11 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         }),
         verify: applied.verify,
         left_out: applied.left_out,
+        not_opened: applied.not_opened,
+        in_place: matches!(
+            settings.destination,
+            crate::settings::Destination::InPlace { .. }
+        ),
         untouched_distributions: applied.untouched,
         left_as_is: applied.left_as_is,
         shared_with_input: applied.shared.map(|shared| SharedReport {
@@ -132,6 +145,17 @@ fn render(report: &ApplyReport) -> String {
     {
         text.push_str(&line);
         text.push('\n');
+    }
+    let not_opened = if report.in_place {
+        "left as it was, not opened"
+    } else {
+        "not in the result, not opened"
+    };
+    for skipped in &report.not_opened {
+        text.push_str(&format!(
+            "{not_opened}: {}: {}\n",
+            skipped.path, skipped.reason
+        ));
     }
     for dist in &report.untouched_distributions {
         text.push_str(&format!(

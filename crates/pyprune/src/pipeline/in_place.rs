@@ -42,6 +42,7 @@ pub(super) fn apply(
     let (actions, result) = pyprune_steps::actions_for(&prepared.model, steps, &prepared.context)?;
     drop(progress);
     refuse_leaving_the_tree(&prepared, &actions)?;
+    refuse_removing_what_was_not_opened(&prepared, &actions)?;
     // Said from the tree as it is, before it changes (the steps read its files).
     let left_as_is = super::left_as_is(&prepared, steps)?;
     let root = prepared.inventory.root.clone();
@@ -96,6 +97,7 @@ pub(super) fn apply(
         },
         verify,
         left_out: prepared.left_out.clone(),
+        not_opened: super::not_opened(&prepared.inventory),
         untouched: super::untouched(&prepared),
         left_as_is,
         shared: None,
@@ -126,6 +128,36 @@ fn refuse_leaving_the_tree(prepared: &Prepared, actions: &[Action]) -> anyhow::R
             "these steps write pythonXY.zip beside the stdlib directory, outside `{}`: name the installation prefix instead, or use --out",
             display_path(&prepared.inventory.root)
         );
+    }
+    Ok(())
+}
+
+/// A directory the steps would remove that holds a path the walk left out
+/// (unreadable, a FIFO): the removal would fail half way and the change be
+/// rolled back, so it is refused before anything changes, naming both.
+fn refuse_removing_what_was_not_opened(
+    prepared: &Prepared,
+    actions: &[Action],
+) -> anyhow::Result<()> {
+    let root = &prepared.inventory.root;
+    let left_out = prepared.inventory.warnings.iter().filter(|w| w.left_out());
+    for warning in left_out {
+        let Ok(rel) = warning.path.strip_prefix(root) else {
+            continue;
+        };
+        let removed = actions.iter().find_map(|action| match action {
+            Action::RemoveDir(dir) if rel.starts_with(dir) && rel != dir => Some(dir),
+            _ => None,
+        });
+        if let Some(dir) = removed {
+            bail!(
+                "the steps would remove the directory `{}`, which holds `{}` ({}): make it \
+                 readable or move it away, or use --out (which leaves it out); nothing was changed",
+                display_path(&root.join(dir)),
+                display_path(&warning.path),
+                warning.message
+            );
+        }
     }
     Ok(())
 }

@@ -16,3 +16,25 @@ pub fn left_out_lines(left_out: &LeftOut, what: &str) -> Option<String> {
         crate::format::size(left_out.disk_bytes)
     ))
 }
+
+/// A path the walk left out of the inventory (a FIFO, a socket, a device, an
+/// unreadable file or directory), with its warning's words: `--out` leaves
+/// it out of the result, an in-place change leaves it as it was.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotOpened {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The paths the walk of `inventory` left out.
+pub fn not_opened(inventory: &pyprune_tree::Inventory) -> Vec<NotOpened> {
+    inventory
+        .warnings
+        .iter()
+        .filter(|w| w.left_out())
+        .map(|w| NotOpened {
+            path: pyprune_fs::display_path(&w.path),
+            reason: w.message.clone(),
+        })
+        .collect()
+}

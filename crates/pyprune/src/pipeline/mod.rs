@@ -22,7 +22,7 @@ mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
-pub use left_out::{LeftOut, left_out_lines};
+pub use left_out::{LeftOut, NotOpened, left_out_lines, not_opened};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,
@@ -51,6 +51,9 @@ pub struct Applied {
     pub verify: Option<pyprune_verify::Report>,
     /// The third-party packages no step touched (copied or left as they were).
     pub left_out: LeftOut,
+    /// What the walk would not or could not open: not in an `--out` result,
+    /// left as it was in place.
+    pub not_opened: Vec<NotOpened>,
     /// The distributions no step touched: their RECORD cannot be trusted.
     pub untouched: Vec<Untouched>,
     /// What the steps would have changed but left as it was, and why.
@@ -216,6 +219,7 @@ fn apply_to_copy(
         staged,
         verify,
         left_out: prepared.left_out.clone(),
+        not_opened: not_opened(&prepared.inventory),
         untouched: untouched(&prepared),
         left_as_is: left_as_is(&prepared, steps)?,
         shared,

@@ -233,11 +233,14 @@ fn fifos_and_sockets_are_named_left_out_and_never_opened() {
     );
 }
 
-/// As `nobody` (root reads everything), a package it may not read: named,
-/// left out of the copy (no empty stand-in Python would import as a
-/// namespace package), untouched in place.
+/// As `nobody` (root reads everything), a package and a module it may not
+/// read: each named once, left out of the copy (no empty stand-in Python
+/// would import as a namespace package) and said so in the report, text and
+/// JSON; `plan` and `verify` warn and go on; untouched in place, and an
+/// in-place change that would remove the directory holding one is refused
+/// before anything changes.
 #[test]
-fn an_unreadable_package_is_named_and_left_out() {
+fn unreadable_packages_and_files_are_named_and_left_out() {
     let python = Path::new("/usr/bin/python3");
     let as_root = python_print("import os; print(os.geteuid())") == "0";
     if as_root && !(Path::new("/usr/bin/setpriv").is_file() && python.is_file()) {
@@ -248,6 +251,12 @@ fn an_unreadable_package_is_named_and_left_out() {
     let tree = env.path().join("tree");
     copy_from_stdlib(&tree, &["colorsys.py", "keyword.py"]);
     env.write("tree/locked/__init__.py", "SECRET = 1\n");
+    // A cache nobody may read beside one it may: `drop-caches` would remove
+    // their directory.
+    compileall(&[], &tree);
+    env.write("tree/secret.py", "SECRET = 2\n");
+    let cache = |name: &str| tree.join(format!("__pycache__/{name}.{}.pyc", cache_tag()));
+    std::fs::copy(cache("colorsys"), cache("hidden")).expect("copy a cache");
     let out_parent = env.path().join("w");
     std::fs::create_dir(&out_parent).expect("mkdir");
     // The binary where nobody may run it; the tree and the output's parent theirs.
@@ -264,7 +273,13 @@ fn an_unreadable_package_is_named_and_left_out() {
     }
     std::fs::set_permissions(env.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let locked = tree.join("locked");
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let secret = tree.join("secret.py");
+    let hidden = cache("hidden");
+    for unreadable in [&locked, &secret, &hidden] {
+        std::fs::set_permissions(unreadable, std::fs::Permissions::from_mode(0o000))
+            .expect("chmod");
+    }
+    let before = listing(&tree);
     let run = |args: &[&std::ffi::OsStr]| {
         let mut command = if as_root {
             let mut command = std::process::Command::new("/usr/bin/setpriv");
@@ -288,43 +303,108 @@ fn an_unreadable_package_is_named_and_left_out() {
         let text = stderr(output);
         assert_eq!(warnings_naming(&text, &locked), 1, "{text}");
         assert!(text.contains("cannot read directory"), "{text}");
+        assert_eq!(warnings_naming(&text, &secret), 1, "{text}");
+        assert_eq!(warnings_naming(&text, &hidden), 1, "{text}");
+        assert!(
+            text.contains(&format!(
+                "warning: {}: unreadable file: Permission denied",
+                secret.display()
+            )),
+            "{text}"
+        );
     };
 
     let output = run(&[os("analyze"), tree.as_os_str()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     named(&output);
 
-    let out = out_parent.join("out");
-    let output = run(&[
-        os("apply"),
-        os("--profile"),
-        os("lossless"),
-        os("--out"),
-        out.as_os_str(),
-        tree.as_os_str(),
-    ]);
+    let output = run(&[os("plan"), tree.as_os_str()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     named(&output);
-    let copied: BTreeSet<PathBuf> = paths_under(&out)
-        .iter()
-        .map(|p| p.strip_prefix(&out).expect("under").to_path_buf())
-        .collect();
-    assert_eq!(
-        copied,
-        ["colorsys.py", "keyword.py"].map(PathBuf::from).into(),
-        "no `locked` in the copy"
-    );
+
+    // apply --out: the result without them, said in the text and the JSON reports.
+    for (out, format) in [("out", "text"), ("json", "json")] {
+        let out = out_parent.join(out);
+        let output = run(&[
+            os("apply"),
+            os("--profile"),
+            os("lossless"),
+            os("--format"),
+            os(format),
+            os("--out"),
+            out.as_os_str(),
+            tree.as_os_str(),
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        named(&output);
+        let copied: BTreeSet<PathBuf> = paths_under(&out)
+            .iter()
+            .map(|p| p.strip_prefix(&out).expect("under").to_path_buf())
+            .collect();
+        let expected: BTreeSet<PathBuf> = [
+            "colorsys.py".into(),
+            "keyword.py".into(),
+            "__pycache__".into(),
+            cache("colorsys").strip_prefix(&tree).expect("under").into(),
+            cache("keyword").strip_prefix(&tree).expect("under").into(),
+        ]
+        .into();
+        assert_eq!(copied, expected, "nothing unreadable in the copy");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let said: BTreeSet<String> = if format == "json" {
+            let report: Value = serde_json::from_str(&stdout).expect("JSON");
+            report["not_opened"]
+                .as_array()
+                .expect("not_opened")
+                .iter()
+                .map(|n| n["path"].as_str().expect("path").to_owned())
+                .collect()
+        } else {
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("not in the result, not opened: "))
+                .filter_map(|l| l.split(": ").next())
+                .map(str::to_owned)
+                .collect()
+        };
+        let unreadable: BTreeSet<String> = [&locked, &secret, &hidden]
+            .map(|p| p.display().to_string())
+            .into();
+        assert_eq!(said, unreadable, "{stdout}");
+    }
 
     let output = run(&[os("verify"), tree.as_os_str()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = String::from_utf8_lossy(&output.stdout);
+    for (path, why) in [
+        (&locked, "cannot read directory"),
+        (&secret, "unreadable file"),
+    ] {
+        assert!(
+            text.contains(&format!("not verified  {}: {why}", path.display())),
+            "{text}"
+        );
+    }
+
+    // In place, a step that would remove the directory of one: refused first.
+    let output = run(&[
+        os("apply"),
+        os("--steps"),
+        os("drop-caches"),
+        os("--in-place"),
+        tree.as_os_str(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
     assert!(
         text.contains(&format!(
-            "not verified  {}: cannot read directory",
-            locked.display()
+            "the steps would remove the directory `{}`, which holds `{}`",
+            tree.join("__pycache__").display(),
+            hidden.display()
         )),
         "{text}"
     );
+    assert!(!tree.join(".pyprune-journal").exists());
 
     let output = run(&[
         os("apply"),
@@ -336,11 +416,23 @@ fn an_unreadable_package_is_named_and_left_out() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     named(&output);
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&format!(
+            "left as it was, not opened: {}: unreadable file",
+            secret.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    for unreadable in [&locked, &secret, &hidden] {
+        std::fs::set_permissions(unreadable, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
     assert_eq!(
         std::fs::read(locked.join("__init__.py")).expect("read"),
         b"SECRET = 1\n"
     );
+    assert_eq!(listing(&tree), before, "the tree is as it was");
 }
 
 /// A module that never finishes importing: one timeout in `verify` (not one

@@ -1,8 +1,10 @@
 //! pyprune interrupted: SIGINT, SIGTERM and SIGHUP at set moments of `plan
 //! --measure-import`, `apply --out`, `apply --in-place`, `compile` and
-//! `verify` (each moment marked by a file a planted module writes, or by a
-//! compile worker running), a second SIGINT while cleaning up, and SIGKILL
-//! with a worker blocked opening a FIFO. After each: the exit status, nothing
+//! `verify` (each moment marked by a file a planted module writes, by a
+//! compile worker running, or by the debug build's pause hook: the walk, the
+//! copy, the in-place actions, the cleanup), a second SIGINT while the
+//! cleanup is held, and SIGKILL with a worker blocked opening a FIFO or with
+//! a process a module started in the worker's group. After each: the exit status, nothing
 //! left in the run's own `$TMPDIR` or beside the target, no process left
 //! (every process of a run carries an environment variable naming it), and
 //! an in-place tree restored byte for byte, or restorable by the `pyprune
@@ -147,6 +149,21 @@ impl Scene {
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().starts_with("probe."))
         });
+    }
+
+    /// The environment that makes pyprune pause at `moments` (comma-separated:
+    /// the debug build's test hook, `pyprune_interrupt::pause_point`).
+    fn pause_at(&self, moments: &'static str) -> [(&'static str, PathBuf); 2] {
+        [
+            ("PYPRUNE_TEST_PAUSE_AT", PathBuf::from(moments)),
+            ("PYPRUNE_TEST_PAUSE_MARKER", self.env.path().join("paused")),
+        ]
+    }
+
+    /// Waits until pyprune pauses at `moment`.
+    fn wait_for_pause(&self, child: &mut Child, moment: &str) {
+        let marker = self.env.path().join(format!("paused.{moment}"));
+        wait_until(child, &self.stderr_path(), || marker.exists());
     }
 
     fn stderr_path(&self) -> PathBuf {
@@ -315,7 +332,7 @@ fn beside_the_tree(scene: &Scene) -> Vec<String> {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !matches!(n.as_str(), "tree" | "tmp" | "stderr" | "prefix"))
-        .filter(|n| !n.starts_with("probe.") && n != "fifo")
+        .filter(|n| !n.starts_with("probe.") && !n.starts_with("paused.") && n != "fifo")
         .collect()
 }
 
@@ -486,31 +503,121 @@ fn verify_interrupted_by_sigint_or_sighup_ends_its_worker_and_its_group() {
     }
 }
 
-#[test]
-fn a_second_sigint_exits_at_once() {
-    let scene = Scene::package("second");
+/// The environment of [`Scene::pause_at`] as [`Scene::start`] takes it.
+fn as_probe<'a>(pause: &'a [(&'static str, PathBuf); 2]) -> [(&'static str, &'a Path); 2] {
+    [(pause[0].0, &pause[0].1), (pause[1].0, &pause[1].1)]
+}
+
+/// `apply --out` on the scene's tree (not verified: the moments come before).
+fn apply_out_args(scene: &Scene) -> Vec<String> {
     let out = scene.env.path().join("out");
+    [
+        "apply",
+        "--no-verify",
+        "--profile",
+        "minimal",
+        "--out",
+        path(&out),
+        path(&scene.tree),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn apply_out_interrupted_during_the_walk_or_the_copy_leaves_nothing() {
+    for (moment, signal, status) in [("walk", "TERM", 143), ("copy", "INT", 130)] {
+        let scene = Scene::package(moment);
+        let before = snapshot(&scene.tree);
+        let pause = scene.pause_at(moment);
+        let args = apply_out_args(&scene);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = scene.start(&args, &as_probe(&pause));
+        scene.wait_for_pause(&mut child, moment);
+        if moment == "copy" {
+            // The copy is under way beside where the result goes.
+            assert_eq!(beside_the_tree(&scene).len(), 1, "no partial copy");
+        }
+        send(&child, signal);
+        assert_eq!(exit_code(&mut child), Some(status), "{}", scene.stderr());
+        assert_eq!(
+            beside_the_tree(&scene),
+            Vec::<String>::new(),
+            "{moment}: {}",
+            scene.stderr()
+        );
+        scene.assert_nothing_left();
+        assert!(
+            snapshot(&scene.tree) == before,
+            "{moment}: the input changed"
+        );
+    }
+}
+
+#[test]
+fn apply_in_place_interrupted_while_it_changes_the_tree_is_rolled_back() {
+    let scene = Scene::package("perform");
+    let before = snapshot(&scene.tree);
+    let pause = scene.pause_at("perform");
     let mut child = scene.start(
         &[
             "apply",
+            "--in-place",
+            "--no-verify",
             "--profile",
             "minimal",
-            "--out",
-            path(&out),
             path(&scene.tree),
         ],
-        &[],
+        &as_probe(&pause),
     );
-    scene.wait_for_probe(&mut child);
+    scene.wait_for_pause(&mut child, "perform");
+    // One action done and journaled.
+    assert!(scene.tree.join(".pyprune-journal").is_dir());
+    assert!(snapshot(&scene.tree) != before, "nothing changed yet");
+    send(&child, "TERM");
+    assert_eq!(exit_code(&mut child), Some(143), "{}", scene.stderr());
+    scene.assert_nothing_left();
+    let stderr = scene.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "`{}` is as it was: the change was undone",
+            scene.tree.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        snapshot(&scene.tree) == before,
+        "not restored byte for byte:\n{stderr}"
+    );
+}
+
+/// A second SIGINT while the first one's cleanup is under way (held there
+/// by the test hook for two minutes) ends pyprune at once, naming what it
+/// left; were it ignored, pyprune would still be holding.
+#[test]
+fn a_second_sigint_during_cleanup_exits_at_once() {
+    let scene = Scene::package("second");
+    let pause = scene.pause_at("copy,cleanup");
+    let args = apply_out_args(&scene);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = scene.start(&args, &as_probe(&pause));
+    scene.wait_for_pause(&mut child, "copy");
     send(&child, "INT");
+    scene.wait_for_pause(&mut child, "cleanup");
+    let second = Instant::now();
     send(&child, "INT");
     assert_eq!(exit_code(&mut child), Some(130), "{}", scene.stderr());
+    assert!(
+        second.elapsed() < PROMPTLY,
+        "the second SIGINT was not honoured at once"
+    );
     scene.assert_no_process_left();
     let stderr = scene.stderr();
-    // Whichever came first, the cleanup or the second signal, it is said.
+    // The partial copy it had no time to remove is named.
+    let partial = beside_the_tree(&scene);
+    assert_eq!(partial.len(), 1, "{partial:?}");
     assert!(
-        stderr.contains("interrupted again by SIGINT: exiting now")
-            || stderr.contains("error: interrupted by SIGINT"),
+        stderr.contains("interrupted again by SIGINT: exiting now") && stderr.contains(&partial[0]),
         "{stderr}"
     );
 }
@@ -550,6 +657,30 @@ fn sigkill_of_pyprune_ends_a_worker_blocked_opening_a_fifo() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// SIGKILL of pyprune while a module verify imports has started a process
+/// of its own (in the worker's process group): the worker dies with pyprune,
+/// and the watchdog kills the rest of its group, then goes itself.
+#[test]
+fn sigkill_of_pyprune_ends_what_a_verified_module_started() {
+    let scene = Scene::package("sigkill-group");
+    let mut child = scene.start(
+        &["verify", "--timeout", "600", path(&scene.tree)],
+        &[("PYPRUNE_TEST_PROBE_SPAWN", Path::new("1"))],
+    );
+    scene.wait_for_probe(&mut child);
+    send(&child, "KILL");
+    let _ = child.wait();
+    // Every process of the run (the sleeper the module started among them)
+    // is gone within seconds: polled, for a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut left = scene.processes_left();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = scene.processes_left();
+    }
+    assert!(left.is_empty(), "outlived pyprune: {left:?}");
 }
 
 /// Whether `pid` runs (a zombie is not running).
