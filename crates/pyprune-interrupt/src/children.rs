@@ -84,27 +84,8 @@ fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
-
-    fn gone_within(pid: u32, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            // Gone, or a zombie waiting for a reaper that is not us.
-            match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-                Err(_) => return true,
-                Ok(stat)
-                    if stat
-                        .rsplit(')')
-                        .next()
-                        .is_some_and(|r| r.trim_start().starts_with('Z')) =>
-                {
-                    return true;
-                }
-                Ok(_) => std::thread::sleep(Duration::from_millis(10)),
-            }
-        }
-        false
-    }
+    use crate::test_support::{gone_within, group_with_sleeper};
+    use std::time::Duration;
 
     #[test]
     fn a_child_dies_with_the_thread_that_started_it() {
@@ -132,21 +113,8 @@ mod tests {
     #[test]
     fn children_and_their_groups_are_ended() {
         // A child leading its own group, with a grandchild in that group.
-        let mut leader = die_with_parent(
-            Command::new("sh")
-                .args(["-c", "sleep 60 & echo $!; wait"])
-                .stdout(std::process::Stdio::piped()),
-        )
-        .process_group(0)
-        .spawn()
-        .expect("sh starts");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(leader.stdout.take().expect("stdout")),
-            &mut line,
-        )
-        .expect("grandchild pid");
-        let grandchild: u32 = line.trim().parse().expect("a pid");
+        let (mut leader, grandchild) =
+            group_with_sleeper(die_with_parent(&mut Command::new("sh")).process_group(0));
         end_children();
         let status = leader.wait().expect("waited");
         assert_eq!(

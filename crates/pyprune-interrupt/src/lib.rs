@@ -11,6 +11,8 @@ mod children;
 mod pause;
 mod state;
 mod temporaries;
+#[cfg(test)]
+mod test_support;
 mod watchdog;
 
 pub use children::{die_with_parent, end_children};

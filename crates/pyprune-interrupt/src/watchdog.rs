@@ -80,49 +80,15 @@ impl Drop for Watchdog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
-
-    fn running(pid: u32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-        })
-    }
-
-    fn gone_within(pid: u32, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        while running(pid) {
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        true
-    }
-
-    /// A group leader that starts a sleeper in its group and prints its pid.
-    fn group_with_sleeper() -> (Child, u32) {
-        let mut leader = Command::new("sh")
-            .args(["-c", "sleep 60 & echo $!; wait"])
-            .stdout(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("sh starts");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(leader.stdout.take().expect("stdout")),
-            &mut line,
-        )
-        .expect("the sleeper's pid");
-        (leader, line.trim().parse().expect("a pid"))
-    }
+    use crate::test_support::{gone_within, group_with_sleeper, running};
+    use std::time::Duration;
 
     #[test]
     fn a_watched_group_is_killed_when_the_pipe_closes_and_a_forgotten_one_is_not() {
-        let (mut watched, watched_sleeper) = group_with_sleeper();
-        let (mut forgotten, forgotten_sleeper) = group_with_sleeper();
+        let (mut watched, watched_sleeper) =
+            group_with_sleeper(Command::new("sh").process_group(0));
+        let (mut forgotten, forgotten_sleeper) =
+            group_with_sleeper(Command::new("sh").process_group(0));
         let mut watchdog = Watchdog::start().expect("watchdog");
         watchdog.watch(watched.id());
         watchdog.watch(forgotten.id());

@@ -142,16 +142,12 @@ fn one_library_strip_refuses_leaves_the_others_of_its_run_stripped() {
         .file_with_mode(EXT, &elf, 0o755)
         .file_with_mode(other, &bad, 0o755)
         .build();
-    let context = Context {
-        interpreter: Some("python3".into()),
-        ..context()
-    };
     // One thread: both libraries in one strip run.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .expect("pool");
-    let stripping = pool.install(|| strip_with(&model, &context));
+    let stripping = pool.install(|| strip_with(&model, &with_python()));
     let written: Vec<_> = stripping.actions.iter().flat_map(Action::paths).collect();
     assert_eq!(written, [Path::new(EXT)], "{:?}", stripping.left);
     assert_eq!(stripping.left.len(), 1, "{:?}", stripping.left);
