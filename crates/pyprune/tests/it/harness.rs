@@ -283,11 +283,6 @@ pub fn assert_same_caches(ours: &Caches, reference: &Caches) {
     assert_eq!(reference.links, ours.links, "hardlink structure");
 }
 
-/// The "libs" tree, laid out as PREFIX/lib/python3.X.
-pub fn libs_tree(env: &TestEnv) -> PathBuf {
-    libs_tree_at(&env.path().join("libs"))
-}
-
 /// One "libs" tree for every test of this run that only reads it (building
 /// one costs a compileall of the whole stdlib at three levels). It lives in
 /// Cargo's scratch directory for integration tests and is rebuilt at each run.

@@ -169,9 +169,18 @@ pub fn reduced_copy(installed: &Installed, dest: &Path, wanted: &[&str]) -> Redu
     let mut tops = std::collections::BTreeSet::new();
     for line in listing.lines() {
         let (_, rel) = line.split_once(' ').expect("name path");
-        let first = rel.split('/').next().expect("a component");
-        // A package's directory, a module's file, or one extension module of lib-dynload.
-        tops.insert(if first == "lib-dynload" { rel } else { first }.to_owned());
+        let mut parts = rel.split('/');
+        let first = parts.next().expect("a component");
+        // A package's directory, a module's file, one extension module of
+        // lib-dynload, or one package of site-packages (a `.pth` file there
+        // imports setuptools' `_distutils_hack` at start-up on pyenv's 3.10:
+        // the whole site-packages, pip and setuptools, was once copied and
+        // compiled for it).
+        tops.insert(match (first, parts.next()) {
+            ("lib-dynload", _) => rel.to_owned(),
+            ("site-packages", Some(package)) => format!("{first}/{package}"),
+            _ => first.to_owned(),
+        });
     }
     // What the layout has besides modules: the build configuration sysconfig
     // reads (and Debian's relative link out of it), Debian's sitecustomize
@@ -186,11 +195,26 @@ pub fn reduced_copy(installed: &Installed, dest: &Path, wanted: &[&str]) -> Redu
             tops.insert(file);
         }
     }
-    for top in &tops {
-        copy(&installed.stdlib.join(top), &stdlib.join(top));
-    }
     if installed.layout == Layout::Pyenv {
         std::fs::create_dir_all(stdlib.join("site-packages")).expect("mkdir site-packages");
+    }
+    // The `.pth` files of a package copied from site-packages, which load it at start-up.
+    if tops.iter().any(|top| top.starts_with("site-packages/")) {
+        for entry in
+            std::fs::read_dir(installed.stdlib.join("site-packages")).expect("site-packages")
+        {
+            let file = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if file.ends_with(".pth") {
+                tops.insert(format!("site-packages/{file}"));
+            }
+        }
+    }
+    for top in &tops {
+        copy(&installed.stdlib.join(top), &stdlib.join(top));
     }
     remove_caches(&stdlib);
     let levels: &[&[&str]] = match installed.layout {
