@@ -90,8 +90,14 @@ mod tests {
     fn the_installed_python3_lists_sys_as_built_in_and_loads_site() {
         let modules = interpreter_modules(OsStr::new("python3")).expect("asked");
         assert!(modules.builtin.iter().any(|m| m == "sys"), "{modules:?}");
-        assert!(modules.at_startup.iter().any(|m| m == "site"), "{modules:?}");
-        assert!(!modules.at_startup.iter().any(|m| m == "json"), "{modules:?}");
+        assert!(
+            modules.at_startup.iter().any(|m| m == "site"),
+            "{modules:?}"
+        );
+        assert!(
+            !modules.at_startup.iter().any(|m| m == "json"),
+            "{modules:?}"
+        );
         // python3 is 3.11 here: `os` is frozen.
         assert!(modules.frozen.iter().any(|m| m == "os"), "{modules:?}");
     }
@@ -99,6 +105,9 @@ mod tests {
     #[test]
     fn a_missing_interpreter_is_a_spawn_error() {
         let err = interpreter_modules(OsStr::new("/nonexistent/python3")).expect_err("fails");
-        assert!(matches!(err, InterpreterModulesError::Spawn { .. }), "{err}");
+        assert!(
+            matches!(err, InterpreterModulesError::Spawn { .. }),
+            "{err}"
+        );
     }
 }

@@ -189,9 +189,7 @@ fn is_condition_on_platform(test: &Expr) -> bool {
             match expr {
                 Expr::Name(name) if name.id.as_str() == "TYPE_CHECKING" => self.0 = true,
                 Expr::Attribute(attr) => {
-                    let on = |module: &str| {
-                        matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == module)
-                    };
+                    let on = |module: &str| matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == module);
                     let field = attr.attr.as_str();
                     if field == "TYPE_CHECKING"
                         || (on("sys")
