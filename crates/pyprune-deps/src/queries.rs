@@ -29,8 +29,8 @@ pub struct Chain {
 }
 
 impl Graph {
-    /// Every module `entries` need, themselves included (and, as Python
-    /// imports them first, their packages), sorted by index.
+    /// Every module `entries` need, themselves included (their packages
+    /// too: a submodule's edge to its package is hard), sorted by index.
     pub fn closure(&self, entries: &[usize], filter: EdgeFilter) -> Vec<usize> {
         let mut seen = vec![false; self.nodes.len()];
         let mut queue: VecDeque<usize> = VecDeque::new();
