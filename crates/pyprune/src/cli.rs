@@ -225,8 +225,9 @@ pub struct DepsArgs {
     #[arg(long, value_name = "MODULE")]
     pub why: Option<String>,
 
-    /// Everything these modules need, themselves and their packages included, with sizes.
-    #[arg(long, value_name = "MODULE", num_args = 1..)]
+    /// Everything these modules need, themselves and their packages included, with sizes
+    /// (comma-separated, or the option repeated: `--closure json,http.server`).
+    #[arg(long, value_name = "MODULE", value_delimiter = ',')]
     pub closure: Vec<String>,
 
     /// The modules nothing in the tree imports (leaving out those the interpreter loads

@@ -76,13 +76,10 @@ pub fn render(report: &DepsReport, graph: &Graph) -> String {
             };
             let _ = writeln!(
                 out,
-                "{indent}{} [label={}{style}];",
+                "{indent}{} [label=\"{}\\n{}\"{style}];",
                 quote(&node.name),
-                format!(
-                    "\"{}\\n{}\"",
-                    escape(&node.name),
-                    crate::format::size(node.disk_bytes)
-                )
+                escape(&node.name),
+                crate::format::size(node.disk_bytes)
             );
         }
         if cluster.is_some() {

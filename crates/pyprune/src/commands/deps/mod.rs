@@ -176,12 +176,7 @@ pub fn run(args: &DepsArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             .and_then(|f| distributions.owner_of(f))
             .map(|i| distributions.dists[i].name.clone());
     }
-    for (path, why) in &graph.warnings {
-        printer.warn(&format!(
-            "{}: {why}",
-            display_path(&inventory.root.join(path))
-        ));
-    }
+    warn_unparsed(&graph, &inventory.root, printer);
     printer.verbose(&format!(
         "{} modules parsed and graphed in {graph_ms} ms",
         graph.nodes.len()
@@ -209,6 +204,34 @@ pub fn run(args: &DepsArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         })?,
     }
     Ok(Outcome::Success)
+}
+
+/// Names the sources whose imports are unknown: a few in one warning (a
+/// stdlib's test suite holds ten on purpose), every one with `--verbose`.
+fn warn_unparsed(graph: &Graph, root: &Path, printer: &Printer) {
+    const NAMED: usize = 3;
+    let shown = |(path, why): &(std::path::PathBuf, String)| {
+        format!("{}: {why}", display_path(&root.join(path)))
+    };
+    if graph.warnings.len() <= NAMED {
+        for warning in &graph.warnings {
+            printer.warn(&shown(warning));
+        }
+        return;
+    }
+    let named: Vec<String> = graph.warnings[..NAMED]
+        .iter()
+        .map(|(path, _)| display_path(&root.join(path)))
+        .collect();
+    printer.warn(&format!(
+        "{} sources cannot be read or parsed, so their imports are unknown: {} and {} more (--verbose names each, JSON lists them)",
+        graph.warnings.len(),
+        named.join(", "),
+        graph.warnings.len() - NAMED
+    ));
+    for warning in &graph.warnings {
+        printer.verbose(&shown(warning));
+    }
 }
 
 /// The graph of `inventory`'s tree.
