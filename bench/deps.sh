@@ -25,13 +25,13 @@ time_one() {
   out=$( { time "$@" >/dev/null 2>&1; } 2>&1 )
   awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' <<<"$out"
 }
-pyprune_deps() { "$bin" deps -q --format json --python "$py" --closure "$(IFS=,; echo "${entries[*]}")"; }
+pyprune_deps() { "$bin" deps -qq --format json --python "$py" --closure "$(IFS=,; echo "${entries[*]}")"; }
 modulefinder() { "$py" -c 'import modulefinder, sys; f = modulefinder.ModuleFinder(); f.run_script(sys.argv[1]); print(len(f.modules))' "$script"; }
 
 # Warm the cache; both answer.
 pp_count=$(pyprune_deps | "$py" -c 'import json, sys; print(len(json.load(sys.stdin)["closure"]["modules"]))')
 mf_count=$(modulefinder)
-graph_ms=$("$bin" deps -q --format json --python "$py" | "$py" -c 'import json, sys; print(json.load(sys.stdin)["summary"]["graph_ms"])')
+graph_ms=$("$bin" deps -qq --format json --python "$py" | "$py" -c 'import json, sys; print(json.load(sys.stdin)["summary"]["graph_ms"])')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 pp_wall=(); pp_cpu=(); mf_wall=(); mf_cpu=()
@@ -43,7 +43,7 @@ med() { printf '%s\n' "$@" | median; }
 ppw=$(med "${pp_wall[@]}"); ppc=$(med "${pp_cpu[@]}")
 mfw=$(med "${mf_wall[@]}"); mfc=$(med "${mf_cpu[@]}")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-sources=$(find "$stdlib" -name '*.py' | wc -l)
+sources=$(find "$stdlib" -path "$stdlib/site-packages" -prune -o -name '*.py' -print | wc -l)
 echo "stdlib: $stdlib ($sources sources), entry points: ${entries[*]}, $runs runs each, interleaved"
 echo "load average before: $load (other work shares this $(nproc)-core machine)"
 echo "pyprune deps --closure: median ${ppw}s wall, ${ppc}s CPU; $pp_count modules in the closure; whole stdlib parsed and graphed in ${graph_ms} ms"
