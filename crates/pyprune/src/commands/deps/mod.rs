@@ -294,8 +294,13 @@ fn answer(
     let find = |name: &str| {
         graph.find(name).with_context(|| {
             format!(
-                "no module `{name}` in `{}` (nor built into the interpreter)",
-                display_path(&inventory.root)
+                "no module `{name}` in `{}`{}",
+                display_path(&inventory.root),
+                if python.is_some() {
+                    " (nor built into the interpreter)"
+                } else {
+                    ""
+                }
             )
         })
     };
