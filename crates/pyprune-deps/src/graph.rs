@@ -37,6 +37,10 @@ pub struct GraphInput<'a> {
     pub builtin: &'a [String],
     pub frozen: &'a [String],
     pub at_startup: &'a [String],
+    /// The interpreter's top-level stdlib modules (`sys.stdlib_module_names`):
+    /// in a tree without a stdlib (a venv, a site-packages), an import of one
+    /// the tree lacks is an import from the stdlib outside it, not unresolved.
+    pub stdlib_names: &'a [String],
 }
 
 /// What a node is made of.
@@ -147,6 +151,9 @@ pub struct Graph {
     /// Each node's imports that name no module of the graph (a module of
     /// another platform, a missing dependency), sorted.
     pub unresolved: Vec<Vec<String>>,
+    /// Each node's imports of stdlib modules outside the tree (a venv's,
+    /// a site-packages' imports of the interpreter's stdlib), sorted.
+    pub outside: Vec<Vec<String>>,
     /// Sources that could not be read or parsed: (path, why).
     pub warnings: Vec<(PathBuf, String)>,
     index: HashMap<String, usize>,
@@ -237,6 +244,12 @@ impl Graph {
             .collect();
         let mut edges = vec![Vec::new(); nodes.len()];
         let mut unresolved = vec![Vec::new(); nodes.len()];
+        let mut outside = vec![Vec::new(); nodes.len()];
+        let stdlib_names: BTreeSet<&str> = if input.stdlib.is_none() {
+            input.stdlib_names.iter().map(String::as_str).collect()
+        } else {
+            BTreeSet::new()
+        };
         let mut warnings = Vec::new();
         for (i, result) in parsed.into_iter().enumerate() {
             let refs = match (result, sources[i]) {
@@ -307,12 +320,17 @@ impl Graph {
                 .into_iter()
                 .map(|(to, marks)| Edge { to, marks })
                 .collect();
-            unresolved[i] = missing.into_iter().collect();
+            let (stdlib, missing): (Vec<String>, Vec<String>) = missing
+                .into_iter()
+                .partition(|m| stdlib_names.contains(m.split('.').next().unwrap_or_default()));
+            unresolved[i] = missing;
+            outside[i] = stdlib;
         }
         Graph {
             nodes,
             edges,
             unresolved,
+            outside,
             warnings,
             index,
         }

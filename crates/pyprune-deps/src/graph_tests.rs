@@ -4,6 +4,11 @@ use crate::queries::EdgeFilter;
 /// The graph of an in-memory tree of sources (`path`, `text`), with `sys`
 /// built in.
 fn graph_of(sources: &[(&str, &str)]) -> Graph {
+    graph_with(sources, None)
+}
+
+/// The same, with the tree's stdlib directory given.
+fn graph_with(sources: &[(&str, &str)], stdlib: Option<PathBuf>) -> Graph {
     let files: Vec<ModuleFile> = sources
         .iter()
         .map(|(path, text)| ModuleFile {
@@ -24,10 +29,11 @@ fn graph_of(sources: &[(&str, &str)]) -> Graph {
         &GraphInput {
             files: &files,
             dirs: &[],
-            stdlib: None,
+            stdlib,
             builtin: &["sys".to_owned()],
             frozen: &[],
             at_startup: &["sys".to_owned()],
+            stdlib_names: &["sys".to_owned(), "gone".to_owned()],
         },
         read,
     )
@@ -89,9 +95,16 @@ fn edges_carry_how_the_import_is_written() {
     ]
     .map(|(t, m)| (t.to_owned(), m.to_owned()));
     assert_eq!(from_app, expected);
-    // `gone` names no module: unresolved; `VALUE` is an attribute.
+    // `gone` names no module here: in a tree without a stdlib, a stdlib
+    // module outside it (`gone` is among the stdlib names given); in a
+    // stdlib, unresolved. `VALUE` is an attribute.
     let app = graph.find("app").expect("app");
-    assert_eq!(graph.unresolved[app], ["gone"]);
+    assert!(graph.unresolved[app].is_empty());
+    assert_eq!(graph.outside[app], ["gone"]);
+    let with_stdlib = graph_with(APP, Some(PathBuf::new()));
+    let app = with_stdlib.find("app").expect("app");
+    assert_eq!(with_stdlib.unresolved[app], ["gone"]);
+    assert!(with_stdlib.outside[app].is_empty());
     // A submodule runs its package.
     assert!(edges_of(&graph).contains(&("pkg.other".into(), "pkg".into(), "package".into())));
     // The source that cannot be parsed is said, with its path.

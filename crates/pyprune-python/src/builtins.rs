@@ -9,13 +9,14 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Prints three lines: built-in, frozen and loaded module names, each
-/// space-separated.
+/// Prints four lines: built-in, frozen, loaded and stdlib module names
+/// (`sys.stdlib_module_names`, 3.10+; empty before), each space-separated.
 const SCRIPT: &str = "import sys, _imp\n\
 frozen = getattr(_imp, '_frozen_module_names', lambda: ())()\n\
 print(' '.join(sorted(sys.builtin_module_names)))\n\
 print(' '.join(sorted(n for n in frozen if not n.startswith('<'))))\n\
-print(' '.join(sorted(sys.modules)))\n";
+print(' '.join(sorted(sys.modules)))\n\
+print(' '.join(sorted(getattr(sys, 'stdlib_module_names', ()))))\n";
 
 /// What [`interpreter_modules`] found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +27,9 @@ pub struct InterpreterModules {
     pub frozen: Vec<String>,
     /// Loaded by the time `-c pass` runs, site included.
     pub at_startup: Vec<String>,
+    /// The top-level modules of its standard library (`sys.stdlib_module_names`,
+    /// 3.10+; empty on older releases).
+    pub stdlib: Vec<String>,
 }
 
 /// Why the interpreter could not say.
@@ -48,7 +52,7 @@ pub enum InterpreterModulesError {
 }
 
 /// Asks `python` (isolated: `-I`, nothing written: `-B`) for its built-in,
-/// frozen and start-up modules.
+/// frozen, start-up and standard library modules.
 pub fn interpreter_modules(python: &OsStr) -> Result<InterpreterModules, InterpreterModulesError> {
     let command = python.to_os_string();
     let mut run = clean_command(python);
@@ -67,7 +71,7 @@ pub fn interpreter_modules(python: &OsStr) -> Result<InterpreterModules, Interpr
         },
     })?;
     let lines: Vec<&str> = stdout.lines().collect();
-    let [builtin, frozen, loaded] = lines[..] else {
+    let [builtin, frozen, loaded, stdlib] = lines[..] else {
         return Err(InterpreterModulesError::BadAnswer {
             command,
             status: status.to_string(),
@@ -79,6 +83,7 @@ pub fn interpreter_modules(python: &OsStr) -> Result<InterpreterModules, Interpr
         builtin: words(builtin),
         frozen: words(frozen),
         at_startup: words(loaded),
+        stdlib: words(stdlib),
     })
 }
 

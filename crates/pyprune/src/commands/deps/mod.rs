@@ -46,6 +46,9 @@ pub struct Summary {
     pub imports_unknown: usize,
     /// Imports that name no module of the tree (other platforms, missing packages).
     pub unresolved_imports: usize,
+    /// Imports of the interpreter's stdlib modules from a tree without a
+    /// stdlib (a venv, a site-packages): not in the tree, not missing.
+    pub outside_imports: usize,
     pub disk_bytes: u64,
     /// How long parsing and graphing took, in milliseconds.
     pub graph_ms: u64,
@@ -115,6 +118,8 @@ pub struct GraphNode {
     pub frozen: bool,
     pub imports: Vec<GraphEdge>,
     pub unresolved: Vec<String>,
+    /// The stdlib modules it imports from outside the tree.
+    pub outside: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -273,6 +278,7 @@ fn build(
             builtin: interpreter.map_or(none, |i| &i.builtin),
             frozen: interpreter.map_or(none, |i| &i.frozen),
             at_startup: interpreter.map_or(none, |i| &i.at_startup),
+            stdlib_names: interpreter.map_or(none, |i| &i.stdlib),
         },
         |rel| pyprune_fs::read_regular(&root.join(rel)).map_err(std::io::Error::other),
     )
@@ -369,6 +375,7 @@ fn answer(
                     })
                     .collect(),
                 unresolved: graph.unresolved[i].clone(),
+                outside: graph.outside[i].clone(),
             })
             .collect()
     });
@@ -395,6 +402,7 @@ fn answer(
                 .filter(|n| !n.imports_known && !n.files.is_empty())
                 .count(),
             unresolved_imports: graph.unresolved.iter().map(Vec::len).sum(),
+            outside_imports: graph.outside.iter().map(Vec::len).sum(),
             disk_bytes: graph.nodes.iter().map(|n| n.disk_bytes).sum(),
             graph_ms,
         },

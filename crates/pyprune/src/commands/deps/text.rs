@@ -29,6 +29,13 @@ pub fn render(report: &DepsReport, limit: usize, color: bool) -> String {
         s.imports_unknown,
         s.unresolved_imports,
     );
+    if s.outside_imports > 0 {
+        let _ = writeln!(
+            out,
+            "{} imports of stdlib modules outside the tree (the interpreter's)",
+            s.outside_imports
+        );
+    }
     if let Some(python) = &report.python {
         let _ = writeln!(out, "built-in and frozen modules as {python} lists them");
     }
