@@ -12,22 +12,20 @@ pub fn render(report: &DepsReport, graph: &Graph) -> String {
     let mut nodes: BTreeSet<usize> = BTreeSet::new();
     let mut edges: BTreeSet<(usize, usize, String)> = BTreeSet::new();
     let index = |name: &str| graph.find(name);
-    let induced = |nodes: &BTreeSet<usize>, edges: &mut BTreeSet<(usize, usize, String)>| {
-        for &from in nodes {
-            for edge in &graph.edges[from] {
-                if nodes.contains(&edge.to) {
-                    edges.insert((from, edge.to, edge.marks.describe()));
+    // The edges among `nodes` (only hard ones when `hard_only`).
+    let induced =
+        |nodes: &BTreeSet<usize>, edges: &mut BTreeSet<(usize, usize, String)>, hard_only: bool| {
+            for &from in nodes {
+                for edge in &graph.edges[from] {
+                    if nodes.contains(&edge.to) && (!hard_only || edge.marks.is_hard()) {
+                        edges.insert((from, edge.to, edge.marks.describe()));
+                    }
                 }
             }
-        }
-    };
+        };
     if let Some(closure) = &report.closure {
         nodes.extend(closure.list.modules.iter().filter_map(|m| index(&m.name)));
-        let filter_hard = closure.hard_only;
-        induced(&nodes, &mut edges);
-        if filter_hard {
-            edges.retain(|(_, _, kind)| kind == "hard" || kind == "package");
-        }
+        induced(&nodes, &mut edges, closure.hard_only);
     }
     if let Some(why) = &report.why {
         for chain in &why.chains {
@@ -44,7 +42,7 @@ pub fn render(report: &DepsReport, graph: &Graph) -> String {
     }
     if report.graph.is_some() {
         nodes.extend(0..graph.nodes.len());
-        induced(&nodes, &mut edges);
+        induced(&nodes, &mut edges, false);
     }
     let mut out =
         String::from("digraph imports {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
@@ -76,7 +74,7 @@ pub fn render(report: &DepsReport, graph: &Graph) -> String {
             };
             let _ = writeln!(
                 out,
-                "{indent}{} [label=\"{}\\n{}\"{style}];",
+                "{indent}{} [label=\"{}\\n({})\"{style}];",
                 quote(&node.name),
                 escape(&node.name),
                 crate::format::size(node.disk_bytes)

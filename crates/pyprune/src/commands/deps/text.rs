@@ -93,7 +93,7 @@ pub fn render(report: &DepsReport, limit: usize, color: bool) -> String {
     if report.closure.is_none() && report.why.is_none() && report.unused.is_none() {
         let _ = writeln!(
             out,
-            "\nAsk with --closure MODULE..., --why MODULE or --unused (--format json or dot for the whole graph)."
+            "\nAsk with --closure MODULE[,MODULE...], --why MODULE or --unused (--format json or dot for the whole graph)."
         );
     }
     out
