@@ -136,39 +136,49 @@ pub struct PathWarning {
 
 pub fn run(args: &DepsArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let target = pipeline::resolve(args.path.as_deref(), global.python.as_deref())?;
-    let tally = Arc::new(Tally::new("entries scanned"));
-    let mut inventory = {
-        let _progress = printer.progress(Arc::clone(&tally));
-        let options = ScanOptions {
-            import_roots: target
+    // The interpreter answers while the tree is walked.
+    let (inventory, asked) = std::thread::scope(|scope| {
+        let asked = scope.spawn(|| {
+            target
                 .python
                 .as_ref()
-                .map(|p| p.sys_path.clone())
-                .unwrap_or_default(),
-            progress: Some(&tally),
+                .map(|python| pyprune_python::interpreter_modules(python.program()))
+        });
+        let tally = Arc::new(Tally::new("entries scanned"));
+        let inventory = {
+            let _progress = printer.progress(Arc::clone(&tally));
+            let options = ScanOptions {
+                import_roots: target
+                    .python
+                    .as_ref()
+                    .map(|p| p.sys_path.clone())
+                    .unwrap_or_default(),
+                progress: Some(&tally),
+            };
+            Inventory::scan(&target.root, &options)
         };
-        Inventory::scan(&target.root, &options)?
-    };
+        (inventory, asked.join())
+    });
+    let mut inventory = inventory?;
     inventory.leave_out_third_party(global.site_packages);
     for warning in &inventory.warnings {
         printer.warn(&warning.to_string());
     }
-    let interpreter = match &target.python {
-        Some(python) => match pyprune_python::interpreter_modules(python.program()) {
-            Ok(modules) => Some(modules),
-            Err(e) => {
-                printer.warn(&format!(
-                    "{e}: built-in and frozen modules are not in the graph"
-                ));
-                None
-            }
-        },
-        None => {
+    let interpreter = match asked {
+        Ok(Some(Ok(modules))) => Some(modules),
+        Ok(Some(Err(e))) => {
+            printer.warn(&format!(
+                "{e}: built-in and frozen modules are not in the graph"
+            ));
+            None
+        }
+        Ok(None) => {
             printer.note(
                 "no interpreter asked (name one with --python): built-in and frozen modules are not in the graph",
             );
             None
         }
+        Err(panic) => std::panic::resume_unwind(panic),
     };
     let started = std::time::Instant::now();
     let mut graph = build(&inventory, target.python.as_ref(), interpreter.as_ref());
