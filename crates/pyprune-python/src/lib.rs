@@ -3,12 +3,14 @@
 //! carries, and which directories are on its `sys.path` — and a pool of
 //! long-lived interpreters that compile sources exactly as `compileall` does.
 
+mod builtins;
 mod discover;
 mod env;
 mod pool;
 mod source_bytes;
 mod startup;
 
+pub use builtins::{InterpreterModules, InterpreterModulesError, interpreter_modules};
 pub use discover::{DiscoverError, Interpreter, discover};
 pub use env::clean_command;
 pub use pool::{

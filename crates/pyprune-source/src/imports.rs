@@ -6,6 +6,9 @@
 //! `ModuleNotFoundError`) is marked optional: the module is written to do
 //! without it; so is an import of `x` under `if 'x' in sys.modules:` (it
 //! runs only where `x` was loaded already: numpy.distutils and setuptools).
+//! An import in a function body is marked lazy, one under an `if` on
+//! `TYPE_CHECKING` or the platform conditional, a literal `__import__` /
+//! `import_module` call dynamic (`pyprune deps` shows these edge kinds).
 //! Relative imports are kept as written (their level and
 //! module); the caller, which knows the file's module name, resolves them.
 
@@ -26,6 +29,15 @@ pub struct ImportRef {
     /// In the body of a `try` whose handlers catch `ImportError` or
     /// `ModuleNotFoundError` (not in a function defined there).
     pub optional: bool,
+    /// Inside a function body: runs when the function is called, not when
+    /// the module is imported.
+    pub lazy: bool,
+    /// Under an `if` whose test names `TYPE_CHECKING` (never true at run
+    /// time) or the platform (`sys.platform`, `os.name`, `sys.version_info`,
+    /// `platform.system()`): it runs only where the test holds.
+    pub conditional: bool,
+    /// A call of `__import__` or `importlib.import_module` with a literal name.
+    pub dynamic: bool,
 }
 
 impl ImportRef {
@@ -119,6 +131,8 @@ pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
         found: Vec::new(),
         optional: false,
         loaded_only: Vec::new(),
+        lazy: false,
+        conditional: false,
     };
     for stmt in &parsed.syntax().body {
         finder.visit_stmt(stmt);
@@ -132,6 +146,10 @@ struct Finder {
     optional: bool,
     /// Inside `if 'NAME' in sys.modules:` blocks: these NAMEs.
     loaded_only: Vec<String>,
+    /// Inside a function body.
+    lazy: bool,
+    /// Inside a branch of an `if` on `TYPE_CHECKING` or the platform.
+    conditional: bool,
 }
 
 impl Finder {
@@ -161,6 +179,37 @@ fn sys_modules_guard(test: &Expr) -> Option<String> {
     (is_sys && attr.attr.as_str() == "modules").then(|| name.value.to_str().to_owned())
 }
 
+/// Whether an `if` test asks about `TYPE_CHECKING` or the platform: names
+/// `TYPE_CHECKING`, `sys.platform`, `os.name`, `sys.version_info`,
+/// `sys.implementation` or calls `platform.system()` anywhere in it.
+fn is_condition_on_platform(test: &Expr) -> bool {
+    struct Asks(bool);
+    impl<'a> Visitor<'a> for Asks {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(name) if name.id.as_str() == "TYPE_CHECKING" => self.0 = true,
+                Expr::Attribute(attr) => {
+                    let on = |module: &str| matches!(attr.value.as_ref(), Expr::Name(n) if n.id.as_str() == module);
+                    let field = attr.attr.as_str();
+                    if field == "TYPE_CHECKING"
+                        || (on("sys")
+                            && matches!(field, "platform" | "version_info" | "implementation"))
+                        || (on("os") && field == "name")
+                        || (on("platform") && matches!(field, "system" | "machine"))
+                    {
+                        self.0 = true;
+                    }
+                }
+                _ => {}
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let mut asks = Asks(false);
+    asks.visit_expr(test);
+    asks.0
+}
+
 /// Whether a handler catches `ImportError` or `ModuleNotFoundError` by name.
 fn catches_import_error(handler: &ExceptHandler) -> bool {
     let ExceptHandler::ExceptHandler(handler) = handler;
@@ -185,6 +234,9 @@ impl<'a> Visitor<'a> for Finder {
                         module: Some(alias.name.to_string()),
                         names: Vec::new(),
                         optional: self.optional_import(alias.name.as_str()),
+                        lazy: self.lazy,
+                        conditional: self.conditional,
+                        dynamic: false,
                     })
                     .collect();
                 self.found.extend(found);
@@ -197,7 +249,17 @@ impl<'a> Visitor<'a> for Finder {
                     (Some(module), 0) => self.optional_import(module.as_str()),
                     _ => optional,
                 },
+                lazy: self.lazy,
+                conditional: self.conditional,
+                dynamic: false,
             }),
+            Stmt::If(if_stmt) if !self.conditional && is_condition_on_platform(&if_stmt.test) => {
+                // Every branch (`else` too) holds only on some platforms.
+                self.conditional = true;
+                walk_stmt(self, stmt);
+                self.conditional = false;
+                return;
+            }
             Stmt::If(if_stmt) => {
                 if let Some(name) = sys_modules_guard(&if_stmt.test) {
                     self.loaded_only.push(name);
@@ -226,7 +288,23 @@ impl<'a> Visitor<'a> for Finder {
                 return;
             }
             // A function defined under a `try` runs later, unguarded.
-            Stmt::FunctionDef(_) => self.optional = false,
+            Stmt::FunctionDef(function) => {
+                self.optional = false;
+                // Decorators, defaults and annotations run now; the body later.
+                let lazy = self.lazy;
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.visit_parameters(&function.parameters);
+                if let Some(returns) = &function.returns {
+                    self.visit_annotation(returns);
+                }
+                self.lazy = true;
+                self.visit_body(&function.body);
+                self.lazy = lazy;
+                self.optional = optional;
+                return;
+            }
             _ => {}
         }
         walk_stmt(self, stmt);
@@ -250,6 +328,9 @@ impl<'a> Visitor<'a> for Finder {
                         module: Some(name.to_owned()),
                         names: Vec::new(),
                         optional: self.optional_import(name),
+                        lazy: self.lazy,
+                        conditional: self.conditional,
+                        dynamic: true,
                     });
                 }
             }
@@ -413,6 +494,59 @@ import c
     fn literal_dynamic_imports_count() {
         let source = "m = __import__('audioop')\nimportlib.import_module('sndhdr')\nimport_module(name)\n__import__('.x')\n";
         assert_eq!(resolved(source, "m", false), ["audioop", "sndhdr"]);
+    }
+
+    /// Each import of `source` by its module, with its (lazy, conditional, dynamic) marks.
+    fn marks_of(source: &str) -> Vec<(String, bool, bool, bool)> {
+        imports_of(source.as_bytes())
+            .expect("parsed")
+            .into_iter()
+            .map(|i| (i.module.expect("named"), i.lazy, i.conditional, i.dynamic))
+            .collect()
+    }
+
+    #[test]
+    fn imports_in_functions_are_lazy_and_guarded_ones_conditional() {
+        let source = "\
+import a
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    import b
+if sys.platform == 'win32':
+    import c
+elif os.name == 'nt':
+    import d
+else:
+    import e
+@deco(__import__('f'))
+def fn(x=importlib.import_module('g')):
+    import h
+    if typing.TYPE_CHECKING:
+        import i
+class C:
+    def m(self):
+        __import__('j')
+if x:
+    import k
+import l
+";
+        let expected = [
+            ("a", false, false, false),
+            ("typing", false, false, false),
+            ("b", false, true, false),
+            ("c", false, true, false),
+            ("d", false, true, false),
+            ("e", false, true, false),
+            ("f", false, false, true),
+            ("g", false, false, true),
+            ("h", true, false, false),
+            ("i", true, true, false),
+            ("j", true, false, true),
+            ("k", false, false, false),
+            ("l", false, false, false),
+        ]
+        .map(|(m, l, c, d)| (m.to_owned(), l, c, d));
+        assert_eq!(marks_of(source), expected);
     }
 
     #[test]

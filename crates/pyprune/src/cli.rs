@@ -77,6 +77,8 @@ pub enum Format {
     Text,
     /// One JSON document (schema in docs/json-schema.md).
     Json,
+    /// A Graphviz DOT graph (`deps` only).
+    Dot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +150,18 @@ pub enum Command {
     /// regression.
     Verify(VerifyArgs),
 
+    /// The static import graph of a tree: who imports what, and what an entry point needs.
+    ///
+    /// Parses every module's source (ruff's parser, in parallel) and resolves each import
+    /// (absolute, relative, `from pkg import submodule`, literal `__import__` and
+    /// `importlib.import_module`). An edge is hard, or marked optional (in a `try` that
+    /// catches ImportError), lazy (in a function), conditional (under `if TYPE_CHECKING`
+    /// or a platform test) or dynamic (a literal `__import__`); a submodule needs its
+    /// package. Extension, sourceless, built-in and frozen modules are nodes whose imports
+    /// are unknown (the interpreter, when one is asked, lists its built-in and frozen ones).
+    /// Without a question, a summary of the graph (JSON and DOT: the whole graph).
+    Deps(DepsArgs),
+
     /// Undo an in-place apply (finished or killed halfway): the tree as it was, byte for byte.
     ///
     /// Only what is still pyprune's to restore is restored. Other programs may have
@@ -197,6 +211,38 @@ pub struct AnalyzeArgs {
     /// List the files behind each bytecode finding (implies --bytecode).
     #[arg(long)]
     pub list: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("question").args(["why", "closure", "unused"])))]
+pub struct DepsArgs {
+    /// The tree: a stdlib directory, site-packages, a venv, a prefix or any directory
+    /// [default: the standard library of the interpreter].
+    pub path: Option<PathBuf>,
+
+    /// Who needs MODULE: every module that imports it, directly or not, each with its
+    /// shortest chain of imports to it.
+    #[arg(long, value_name = "MODULE")]
+    pub why: Option<String>,
+
+    /// Everything these modules need, themselves and their packages included, with sizes
+    /// (comma-separated, or the option repeated: `--closure json,http.server`).
+    #[arg(long, value_name = "MODULE", value_delimiter = ',')]
+    pub closure: Vec<String>,
+
+    /// The modules nothing in the tree imports (leaving out those the interpreter loads
+    /// at start and `__main__` modules), with sizes.
+    #[arg(long)]
+    pub unused: bool,
+
+    /// Follow only hard edges (not optional, lazy or conditional ones) in --why and
+    /// --closure.
+    #[arg(long)]
+    pub hard_only: bool,
+
+    /// How many modules (or chains) the text report lists (JSON and DOT list them all).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args)]

@@ -29,7 +29,7 @@
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::{Model, ModelFile};
-use pyprune_pyc::CacheFileName;
+use pyprune_deps::{Imported, ModuleNames, imported_modules};
 use pyprune_source::{ImportRef, chain, imports_of};
 use pyprune_tree::Kind;
 use rayon::prelude::*;
@@ -76,7 +76,7 @@ pub(crate) fn keep_imported(
             kept: Vec::new(),
         });
     }
-    let names = Names::of(model, context);
+    let names = names_of(model, context);
     // Candidates: the removed module files of each module, and the removed
     // data files of each package directory.
     let mut candidates: HashMap<String, Vec<&Path>> = HashMap::new();
@@ -191,19 +191,12 @@ pub(crate) fn keep_imported(
     })
 }
 
-/// A module an importer loads: by name (`direct`), or as the parent package
-/// of one it names.
-struct Imported {
-    name: String,
-    direct: bool,
-}
-
 /// The modules that `files` (one module's) import, package chains included.
 fn imported(
     name: &str,
     files: &[(&Path, &ModelFile)],
     context: &Context,
-    names: &Names,
+    names: &ModuleNames,
     candidates: &[&str],
     modules: &HashSet<String>,
 ) -> Result<Vec<Imported>, StepError> {
@@ -238,26 +231,8 @@ fn imported(
     Ok(refs
         .iter()
         .filter(|r| !r.optional)
-        .filter_map(|r| Some((r, r.resolve_split(name, is_package)?)))
-        .flat_map(|(r, (parents, base, named))| {
-            // `from test import support` runs `test` only as the parent of
-            // the submodule it names; `from json import loads` uses `json`.
-            let base_direct = r.names.is_empty() || named.iter().any(|n| !modules.contains(n));
-            let parents = parents.into_iter().map(|name| Imported {
-                name,
-                direct: false,
-            });
-            parents
-                .chain([Imported {
-                    name: base,
-                    direct: base_direct,
-                }])
-                .chain(
-                    named
-                        .into_iter()
-                        .map(|name| Imported { name, direct: true }),
-                )
-        })
+        .filter_map(|r| imported_modules(r, name, is_package, |n| modules.contains(n)))
+        .flatten()
         .collect())
 }
 
@@ -294,129 +269,20 @@ fn parsed(context: &Context, file: &ModelFile) -> Result<Option<Arc<[ImportRef]>
     })
 }
 
-/// What a file belongs to, by dotted name.
-struct Owner {
-    name: String,
-    /// A source, bytecode or extension of the module itself (not data).
-    module_file: bool,
-    /// The file is the package's `__init__`.
-    is_package: bool,
-}
-
-/// Dotted names of the files of one model.
-struct Names {
-    /// Import roots, deepest first.
-    roots: Vec<PathBuf>,
-    /// Directories holding an `__init__`.
-    packages: BTreeSet<PathBuf>,
-}
-
-impl Names {
-    fn of(model: &Model, context: &Context) -> Names {
-        let stdlib = context
-            .version
-            .and_then(|v| super::stdlib_dir(model, v))
-            .or_else(|| {
-                pyprune_tree::is_stdlib_dir(Path::new(""), |p| model.files.contains_key(p))
-                    .then(PathBuf::new)
-            });
-        let mut roots: Vec<PathBuf> = match stdlib {
-            Some(dir) => vec![dir.join("lib-dynload"), dir.join("site-packages"), dir],
-            None => model
-                .dirs
-                .iter()
-                .filter(|d| {
-                    d.file_name().is_some_and(|n| {
-                        n == "site-packages" || n == "dist-packages" || n == "lib-dynload"
-                    })
-                })
-                .cloned()
-                .chain([PathBuf::new()])
-                .collect(),
-        };
-        roots.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
-        let mut names = Names {
-            roots,
-            packages: BTreeSet::new(),
-        };
-        for (path, file) in &model.files {
-            if let Some((_, true)) = names.module_name(path, file.kind)
-                && let Some(dir) = path.parent()
-            {
-                let in_pycache = matches!(
-                    file.kind,
-                    Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2
-                );
-                let dir = if in_pycache {
-                    dir.parent().unwrap_or(dir)
-                } else {
-                    dir
-                };
-                names.packages.insert(dir.to_path_buf());
-            }
-        }
-        names
-    }
-
-    fn inner<'a>(&self, path: &'a Path) -> Option<&'a Path> {
-        self.roots.iter().find_map(|r| path.strip_prefix(r).ok())
-    }
-
-    /// The module a module file is of, and whether it is a package's `__init__`.
-    fn module_name(&self, path: &Path, kind: Kind) -> Option<(String, bool)> {
-        let inner = self.inner(path)?;
-        let file_name = inner.file_name()?.to_str()?;
-        let (dir, stem) = match kind {
-            Kind::Source => (inner.parent()?, file_name.strip_suffix(".py")?),
-            Kind::Sourceless => (inner.parent()?, file_name.strip_suffix(".pyc")?),
-            Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 => {
-                let pycache = inner.parent()?;
-                (pycache.parent()?, CacheFileName::parse(file_name)?.module)
-            }
-            Kind::Extension => (inner.parent()?, file_name.split('.').next()?),
-            _ => return None,
-        };
-        let dir = dotted(dir)?;
-        Some(match (stem, dir.is_empty()) {
-            ("__init__", true) => return None,
-            ("__init__", false) => (dir, true),
-            (_, true) => (stem.to_owned(), false),
-            (_, false) => (format!("{dir}.{stem}"), false),
-        })
-        .filter(|(n, _)| !n.is_empty())
-    }
-
-    /// What `path` belongs to: its module, or for other files the package
-    /// whose directory (or a plain directory inside it) holds it.
-    fn owner(&self, path: &Path, kind: Kind) -> Option<Owner> {
-        if let Some((name, is_package)) = self.module_name(path, kind) {
-            return Some(Owner {
-                name,
-                module_file: true,
-                is_package,
-            });
-        }
-        let root = self.roots.iter().find(|r| path.starts_with(r))?;
-        let package = path
-            .ancestors()
-            .skip(1)
-            .take_while(|a| a.starts_with(root) && *a != root.as_path())
-            .find(|a| self.packages.contains(*a))?;
-        Some(Owner {
-            name: dotted(package.strip_prefix(root).ok()?)?,
-            module_file: false,
-            is_package: false,
-        })
-    }
-}
-
-/// `email/mime` as `email.mime`; `None` for names Python cannot import.
-fn dotted(dir: &Path) -> Option<String> {
-    let parts: Vec<&str> = dir
-        .components()
-        .map(|c| c.as_os_str().to_str())
-        .collect::<Option<_>>()?;
-    Some(parts.join("."))
+/// The dotted names of `model`'s files (the rules: `pyprune_deps::ModuleNames`).
+fn names_of(model: &Model, context: &Context) -> ModuleNames {
+    let stdlib = context
+        .version
+        .and_then(|v| super::stdlib_dir(model, v))
+        .or_else(|| {
+            pyprune_tree::is_stdlib_dir(Path::new(""), |p| model.files.contains_key(p))
+                .then(PathBuf::new)
+        });
+    ModuleNames::new(
+        stdlib,
+        model.dirs.iter().map(PathBuf::as_path),
+        model.files.iter().map(|(p, f)| (p.as_path(), f.kind)),
+    )
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod apply;
 mod commit;
 mod compile;
 mod dedupe;
+mod deps;
 mod inspect;
 mod plan;
 mod undo;
@@ -20,7 +21,11 @@ use serde::Serialize;
 use std::io::Write as _;
 
 pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
+    if cli.global.format == Format::Dot && !matches!(cli.command, Command::Deps(_)) {
+        anyhow::bail!("--format dot is for `pyprune deps` only");
+    }
     match &cli.command {
+        Command::Deps(args) => deps::run(args, &cli.global, printer),
         Command::Analyze(args) => analyze::run(args, &cli.global, printer),
         Command::Compile(args) => compile::run(args, &cli.global, printer),
         Command::Dedupe(args) => dedupe::run(args, &cli.global, printer),
@@ -46,7 +51,7 @@ fn write_report<T: Serialize>(
             serde_json::to_writer_pretty(&mut stdout, report).context("cannot write the report")?;
             writeln!(stdout).context("cannot write the report")?;
         }
-        Format::Text => stdout
+        Format::Text | Format::Dot => stdout
             .write_all(render(report).as_bytes())
             .context("cannot write the report")?,
     }

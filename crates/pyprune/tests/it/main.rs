@@ -10,6 +10,7 @@ mod cli;
 mod compile;
 mod cpython_suites;
 mod dedupe;
+mod deps;
 mod devel;
 mod distributions;
 mod embedded_python;

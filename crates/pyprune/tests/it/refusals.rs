@@ -380,6 +380,11 @@ fn interpreter_and_input_refusals() {
         (vec![os("plan"), missing.as_os_str()], 2),
         (vec![os("dedupe"), missing.as_os_str()], 2),
         (vec![os("analyze"), os("--format"), os("xml"), t], 2),
+        (vec![os("analyze"), os("--format"), os("dot"), t], 2),
+        (
+            vec![os("deps"), os("--closure"), os("no_such_module"), t],
+            2,
+        ),
         (vec![os("inspect")], 2),
         (vec![os("frobnicate")], 2),
     ]);

@@ -365,3 +365,26 @@ fn plan_tiny_stdlib() {
     assert!(output.status.success(), "{text}");
     sized(&[env.path()]).bind(|| insta::assert_snapshot!("plan_tiny_stdlib", text));
 }
+
+#[test]
+fn deps_reports() {
+    let env = TestEnv::new();
+    let stdlib = tiny_stdlib(&env.path().join("prefix"));
+    let mut text = String::new();
+    for args in [
+        vec!["deps"],
+        vec!["deps", "--closure", "json"],
+        vec!["deps", "--closure", "json", "--hard-only", "--limit", "3"],
+        vec!["deps", "--why", "json.scanner"],
+        vec!["deps", "--unused"],
+        vec!["deps", "--why", "json.scanner", "--format", "dot"],
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        args.push(stdlib.as_os_str());
+        let (output, shown) = transcript(&args);
+        assert!(output.status.success(), "{shown}");
+        text.push_str(&shown);
+        text.push('\n');
+    }
+    sized(&[env.path()]).bind(|| insta::assert_snapshot!("deps", text));
+}
