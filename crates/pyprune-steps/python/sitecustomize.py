@@ -5,6 +5,7 @@
 import sys
 
 FALLBACK = False
+HOOKS = True
 
 
 def _pyprune_load():
@@ -18,7 +19,7 @@ def _pyprune_load():
             if error.name != "pyprune_runtime":
                 raise
             return  # Gone: what it kept no longer holds, but Python still starts.
-        pyprune_runtime.install(fallback=FALLBACK)
+        pyprune_runtime.install(fallback=FALLBACK, hooks=HOOKS)
     finally:
         sys.dont_write_bytecode = written
 

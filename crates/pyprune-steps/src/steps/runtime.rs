@@ -1,7 +1,8 @@
 //! pyprune's runtime (`python/pyprune_runtime.py`): the import-system help
 //! some steps need and CPython lacks — honouring `__dont_write_bytecode__`
 //! markers, falling back to a less optimized cache, serving sources from
-//! `__pysources__/`. Installed into the stdlib directory, loaded first by a
+//! `__pysources__/`, saying which step removed a module an import asks for
+//! (`removed_modules`). Installed into the stdlib directory, loaded first by a
 //! `.pth` file in site-packages and, in venvs made from the tree (which do
 //! not read its site-packages), by a `sitecustomize` beside it: it loads at
 //! every start without users changing how they run Python.
@@ -30,6 +31,14 @@ pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 /// Whether any of `steps` needs the runtime to keep its promise.
 pub fn needs_runtime(steps: &[StepName]) -> bool {
     steps.iter().any(|s| s.info().needs_runtime)
+}
+
+/// Whether `steps` install the runtime where the tree has a place for it:
+/// those that need it, and the exclusions, for the error that names a
+/// removed module's step (they need nothing else of it: without a place they
+/// still apply, and the error stays Python's own).
+pub fn installs_runtime(steps: &[StepName]) -> bool {
+    needs_runtime(steps) || removes_modules(steps)
 }
 
 /// The steps of `steps` that need the runtime, when the tree has no place
@@ -78,13 +87,14 @@ pub fn promises_no_writes(steps: &[StepName]) -> bool {
 /// writing is turned back on whatever happens; a missing runtime is skipped
 /// quietly, as the `sitecustomize` skips it. A `.pth` line is one line, so
 /// the `try` goes through `exec`.
-fn pth_line(fallback: bool) -> String {
+fn pth_line(fallback: bool, hooks: bool) -> String {
     format!(
         "import sys; exec(\"w = sys.dont_write_bytecode\\nsys.dont_write_bytecode = True\\n\
-         try:\\n    import pyprune_runtime\\n    pyprune_runtime.install(fallback={})\\n\
+         try:\\n    import pyprune_runtime\\n    pyprune_runtime.install(fallback={}, hooks={})\\n\
          except ImportError as e:\\n    if e.name != 'pyprune_runtime': raise\\n\
          finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n",
-        python_bool(fallback)
+        python_bool(fallback),
+        python_bool(hooks)
     )
 }
 
@@ -92,12 +102,18 @@ fn pth_line(fallback: bool) -> String {
 /// stdlib, virtual environments included: they do not read its
 /// site-packages, where the `.pth` is. It then runs the `sitecustomize` it
 /// shadows further along `sys.path`, if there is one.
-fn sitecustomize(fallback: bool) -> String {
-    SITECUSTOMIZE_SOURCE.replacen(
-        "FALLBACK = False",
-        &format!("FALLBACK = {}", python_bool(fallback)),
-        1,
-    )
+fn sitecustomize(fallback: bool, hooks: bool) -> String {
+    SITECUSTOMIZE_SOURCE
+        .replacen(
+            "FALLBACK = False",
+            &format!("FALLBACK = {}", python_bool(fallback)),
+            1,
+        )
+        .replacen(
+            "HOOKS = True",
+            &format!("HOOKS = {}", python_bool(hooks)),
+            1,
+        )
 }
 
 fn python_bool(value: bool) -> &'static str {
@@ -213,7 +229,7 @@ pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
 /// every interpreter that uses it, venvs included.
-fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
+pub(crate) fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
     context
         .version
         .and_then(|v| super::stdlib_dir(model, v))
@@ -263,8 +279,16 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
 /// site-packages (in a venv of its own, the module and the `.pth` in its
 /// site-packages),
 /// and the caches of both Python files when the context can compile them (a
-/// level identical to the one below is a hardlink of it).
-pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
+/// level identical to the one below is a hardlink of it); with `removed`
+/// modules, the list of them beside the module (`removed_modules`).
+/// Without `hooks`, the runtime only explains removed modules.
+pub(crate) fn install(
+    model: &Model,
+    context: &Context,
+    fallback: bool,
+    hooks: bool,
+    removed: &[super::Removed],
+) -> Vec<Action> {
     let Some(stdlib) = runtime_dir(model, context) else {
         return Vec::new();
     };
@@ -282,15 +306,18 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
         .and_then(|v| super::stdlib_dir(model, v))
         .is_some();
     if beside_stdlib && !has_own_sitecustomize(model, context) {
-        python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
+        python_file(SITECUSTOMIZE, sitecustomize(fallback, hooks).into_bytes());
     }
     if let Some(site) = site_packages(model, context) {
         actions.push(write(
             site.join(RUNTIME_PTH),
-            pth_line(fallback).into_bytes(),
+            pth_line(fallback, hooks).into_bytes(),
             Kind::Data,
         ));
     }
+    actions.extend(super::removed_modules::actions(
+        model, context, &stdlib, removed,
+    ));
     actions
 }
 
@@ -444,7 +471,7 @@ mod tests {
             []
         );
         assert!(!has_own_sitecustomize(&package, &context()));
-        assert_eq!(install(&package, &context(), false), []);
+        assert_eq!(install(&package, &context(), false, true, &[]), []);
         // A stdlib of a release not known is no stdlib.
         let unknown = Context {
             version: None,
@@ -599,8 +626,8 @@ mod tests {
         };
         assert!(!has_own_sitecustomize(&prefix().build(), &context()));
         assert!(with("sitecustomize.py", "import apport\n"));
-        assert!(!with("sitecustomize.py", &sitecustomize(false)));
-        assert!(!with("sitecustomize.py", &sitecustomize(true)));
+        assert!(!with("sitecustomize.py", &sitecustomize(false, true)));
+        assert!(!with("sitecustomize.py", &sitecustomize(true, false)));
         assert!(with("sitecustomize.pyc", SITECUSTOMIZE_FIRST_LINE));
         assert!(with("sitecustomize/__init__.py", SITECUSTOMIZE_FIRST_LINE));
         // Elsewhere than the stdlib directory, it is not the stdlib's.
@@ -627,19 +654,55 @@ mod tests {
         let custom = format!("{LIB}/{SITECUSTOMIZE}");
         let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
         assert_eq!(
-            install(&model, &context(), true),
+            install(&model, &context(), true, true, &[]),
             [
                 written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                written(&custom, sitecustomize(true), Kind::Source, "sitecustomize"),
-                written(&pth, pth_line(true), Kind::Data, "00-pyprune-runtime"),
+                written(
+                    &custom,
+                    sitecustomize(true, true),
+                    Kind::Source,
+                    "sitecustomize"
+                ),
+                written(&pth, pth_line(true, true), Kind::Data, "00-pyprune-runtime"),
             ]
         );
-        assert!(sitecustomize(true).contains("\nFALLBACK = True\n"));
-        assert!(sitecustomize(false).contains("\nFALLBACK = False\n"));
-        assert!(pth_line(true).contains("install(fallback=True)"));
-        assert!(pth_line(false).contains("install(fallback=False)"));
-        assert!(pth_line(false).starts_with("import sys;"));
-        assert_eq!(pth_line(false).lines().count(), 1);
+        assert!(sitecustomize(true, true).contains("\nFALLBACK = True\nHOOKS = True\n"));
+        assert!(sitecustomize(false, false).contains("\nFALLBACK = False\nHOOKS = False\n"));
+        assert!(pth_line(true, true).contains("install(fallback=True, hooks=True)"));
+        assert!(pth_line(false, false).contains("install(fallback=False, hooks=False)"));
+        assert!(pth_line(false, true).starts_with("import sys;"));
+        assert_eq!(pth_line(false, true).lines().count(), 1);
+
+        // Removed modules: the list beside the module (3.11 has no _missing_stdlib_info).
+        let removed = [super::super::Removed {
+            module: "tkinter".to_owned(),
+            step: StepName::ExcludeIdleTk,
+        }];
+        let list = format!("{LIB}/{}", super::super::REMOVED_FILE);
+        assert_eq!(
+            install(&model, &context(), false, false, &removed),
+            [
+                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
+                written(
+                    &custom,
+                    sitecustomize(false, false),
+                    Kind::Source,
+                    "sitecustomize"
+                ),
+                written(
+                    &pth,
+                    pth_line(false, false),
+                    Kind::Data,
+                    "00-pyprune-runtime"
+                ),
+                written(
+                    &list,
+                    super::super::list_text(&removed, None),
+                    Kind::Data,
+                    ""
+                ),
+            ]
+        );
 
         // The stdlib's own sitecustomize stays; compiled, each Python file gets its caches.
         let debian = prefix()
@@ -655,13 +718,18 @@ mod tests {
             )
         };
         assert_eq!(
-            install(&debian, &context_with_compiler(), false),
+            install(&debian, &context_with_compiler(), false, true, &[]),
             [
                 written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
                 cache(0),
                 link(&cache_path(&runtime, 0), &cache_path(&runtime, 1)),
                 cache(2),
-                written(&pth, pth_line(false), Kind::Data, "00-pyprune-runtime"),
+                written(
+                    &pth,
+                    pth_line(false, true),
+                    Kind::Data,
+                    "00-pyprune-runtime"
+                ),
             ]
         );
     }
@@ -671,7 +739,7 @@ mod tests {
         let custom = format!("{LIB}/{SITECUSTOMIZE}");
         let model = prefix()
             .dir(&format!("{LIB}/site-packages"))
-            .module(&custom, &sitecustomize(false))
+            .module(&custom, &sitecustomize(false, true))
             .build();
         assert!(!has_own_sitecustomize(&model, &context()));
         let after = crate::model_builder::applied(
