@@ -63,6 +63,24 @@ pub fn error_message(module: &str, step: StepName, message: Option<&str>) -> Str
     )
 }
 
+/// The modules and the message of a list [`list_text`] wrote; lines it
+/// cannot read (a step pyprune does not know) are left out.
+fn parse_list(text: &str) -> (Vec<Removed>, Option<String>) {
+    let mut removed = Vec::new();
+    let mut message = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        match line.split_once('\t') {
+            Some(("*", text)) => message = Some(text.to_owned()),
+            Some((module, id)) => removed.extend(StepName::parse(id).map(|step| Removed {
+                module: module.to_owned(),
+                step,
+            })),
+            None => {}
+        }
+    }
+    (removed, message)
+}
+
 fn one_line(text: &str) -> String {
     text.split(['\n', '\r', '\t'])
         .map(str::trim)
@@ -137,9 +155,27 @@ pub(crate) fn actions(
     if removed.is_empty() {
         return Vec::new();
     }
-    let message = context.missing_module_message.as_deref();
+    // A list from an earlier run on the tree (in place) keeps its modules,
+    // and its message unless a new one is given.
+    let list = dir.join(REMOVED_FILE);
+    let (earlier, earlier_message) = model
+        .files
+        .get(&list)
+        .and_then(|file| context.read(file).ok())
+        .map(|bytes| parse_list(&String::from_utf8_lossy(&bytes)))
+        .unwrap_or_default();
+    let mut all: Vec<Removed> = earlier
+        .into_iter()
+        .filter(|old| !removed.iter().any(|new| new.module == old.module))
+        .collect();
+    all.extend(removed.iter().cloned());
+    let removed = &all[..];
+    let message = context
+        .missing_module_message
+        .as_deref()
+        .or(earlier_message.as_deref());
     let mut actions = vec![Action::Write {
-        path: dir.join(REMOVED_FILE),
+        path: list,
         bytes: list_text(removed, message).into_bytes(),
         mode: 0o644,
         kind: Kind::Data,
@@ -220,8 +256,39 @@ mod tests {
              idlelib\texclude-idle-tk\n\
              unittest.test\texclude-tests\n"
         );
+        assert_eq!(
+            parse_list(&list_text(&removed(), Some("Ask."))),
+            (removed(), Some("Ask.".to_owned()))
+        );
+        assert_eq!(parse_list("x\tno-such-step\ngarbage\n"), (Vec::new(), None));
         assert!(!list_text(&removed(), Some(" \n")).contains("*\t"));
         assert!(!list_text(&removed(), None).contains("*\t"));
+    }
+
+    #[test]
+    fn a_later_run_adds_to_the_list_of_an_earlier_one() {
+        use crate::model_builder::{TreeBuilder, context};
+        let list = format!("lib/python3.11/{REMOVED_FILE}");
+        let model = TreeBuilder::new()
+            .module("lib/python3.11/os.py", "")
+            .file(&list, &list_text(&removed()[..1], Some("Ask.")))
+            .build();
+        let dir = Path::new("lib/python3.11");
+        let later = [Removed {
+            module: "cgi".into(),
+            step: StepName::ExcludeDeadBatteries,
+        }];
+        let written = |context: &Context| match &actions(&model, context, dir, &later)[..] {
+            [Action::Write { bytes, .. }] => String::from_utf8(bytes.clone()).expect("utf-8"),
+            other => panic!("one list: {other:?}"),
+        };
+        let both = [removed()[0].clone(), later[0].clone()];
+        assert_eq!(written(&context()), list_text(&both, Some("Ask.")));
+        let told = Context {
+            missing_module_message: Some("New.".into()),
+            ..context()
+        };
+        assert_eq!(written(&told), list_text(&both, Some("New.")));
     }
 
     /// Runs `code` with `python3` and returns its stdout.

@@ -292,6 +292,19 @@ pub(crate) fn install(
     let Some(stdlib) = runtime_dir(model, context) else {
         return Vec::new();
     };
+    // What a runtime installed by an earlier run turned on stays on: a later
+    // exclusion alone must not turn off its markers or its fallback.
+    let earlier = site_packages(model, context)
+        .and_then(|site| model.files.get(&site.join(RUNTIME_PTH)))
+        .and_then(|file| context.read(file).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let (fallback, hooks) = match &earlier {
+        Some(line) => (
+            fallback || line.contains("fallback=True"),
+            hooks || !line.contains("hooks=False"),
+        ),
+        None => (fallback, hooks),
+    };
     let mut actions = Vec::new();
     let mut python_file = |name: &str, source: Vec<u8>| {
         let path = stdlib.join(name);
@@ -732,6 +745,28 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn what_an_earlier_runtime_turned_on_stays_on() {
+        let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
+        let installed = |earlier: &str| {
+            let model = prefix().file(&pth, earlier).build();
+            install(&model, &context(), false, false, &[])
+                .into_iter()
+                .find_map(|a| match a {
+                    Action::Write { path, bytes, .. } if path == Path::new(&pth) => {
+                        Some(String::from_utf8(bytes).expect("utf-8"))
+                    }
+                    _ => None,
+                })
+                .expect("the .pth")
+        };
+        assert_eq!(installed(&pth_line(true, true)), pth_line(true, true));
+        assert_eq!(installed(&pth_line(false, false)), pth_line(false, false));
+        // A runtime from before the hooks could be off had them on.
+        let older = pth_line(true, true).replace(", hooks=True", "");
+        assert_eq!(installed(&older), pth_line(true, true));
     }
 
     #[test]
