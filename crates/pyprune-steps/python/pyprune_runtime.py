@@ -22,12 +22,8 @@ which do not read its site-packages). It:
   suggestions and all. 3.13's printer is the traceback module already, which
   asks the loaders: there sys.excepthook is left as it is (colours kept).
   Threads' exceptions likewise (threading.excepthook, from _thread's).
-- when a module pyprune removed is imported, raises ModuleNotFoundError
-  saying so, by which step, and how to get it back (REMOVED_FILE beside this
-  module lists them, read only when such an import fails). Its finder is the
-  last of sys.meta_path and answers only the import statement (and
-  __import__, importlib.import_module): importlib.util.find_spec still
-  returns None for a removed module, as it does for any missing one.
+- installs pyprune_removed's finder, which says which step removed a module
+  an import asks for (the exclusions install that module alone).
 
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
@@ -44,98 +40,25 @@ import sys
 
 MARKER = "__dont_write_bytecode__"
 
-# The modules pyprune removed, beside this module: "MODULE<TAB>STEP" lines,
-# and "*<TAB>TEXT" for the distributor's message (written by pyprune apply).
-REMOVED_FILE = "pyprune-removed-modules.txt"
-
 _installed = False
 
 
-def install(fallback=False, hooks=True):
+def install(fallback=False):
     """Hooks the import system; the .pth and sitecustomize both call it, and
-    only the first call does anything. Without hooks, only the finder that
-    explains removed modules (the steps that only remove modules need no more)."""
+    only the first call does anything."""
     global _installed
     if _installed:
         return
     _installed = True
-    sys.meta_path.append(RemovedModules)
-    if hooks:
-        _install_hooks(fallback)
-
-
-# Asked last, once every real finder failed: for a module pyprune removed,
-# raises ModuleNotFoundError naming the step and how to get the module back.
-# Only for the import machinery's own search (the import statement,
-# __import__, importlib.import_module): any other caller (importlib.util
-# .find_spec, pkgutil) gets None, as for any missing module. (CPython 3.15
-# does the like in traceback's printing only, so str(error) stays bare there.)
-class RemovedModules:
-    # name -> step, and the distributor's message; None until first needed.
-    _table = None
-    _message = None
-
-    @classmethod
-    def find_spec(cls, fullname, path=None, target=None):
-        import _frozen_importlib as bootstrap
-        # site's probes for optional hooks fail at every start: not read for them.
-        if fullname in ("sitecustomize", "usercustomize"):
-            return None
-        try:
-            caller = sys._getframe(2).f_code
-        except ValueError:
-            return None
-        if caller is not bootstrap._find_and_load_unlocked.__code__:
-            return None
-        step = cls._removed_by(fullname)
-        if step is None:
-            return None
-        # A finder appended after this one still gets its say.
-        later = sys.meta_path[sys.meta_path.index(cls) + 1:] if cls in sys.meta_path else []
-        for finder in later:
-            find = getattr(finder, "find_spec", None)
-            spec = find(fullname, path, target) if find is not None else None
-            if spec is not None:
-                return spec
-        how = cls._message or "To get it back, reinstall it, or apply pyprune without that step."
-        raise ModuleNotFoundError(
-            "No module named %r: it was removed from this Python installation "
-            "(pyprune step %s). %s" % (fullname, step, how),
-            name=fullname,
-        )
-
-    # The step that removed `fullname` or a package above it; None when none
-    # did, or when the list cannot be read (the plain message then).
-    @classmethod
-    def _removed_by(cls, fullname):
-        if cls._table is None:
-            cls._table = {}
-            try:
-                cls._load()
-            except Exception:
-                cls._table = {}
-                cls._message = None
-        name = fullname
-        while name:
-            if name in cls._table:
-                return cls._table[name]
-            name = name.rpartition(".")[0]
-        return None
-
-    @classmethod
-    def _load(cls):
-        import os
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), REMOVED_FILE)
-        with open(path, "rb") as file:
-            text = file.read().decode("utf-8", "replace")
-        for line in text.splitlines():
-            key, tab, value = line.partition("\t")
-            if not tab or not value or line.startswith("#"):
-                continue
-            if key == "*":
-                cls._message = value
-            else:
-                cls._table[key] = value
+    # The finder that explains removed modules, installed beside this module.
+    try:
+        import pyprune_removed
+    except ImportError as error:
+        if error.name != "pyprune_removed":
+            raise
+    else:
+        pyprune_removed.install()
+    _install_hooks(fallback)
 
 
 def _install_hooks(fallback):

@@ -13,13 +13,18 @@ def _pyprune_load():
     # The runtime must not write a cache of itself into a tree it is about to guard.
     sys.dont_write_bytecode = True
     try:
+        # Without hooks the steps only removed modules: their finder alone.
+        name = "pyprune_runtime" if HOOKS else "pyprune_removed"
         try:
-            import pyprune_runtime
+            module = __import__(name)
         except ImportError as error:
-            if error.name != "pyprune_runtime":
+            if error.name != name:
                 raise
             return  # Gone: what it kept no longer holds, but Python still starts.
-        pyprune_runtime.install(fallback=FALLBACK, hooks=HOOKS)
+        if HOOKS:
+            module.install(fallback=FALLBACK)
+        else:
+            module.install()
     finally:
         sys.dont_write_bytecode = written
 

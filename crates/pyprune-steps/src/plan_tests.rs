@@ -46,6 +46,7 @@ fn stdlib() -> TreeBuilder {
 fn runtime_paths() -> Vec<String> {
     vec![
         at("pyprune_runtime.py"),
+        at("pyprune_removed.py"),
         at("site-packages/00-pyprune-runtime.pth"),
         at("sitecustomize.py"),
     ]
@@ -81,6 +82,7 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
         installed,
         [
             Path::new(&at("pyprune_runtime.py")),
+            Path::new(&at("pyprune_removed.py")),
             Path::new(&at("sitecustomize.py")),
             Path::new(&at("site-packages/00-pyprune-runtime.pth")),
         ]
@@ -98,18 +100,26 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
     // cache-fallback is the runtime, with its fallback on.
     let (actions, after) =
         actions_for(&model, &[StepName::CacheFallback], &context()).expect("planned");
-    assert_eq!(actions.len(), 3);
+    assert_eq!(actions.len(), 4);
     assert!(text(&after, &at("sitecustomize.py")).contains("FALLBACK = True"));
     assert!(text(&after, &at("site-packages/00-pyprune-runtime.pth")).contains("fallback=True"));
 
-    // An exclusion installs it without its hooks, with the list of what it removed.
+    // An exclusion installs the finder alone, with the list of what it removed.
     let (actions, after) =
         actions_for(&model, &[StepName::ExcludeTests], &context()).expect("planned");
     let excluded = step_actions(StepName::ExcludeTests, &model, &context()).expect("planned");
     assert_eq!(actions[..excluded.len()], excluded[..]);
-    assert_eq!(actions.len(), excluded.len() + 4);
-    assert!(text(&after, &at("sitecustomize.py")).contains("HOOKS = False"));
-    assert!(text(&after, &at("site-packages/00-pyprune-runtime.pth")).contains("hooks=False"));
+    assert_eq!(actions.len(), excluded.len() + 3);
+    assert!(!after.files.contains_key(Path::new(&at("sitecustomize.py"))));
+    assert!(
+        text(&after, &at("site-packages/00-pyprune-runtime.pth"))
+            .contains("pyprune_removed.install()")
+    );
+    assert!(
+        !after
+            .files
+            .contains_key(Path::new(&at("pyprune_runtime.py")))
+    );
     assert_eq!(
         text(&after, &at(crate::REMOVED_FILE)),
         crate::list_text(
@@ -243,10 +253,11 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     let (_, after) = actions_for(&model, &[StepName::ExcludeTests], &context()).expect("planned");
     let explains: u64 = runtime_paths()
         .into_iter()
+        .filter(|p| !p.ends_with("pyprune_runtime.py") && !p.ends_with("sitecustomize.py"))
         .chain([at(crate::REMOVED_FILE)])
         .map(|p| after.files[Path::new(&p)].disk)
         .sum();
-    assert!(explains >= 4 * BLOCK);
+    assert!(explains >= 3 * BLOCK);
     assert_eq!(saved("exclude-tests"), 5 * BLOCK as i64 - explains as i64);
     // Everything is linked already.
     assert_eq!(saved("dedupe-caches"), 0);

@@ -34,9 +34,10 @@ pub(crate) use memo::Memo;
 pub use removed_modules::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
-    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
-    has_own_sitecustomize, installs_runtime, keeps_traceback_lines, needs_runtime,
-    promises_no_writes, removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
+    REMOVED_MODULE, RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler,
+    SourceCompilerFn, has_own_sitecustomize, installs_runtime, keeps_traceback_lines,
+    needs_runtime, promises_no_writes, removes_modules, runtime_module, runtime_pth,
+    steps_missing_runtime,
 };
 pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;

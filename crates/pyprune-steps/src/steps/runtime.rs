@@ -1,8 +1,9 @@
 //! pyprune's runtime (`python/pyprune_runtime.py`): the import-system help
 //! some steps need and CPython lacks — honouring `__dont_write_bytecode__`
 //! markers, falling back to a less optimized cache, serving sources from
-//! `__pysources__/`, saying which step removed a module an import asks for
-//! (`removed_modules`). Installed into the stdlib directory, loaded first by a
+//! `__pysources__/`; and its finder (`python/pyprune_removed.py`) saying
+//! which step removed a module an import asks for (`removed_modules`), the
+//! only part installed for steps that just remove modules. Installed into the stdlib directory, loaded first by a
 //! `.pth` file in site-packages and, in venvs made from the tree (which do
 //! not read its site-packages), by a `sitecustomize` beside it: it loads at
 //! every start without users changing how they run Python.
@@ -19,6 +20,12 @@ use std::sync::Arc;
 pub const RUNTIME_SOURCE: &str = include_str!("../../python/pyprune_runtime.py");
 /// Its module file name in the stdlib directory.
 pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
+/// The finder that explains removed modules (`python/pyprune_removed.py`),
+/// beside the runtime: the runtime installs it, and where the steps only
+/// remove modules it is installed alone.
+const REMOVED_SOURCE: &str = include_str!("../../python/pyprune_removed.py");
+/// Its module file name, beside the runtime's.
+pub const REMOVED_MODULE: &str = "pyprune_removed.py";
 /// The module that loads it in venvs made from the tree, in the stdlib directory.
 pub const SITECUSTOMIZE: &str = "sitecustomize.py";
 /// Its source (with `FALLBACK = False`, set as the steps ask).
@@ -87,14 +94,22 @@ pub fn promises_no_writes(steps: &[StepName]) -> bool {
 /// writing is turned back on whatever happens; a missing runtime is skipped
 /// quietly, as the `sitecustomize` skips it. A `.pth` line is one line, so
 /// the `try` goes through `exec`.
+/// Without `hooks` (the steps only removed modules), it loads the finder
+/// that explains them alone.
 fn pth_line(fallback: bool, hooks: bool) -> String {
+    let (module, call) = if hooks {
+        (
+            "pyprune_runtime",
+            format!("install(fallback={})", python_bool(fallback)),
+        )
+    } else {
+        ("pyprune_removed", "install()".to_owned())
+    };
     format!(
         "import sys; exec(\"w = sys.dont_write_bytecode\\nsys.dont_write_bytecode = True\\n\
-         try:\\n    import pyprune_runtime\\n    pyprune_runtime.install(fallback={}, hooks={})\\n\
-         except ImportError as e:\\n    if e.name != 'pyprune_runtime': raise\\n\
-         finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n",
-        python_bool(fallback),
-        python_bool(hooks)
+         try:\\n    import {module}\\n    {module}.{call}\\n\
+         except ImportError as e:\\n    if e.name != '{module}': raise\\n\
+         finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n"
     )
 }
 
@@ -301,7 +316,7 @@ pub(crate) fn install(
     let (fallback, hooks) = match &earlier {
         Some(line) => (
             fallback || line.contains("fallback=True"),
-            hooks || !line.contains("hooks=False"),
+            hooks || line.contains("pyprune_runtime"),
         ),
         None => (fallback, hooks),
     };
@@ -313,12 +328,18 @@ pub(crate) fn install(
         actions.push(write(path, source, Kind::Source));
         actions.extend(caches);
     };
-    python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
+    if hooks {
+        python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
+    }
+    python_file(REMOVED_MODULE, REMOVED_SOURCE.as_bytes().to_vec());
     let beside_stdlib = context
         .version
         .and_then(|v| super::stdlib_dir(model, v))
         .is_some();
-    if beside_stdlib && !has_own_sitecustomize(model, context) {
+    // Without hooks (the steps only removed modules) no `sitecustomize`: the
+    // smallest profiles count its blocks, and venvs made from the tree then
+    // give Python's plain message for a removed module.
+    if beside_stdlib && hooks && !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback, hooks).into_bytes());
     }
     if let Some(site) = site_packages(model, context) {
@@ -664,29 +685,32 @@ mod tests {
     fn install_writes_the_module_the_sitecustomize_and_the_pth() {
         let model = prefix().dir(&format!("{LIB}/site-packages")).build();
         let runtime = format!("{LIB}/{RUNTIME_MODULE}");
+        let finder = format!("{LIB}/{REMOVED_MODULE}");
         let custom = format!("{LIB}/{SITECUSTOMIZE}");
         let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
+        let source =
+            |path: &str, text: &str, module: &str| written(path, text, Kind::Source, module);
         assert_eq!(
             install(&model, &context(), true, true, &[]),
             [
-                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                written(
-                    &custom,
-                    sitecustomize(true, true),
-                    Kind::Source,
-                    "sitecustomize"
-                ),
+                source(&runtime, RUNTIME_SOURCE, "pyprune_runtime"),
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
+                source(&custom, &sitecustomize(true, true), "sitecustomize"),
                 written(&pth, pth_line(true, true), Kind::Data, "00-pyprune-runtime"),
             ]
         );
         assert!(sitecustomize(true, true).contains("\nFALLBACK = True\nHOOKS = True\n"));
         assert!(sitecustomize(false, false).contains("\nFALLBACK = False\nHOOKS = False\n"));
-        assert!(pth_line(true, true).contains("install(fallback=True, hooks=True)"));
-        assert!(pth_line(false, false).contains("install(fallback=False, hooks=False)"));
+        assert!(pth_line(true, true).contains("pyprune_runtime.install(fallback=True)"));
+        assert!(pth_line(false, true).contains("pyprune_runtime.install(fallback=False)"));
+        assert!(pth_line(false, false).contains("pyprune_removed.install()"));
+        assert!(!pth_line(false, false).contains("pyprune_runtime"));
         assert!(pth_line(false, true).starts_with("import sys;"));
         assert_eq!(pth_line(false, true).lines().count(), 1);
+        assert_eq!(pth_line(false, false).lines().count(), 1);
 
-        // Removed modules: the list beside the module (3.11 has no _missing_stdlib_info).
+        // Removed modules alone: the finder without the runtime, the list
+        // beside it (3.11 has no _missing_stdlib_info).
         let removed = [super::super::Removed {
             module: "tkinter".to_owned(),
             step: StepName::ExcludeIdleTk,
@@ -695,13 +719,7 @@ mod tests {
         assert_eq!(
             install(&model, &context(), false, false, &removed),
             [
-                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                written(
-                    &custom,
-                    sitecustomize(false, false),
-                    Kind::Source,
-                    "sitecustomize"
-                ),
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
                 written(
                     &pth,
                     pth_line(false, false),
@@ -722,21 +740,25 @@ mod tests {
             .dir(&format!("{LIB}/site-packages"))
             .file(&custom, "import apport\n")
             .build();
-        let cache = |level: u8| {
+        let cache = |file: &str, module: &str, level: u8| {
             written(
-                &cache_path(&runtime, level),
-                compiled(&format!("{ROOT}/{runtime}"), level),
-                Kind::of(Path::new(&cache_path(&runtime, level))),
-                "pyprune_runtime",
+                &cache_path(file, level),
+                compiled(&format!("{ROOT}/{file}"), level),
+                Kind::of(Path::new(&cache_path(file, level))),
+                module,
             )
         };
         assert_eq!(
             install(&debian, &context_with_compiler(), false, true, &[]),
             [
-                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                cache(0),
+                source(&runtime, RUNTIME_SOURCE, "pyprune_runtime"),
+                cache(&runtime, "pyprune_runtime", 0),
                 link(&cache_path(&runtime, 0), &cache_path(&runtime, 1)),
-                cache(2),
+                cache(&runtime, "pyprune_runtime", 2),
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
+                cache(&finder, "pyprune_removed", 0),
+                link(&cache_path(&finder, 0), &cache_path(&finder, 1)),
+                cache(&finder, "pyprune_removed", 2),
                 written(
                     &pth,
                     pth_line(false, true),

@@ -175,11 +175,14 @@ fn removed_modules_explained(version: &str, message: Message) {
     assert!(run(&python, cwd).contains(&plain), "{}", installed.label);
 }
 
-/// [`CHECKS`] run by `python` as users run it (site on); its lines.
+/// [`CHECKS`] run by `python` as users run it (site on, the user's site too,
+/// in an empty base of the test's: site then tries `usercustomize`, which
+/// fails at every start); its lines.
 fn run(python: &Path, cwd: &Path) -> Vec<String> {
     let output = std::process::Command::new(python)
-        .args(["-s", "-c", CHECKS])
+        .args(["-c", CHECKS])
         .env_clear()
+        .env("PYTHONUSERBASE", cwd.join("no-user-base"))
         .current_dir(cwd)
         .output()
         .expect("python");

@@ -106,7 +106,7 @@ fn container_empties_a_venv_of_installers_alone() {
             pyprune_steps::RUNTIME_PTH,
             "__pycache__",
             pyprune_steps::REMOVED_FILE,
-            pyprune_steps::RUNTIME_MODULE
+            pyprune_steps::REMOVED_MODULE
         ]
     );
     let pip = run(
