@@ -271,7 +271,7 @@ mod tests {
         let list = format!("lib/python3.11/{REMOVED_FILE}");
         let model = TreeBuilder::new()
             .module("lib/python3.11/os.py", "")
-            .file(&list, &list_text(&removed()[..1], Some("Ask.")))
+            .file(&list, list_text(&removed()[..1], Some("Ask.")))
             .build();
         let dir = Path::new("lib/python3.11");
         let later = [Removed {
