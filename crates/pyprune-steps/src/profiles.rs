@@ -298,9 +298,15 @@ steps = ["strip-extensions", { step = "zip-stdlib", sources = false, compression
 
 [profile.plain]
 steps = ["drop-opt2"]
+missing-module-message = "Install python3-full."
 "#;
         let profiles = parse_profiles(text).expect("valid");
         assert_eq!(profiles.len(), 2);
+        assert_eq!(
+            profiles[0].missing_module_message.as_deref(),
+            Some("Install python3-full.")
+        );
+        assert_eq!(profiles[1].missing_module_message, None);
         assert_eq!(profiles[1].name, "slim");
         assert_eq!(
             profiles[1].steps,
