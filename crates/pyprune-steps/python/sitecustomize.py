@@ -5,7 +5,6 @@
 import sys
 
 FALLBACK = False
-HOOKS = True
 
 
 def _pyprune_load():
@@ -13,18 +12,13 @@ def _pyprune_load():
     # The runtime must not write a cache of itself into a tree it is about to guard.
     sys.dont_write_bytecode = True
     try:
-        # Without hooks the steps only removed modules: their finder alone.
-        name = "pyprune_runtime" if HOOKS else "pyprune_removed"
         try:
-            module = __import__(name)
+            import pyprune_runtime
         except ImportError as error:
-            if error.name != name:
+            if error.name != "pyprune_runtime":
                 raise
             return  # Gone: what it kept no longer holds, but Python still starts.
-        if HOOKS:
-            module.install(fallback=FALLBACK)
-        else:
-            module.install()
+        pyprune_runtime.install(fallback=FALLBACK)
     finally:
         sys.dont_write_bytecode = written
 

@@ -117,18 +117,12 @@ fn pth_line(fallback: bool, hooks: bool) -> String {
 /// stdlib, virtual environments included: they do not read its
 /// site-packages, where the `.pth` is. It then runs the `sitecustomize` it
 /// shadows further along `sys.path`, if there is one.
-fn sitecustomize(fallback: bool, hooks: bool) -> String {
-    SITECUSTOMIZE_SOURCE
-        .replacen(
-            "FALLBACK = False",
-            &format!("FALLBACK = {}", python_bool(fallback)),
-            1,
-        )
-        .replacen(
-            "HOOKS = True",
-            &format!("HOOKS = {}", python_bool(hooks)),
-            1,
-        )
+fn sitecustomize(fallback: bool) -> String {
+    SITECUSTOMIZE_SOURCE.replacen(
+        "FALLBACK = False",
+        &format!("FALLBACK = {}", python_bool(fallback)),
+        1,
+    )
 }
 
 fn python_bool(value: bool) -> &'static str {
@@ -340,7 +334,7 @@ pub(crate) fn install(
     // smallest profiles count its blocks, and venvs made from the tree then
     // give Python's plain message for a removed module.
     if beside_stdlib && hooks && !has_own_sitecustomize(model, context) {
-        python_file(SITECUSTOMIZE, sitecustomize(fallback, hooks).into_bytes());
+        python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
     if let Some(site) = site_packages(model, context) {
         actions.push(write(
@@ -660,8 +654,8 @@ mod tests {
         };
         assert!(!has_own_sitecustomize(&prefix().build(), &context()));
         assert!(with("sitecustomize.py", "import apport\n"));
-        assert!(!with("sitecustomize.py", &sitecustomize(false, true)));
-        assert!(!with("sitecustomize.py", &sitecustomize(true, false)));
+        assert!(!with("sitecustomize.py", &sitecustomize(false)));
+        assert!(!with("sitecustomize.py", &sitecustomize(true)));
         assert!(with("sitecustomize.pyc", SITECUSTOMIZE_FIRST_LINE));
         assert!(with("sitecustomize/__init__.py", SITECUSTOMIZE_FIRST_LINE));
         // Elsewhere than the stdlib directory, it is not the stdlib's.
@@ -695,12 +689,12 @@ mod tests {
             [
                 source(&runtime, RUNTIME_SOURCE, "pyprune_runtime"),
                 source(&finder, REMOVED_SOURCE, "pyprune_removed"),
-                source(&custom, &sitecustomize(true, true), "sitecustomize"),
+                source(&custom, &sitecustomize(true), "sitecustomize"),
                 written(&pth, pth_line(true, true), Kind::Data, "00-pyprune-runtime"),
             ]
         );
-        assert!(sitecustomize(true, true).contains("\nFALLBACK = True\nHOOKS = True\n"));
-        assert!(sitecustomize(false, false).contains("\nFALLBACK = False\nHOOKS = False\n"));
+        assert!(sitecustomize(true).contains("\nFALLBACK = True\n"));
+        assert!(sitecustomize(false).contains("\nFALLBACK = False\n"));
         assert!(pth_line(true, true).contains("pyprune_runtime.install(fallback=True)"));
         assert!(pth_line(false, true).contains("pyprune_runtime.install(fallback=False)"));
         assert!(pth_line(false, false).contains("pyprune_removed.install()"));
@@ -796,7 +790,7 @@ mod tests {
         let custom = format!("{LIB}/{SITECUSTOMIZE}");
         let model = prefix()
             .dir(&format!("{LIB}/site-packages"))
-            .module(&custom, &sitecustomize(false, true))
+            .module(&custom, &sitecustomize(false))
             .build();
         assert!(!has_own_sitecustomize(&model, &context()));
         let after = crate::model_builder::applied(
