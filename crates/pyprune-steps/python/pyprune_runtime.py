@@ -22,6 +22,8 @@ which do not read its site-packages). It:
   suggestions and all. 3.13's printer is the traceback module already, which
   asks the loaders: there sys.excepthook is left as it is (colours kept).
   Threads' exceptions likewise (threading.excepthook, from _thread's).
+- installs pyprune_removed's finder, which says which step removed a module
+  an import asks for (the exclusions install that module alone).
 
 Not covered: frozen modules (os, codecs, ... are frozen in 3.11) and anything
 imported before site runs: encodings, encodings.aliases and the locale's codec
@@ -48,6 +50,18 @@ def install(fallback=False):
     if _installed:
         return
     _installed = True
+    # The finder that explains removed modules, installed beside this module.
+    try:
+        import pyprune_removed
+    except ImportError as error:
+        if error.name != "pyprune_removed":
+            raise
+    else:
+        pyprune_removed.install()
+    _install_hooks(fallback)
+
+
+def _install_hooks(fallback):
     # The frozen modules, not `importlib`: importing that package would read
     # (and cache) importlib/__init__ and warnings before the markers are honoured.
     import _frozen_importlib_external as bootstrap

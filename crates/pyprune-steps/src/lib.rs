@@ -46,9 +46,11 @@ pub use steps::{
     Context, KeptImport, LeftAsIs, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
     StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is, module_removals, step_actions,
 };
+pub use steps::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};
 pub use steps::{
-    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
-    has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
-    removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
+    REMOVED_MODULE, RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler,
+    SourceCompilerFn, has_own_sitecustomize, installs_runtime, keeps_traceback_lines,
+    needs_runtime, promises_no_writes, removes_modules, runtime_module, runtime_pth,
+    steps_missing_runtime,
 };
 pub use venv_paths::{VenvPaths, VenvRelocation};

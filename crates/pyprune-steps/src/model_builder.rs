@@ -55,6 +55,7 @@ pub(crate) fn context() -> Context {
         site_packages: false,
         distributions: Default::default(),
         interpreter: None,
+        missing_module_message: None,
     }
 }
 

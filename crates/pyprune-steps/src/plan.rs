@@ -6,8 +6,8 @@ use crate::footprint::{DistCost, costs, disk_by_owner};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
 use crate::steps::{
-    Context, LeftAsIs, ModuleRemovals, StepError, StepName, left_as_is, module_removals,
-    step_actions,
+    Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, left_as_is, module_removals,
+    step_changes,
 };
 use pyprune_tree::Tally;
 use rayon::prelude::*;
@@ -170,15 +170,19 @@ pub fn actions_for(
     let before = model;
     let mut model = model.clone();
     let mut all = Vec::new();
+    let mut removed = Vec::new();
     for &step in steps {
-        for action in step_actions(step, &model, context)? {
+        let (actions, modules) = step_changes(step, &model, context)?;
+        for action in actions {
             model.apply(&action);
             all.push(action);
         }
+        removed.extend(modules.into_iter().map(|module| Removed { module, step }));
     }
-    if crate::needs_runtime(steps) {
+    let hooks = crate::needs_runtime(steps);
+    if hooks || !removed.is_empty() {
         let fallback = steps.contains(&StepName::CacheFallback);
-        for action in crate::steps::install_runtime(&model, context, fallback) {
+        for action in crate::steps::install_runtime(&model, context, fallback, hooks, &removed) {
             model.apply(&action);
             all.push(action);
         }

@@ -46,6 +46,7 @@ fn stdlib() -> TreeBuilder {
 fn runtime_paths() -> Vec<String> {
     vec![
         at("pyprune_runtime.py"),
+        at("pyprune_removed.py"),
         at("site-packages/00-pyprune-runtime.pth"),
         at("sitecustomize.py"),
     ]
@@ -81,6 +82,7 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
         installed,
         [
             Path::new(&at("pyprune_runtime.py")),
+            Path::new(&at("pyprune_removed.py")),
             Path::new(&at("sitecustomize.py")),
             Path::new(&at("site-packages/00-pyprune-runtime.pth")),
         ]
@@ -98,9 +100,36 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
     // cache-fallback is the runtime, with its fallback on.
     let (actions, after) =
         actions_for(&model, &[StepName::CacheFallback], &context()).expect("planned");
-    assert_eq!(actions.len(), 3);
+    assert_eq!(actions.len(), 4);
     assert!(text(&after, &at("sitecustomize.py")).contains("FALLBACK = True"));
     assert!(text(&after, &at("site-packages/00-pyprune-runtime.pth")).contains("fallback=True"));
+
+    // An exclusion installs the finder alone, with the list of what it removed.
+    let (actions, after) =
+        actions_for(&model, &[StepName::ExcludeTests], &context()).expect("planned");
+    let excluded = step_actions(StepName::ExcludeTests, &model, &context()).expect("planned");
+    assert_eq!(actions[..excluded.len()], excluded[..]);
+    assert_eq!(actions.len(), excluded.len() + 3);
+    assert!(!after.files.contains_key(Path::new(&at("sitecustomize.py"))));
+    assert!(
+        text(&after, &at("site-packages/00-pyprune-runtime.pth"))
+            .contains("pyprune_removed.install()")
+    );
+    assert!(
+        !after
+            .files
+            .contains_key(Path::new(&at("pyprune_runtime.py")))
+    );
+    assert_eq!(
+        text(&after, &at(crate::REMOVED_FILE)),
+        crate::list_text(
+            &[crate::Removed {
+                module: "test.test_json".to_owned(),
+                step: StepName::ExcludeTests
+            }],
+            None
+        )
+    );
 }
 
 #[test]
@@ -219,8 +248,17 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     assert_eq!(saved("drop-opt2"), 8 * BLOCK as i64);
     // opt-1 is a link of opt-0: removing it saves nothing more.
     assert_eq!(saved("drop-optimized-caches"), 8 * BLOCK as i64);
-    // test/ with its source, two caches (opt-1 linked) and two directories.
-    assert_eq!(saved("exclude-tests"), 5 * BLOCK as i64);
+    // test/ with its source, two caches (opt-1 linked) and two directories,
+    // less the runtime and the list that explain the removal.
+    let (_, after) = actions_for(&model, &[StepName::ExcludeTests], &context()).expect("planned");
+    let explains: u64 = runtime_paths()
+        .into_iter()
+        .filter(|p| !p.ends_with("pyprune_runtime.py") && !p.ends_with("sitecustomize.py"))
+        .chain([at(crate::REMOVED_FILE)])
+        .map(|p| after.files[Path::new(&p)].disk)
+        .sum();
+    assert!(explains >= 3 * BLOCK);
+    assert_eq!(saved("exclude-tests"), 5 * BLOCK as i64 - explains as i64);
     // Everything is linked already.
     assert_eq!(saved("dedupe-caches"), 0);
     assert_eq!(saved("strip-extensions"), 0);

@@ -83,6 +83,11 @@ pub struct ProfileDef {
     pub name: String,
     pub what: String,
     pub steps: Vec<StepName>,
+    /// The distributor's word on how to get back a module the profile
+    /// removes, ending the `ModuleNotFoundError` for it (a file's
+    /// `missing-module-message`; `None`: pyprune's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_module_message: Option<String>,
 }
 
 impl From<&Profile> for ProfileDef {
@@ -91,6 +96,7 @@ impl From<&Profile> for ProfileDef {
             name: profile.name.to_owned(),
             what: profile.what.to_owned(),
             steps: profile.steps.to_vec(),
+            missing_module_message: None,
         }
     }
 }
@@ -187,6 +193,8 @@ struct FileProfile {
     #[serde(default)]
     about: String,
     steps: Vec<FileStep>,
+    #[serde(default, rename = "missing-module-message")]
+    missing_module_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +232,7 @@ pub fn parse_profiles(text: &str) -> Result<Vec<ProfileDef>, ProfileError> {
                 name: name.clone(),
                 what: profile.about,
                 steps,
+                missing_module_message: profile.missing_module_message,
             })
         })
         .collect()
@@ -289,9 +298,15 @@ steps = ["strip-extensions", { step = "zip-stdlib", sources = false, compression
 
 [profile.plain]
 steps = ["drop-opt2"]
+missing-module-message = "Install python3-full."
 "#;
         let profiles = parse_profiles(text).expect("valid");
         assert_eq!(profiles.len(), 2);
+        assert_eq!(
+            profiles[0].missing_module_message.as_deref(),
+            Some("Install python3-full.")
+        );
+        assert_eq!(profiles[1].missing_module_message, None);
         assert_eq!(profiles[1].name, "slim");
         assert_eq!(
             profiles[1].steps,

@@ -430,6 +430,13 @@ pub struct ApplyArgs {
     #[arg(long, conflicts_with = "in_place")]
     pub link_unchanged: bool,
 
+    /// What the error for importing a module a step removed ends with: how to get
+    /// it back (e.g. "Install the python3-tk package."). Without it (or a profile
+    /// file's `missing-module-message`), pyprune says to reinstall it or apply
+    /// pyprune without that step.
+    #[arg(long, value_name = "TEXT")]
+    pub missing_module_message: Option<String>,
+
     /// With --in-place: drop the journal at the end (no undo; the space is freed).
     // `conflicts_with`, not `requires = "in_place"`: a flag's default value
     // counts as present for `requires`, so that let `--commit --out` through.

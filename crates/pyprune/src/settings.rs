@@ -71,12 +71,20 @@ pub struct ApplySettings {
     pub link_unchanged: bool,
     /// `None` with `--no-verify`.
     pub verify: Option<VerifyRun>,
+    /// How to get a removed module back, said by the error importing it
+    /// raises: `--missing-module-message`, else the profile's.
+    pub missing_module_message: Option<String>,
 }
 
 impl ApplySettings {
     pub fn resolve(args: &ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ApplySettings> {
         let profiles = load_profiles(args.config.as_deref())?;
         let steps = choose_steps(args.profile.as_deref(), &profiles, &args.steps)?;
+        let profile_message = args
+            .profile
+            .as_deref()
+            .and_then(|name| profiles.iter().find(|p| p.name == name))
+            .and_then(|p| p.missing_module_message.clone());
         let destination = match (&args.out, args.in_place) {
             (_, true) => Destination::InPlace {
                 commit: args.commit,
@@ -98,6 +106,7 @@ impl ApplySettings {
             destination,
             link_unchanged: args.link_unchanged,
             verify: (!args.no_verify).then(|| VerifyRun::from(&args.verify)),
+            missing_module_message: args.missing_module_message.clone().or(profile_message),
         })
     }
 }

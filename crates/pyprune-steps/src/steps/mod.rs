@@ -12,6 +12,7 @@ mod installers;
 mod keep_imported;
 mod loader;
 mod memo;
+mod removed_modules;
 mod runtime;
 mod sourceless;
 mod startup;
@@ -30,11 +31,13 @@ pub(crate) use content::Content;
 pub use info::StepInfo;
 pub use keep_imported::KeptImport;
 pub(crate) use memo::Memo;
+pub use removed_modules::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};
 pub(crate) use runtime::install as install_runtime;
 pub use runtime::{
-    RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler, SourceCompilerFn,
-    has_own_sitecustomize, keeps_traceback_lines, needs_runtime, promises_no_writes,
-    removes_modules, runtime_module, runtime_pth, steps_missing_runtime,
+    REMOVED_MODULE, RUNTIME_MODULE, RUNTIME_PTH, RUNTIME_SOURCE, SITECUSTOMIZE, SourceCompiler,
+    SourceCompilerFn, has_own_sitecustomize, installs_runtime, keeps_traceback_lines,
+    needs_runtime, promises_no_writes, removes_modules, runtime_module, runtime_pth,
+    steps_missing_runtime,
 };
 pub use startup::{StartupModules, StartupModulesFn};
 pub use zip::ZipOptions;
@@ -137,6 +140,9 @@ pub struct Context {
     /// tells: whether the dynamic loader still loads a stripped library.
     /// `None`: none known, and `strip-extensions` strips nothing.
     pub interpreter: Option<std::ffi::OsString>,
+    /// The distributor's word on how to get a removed module back, which
+    /// the `ModuleNotFoundError` for it ends with (`None`: pyprune's own).
+    pub missing_module_message: Option<String>,
 }
 
 impl Context {
@@ -191,6 +197,17 @@ pub fn step_actions(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
+    step_changes(step, model, context).map(|(actions, _)| actions)
+}
+
+/// The actions `step` takes on `model`, with the modules it removes by
+/// dotted name (an exclusion's; none for the other steps).
+pub(crate) fn step_changes(
+    step: StepName,
+    model: &Model,
+    context: &Context,
+) -> Result<(Vec<Action>, Vec<String>), StepError> {
+    let mut removed = Vec::new();
     let mut actions = match step {
         StepName::DedupeCaches => caches::dedupe(model, context)?,
         StepName::DropOpt2 => {
@@ -222,7 +239,11 @@ pub fn step_actions(
         | StepName::ExcludeInstallers
         | StepName::ExcludeIdleTk
         | StepName::ExcludeDevModules
-        | StepName::ExcludeDeadBatteries => exclusion(step, model, context)?.actions,
+        | StepName::ExcludeDeadBatteries => {
+            let outcome = exclusion(step, model, context)?;
+            removed = outcome.removed;
+            outcome.actions
+        }
         StepName::ExcludeDevel => devel::devel(model),
         StepName::StripExtensions => extensions::strip(model, context)?.actions,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
@@ -249,7 +270,7 @@ pub fn step_actions(
         actions.retain(|action| !changes_any(action, |path| untouchable.covers(path)));
     }
     actions.extend(emptied_dirs(model, &actions));
-    Ok(actions)
+    Ok((actions, removed))
 }
 
 /// Whether `action` changes anything in a `*.dist-info` directory: no step

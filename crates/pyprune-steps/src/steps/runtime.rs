@@ -1,7 +1,9 @@
 //! pyprune's runtime (`python/pyprune_runtime.py`): the import-system help
 //! some steps need and CPython lacks — honouring `__dont_write_bytecode__`
 //! markers, falling back to a less optimized cache, serving sources from
-//! `__pysources__/`. Installed into the stdlib directory, loaded first by a
+//! `__pysources__/`; and its finder (`python/pyprune_removed.py`) saying
+//! which step removed a module an import asks for (`removed_modules`), the
+//! only part installed for steps that just remove modules. Installed into the stdlib directory, loaded first by a
 //! `.pth` file in site-packages and, in venvs made from the tree (which do
 //! not read its site-packages), by a `sitecustomize` beside it: it loads at
 //! every start without users changing how they run Python.
@@ -18,6 +20,12 @@ use std::sync::Arc;
 pub const RUNTIME_SOURCE: &str = include_str!("../../python/pyprune_runtime.py");
 /// Its module file name in the stdlib directory.
 pub const RUNTIME_MODULE: &str = "pyprune_runtime.py";
+/// The finder that explains removed modules (`python/pyprune_removed.py`),
+/// beside the runtime: the runtime installs it, and where the steps only
+/// remove modules it is installed alone.
+const REMOVED_SOURCE: &str = include_str!("../../python/pyprune_removed.py");
+/// Its module file name, beside the runtime's.
+pub const REMOVED_MODULE: &str = "pyprune_removed.py";
 /// The module that loads it in venvs made from the tree, in the stdlib directory.
 pub const SITECUSTOMIZE: &str = "sitecustomize.py";
 /// Its source (with `FALLBACK = False`, set as the steps ask).
@@ -30,6 +38,14 @@ pub const RUNTIME_PTH: &str = "00-pyprune-runtime.pth";
 /// Whether any of `steps` needs the runtime to keep its promise.
 pub fn needs_runtime(steps: &[StepName]) -> bool {
     steps.iter().any(|s| s.info().needs_runtime)
+}
+
+/// Whether `steps` install the runtime where the tree has a place for it:
+/// those that need it, and the exclusions, for the error that names a
+/// removed module's step (they need nothing else of it: without a place they
+/// still apply, and the error stays Python's own).
+pub fn installs_runtime(steps: &[StepName]) -> bool {
+    needs_runtime(steps) || removes_modules(steps)
 }
 
 /// The steps of `steps` that need the runtime, when the tree has no place
@@ -78,13 +94,22 @@ pub fn promises_no_writes(steps: &[StepName]) -> bool {
 /// writing is turned back on whatever happens; a missing runtime is skipped
 /// quietly, as the `sitecustomize` skips it. A `.pth` line is one line, so
 /// the `try` goes through `exec`.
-fn pth_line(fallback: bool) -> String {
+/// Without `hooks` (the steps only removed modules), it loads the finder
+/// that explains them alone.
+fn pth_line(fallback: bool, hooks: bool) -> String {
+    let (module, call) = if hooks {
+        (
+            "pyprune_runtime",
+            format!("install(fallback={})", python_bool(fallback)),
+        )
+    } else {
+        ("pyprune_removed", "install()".to_owned())
+    };
     format!(
         "import sys; exec(\"w = sys.dont_write_bytecode\\nsys.dont_write_bytecode = True\\n\
-         try:\\n    import pyprune_runtime\\n    pyprune_runtime.install(fallback={})\\n\
-         except ImportError as e:\\n    if e.name != 'pyprune_runtime': raise\\n\
-         finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n",
-        python_bool(fallback)
+         try:\\n    import {module}\\n    {module}.{call}\\n\
+         except ImportError as e:\\n    if e.name != '{module}': raise\\n\
+         finally:\\n    sys.dont_write_bytecode = w\", {{'sys': sys}})\n"
     )
 }
 
@@ -213,7 +238,7 @@ pub fn runtime_pth(model: &Model, context: &Context) -> Option<PathBuf> {
 
 /// Where the runtime's module goes: the stdlib directory, on `sys.path` of
 /// every interpreter that uses it, venvs included.
-fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
+pub(crate) fn runtime_dir(model: &Model, context: &Context) -> Option<PathBuf> {
     context
         .version
         .and_then(|v| super::stdlib_dir(model, v))
@@ -263,10 +288,31 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
 /// site-packages (in a venv of its own, the module and the `.pth` in its
 /// site-packages),
 /// and the caches of both Python files when the context can compile them (a
-/// level identical to the one below is a hardlink of it).
-pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<Action> {
+/// level identical to the one below is a hardlink of it); with `removed`
+/// modules, the list of them beside the module (`removed_modules`).
+/// Without `hooks`, the runtime only explains removed modules.
+pub(crate) fn install(
+    model: &Model,
+    context: &Context,
+    fallback: bool,
+    hooks: bool,
+    removed: &[super::Removed],
+) -> Vec<Action> {
     let Some(stdlib) = runtime_dir(model, context) else {
         return Vec::new();
+    };
+    // What a runtime installed by an earlier run turned on stays on: a later
+    // exclusion alone must not turn off its markers or its fallback.
+    let earlier = site_packages(model, context)
+        .and_then(|site| model.files.get(&site.join(RUNTIME_PTH)))
+        .and_then(|file| context.read(file).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let (fallback, hooks) = match &earlier {
+        Some(line) => (
+            fallback || line.contains("fallback=True"),
+            hooks || line.contains("pyprune_runtime"),
+        ),
+        None => (fallback, hooks),
     };
     let mut actions = Vec::new();
     let mut python_file = |name: &str, source: Vec<u8>| {
@@ -276,21 +322,30 @@ pub(crate) fn install(model: &Model, context: &Context, fallback: bool) -> Vec<A
         actions.push(write(path, source, Kind::Source));
         actions.extend(caches);
     };
-    python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
+    if hooks {
+        python_file(RUNTIME_MODULE, RUNTIME_SOURCE.as_bytes().to_vec());
+    }
+    python_file(REMOVED_MODULE, REMOVED_SOURCE.as_bytes().to_vec());
     let beside_stdlib = context
         .version
         .and_then(|v| super::stdlib_dir(model, v))
         .is_some();
-    if beside_stdlib && !has_own_sitecustomize(model, context) {
+    // Without hooks (the steps only removed modules) no `sitecustomize`: the
+    // smallest profiles count its blocks, and venvs made from the tree then
+    // give Python's plain message for a removed module.
+    if beside_stdlib && hooks && !has_own_sitecustomize(model, context) {
         python_file(SITECUSTOMIZE, sitecustomize(fallback).into_bytes());
     }
     if let Some(site) = site_packages(model, context) {
         actions.push(write(
             site.join(RUNTIME_PTH),
-            pth_line(fallback).into_bytes(),
+            pth_line(fallback, hooks).into_bytes(),
             Kind::Data,
         ));
     }
+    actions.extend(super::removed_modules::actions(
+        model, context, &stdlib, removed,
+    ));
     actions
 }
 
@@ -444,7 +499,7 @@ mod tests {
             []
         );
         assert!(!has_own_sitecustomize(&package, &context()));
-        assert_eq!(install(&package, &context(), false), []);
+        assert_eq!(install(&package, &context(), false, true, &[]), []);
         // A stdlib of a release not known is no stdlib.
         let unknown = Context {
             version: None,
@@ -624,46 +679,110 @@ mod tests {
     fn install_writes_the_module_the_sitecustomize_and_the_pth() {
         let model = prefix().dir(&format!("{LIB}/site-packages")).build();
         let runtime = format!("{LIB}/{RUNTIME_MODULE}");
+        let finder = format!("{LIB}/{REMOVED_MODULE}");
         let custom = format!("{LIB}/{SITECUSTOMIZE}");
         let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
+        let source =
+            |path: &str, text: &str, module: &str| written(path, text, Kind::Source, module);
         assert_eq!(
-            install(&model, &context(), true),
+            install(&model, &context(), true, true, &[]),
             [
-                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                written(&custom, sitecustomize(true), Kind::Source, "sitecustomize"),
-                written(&pth, pth_line(true), Kind::Data, "00-pyprune-runtime"),
+                source(&runtime, RUNTIME_SOURCE, "pyprune_runtime"),
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
+                source(&custom, &sitecustomize(true), "sitecustomize"),
+                written(&pth, pth_line(true, true), Kind::Data, "00-pyprune-runtime"),
             ]
         );
         assert!(sitecustomize(true).contains("\nFALLBACK = True\n"));
         assert!(sitecustomize(false).contains("\nFALLBACK = False\n"));
-        assert!(pth_line(true).contains("install(fallback=True)"));
-        assert!(pth_line(false).contains("install(fallback=False)"));
-        assert!(pth_line(false).starts_with("import sys;"));
-        assert_eq!(pth_line(false).lines().count(), 1);
+        assert!(pth_line(true, true).contains("pyprune_runtime.install(fallback=True)"));
+        assert!(pth_line(false, true).contains("pyprune_runtime.install(fallback=False)"));
+        assert!(pth_line(false, false).contains("pyprune_removed.install()"));
+        assert!(!pth_line(false, false).contains("pyprune_runtime"));
+        assert!(pth_line(false, true).starts_with("import sys;"));
+        assert_eq!(pth_line(false, true).lines().count(), 1);
+        assert_eq!(pth_line(false, false).lines().count(), 1);
+
+        // Removed modules alone: the finder without the runtime, the list
+        // beside it (3.11 has no _missing_stdlib_info).
+        let removed = [super::super::Removed {
+            module: "tkinter".to_owned(),
+            step: StepName::ExcludeIdleTk,
+        }];
+        let list = format!("{LIB}/{}", super::super::REMOVED_FILE);
+        assert_eq!(
+            install(&model, &context(), false, false, &removed),
+            [
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
+                written(
+                    &pth,
+                    pth_line(false, false),
+                    Kind::Data,
+                    "00-pyprune-runtime"
+                ),
+                written(
+                    &list,
+                    super::super::list_text(&removed, None),
+                    Kind::Data,
+                    ""
+                ),
+            ]
+        );
 
         // The stdlib's own sitecustomize stays; compiled, each Python file gets its caches.
         let debian = prefix()
             .dir(&format!("{LIB}/site-packages"))
             .file(&custom, "import apport\n")
             .build();
-        let cache = |level: u8| {
+        let cache = |file: &str, module: &str, level: u8| {
             written(
-                &cache_path(&runtime, level),
-                compiled(&format!("{ROOT}/{runtime}"), level),
-                Kind::of(Path::new(&cache_path(&runtime, level))),
-                "pyprune_runtime",
+                &cache_path(file, level),
+                compiled(&format!("{ROOT}/{file}"), level),
+                Kind::of(Path::new(&cache_path(file, level))),
+                module,
             )
         };
         assert_eq!(
-            install(&debian, &context_with_compiler(), false),
+            install(&debian, &context_with_compiler(), false, true, &[]),
             [
-                written(&runtime, RUNTIME_SOURCE, Kind::Source, "pyprune_runtime"),
-                cache(0),
+                source(&runtime, RUNTIME_SOURCE, "pyprune_runtime"),
+                cache(&runtime, "pyprune_runtime", 0),
                 link(&cache_path(&runtime, 0), &cache_path(&runtime, 1)),
-                cache(2),
-                written(&pth, pth_line(false), Kind::Data, "00-pyprune-runtime"),
+                cache(&runtime, "pyprune_runtime", 2),
+                source(&finder, REMOVED_SOURCE, "pyprune_removed"),
+                cache(&finder, "pyprune_removed", 0),
+                link(&cache_path(&finder, 0), &cache_path(&finder, 1)),
+                cache(&finder, "pyprune_removed", 2),
+                written(
+                    &pth,
+                    pth_line(false, true),
+                    Kind::Data,
+                    "00-pyprune-runtime"
+                ),
             ]
         );
+    }
+
+    #[test]
+    fn what_an_earlier_runtime_turned_on_stays_on() {
+        let pth = format!("{LIB}/site-packages/{RUNTIME_PTH}");
+        let installed = |earlier: &str| {
+            let model = prefix().file(&pth, earlier).build();
+            install(&model, &context(), false, false, &[])
+                .into_iter()
+                .find_map(|a| match a {
+                    Action::Write { path, bytes, .. } if path == Path::new(&pth) => {
+                        Some(String::from_utf8(bytes).expect("utf-8"))
+                    }
+                    _ => None,
+                })
+                .expect("the .pth")
+        };
+        assert_eq!(installed(&pth_line(true, true)), pth_line(true, true));
+        assert_eq!(installed(&pth_line(false, false)), pth_line(false, false));
+        // A runtime from before the hooks could be off had them on.
+        let older = pth_line(true, true).replace(", hooks=True", "");
+        assert_eq!(installed(&older), pth_line(true, true));
     }
 
     #[test]

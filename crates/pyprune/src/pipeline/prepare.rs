@@ -99,6 +99,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         site_packages: tree.site_packages,
         distributions: std::sync::Arc::new(distributions),
         interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
+        missing_module_message: None,
     };
     let left_out_dirs = context.left_out(&model);
     let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
@@ -170,7 +171,7 @@ pub fn adopt_default_interpreter(
     python: Option<&std::ffi::OsStr>,
     printer: &Printer,
 ) {
-    let needs_compiler = pyprune_steps::needs_runtime(steps);
+    let needs_compiler = pyprune_steps::installs_runtime(steps);
     let own = python
         .is_none()
         .then(|| {

@@ -28,6 +28,7 @@ mod pythons;
 mod records;
 mod refusals;
 mod releases;
+mod removed_modules;
 mod signals;
 mod site_steps;
 mod small_filesystems;

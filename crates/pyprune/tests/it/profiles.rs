@@ -28,7 +28,7 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         let share = du_bytes(&out, false) as f64 / before;
         assert!(
             share <= goal,
-            "{profile}: {:.1}% of the libs tree (goal {:.0}%)",
+            "{profile}: {:.2}% of the libs tree (goal {:.0}%)",
             share * 100.0,
             goal * 100.0
         );
