@@ -13,6 +13,27 @@ pub struct Target {
     pub python: Option<Interpreter>,
 }
 
+impl Target {
+    /// Walks the tree with progress on `printer`, taking the interpreter's
+    /// `sys.path` entries in it (if one speaks for it) as import roots.
+    pub fn scan(
+        &self,
+        printer: &crate::printer::Printer,
+    ) -> Result<pyprune_tree::Inventory, pyprune_tree::TreeError> {
+        let tally = std::sync::Arc::new(pyprune_tree::Tally::new("entries scanned"));
+        let _progress = printer.progress(std::sync::Arc::clone(&tally));
+        let options = pyprune_tree::ScanOptions {
+            import_roots: self
+                .python
+                .as_ref()
+                .map(|p| p.sys_path.clone())
+                .unwrap_or_default(),
+            progress: Some(&tally),
+        };
+        pyprune_tree::Inventory::scan(&self.root, &options)
+    }
+}
+
 /// With a `path`, that tree, and an interpreter only when `--python` names one.
 /// Without, the standard library of `--python` (default `python3`).
 pub fn resolve(path: Option<&Path>, python: Option<&OsStr>) -> anyhow::Result<Target> {

@@ -8,11 +8,8 @@ use crate::printer::Printer;
 use pyprune_dist::DistWarning;
 use pyprune_python::Interpreter;
 use pyprune_steps::Footprint;
-use pyprune_tree::{
-    BytecodeOptions, BytecodeReport, Inventory, ScanOptions, Summary, Tally, Warning, display_path,
-};
+use pyprune_tree::{BytecodeOptions, BytecodeReport, Summary, Warning, display_path};
 use serde::Serialize;
-use std::sync::Arc;
 
 /// The JSON document of `analyze --format json` (docs/json-schema.md).
 #[derive(Debug, Serialize)]
@@ -80,19 +77,7 @@ pub fn run(args: &AnalyzeArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         ));
     }
 
-    let tally = Arc::new(Tally::new("entries scanned"));
-    let mut inventory = {
-        let _progress = printer.progress(Arc::clone(&tally));
-        let options = ScanOptions {
-            import_roots: target
-                .python
-                .as_ref()
-                .map(|p| p.sys_path.clone())
-                .unwrap_or_default(),
-            progress: Some(&tally),
-        };
-        Inventory::scan(&target.root, &options)?
-    };
+    let mut inventory = target.scan(printer)?;
     let left_out = inventory.leave_out_third_party(global.site_packages);
     let bytecode = (args.bytecode || args.list).then(|| {
         inventory.check_bytecode(&BytecodeOptions {

@@ -9,11 +9,10 @@ use crate::pipeline;
 use crate::printer::Printer;
 use anyhow::Context as _;
 use pyprune_deps::{EdgeFilter, Graph, GraphInput, ModuleFile, Node};
-use pyprune_tree::{Inventory, ScanOptions, Tally, display_path};
+use pyprune_tree::{Inventory, display_path};
 use serde::Serialize;
 use std::io::Write as _;
 use std::path::Path;
-use std::sync::Arc;
 
 /// The JSON document of `deps --format json` (docs/json-schema.md).
 #[derive(Debug, Serialize)]
@@ -144,20 +143,7 @@ pub fn run(args: &DepsArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
                 .as_ref()
                 .map(|python| pyprune_python::interpreter_modules(python.program()))
         });
-        let tally = Arc::new(Tally::new("entries scanned"));
-        let inventory = {
-            let _progress = printer.progress(Arc::clone(&tally));
-            let options = ScanOptions {
-                import_roots: target
-                    .python
-                    .as_ref()
-                    .map(|p| p.sys_path.clone())
-                    .unwrap_or_default(),
-                progress: Some(&tally),
-            };
-            Inventory::scan(&target.root, &options)
-        };
-        (inventory, asked.join())
+        (target.scan(printer), asked.join())
     });
     let mut inventory = inventory?;
     inventory.leave_out_third_party(global.site_packages);
