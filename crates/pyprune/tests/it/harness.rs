@@ -614,3 +614,14 @@ pub fn pyenv_python(version: &str) -> Option<(PathBuf, PathBuf)> {
         .filter(|found| found.layout == crate::pythons::Layout::Pyenv)
         .map(|found| (found.python, found.stdlib))
 }
+
+/// The names of what `dir` holds, sorted (none when it cannot be read).
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

@@ -169,14 +169,8 @@ fn apply_out_minimal_leaves_every_record_true_and_pip_uninstalls_all_of_it() {
     // Nothing of theirs is left in site-packages (pip went with
     // `exclude-installers`): only pyprune's finder for the removed modules,
     // which belongs to no distribution.
-    let mut left: Vec<String> = std::fs::read_dir(site_packages(&minimal))
-        .into_iter()
-        .flatten()
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        names_in(&site_packages(&minimal)),
         [
             pyprune_steps::RUNTIME_PTH,
             "__pycache__",

@@ -95,13 +95,8 @@ fn container_empties_a_venv_of_installers_alone() {
     assert!(site_packages(&out).is_dir());
     assert!(!out.join("bin/pip").exists());
     // What is left is pyprune's runtime, which says what became of them.
-    let mut left: Vec<String> = std::fs::read_dir(site_packages(&out))
-        .expect("site-packages")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        names_in(&site_packages(&out)),
         [
             pyprune_steps::RUNTIME_PTH,
             "__pycache__",
