@@ -7,7 +7,7 @@ use crate::model::Model;
 use crate::profiles::ProfileDef;
 use crate::steps::{
     Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, left_as_is, module_removals,
-    step_changes,
+    stdlib_dir, step_changes,
 };
 use pyprune_tree::Tally;
 use rayon::prelude::*;
@@ -62,8 +62,9 @@ pub fn predict(model: &Model, steps: &[StepName], context: &Context) -> Result<M
     actions_for(model, steps, context).map(|(_, model)| model)
 }
 
-/// Every step alone, then every profile of `profiles` (the built-in ones and
-/// any from a file), each row counted on `progress`. Sizes are of the tree
+/// Every step alone (the plan-only ones only where the tree holds a stdlib),
+/// then every profile of `profiles` (the built-in ones and any from a file),
+/// each row counted on `progress`. Sizes are of the tree
 /// less what the steps leave out ([`Context::left_out`]).
 pub fn plan(
     model: &Model,
@@ -78,8 +79,17 @@ pub fn plan(
     let distributions = &context.distributions;
     let owned_before =
         (!distributions.dists.is_empty()).then(|| disk_by_owner(model, distributions));
+    // A plan-only row (`compress-pycs`) shows what the Fedora document
+    // sized on the stdlib and nothing can apply; without a stdlib it would
+    // only cost time (deflating every cache of a large venv was a seventh of
+    // `plan`'s).
+    let plan_only_rows = context
+        .version
+        .and_then(|version| stdlib_dir(model, version))
+        .is_some();
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
+        .filter(|s| plan_only_rows || !s.plan_only())
         .map(|s| s.info())
         .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
         .collect();

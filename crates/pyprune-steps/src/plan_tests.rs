@@ -273,6 +273,23 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
 }
 
 #[test]
+fn plan_only_rows_are_planned_only_where_the_tree_holds_a_stdlib() {
+    let plan_only = |model: &Model| -> Vec<String> {
+        let rows = plan(model, &context(), &[], None).expect("planned");
+        rows.into_iter()
+            .filter(|r| r.steps.iter().any(|s| s.plan_only()))
+            .map(|r| r.name)
+            .collect()
+    };
+    assert_eq!(plan_only(&stdlib().build()), ["compress-pycs"]);
+    let venv = TreeBuilder::new()
+        .file("pyvenv.cfg", "home = /usr/bin\n")
+        .module("lib/python3.11/site-packages/mypkg/__init__.py", "")
+        .build();
+    assert_eq!(plan_only(&venv), Vec::<String>::new());
+}
+
+#[test]
 fn plan_says_when_the_runtime_has_no_place_or_venvs_go_without() {
     let package = TreeBuilder::new().module("mypkg/__init__.py", "").build();
     let rows = plan(&package, &context(), &[], None).expect("planned");
