@@ -43,7 +43,7 @@ pub use staging::{
     CopyBytes, OutLayout, StageError, StageTo, Staged, copy_destination, copy_tree, stage,
 };
 pub use steps::{
-    Context, KeptImport, LeftAsIs, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
+    ComputedIn, Context, KeepFor, KeptImport, LeftAsIs, Need, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
     StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is, module_removals, step_actions,
 };
 pub use steps::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};

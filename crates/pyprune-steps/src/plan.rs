@@ -78,8 +78,11 @@ pub fn plan(
     let distributions = &context.distributions;
     let owned_before =
         (!distributions.dists.is_empty()).then(|| disk_by_owner(model, distributions));
+    // `keep-for` only when the user named what to keep (`--keep-for`).
+    let keep_for = context.keep_for.is_some().then_some(StepName::KeepFor);
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
+        .chain(&keep_for)
         .map(|s| s.info())
         .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
         .collect();

@@ -17,6 +17,7 @@ mod embedded_python;
 mod harness;
 mod in_place;
 mod inspect;
+mod keep_for;
 mod keep_imported;
 mod link_unchanged;
 mod odd_files;
