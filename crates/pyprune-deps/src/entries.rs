@@ -80,7 +80,9 @@ pub fn entry_needs(entries: &[Entry]) -> EntryNeeds {
                 let by = format!("--keep-for {name}");
                 found.needs.push(Need::module(&by, name));
                 // `python -m PACKAGE` runs its `__main__`.
-                found.needs.push(Need::module(&by, &format!("{name}.__main__")));
+                found
+                    .needs
+                    .push(Need::module(&by, &format!("{name}.__main__")));
             }
             Entry::Script(path) => read_source(&mut found, path, "__main__", false),
             Entry::Directory(dir) => {
@@ -99,7 +101,9 @@ fn read_source(found: &mut EntryNeeds, path: &Path, module: &str, is_package: bo
     let bytes = match pyprune_fs::read_regular(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            found.unreadable.push((path.to_path_buf(), format!("cannot read it: {e}")));
+            found
+                .unreadable
+                .push((path.to_path_buf(), format!("cannot read it: {e}")));
             return;
         }
     };

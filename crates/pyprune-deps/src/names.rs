@@ -131,7 +131,9 @@ impl ModuleNames {
 /// the package holding it, if any.
 fn importable(name: &str) -> bool {
     name.split('.').all(|part| {
-        part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        part.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
             && part.chars().all(|c| c.is_alphanumeric() || c == '_')
     })
 }

@@ -51,14 +51,20 @@ pub fn loaded_at_start(python: &OsStr) -> Result<Vec<(String, Vec<String>)>, Loa
         let script = "import sys; print(' '.join(sys.modules))";
         let mut run = clean_command(python);
         run.args(&flags).args(["-c", script]);
-        let how = format!("start-up ({})", [&flags[..], &["-c", "pass"]].concat().join(" "));
+        let how = format!(
+            "start-up ({})",
+            [&flags[..], &["-c", "pass"]].concat().join(" ")
+        );
         let answered = answer(python, &mut run, &how)?;
         let names = answered.stdout.split_whitespace().map(str::to_owned);
         found.push((how, names.filter(|n| seen.insert(n.clone())).collect()));
         // `-m`: runpy and what it imports, as `-X importtime` names them.
         let mut run = clean_command(python);
         run.args(&flags).args(["-X", "importtime", "-m", "site"]);
-        let how = format!("start-up ({})", [&flags[..], &["-m", "site"]].concat().join(" "));
+        let how = format!(
+            "start-up ({})",
+            [&flags[..], &["-m", "site"]].concat().join(" ")
+        );
         let answered = answer(python, &mut run, &how)?;
         let names = importtime_names(&answered.stderr).into_iter();
         found.push((how, names.filter(|n| seen.insert(n.clone())).collect()));
@@ -230,7 +236,11 @@ mod tests {
         let found = loaded_at_start(OsStr::new("python3")).expect("asked");
         let hows: Vec<&str> = found.iter().map(|(how, _)| how.as_str()).collect();
         assert_eq!(hows.len(), 6, "{hows:?}");
-        let all: Vec<&str> = found.iter().flat_map(|(_, n)| n).map(String::as_str).collect();
+        let all: Vec<&str> = found
+            .iter()
+            .flat_map(|(_, n)| n)
+            .map(String::as_str)
+            .collect();
         for name in ["encodings", "site", "runpy"] {
             assert!(all.contains(&name), "{name}: {found:?}");
         }

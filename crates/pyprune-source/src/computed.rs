@@ -45,7 +45,11 @@ pub(crate) fn literal_start(argument: &Expr) -> Option<String> {
 pub(crate) fn described(text: &str, range: TextRange, prefix: Option<String>) -> ComputedImport {
     let start = range.start().to_usize().min(text.len());
     let end = range.end().to_usize().clamp(start, text.len());
-    let line = text.as_bytes()[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
     let mut call: String = text
         .get(start..end)
         .unwrap_or_default()

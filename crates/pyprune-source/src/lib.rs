@@ -11,8 +11,8 @@ mod imports;
 mod levels;
 mod source_reads;
 
-pub use file_relative::uses_file_relative_paths;
 pub use computed::ComputedImport;
+pub use file_relative::uses_file_relative_paths;
 pub use imports::{ImportRef, SourceImports, chain, imports_of, source_imports};
 pub use levels::OptimizationProfile;
 pub use source_reads::reads_python_source;

@@ -398,12 +398,22 @@ pub struct KeepForArgs {
 
     /// With --keep-for: modules to keep whatever imports them, with what they import
     /// (comma-separated).
-    #[arg(long, value_name = "MODULE", value_delimiter = ',', requires = "keep_for")]
+    #[arg(
+        long,
+        value_name = "MODULE",
+        value_delimiter = ',',
+        requires = "keep_for"
+    )]
     pub keep: Vec<String>,
 
     /// With --keep-for: modules (with their submodules) to remove even though something
     /// kept imports them (comma-separated).
-    #[arg(long, value_name = "MODULE", value_delimiter = ',', requires = "keep_for")]
+    #[arg(
+        long,
+        value_name = "MODULE",
+        value_delimiter = ',',
+        requires = "keep_for"
+    )]
     pub drop: Vec<String>,
 
     /// With --keep-for: also run each script or module entry point once with the tree's

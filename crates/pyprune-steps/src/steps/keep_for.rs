@@ -77,7 +77,7 @@ pub(crate) fn starting_with(candidates: &[&str], prefix: &str) -> Vec<Imported> 
 /// `venv` runs `-m ensurepip` in the environment it made.
 const HIDDEN_IMPORTS: &[(&str, &str, bool)] = &[
     ("sysconfig", "_sysconfigdata", true),
-    ("venv", "ensurepip", false),
+    ("venv", "ensurepip.__main__", false),
 ];
 
 /// What [`HIDDEN_IMPORTS`] says `module` loads: modules, and literal starts.
@@ -132,4 +132,3 @@ pub(crate) fn wheel_imports(
         .collect();
     Ok(Some(imports))
 }
-

@@ -33,11 +33,11 @@
 //! every candidate that starts so, and a bundled wheel (`ensurepip`'s)
 //! bringing what its sources import.
 
+use super::keep_for::{hidden_imports, starting_with, wheel_imports};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::{Model, ModelFile};
 use pyprune_deps::{Imported, ModuleNames, imported_modules};
-use super::keep_for::{hidden_imports, starting_with, wheel_imports};
 use pyprune_source::{SourceImports, chain, source_imports};
 use pyprune_tree::Kind;
 use rayon::prelude::*;

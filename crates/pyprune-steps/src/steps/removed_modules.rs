@@ -63,7 +63,9 @@ pub fn error_message(module: &str, step: StepName, message: Option<&str>) -> Str
     } else {
         format!("pyprune step {}", step.info().id)
     };
-    format!("No module named '{module}': it was removed from this Python installation ({by}). {how}")
+    format!(
+        "No module named '{module}': it was removed from this Python installation ({by}). {how}"
+    )
 }
 
 /// Who removed a module `keep-for` removed (the runtime says the same).

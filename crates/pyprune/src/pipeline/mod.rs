@@ -22,8 +22,10 @@ mod left_out;
 mod prepare;
 mod target;
 
-pub use keep_for::{KeepForReport, keep_for_line, keep_for_notes, keep_for_report, resolve_keep_for};
 pub use check::{default_promises, promises_of, verify_tree};
+pub use keep_for::{
+    KeepForReport, keep_for_line, keep_for_notes, keep_for_report, resolve_keep_for,
+};
 pub use left_out::{LeftOut, NotOpened, left_out_lines, not_opened};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,

@@ -11,6 +11,7 @@ mod compile;
 mod cpython_suites;
 mod dedupe;
 mod deps;
+mod deps_releases;
 mod devel;
 mod distributions;
 mod embedded_python;

@@ -216,8 +216,10 @@ fn warn_unparsed(graph: &Graph, root: &Path, printer: &Printer) {
     let shown = |(path, why): &(std::path::PathBuf, String)| {
         format!("{}: {why}", display_path(&root.join(path)))
     };
-    let (in_tests, others): (Vec<_>, Vec<_>) =
-        graph.warnings.iter().partition(|(path, _)| in_test_suite(path));
+    let (in_tests, others): (Vec<_>, Vec<_>) = graph
+        .warnings
+        .iter()
+        .partition(|(path, _)| in_test_suite(path));
     if !in_tests.is_empty() {
         printer.note(&format!(
             "{} test-suite files cannot be parsed (test data, some broken on purpose), so their imports are unknown (--verbose names each, JSON lists them)",
