@@ -87,7 +87,7 @@ const PIP_NEEDS: &str = "__future__ _asyncio _bisect _blake2 _bz2 _contextvars _
     ipaddress json locale logging lzma math mimetypes mmap optparse pathlib pickle pkgutil \
     platform plistlib pprint py_compile pyexpat queue quopri random runpy select selectors \
     shlex shutil socket socketserver ssl stringprep subprocess sysconfig tarfile tempfile \
-    termios textwrap tokenize unicodedata urllib uuid xml xml.etree.ElementTree xmlrpc.client \
+    termios textwrap tokenize unicodedata urllib uuid xml xml.etree.ElementTree xmlrpc.client html.parser \
     zipfile zlib";
 
 /// Imports a module named at run time: `colorsys` unless told otherwise.
@@ -333,7 +333,15 @@ fn programs_run_on_the_stdlib_pruned_for_them() {
     let python = out_venv.join(binary);
     let made = env.path().join("made-venv");
     let (ok, stdout, stderr) = run(&python, cwd, &["-m", "venv", made.to_str().expect("utf-8")]);
-    assert!(ok, "python -m venv: {stdout}{stderr}");
+    if !ok {
+        // venv hides what ensurepip said: ask it again.
+        let again = run(
+            &made.join("bin/python"),
+            cwd,
+            &["-m", "ensurepip", "--default-pip"],
+        );
+        panic!("python -m venv: {stdout}{stderr}\nensurepip: {again:?}");
+    }
     let (ok, stdout, stderr) = run(&made.join("bin/python"), cwd, &["-m", "pip", "--version"]);
     assert!(ok && stdout.starts_with("pip "), "{stdout}{stderr}");
     assert!(stdout.contains(made.to_str().expect("utf-8")), "{stdout}");
