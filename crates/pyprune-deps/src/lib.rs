@@ -5,11 +5,13 @@
 //! needs a module, what nothing imports). `pyprune deps` prints them; other
 //! code (`apply --keep-for`) asks them.
 
+mod entries;
 mod graph;
 mod names;
 mod queries;
 mod resolve;
 
+pub use entries::{Entry, EntryNeeds, Need, entry_needs};
 pub use graph::{Edge, EdgeMarks, Graph, GraphInput, ModuleFile, Node, NodeKind};
 pub use names::{ModuleNames, Owner};
 pub use queries::{Chain, EdgeFilter};

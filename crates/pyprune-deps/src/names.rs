@@ -98,7 +98,7 @@ impl ModuleNames {
             (_, true) => (stem.to_owned(), false),
             (_, false) => (format!("{dir}.{stem}"), false),
         })
-        .filter(|(n, _)| !n.is_empty())
+        .filter(|(n, _)| importable(n))
     }
 
     /// What `path` belongs to: its module, or for other files the package
@@ -123,6 +123,19 @@ impl ModuleNames {
             is_package: false,
         })
     }
+}
+
+/// Whether Python can import `name`: dotted identifiers. A file named
+/// otherwise (`pyinstaller-smoke.py`, the build configuration's
+/// `config-3.12-x86_64-linux-gnu/python-config.py`) is no module: data of
+/// the package holding it, if any.
+fn importable(name: &str) -> bool {
+    name.split('.').all(|part| {
+        part.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// `email/mime` as `email.mime`; `None` for names Python cannot import.

@@ -6,6 +6,7 @@
 mod builtins;
 mod discover;
 mod env;
+mod loaded;
 mod pool;
 mod source_bytes;
 mod startup;
@@ -13,6 +14,7 @@ mod startup;
 pub use builtins::{InterpreterModules, InterpreterModulesError, interpreter_modules};
 pub use discover::{DiscoverError, Interpreter, discover};
 pub use env::clean_command;
+pub use loaded::{LoadedError, importtime_names, loaded_at_start, trace_imports};
 pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };

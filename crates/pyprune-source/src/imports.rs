@@ -106,6 +106,19 @@ pub fn chain(name: &str) -> Vec<String> {
 /// here (not UTF-8 nor in a declared one-byte encoding such as latin-1 or
 /// cp1252, a syntax error): then its imports are unknown.
 pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
+    source_imports(source).map(|s| s.imports)
+}
+
+/// What a source imports: its imports, and the calls that import a name
+/// computed at run time (which no static reading resolves).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceImports {
+    pub imports: Vec<ImportRef>,
+    pub computed: Vec<crate::computed::ComputedImport>,
+}
+
+/// [`imports_of`] with the computed imports too.
+pub fn source_imports(source: &[u8]) -> Option<SourceImports> {
     let source = source.strip_prefix(b"\xef\xbb\xbf").unwrap_or(source);
     let text: std::borrow::Cow<'_, str> = if crate::levels::declares_other_encoding(source) {
         // Import statements are ASCII: in an ASCII-compatible one-byte encoding
@@ -129,6 +142,7 @@ pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
     let parsed = ruff_python_parser::parse_module(&text).ok()?;
     let mut finder = Finder {
         found: Vec::new(),
+        computed: Vec::new(),
         optional: false,
         loaded_only: Vec::new(),
         lazy: false,
@@ -137,11 +151,21 @@ pub fn imports_of(source: &[u8]) -> Option<Vec<ImportRef>> {
     for stmt in &parsed.syntax().body {
         finder.visit_stmt(stmt);
     }
-    Some(finder.found)
+    let computed = finder
+        .computed
+        .into_iter()
+        .map(|(range, prefix)| crate::computed::described(&text, range, prefix))
+        .collect();
+    Some(SourceImports {
+        imports: finder.found,
+        computed,
+    })
 }
 
 struct Finder {
     found: Vec<ImportRef>,
+    /// Calls importing a computed name: where, and the literal start of the name.
+    computed: Vec<(ruff_text_size::TextRange, Option<String>)>,
     /// Inside the body of a `try` that catches `ImportError`.
     optional: bool,
     /// Inside `if 'NAME' in sys.modules:` blocks: these NAMEs.
@@ -319,6 +343,13 @@ impl<'a> Visitor<'a> for Finder {
                 _ => None,
             };
             if matches!(function, Some("__import__" | "import_module"))
+                && let Some(argument) = call.arguments.args.first()
+                && !matches!(argument, Expr::StringLiteral(_))
+            {
+                self.computed
+                    .push((expr_range(expr), crate::computed::literal_start(argument)));
+            }
+            if matches!(function, Some("__import__" | "import_module"))
                 && let Some(Expr::StringLiteral(literal)) = call.arguments.args.first()
             {
                 let name = literal.value.to_str();
@@ -337,6 +368,12 @@ impl<'a> Visitor<'a> for Finder {
         }
         walk_expr(self, expr);
     }
+}
+
+/// Where `expr` is in the source.
+fn expr_range(expr: &Expr) -> ruff_text_size::TextRange {
+    use ruff_text_size::Ranged as _;
+    expr.range()
 }
 
 #[cfg(test)]

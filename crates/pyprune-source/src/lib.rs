@@ -5,12 +5,14 @@
 //! `__debug__`; `-OO` (level 2) also drops docstrings. A module with neither
 //! compiles to the same bytes at every level, so only one level needs compiling.
 
+mod computed;
 mod file_relative;
 mod imports;
 mod levels;
 mod source_reads;
 
+pub use computed::ComputedImport;
 pub use file_relative::uses_file_relative_paths;
-pub use imports::{ImportRef, chain, imports_of};
+pub use imports::{ImportRef, SourceImports, chain, imports_of, source_imports};
 pub use levels::OptimizationProfile;
 pub use source_reads::reads_python_source;

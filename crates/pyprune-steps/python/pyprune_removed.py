@@ -46,10 +46,16 @@ class RemovedModules:
             spec = find(fullname, path, target) if find is not None else None
             if spec is not None:
                 return spec
-        how = cls._message or "To get it back, reinstall it, or apply pyprune without that step."
+        if step == "keep-for":
+            by = "pyprune apply --keep-for: the application it was pruned for does not import it"
+            how = ("To keep it, apply pyprune again to the original with --keep MODULE, "
+                   "or name the code that imports it with --keep-for.")
+        else:
+            by = "pyprune step " + step
+            how = "To get it back, reinstall it, or apply pyprune without that step."
         raise ModuleNotFoundError(
             "No module named %r: it was removed from this Python installation "
-            "(pyprune step %s). %s" % (fullname, step, how),
+            "(%s). %s" % (fullname, by, cls._message or how),
             name=fullname,
         )
 

@@ -43,8 +43,9 @@ pub use staging::{
     CopyBytes, OutLayout, StageError, StageTo, Staged, copy_destination, copy_tree, stage,
 };
 pub use steps::{
-    Context, KeptImport, LeftAsIs, ModuleRemovals, StartupModules, StartupModulesFn, StepError,
-    StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is, module_removals, step_actions,
+    ComputedIn, Context, KeepFor, KeptImport, LeftAsIs, ModuleRemovals, Need, StartupModules,
+    StartupModulesFn, StepError, StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is,
+    module_removals, step_actions,
 };
 pub use steps::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};
 pub use steps::{

@@ -87,9 +87,12 @@ pub fn plan(
         .version
         .and_then(|version| stdlib_dir(model, version))
         .is_some();
+    // `keep-for` only when the user named what to keep (`--keep-for`).
+    let keep_for = context.keep_for.is_some().then_some(StepName::KeepFor);
     let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
         .iter()
         .filter(|s| plan_only_rows || !s.plan_only())
+        .chain(&keep_for)
         .map(|s| s.info())
         .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
         .collect();

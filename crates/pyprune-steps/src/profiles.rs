@@ -126,6 +126,8 @@ pub enum ProfileError {
     UnknownProfile { name: String, known: String },
     #[error("no step `{0}` (see `pyprune plan`)")]
     UnknownStep(String),
+    #[error("`keep-for` needs its entry points: give them with `--keep-for ENTRY`")]
+    KeepForByOption,
 }
 
 /// The built-in profiles, then those of the TOML file `config`; a file may
@@ -176,7 +178,11 @@ pub fn choose_steps(
             });
     }
     ids.iter()
-        .map(|id| StepName::parse(id).ok_or_else(|| ProfileError::UnknownStep(id.clone())))
+        .map(|id| match StepName::parse(id) {
+            Some(StepName::KeepFor) => Err(ProfileError::KeepForByOption),
+            Some(step) => Ok(step),
+            None => Err(ProfileError::UnknownStep(id.clone())),
+        })
         .collect()
 }
 
@@ -243,6 +249,9 @@ pub fn parse_profiles(text: &str) -> Result<Vec<ProfileDef>, ProfileError> {
 fn resolve(step: FileStep) -> Result<StepName, String> {
     let unknown = |id: &str| format!("no step `{id}` (see `pyprune plan`)");
     match step {
+        FileStep::Name(id) if id == StepName::KeepFor.info().id => {
+            Err(ProfileError::KeepForByOption.to_string())
+        }
         FileStep::Name(id) => StepName::parse(&id).ok_or_else(|| unknown(&id)),
         FileStep::WithOptions {
             step,

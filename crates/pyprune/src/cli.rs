@@ -375,6 +375,58 @@ pub struct PlanArgs {
         requires = "measure_import"
     )]
     pub runs: usize,
+
+    #[command(flatten)]
+    pub keep_for: KeepForArgs,
+}
+
+/// What `--keep-for` keeps (apply and plan).
+#[derive(Debug, Args)]
+pub struct KeepForArgs {
+    /// Keep only what this application needs: a script, a directory of application code,
+    /// or a module name (as `python -m NAME` runs it); repeat for several.
+    ///
+    /// Every module of the tree (the stdlib; a venv's or, with --site-packages, a prefix's
+    /// third-party packages too, their RECORDs rewritten) that the entry points do not
+    /// import, directly or through what they import (optional, lazy and platform imports
+    /// count), goes; what the interpreter itself loads to start (`-c pass`, `-m site`, at
+    /// -O and -OO: asked from it) stays. Imports of computed names are warned about, by
+    /// file and line. Importing a removed module raises a ModuleNotFoundError naming
+    /// --keep-for. With plan: a `keep-for` row shows the cost first.
+    #[arg(long, value_name = "ENTRY")]
+    pub keep_for: Vec<PathBuf>,
+
+    /// With --keep-for: modules to keep whatever imports them, with what they import
+    /// (comma-separated).
+    #[arg(
+        long,
+        value_name = "MODULE",
+        value_delimiter = ',',
+        requires = "keep_for"
+    )]
+    pub keep: Vec<String>,
+
+    /// With --keep-for: modules (with their submodules) to remove even though something
+    /// kept imports them (comma-separated).
+    #[arg(
+        long,
+        value_name = "MODULE",
+        value_delimiter = ',',
+        requires = "keep_for"
+    )]
+    pub drop: Vec<String>,
+
+    /// With --keep-for: also run each script or module entry point once with the tree's
+    /// interpreter (`-X importtime`, its child interpreters too) and keep what it really
+    /// imported, besides what the static graph says. The program runs for real, without
+    /// arguments, in the directory pyprune was started in.
+    #[arg(long, requires = "keep_for")]
+    pub trace: bool,
+
+    /// With --trace: the seconds a traced run may take before it is ended (what it
+    /// imported so far still counts).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "trace")]
+    pub trace_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -388,7 +440,7 @@ pub struct ApplyArgs {
     #[arg(
         long,
         value_name = "NAME",
-        required_unless_present = "steps",
+        required_unless_present_any = ["steps", "keep_for"],
         conflicts_with = "steps"
     )]
     pub profile: Option<String>,
@@ -452,6 +504,9 @@ pub struct ApplyArgs {
     /// Do not run `pyprune verify` on the result.
     #[arg(long, conflicts_with_all = ["timeout", "jobs"])]
     pub no_verify: bool,
+
+    #[command(flatten)]
+    pub keep_for: KeepForArgs,
 
     #[command(flatten)]
     pub verify: VerifyRunArgs,

@@ -3,7 +3,7 @@
 //! sees a clap type. Resolving also loads profiles and parses step names, so
 //! that a mistyped step fails before any tree is read.
 
-use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs, VerifyArgs, VerifyRunArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, KeepForArgs, PlanArgs, VerifyArgs, VerifyRunArgs};
 use pyprune_steps::{ProfileDef, StepName, VenvPaths, choose_steps, load_profiles};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -74,12 +74,62 @@ pub struct ApplySettings {
     /// How to get a removed module back, said by the error importing it
     /// raises: `--missing-module-message`, else the profile's.
     pub missing_module_message: Option<String>,
+    /// `--keep-for` (its step is then first of `steps`).
+    pub keep_for: Option<KeepForRequest>,
+}
+
+/// What `--keep-for` asks for.
+#[derive(Debug, Clone)]
+pub struct KeepForRequest {
+    pub entries: Vec<pyprune_deps::Entry>,
+    /// `--keep`, `--drop`.
+    pub keep: Vec<String>,
+    pub drop: Vec<String>,
+    /// `--trace`: how long a traced run may take.
+    pub trace: Option<Duration>,
+}
+
+impl KeepForRequest {
+    /// `None` without `--keep-for`; an entry that is neither a file, a
+    /// directory nor a module name is refused.
+    pub fn resolve(args: &KeepForArgs) -> anyhow::Result<Option<KeepForRequest>> {
+        if args.keep_for.is_empty() {
+            return Ok(None);
+        }
+        let entries = args
+            .keep_for
+            .iter()
+            .map(|given| {
+                pyprune_deps::Entry::parse(given).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--keep-for `{}`: no such file or directory, and not a module name",
+                        pyprune_fs::display_path(given)
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(KeepForRequest {
+            entries,
+            keep: args.keep.clone(),
+            drop: args.drop.clone(),
+            trace: args
+                .trace
+                .then(|| Duration::from_secs(args.trace_timeout.max(1))),
+        }))
+    }
 }
 
 impl ApplySettings {
     pub fn resolve(args: &ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ApplySettings> {
         let profiles = load_profiles(args.config.as_deref())?;
-        let steps = choose_steps(args.profile.as_deref(), &profiles, &args.steps)?;
+        let keep_for = KeepForRequest::resolve(&args.keep_for)?;
+        let mut steps = match (&keep_for, args.profile.is_none() && args.steps.is_empty()) {
+            (Some(_), true) => Vec::new(),
+            _ => choose_steps(args.profile.as_deref(), &profiles, &args.steps)?,
+        };
+        if keep_for.is_some() {
+            steps.insert(0, StepName::KeepFor);
+        }
         let profile_message = args
             .profile
             .as_deref()
@@ -107,6 +157,7 @@ impl ApplySettings {
             link_unchanged: args.link_unchanged,
             verify: (!args.no_verify).then(|| VerifyRun::from(&args.verify)),
             missing_module_message: args.missing_module_message.clone().or(profile_message),
+            keep_for,
         })
     }
 }
@@ -120,6 +171,8 @@ pub struct PlanSettings {
     pub measure_runs: Option<usize>,
     /// With `--measure-import=profiles`: the profiles' layouts only.
     pub measure_profiles_only: bool,
+    /// `--keep-for`: a `keep-for` row.
+    pub keep_for: Option<KeepForRequest>,
 }
 
 impl PlanSettings {
@@ -129,6 +182,7 @@ impl PlanSettings {
             profiles: load_profiles(args.config.as_deref())?,
             measure_runs: args.measure_import.map(|_| args.runs.max(1)),
             measure_profiles_only: args.measure_import == Some(crate::cli::MeasureWhich::Profiles),
+            keep_for: KeepForRequest::resolve(&args.keep_for)?,
         })
     }
 }

@@ -148,6 +148,7 @@ fn tests_keeping(
                     })
                     .collect(),
                 removed: outcome.removed,
+                computed: Vec::new(),
             };
             return Ok((outcome, kept_whole));
         }

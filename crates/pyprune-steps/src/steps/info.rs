@@ -311,6 +311,14 @@ impl StepName {
             )
             .needs_runtime()
             .promises_no_writes(),
+            S::KeepFor => step(
+                self,
+                "keep-for",
+                "issue 14 (a stdlib split by what an application imports)",
+                "remove every module the --keep-for entry points never import (by the static import graph, and what --trace saw), keeping what the interpreter imports to start, --keep and what those import",
+                "every module the application does not import: other programs run on this Python may miss them",
+            )
+            .removes_modules(),
             S::CacheFallback => step(
                 self,
                 "cache-fallback",
@@ -322,9 +330,13 @@ impl StepName {
         }
     }
 
-    /// Parses a step id (`drop-opt2`).
+    /// Parses a step id (`drop-opt2`), `keep-for` included (a plan lists
+    /// it, and apply runs it, only for `--keep-for`).
     pub fn parse(id: &str) -> Option<StepName> {
-        StepName::ALL.into_iter().find(|s| s.info().id == id)
+        StepName::ALL
+            .into_iter()
+            .chain([StepName::KeepFor])
+            .find(|s| s.info().id == id)
     }
 }
 

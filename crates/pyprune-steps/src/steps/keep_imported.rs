@@ -25,12 +25,20 @@
 //! Modules are named from the import roots: the stdlib directory, its
 //! `lib-dynload` and `site-packages`; without a stdlib, the tree root and any
 //! `site-packages`, `dist-packages`, `lib-dynload` directory.
+//!
+//! `keep-for` asks the same question the other way round ([`Needs`]): every
+//! module is a candidate, and what comes back is what an application (its
+//! imports given from outside the tree) needs, optional imports included, a
+//! computed import with a literal start (`"encodings." + codec`) bringing
+//! every candidate that starts so, and a bundled wheel (`ensurepip`'s)
+//! bringing what its sources import.
 
+use super::keep_for::{hidden_imports, starting_with, wheel_imports};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::{Model, ModelFile};
 use pyprune_deps::{Imported, ModuleNames, imported_modules};
-use pyprune_source::{ImportRef, chain, imports_of};
+use pyprune_source::{SourceImports, chain, source_imports};
 use pyprune_tree::Kind;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -48,12 +56,40 @@ pub struct KeptImport {
 }
 
 /// The removals that remain, and what was kept back.
+#[derive(Default)]
 pub(crate) struct Outcome {
     pub actions: Vec<Action>,
     /// The modules removed, by dotted name, sorted; a package stands for its
     /// submodules (`test`, not `test.test_json` too).
     pub removed: Vec<String>,
     pub kept: Vec<KeptImport>,
+    /// With [`Needs::whole_application`]: the imports of a computed name in
+    /// the modules kept, which nothing resolves (sorted by file and line).
+    pub computed: Vec<ComputedIn>,
+}
+
+/// An import of a computed name in a kept module of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComputedIn {
+    /// The file, relative to the tree.
+    pub path: PathBuf,
+    pub line: usize,
+    /// The call as written.
+    pub call: String,
+}
+
+/// What is needed besides what the kept modules import.
+#[derive(Debug, Default)]
+pub(crate) struct Needs<'a> {
+    /// Modules needed by something outside the tree's modules (an
+    /// application, the interpreter's start-up): (who, module or prefix).
+    pub from_outside: &'a [pyprune_deps::Need],
+    /// Follow optional imports too, computed imports with a literal start,
+    /// and the sources of bundled wheels (`keep-for`: an application keeps
+    /// every feature it had).
+    pub whole_application: bool,
+    /// Modules (with their submodules) never taken back.
+    pub never: &'a [String],
 }
 
 /// Takes back from `removals` every file of a module a kept module imports.
@@ -61,6 +97,17 @@ pub(crate) fn keep_imported(
     model: &Model,
     context: &Context,
     removals: Vec<Action>,
+) -> Result<Outcome, StepError> {
+    keep_needed(model, context, removals, &Needs::default())
+}
+
+/// Takes back from `removals` every file of a module a kept module imports,
+/// or `needs` asks for.
+pub(crate) fn keep_needed(
+    model: &Model,
+    context: &Context,
+    removals: Vec<Action>,
+    needs: &Needs<'_>,
 ) -> Result<Outcome, StepError> {
     let removed: BTreeSet<&Path> = removals
         .iter()
@@ -72,8 +119,7 @@ pub(crate) fn keep_imported(
     if removed.is_empty() {
         return Ok(Outcome {
             actions: removals,
-            removed: Vec::new(),
-            kept: Vec::new(),
+            ..Outcome::default()
         });
     }
     let names = names_of(model, context);
@@ -110,22 +156,63 @@ pub(crate) fn keep_imported(
     if candidates.is_empty() && candidate_data.is_empty() {
         return Ok(Outcome {
             actions: removals,
-            removed: Vec::new(),
-            kept: Vec::new(),
+            ..Outcome::default()
         });
     }
-    let candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
+    let mut candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
+    candidate_names.sort_unstable();
+    let computed = std::sync::Mutex::new(Vec::new());
     let imports_of_module = |name: &str, files: &[(&Path, &ModelFile)]| {
-        imported(name, files, context, &names, &candidate_names, &modules)
+        let found = imported(name, files, context, &names, &modules, needs)?;
+        let mut imports = found.imports;
+        for prefix in &found.prefixes {
+            imports.extend(starting_with(&candidate_names, prefix));
+        }
+        if let Some(bytes) = found.unknown {
+            // Unknown imports: every candidate the bytes name.
+            imports.extend(mentioned(&bytes, &candidate_names));
+        }
+        if !found.computed.is_empty() {
+            computed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(found.computed);
+        }
+        Ok::<_, StepError>(imports)
     };
     let mut queue: Vec<(String, Vec<Imported>)> = kept
         .par_iter()
         .map(|(name, files)| Ok((name.clone(), imports_of_module(name, files)?)))
         .collect::<Result<_, StepError>>()?;
+    for need in needs.from_outside {
+        let imports = if need.prefix {
+            starting_with(&candidate_names, &need.module)
+        } else {
+            chain(&need.module)
+                .into_iter()
+                .map(|name| Imported {
+                    direct: name == need.module,
+                    name,
+                })
+                .collect()
+        };
+        queue.push((need.by.clone(), imports));
+    }
+    let never = |name: &str| {
+        needs.never.iter().any(|n| {
+            name == n
+                || name
+                    .strip_prefix(n.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    };
     let mut importers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut taken_back: BTreeSet<&Path> = BTreeSet::new();
     while let Some((importer, imports)) = queue.pop() {
         for Imported { name, direct } in imports {
+            if never(&name) {
+                continue;
+            }
             // A package's data (files of its directory that are not
             // modules) goes with the package itself or one of its own plain
             // modules, when imported by name: not when a subpackage merely
@@ -137,7 +224,14 @@ pub(crate) fn keep_imported(
                     name.rsplit_once('.').map(|(parent, _)| parent)
                 };
                 if let Some(data) = owner.and_then(|o| candidate_data.get(o)) {
-                    taken_back.extend(data.iter().copied());
+                    for path in data {
+                        if taken_back.insert(path) && needs.whole_application {
+                            // A wheel the package installs runs on this stdlib.
+                            if let Some(imports) = wheel_imports(model, context, path, &modules)? {
+                                queue.push((pyprune_fs::display_path(path), imports));
+                            }
+                        }
+                    }
                 }
             }
             if name == importer || !candidates.contains_key(&name) {
@@ -184,11 +278,30 @@ pub(crate) fn keep_imported(
             imported_by: by.into_iter().collect(),
         })
         .collect();
+    let mut computed = computed
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    computed.sort_by(|a: &ComputedIn, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    computed.dedup();
     Ok(Outcome {
         actions,
         removed,
         kept,
+        computed,
     })
+}
+
+/// What one module imports, as far as its files say.
+#[derive(Default)]
+struct Found {
+    imports: Vec<Imported>,
+    /// Computed imports' literal starts (with [`Needs::whole_application`]).
+    prefixes: Vec<String>,
+    /// Computed imports nothing resolves.
+    computed: Vec<ComputedIn>,
+    /// Its imports are unknown: its bytes (bytecode, or a source that
+    /// cannot be parsed), to look for names in.
+    unknown: Option<Arc<[u8]>>,
 }
 
 /// The modules that `files` (one module's) import, package chains included.
@@ -197,9 +310,9 @@ fn imported(
     files: &[(&Path, &ModelFile)],
     context: &Context,
     names: &ModuleNames,
-    candidates: &[&str],
     modules: &HashSet<String>,
-) -> Result<Vec<Imported>, StepError> {
+    needs: &Needs<'_>,
+) -> Result<Found, StepError> {
     let readable = |kind: Kind| {
         files
             .iter()
@@ -215,25 +328,46 @@ fn imported(
     ]
     .into_iter()
     .find_map(readable);
+    let mut found = Found::default();
+    if needs.whole_application {
+        let (imports, prefixes) = hidden_imports(name);
+        found.imports.extend(imports);
+        found.prefixes.extend(prefixes);
+    }
     let Some((path, file)) = source.or(bytecode) else {
-        return Ok(Vec::new());
+        return Ok(found);
     };
-    let refs = if file.kind == Kind::Source {
+    let parsed = if file.kind == Kind::Source {
         parsed(context, file)?
     } else {
         None
     };
-    let Some(refs) = refs else {
-        // Unknown imports: every candidate the bytes name.
-        return Ok(mentioned(&context.read(file)?, candidates));
+    let Some(parsed) = parsed else {
+        found.unknown = Some(context.read(file)?);
+        return Ok(found);
     };
     let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
-    Ok(refs
-        .iter()
-        .filter(|r| !r.optional)
-        .filter_map(|r| imported_modules(r, name, is_package, |n| modules.contains(n)))
-        .flatten()
-        .collect())
+    found.imports.extend(
+        parsed
+            .imports
+            .iter()
+            .filter(|r| needs.whole_application || !r.optional)
+            .filter_map(|r| imported_modules(r, name, is_package, |n| modules.contains(n)))
+            .flatten(),
+    );
+    if needs.whole_application {
+        for computed in &parsed.computed {
+            match &computed.prefix {
+                Some(prefix) => found.prefixes.push(prefix.clone()),
+                None => found.computed.push(ComputedIn {
+                    path: path.to_path_buf(),
+                    line: computed.line,
+                    call: computed.call.clone(),
+                }),
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The `candidates` every part of whose name appears as a word (a run of
@@ -260,17 +394,17 @@ fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<Imported> {
 
 /// The imports of a source, parsed once per content for the whole process
 /// (`plan` runs the exclusions on many rows over the same files).
-fn parsed(context: &Context, file: &ModelFile) -> Result<Option<Arc<[ImportRef]>>, StepError> {
-    static CACHE: super::memo::Memo<blake3::Hash, Option<Arc<[ImportRef]>>> =
+fn parsed(context: &Context, file: &ModelFile) -> Result<Option<Arc<SourceImports>>, StepError> {
+    static CACHE: super::memo::Memo<blake3::Hash, Option<Arc<SourceImports>>> =
         super::memo::Memo::new();
     let content = super::content::Content::of(context, file)?;
     CACHE.get_or_try(content.hash, || {
-        Ok(imports_of(&content.bytes(context, file)?).map(Arc::from))
+        Ok(source_imports(&content.bytes(context, file)?).map(Arc::new))
     })
 }
 
 /// The dotted names of `model`'s files (the rules: `pyprune_deps::ModuleNames`).
-fn names_of(model: &Model, context: &Context) -> ModuleNames {
+pub(crate) fn names_of(model: &Model, context: &Context) -> ModuleNames {
     let stdlib = context
         .version
         .and_then(|v| super::stdlib_dir(model, v))

@@ -9,6 +9,7 @@ mod exclude;
 mod extensions;
 mod info;
 mod installers;
+mod keep_for;
 mod keep_imported;
 mod loader;
 mod memo;
@@ -29,7 +30,8 @@ use std::sync::Arc;
 
 pub(crate) use content::Content;
 pub use info::StepInfo;
-pub use keep_imported::KeptImport;
+pub use keep_for::{KeepFor, Need};
+pub use keep_imported::{ComputedIn, KeptImport};
 pub(crate) use memo::Memo;
 pub use removed_modules::{REMOVED_FILE, Removed, error_message, list_text, missing_stdlib_info};
 pub(crate) use runtime::install as install_runtime;
@@ -75,6 +77,7 @@ pub enum StepName {
     ZipStdlibBytecode,
     ZipStdlibBytecodeStored,
     CompressPycs,
+    KeepFor,
 }
 
 impl StepName {
@@ -143,6 +146,8 @@ pub struct Context {
     /// The distributor's word on how to get a removed module back, which
     /// the `ModuleNotFoundError` for it ends with (`None`: pyprune's own).
     pub missing_module_message: Option<String>,
+    /// What `keep-for` keeps (`apply --keep-for`); `None`: the step removes nothing.
+    pub keep_for: Option<Arc<KeepFor>>,
 }
 
 impl Context {
@@ -239,7 +244,8 @@ pub(crate) fn step_changes(
         | StepName::ExcludeInstallers
         | StepName::ExcludeIdleTk
         | StepName::ExcludeDevModules
-        | StepName::ExcludeDeadBatteries => {
+        | StepName::ExcludeDeadBatteries
+        | StepName::KeepFor => {
             let outcome = exclusion(step, model, context)?;
             removed = outcome.removed;
             outcome.actions
@@ -307,6 +313,7 @@ fn exclusion(
         StepName::ExcludeIdleTk => exclude::idle_tk(model, context),
         StepName::ExcludeDevModules => exclude::dev_modules(model, context),
         StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
+        StepName::KeepFor => keep_for::keep_for(model, context),
         _ => keep_imported::keep_imported(model, context, Vec::new()),
     }
 }
@@ -319,6 +326,10 @@ pub struct ModuleRemovals {
     pub removed: Vec<String>,
     /// The modules it would remove but keeps, because kept modules import them.
     pub kept: Vec<KeptImport>,
+    /// `keep-for`'s: imports of computed names in the modules it keeps,
+    /// which nothing resolved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub computed: Vec<ComputedIn>,
 }
 
 /// What `step` removes and keeps of the modules of `model`; `None` for a step
@@ -335,6 +346,7 @@ pub fn module_removals(
             | StepName::ExcludeIdleTk
             | StepName::ExcludeDevModules
             | StepName::ExcludeDeadBatteries
+            | StepName::KeepFor
     ) {
         return Ok(None);
     }
@@ -342,6 +354,7 @@ pub fn module_removals(
     Ok(Some(ModuleRemovals {
         removed: outcome.removed,
         kept: outcome.kept,
+        computed: outcome.computed,
     }))
 }
 

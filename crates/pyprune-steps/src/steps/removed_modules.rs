@@ -53,15 +53,27 @@ pub fn list_text(removed: &[Removed], message: Option<&str>) -> String {
 /// The message of the `ModuleNotFoundError` for `module` removed by `step`
 /// (the runtime composes the same text).
 pub fn error_message(module: &str, step: StepName, message: Option<&str>) -> String {
+    let keep_for = step == StepName::KeepFor;
     let how = message
         .map(one_line)
         .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| DEFAULT_HOW.to_owned());
+        .unwrap_or_else(|| if keep_for { KEEP_FOR_HOW } else { DEFAULT_HOW }.to_owned());
+    let by = if keep_for {
+        KEEP_FOR_BY.to_owned()
+    } else {
+        format!("pyprune step {}", step.info().id)
+    };
     format!(
-        "No module named '{module}': it was removed from this Python installation (pyprune step {}). {how}",
-        step.info().id
+        "No module named '{module}': it was removed from this Python installation ({by}). {how}"
     )
 }
+
+/// Who removed a module `keep-for` removed (the runtime says the same).
+const KEEP_FOR_BY: &str =
+    "pyprune apply --keep-for: the application it was pruned for does not import it";
+
+/// How to get back a module `keep-for` removed, without a distributor's message.
+const KEEP_FOR_HOW: &str = "To keep it, apply pyprune again to the original with --keep MODULE, or name the code that imports it with --keep-for.";
 
 /// The modules and the message of a list [`list_text`] wrote; lines it
 /// cannot read (a step pyprune does not know) are left out.

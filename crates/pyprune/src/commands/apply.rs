@@ -43,6 +43,9 @@ struct ApplyReport {
     /// the input's.
     #[serde(skip_serializing_if = "Option::is_none")]
     shared_with_input: Option<SharedReport>,
+    /// With --keep-for: what its step removed and saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_for: Option<pipeline::KeepForReport>,
 }
 
 /// Files of the result that share their inode with the input's: a change
@@ -93,7 +96,11 @@ pub fn run(args: &ApplyArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
             input: display_path(&shared.input),
             files: shared.files,
         }),
+        keep_for: applied.keep_for,
     };
+    if let Some(keep_for) = &report.keep_for {
+        pipeline::keep_for_notes(keep_for, printer);
+    }
     super::write_report(global.format, &report, render)?;
     // A failed verification makes the exit status 1.
     Ok(match &report.verify {
@@ -111,6 +118,9 @@ fn render(report: &ApplyReport) -> String {
         crate::format::size(report.disk_bytes),
         crate::format::size(report.predicted_disk_bytes)
     );
+    if let Some(keep_for) = &report.keep_for {
+        text.push_str(&pipeline::keep_for_line(keep_for));
+    }
     if let Some(venv) = &report.venv_paths {
         let files = venv.files.len();
         text.push_str(&if venv.rewritten {

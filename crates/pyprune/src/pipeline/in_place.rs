@@ -101,6 +101,7 @@ pub(super) fn apply(
         untouched: super::untouched(&prepared),
         left_as_is,
         shared: None,
+        keep_for: prepared.keep_for.clone(),
     })
 }
 

@@ -17,11 +17,15 @@
 mod check;
 mod guards;
 mod in_place;
+mod keep_for;
 mod left_out;
 mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
+pub use keep_for::{
+    KeepForReport, keep_for_line, keep_for_notes, keep_for_report, resolve_keep_for,
+};
 pub use left_out::{LeftOut, NotOpened, left_out_lines, not_opened};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
@@ -60,6 +64,8 @@ pub struct Applied {
     pub left_as_is: Vec<StepLeft>,
     /// With `--out --link-unchanged`: the files the result shares with the input.
     pub shared: Option<Shared>,
+    /// With `--keep-for`: what its step removed and saved.
+    pub keep_for: Option<KeepForReport>,
 }
 
 /// Files of a result that are hardlinks to the input's (`--link-unchanged`).
@@ -223,6 +229,7 @@ fn apply_to_copy(
         untouched: untouched(&prepared),
         left_as_is: left_as_is(&prepared, steps)?,
         shared,
+        keep_for: prepared.keep_for.clone(),
     })
 }
 
@@ -266,6 +273,10 @@ fn prepare_to_apply(
     adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
     refuse_unknown_release(&prepared.inventory.root, prepared.context.version)?;
     refuse_without_runtime(&prepared, &settings.steps)?;
+    if let Some(request) = &settings.keep_for {
+        resolve_keep_for(request, &mut prepared, printer)?;
+        prepared.keep_for = Some(keep_for_report(&prepared)?);
+    }
     Ok(prepared)
 }
 

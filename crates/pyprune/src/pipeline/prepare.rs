@@ -26,6 +26,8 @@ pub struct Prepared {
     /// The tree's own interpreter, when [`adopt_default_interpreter`] asked
     /// it (the verifier runs it, without asking again).
     pub own_python: Option<pyprune_python::Interpreter>,
+    /// With `--keep-for`: what its step removes and saves.
+    pub keep_for: Option<super::KeepForReport>,
 }
 
 /// Scans the chosen tree and works out the cache tag and release its
@@ -100,6 +102,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         distributions: std::sync::Arc::new(distributions),
         interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
         missing_module_message: None,
+        keep_for: None,
     };
     let left_out_dirs = context.left_out(&model);
     let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
@@ -109,6 +112,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         context,
         left_out,
         own_python: None,
+        keep_for: None,
     })
 }
 

@@ -41,7 +41,7 @@ fn record_checks(venv: &Path, args: &[&str]) -> Value {
 
 /// Asserts that every check passes on `venv`; returns its distributions
 /// (name and version).
-fn assert_records_true(venv: &Path) -> Vec<(String, String)> {
+pub fn assert_records_true(venv: &Path) -> Vec<(String, String)> {
     let report = record_checks(venv, &["check"]);
     for key in PROBLEMS {
         assert_eq!(report[key], Value::Array(Vec::new()), "{key} in {venv:?}");

@@ -207,32 +207,55 @@ pub fn run(args: &DepsArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
     Ok(Outcome::Success)
 }
 
-/// Names the sources whose imports are unknown: a few in one warning (a
-/// stdlib's test suite holds ten on purpose), every one with `--verbose`.
+/// Names the sources whose imports are unknown: a few in one warning, every
+/// one with `--verbose`. Those in test suites (lib2to3's and the stdlib's
+/// test data hold files broken on purpose, which every run of a stdlib
+/// met) are only counted, in a note.
 fn warn_unparsed(graph: &Graph, root: &Path, printer: &Printer) {
     const NAMED: usize = 3;
     let shown = |(path, why): &(std::path::PathBuf, String)| {
         format!("{}: {why}", display_path(&root.join(path)))
     };
-    if graph.warnings.len() <= NAMED {
-        for warning in &graph.warnings {
+    let (in_tests, others): (Vec<_>, Vec<_>) = graph
+        .warnings
+        .iter()
+        .partition(|(path, _)| in_test_suite(path));
+    if !in_tests.is_empty() {
+        printer.note(&format!(
+            "{} test-suite files cannot be parsed (test data, some broken on purpose), so their imports are unknown (--verbose names each, JSON lists them)",
+            in_tests.len()
+        ));
+        for warning in &in_tests {
+            printer.verbose(&shown(warning));
+        }
+    }
+    if others.len() <= NAMED {
+        for warning in &others {
             printer.warn(&shown(warning));
         }
         return;
     }
-    let named: Vec<String> = graph.warnings[..NAMED]
+    let named: Vec<String> = others[..NAMED]
         .iter()
         .map(|(path, _)| display_path(&root.join(path)))
         .collect();
     printer.warn(&format!(
         "{} sources cannot be read or parsed, so their imports are unknown: {} and {} more (--verbose names each, JSON lists them)",
-        graph.warnings.len(),
+        others.len(),
         named.join(", "),
-        graph.warnings.len() - NAMED
+        others.len() - NAMED
     ));
-    for warning in &graph.warnings {
+    for warning in &others {
         printer.verbose(&shown(warning));
     }
+}
+
+/// Whether `path` is in a test suite: under a directory named `test` or `tests`.
+fn in_test_suite(path: &Path) -> bool {
+    path.parent().is_some_and(|dir| {
+        dir.components()
+            .any(|c| matches!(c.as_os_str().to_str(), Some("test" | "tests")))
+    })
 }
 
 /// The graph of `inventory`'s tree.

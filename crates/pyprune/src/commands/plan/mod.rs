@@ -71,6 +71,9 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             "{why}: planned anyway (the module lists may not be that release's), and apply refuses it"
         ));
     }
+    if let Some(request) = &settings.keep_for {
+        pipeline::resolve_keep_for(request, &mut prepared, printer)?;
+    }
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
