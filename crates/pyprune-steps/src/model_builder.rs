@@ -56,6 +56,7 @@ pub(crate) fn context() -> Context {
         distributions: Default::default(),
         interpreter: None,
         missing_module_message: None,
+        zip: Default::default(),
     }
 }
 

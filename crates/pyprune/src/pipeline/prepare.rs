@@ -100,6 +100,7 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         distributions: std::sync::Arc::new(distributions),
         interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
         missing_module_message: None,
+        zip: Default::default(),
     };
     let left_out_dirs = context.left_out(&model);
     let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
@@ -237,6 +238,9 @@ fn adopt(
     if context.startup.is_none() {
         context.startup = Some(startup_modules(interpreter, *printer));
     }
+    if context.zip.hot_path.ask.is_none() {
+        context.zip.hot_path.ask = Some(hot_path_asker(interpreter, *printer));
+    }
     context
         .interpreter
         .get_or_insert_with(|| interpreter.program().to_os_string());
@@ -280,6 +284,39 @@ fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
         answers.insert(level, answer.clone());
         answer
     }))
+}
+
+/// Asks `python`, once per import set and only when a zip step wants to
+/// know, which source files of its stdlib importing the set loads, relative to
+/// its stdlib directory. If it cannot say, one warning, and the zip steps
+/// take the set's own modules for the hot path.
+fn hot_path_asker(python: &Interpreter, printer: Printer) -> Arc<pyprune_steps::HotPathFn> {
+    type Answer = Option<Arc<[PathBuf]>>;
+    let program = python.program().to_os_string();
+    let stdlib = python.stdlib.clone();
+    let done: Mutex<HashMap<Vec<String>, Answer>> = Mutex::default();
+    Arc::new(move |modules: &[String]| {
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(answer) = done.get(modules) {
+            return answer.clone();
+        }
+        let answer: Answer = match pyprune_python::imported_sources(&program, modules) {
+            Ok(sources) => Some(
+                sources
+                    .iter()
+                    .filter_map(|source| in_stdlib(source, &stdlib))
+                    .collect(),
+            ),
+            Err(e) => {
+                printer.warn(&format!(
+                    "the zips' hot path is the import set's own modules, without what they import, because {e}"
+                ));
+                None
+            }
+        };
+        done.insert(modules.to_vec(), answer.clone());
+        answer
+    })
 }
 
 /// `source` relative to `stdlib`, as named or with symlinks resolved (a
