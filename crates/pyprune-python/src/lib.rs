@@ -19,7 +19,7 @@ pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,
 };
 pub use source_bytes::{SourceBytesError, compile_source_bytes};
-pub use startup::{StartupError, startup_sources};
+pub use startup::{StartupError, imported_sources, startup_sources};
 
 /// The interpreter pyprune asks when none is named (`--python`).
 pub const DEFAULT_PYTHON: &str = "python3";

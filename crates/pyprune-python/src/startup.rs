@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 const SCRIPT: &str = include_str!("../python/startup_probe.py");
+/// Imports the modules it is given and prints the source files then loaded.
+const IMPORT_SCRIPT: &str = include_str!("../python/import_probe.py");
 /// The probe's `.pth`, named as the runtime's so that site reads it where it
 /// would read the runtime's. It prints the source file of every module
 /// imported so far (hex of its bytes, one a line) and ends the run at once,
@@ -38,9 +40,11 @@ pub enum StartupError {
     },
     #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), TIMEOUT.as_secs())]
     Timeout { command: OsString },
-    #[error("`{}` did not say which modules it imports at start ({reason}){}", .command.to_string_lossy(), crate::discover::stderr_suffix(.stderr))]
+    #[error("`{}` did not say which modules it imports {when} ({reason}){}", .command.to_string_lossy(), crate::discover::stderr_suffix(.stderr))]
     BadAnswer {
         command: OsString,
+        /// `at start`, `for the import set`.
+        when: &'static str,
         reason: String,
         stderr: String,
     },
@@ -51,7 +55,6 @@ pub enum StartupError {
 /// before site reads its first `.pth`, in the order they were imported.
 /// Asked with `-I` (no environment, no user site) and `-B` (nothing written).
 pub fn startup_sources(python: &OsStr, level: u8) -> Result<Vec<PathBuf>, StartupError> {
-    let command = python.to_os_string();
     let scratch = tempfile::tempdir().map_err(StartupError::Scratch)?;
     let script = scratch.path().join("startup_probe.py");
     let site_dir = scratch.path().join("site-packages");
@@ -70,11 +73,38 @@ pub fn startup_sources(python: &OsStr, level: u8) -> Result<Vec<PathBuf>, Startu
         .arg(&script)
         .arg(&site_dir)
         .current_dir(scratch.path());
+    sources_said(&mut run, python, "at start")
+}
+
+/// The source files (absolute, as `python` names them) of the modules
+/// loaded once `python` has imported `modules` (those it can), in the order
+/// they were imported. Asked with `-I -S -B`, from an empty directory.
+pub fn imported_sources(python: &OsStr, modules: &[String]) -> Result<Vec<PathBuf>, StartupError> {
+    let scratch = tempfile::tempdir().map_err(StartupError::Scratch)?;
+    let script = scratch.path().join("import_probe.py");
+    fs_err::write(&script, IMPORT_SCRIPT).map_err(StartupError::Scratch)?;
+    let cwd = scratch.path().join("cwd");
+    fs_err::create_dir(&cwd).map_err(StartupError::Scratch)?;
+    let mut run = clean_command(python);
+    run.args(["-I", "-S", "-B"])
+        .arg(&script)
+        .args(modules)
+        .current_dir(&cwd);
+    sources_said(&mut run, python, "for the import set")
+}
+
+/// Runs a probe that prints source files (hex of their bytes, one a line) and reads them.
+fn sources_said(
+    run: &mut std::process::Command,
+    python: &OsStr,
+    when: &'static str,
+) -> Result<Vec<PathBuf>, StartupError> {
+    let command = python.to_os_string();
     let Answered {
         status,
         stdout,
         stderr,
-    } = ask(&mut run, TIMEOUT).map_err(|e| match e {
+    } = ask(run, TIMEOUT).map_err(|e| match e {
         Unanswered::Spawn(source) => StartupError::Spawn {
             command: command.clone(),
             source,
@@ -85,6 +115,7 @@ pub fn startup_sources(python: &OsStr, level: u8) -> Result<Vec<PathBuf>, Startu
     })?;
     let bad = |reason: String| StartupError::BadAnswer {
         command: command.clone(),
+        when,
         reason,
         stderr: stderr.clone(),
     };
@@ -132,5 +163,17 @@ mod tests {
         // A program that fails is no answer (not "no modules").
         let err = startup_sources(OsStr::new("false"), 0).expect_err("fails");
         assert!(matches!(err, StartupError::BadAnswer { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_import_set_names_what_importing_it_loads_and_passes_over_the_unknown() {
+        let python = crate::discover(OsStr::new("python3")).expect("python3");
+        let set = ["json".to_owned(), "no_such_module_here".to_owned()];
+        let sources = imported_sources(python.program(), &set).expect("asked");
+        let decoder = python.stdlib.join("json").join("decoder.py");
+        assert!(sources.contains(&decoder), "{sources:?}");
+        assert!(!sources.iter().any(|s| s.ends_with("email/message.py")));
+        let without = imported_sources(python.program(), &[]).expect("asked");
+        assert!(!without.contains(&decoder), "{without:?}");
     }
 }

@@ -43,6 +43,9 @@ pub use staging::{
     CopyBytes, OutLayout, StageError, StageTo, Staged, copy_destination, copy_tree, stage,
 };
 pub use steps::{
+    BytecodePacking, COMMON_ENTRY_POINTS, HotPath, HotPathFn, ZipOverrides, ZipSettings,
+};
+pub use steps::{
     ComputedIn, Context, KeepFor, KeptImport, LeftAsIs, ModuleRemovals, Need, StartupModules,
     StartupModulesFn, StepError, StepInfo, StepName, ZipOptions, kept_by_imports, left_as_is,
     module_removals, step_actions,

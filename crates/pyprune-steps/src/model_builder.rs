@@ -57,6 +57,7 @@ pub(crate) fn context() -> Context {
         interpreter: None,
         missing_module_message: None,
         keep_for: None,
+        zip: Default::default(),
     }
 }
 

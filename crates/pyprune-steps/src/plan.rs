@@ -6,8 +6,8 @@ use crate::footprint::{DistCost, costs, disk_by_owner};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
 use crate::steps::{
-    Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, left_as_is, module_removals,
-    stdlib_dir, step_changes,
+    Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, ZipOverrides, left_as_is,
+    module_removals, stdlib_dir, step_changes,
 };
 use pyprune_tree::Tally;
 use rayon::prelude::*;
@@ -45,6 +45,10 @@ pub struct PlanRow {
     /// the unchanged tree's (`None` when not measured or when the imports failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub import_ratio: Option<f64>,
+    /// With `--measure-import`: the least and the greatest ratio of the
+    /// interleaved pairs whose median is `import_ratio`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_range: Option<[f64; 2]>,
     /// With `--measure-import`: whether the module set imported at all.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imports: Option<bool>,
@@ -89,23 +93,52 @@ pub fn plan(
         .is_some();
     // `keep-for` only when the user named what to keep (`--keep-for`).
     let keep_for = context.keep_for.is_some().then_some(StepName::KeepFor);
-    let mut jobs: Vec<(&'static str, String, String, Vec<StepName>)> = StepName::ALL
+    type Job = (&'static str, String, String, Vec<StepName>, ZipOverrides);
+    let asked = context.zip.overrides;
+    let mut jobs: Vec<Job> = StepName::ALL
         .iter()
         .filter(|s| plan_only_rows || !s.plan_only())
         .chain(&keep_for)
         .map(|s| s.info())
-        .map(|s| ("step", s.id.to_owned(), s.origin.to_owned(), vec![s.name]))
+        .map(|s| {
+            (
+                "step",
+                s.id.to_owned(),
+                s.origin.to_owned(),
+                vec![s.name],
+                asked,
+            )
+        })
         .collect();
-    jobs.extend(
-        profiles
-            .iter()
-            .map(|p| ("profile", p.name.clone(), p.what.clone(), p.steps.clone())),
-    );
+    jobs.extend(profiles.iter().map(|p| {
+        let zip = asked.over(p.zip);
+        (
+            "profile",
+            p.name.clone(),
+            p.what.clone(),
+            p.steps.clone(),
+            zip,
+        )
+    }));
     if let Some(tally) = progress {
         tally.begin("plan rows done", jobs.len() as u64);
     }
     jobs.into_par_iter()
-        .map(|(kind, name, about, steps)| {
+        .map(|(kind, name, about, steps, zip)| {
+            // A profile file's zip options hold for its own row.
+            let own_context;
+            let context = if zip == asked {
+                context
+            } else {
+                own_context = Context {
+                    zip: crate::steps::ZipSettings {
+                        overrides: zip,
+                        hot_path: context.zip.hot_path.clone(),
+                    },
+                    ..context.clone()
+                };
+                &own_context
+            };
             let after = predict(model, &steps, context)?;
             let modules = match (kind, steps.as_slice()) {
                 ("step", [step]) => module_removals(*step, model, context)?,
@@ -156,6 +189,7 @@ pub fn plan(
                 by_distribution,
                 left_as_is,
                 import_ratio: None,
+                import_range: None,
                 imports: None,
             })
         })

@@ -6,8 +6,12 @@
 //! about = "stripped, zipped with stored members"
 //! steps = ["strip-extensions", { step = "zip-stdlib", sources = true, compression = "stored" }]
 //! ```
+//!
+//! A zip step's table may also say `zopfli = true` (its deflated members
+//! deflated by zopfli) and `hashes = "checked"` (checked-hash bytecode), which
+//! hold for every zip step of the profile.
 
-use crate::steps::{StepName, ZipOptions};
+use crate::steps::{BytecodePacking, StepName, ZipOptions, ZipOverrides};
 use pyprune_fs::display_path;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,13 +54,23 @@ pub const PROFILES: &[Profile] = &[
     },
     Profile {
         name: "full-zip",
-        what: "every module importable, from pythonXY.zip with its source; extensions stripped",
+        what: "every module importable, from a deflated pythonXY.zip with its source; extensions stripped",
         // zipimport runs the zip's bytecode at every level, so the few modules left on
         // disk need no optimized caches either.
         steps: &[
             StepName::StripExtensions,
+            StepName::ZipStdlibDeflated,
+            StepName::DropOptimizedCaches,
+        ],
+    },
+    Profile {
+        name: "full-zip-fast",
+        what: "every module importable, tracebacks with lines, imports near __pycache__ speed: pythonXY.zip with hot bytecode stored and sources deflated; extensions stripped; optimized caches dropped behind the no-write marker",
+        steps: &[
+            StepName::StripExtensions,
             StepName::ZipStdlib,
             StepName::DropOptimizedCaches,
+            StepName::NoWriteMarker,
         ],
     },
     Profile {
@@ -88,6 +102,13 @@ pub struct ProfileDef {
     /// `missing-module-message`; `None`: pyprune's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_module_message: Option<String>,
+    /// What its zip steps' tables asked of every zip step (`zopfli`, `hashes`).
+    #[serde(skip_serializing_if = "is_default")]
+    pub zip: ZipOverrides,
+}
+
+fn is_default(overrides: &ZipOverrides) -> bool {
+    *overrides == ZipOverrides::default()
 }
 
 impl From<&Profile> for ProfileDef {
@@ -97,6 +118,7 @@ impl From<&Profile> for ProfileDef {
             what: profile.what.to_owned(),
             steps: profile.steps.to_vec(),
             missing_module_message: None,
+            zip: ZipOverrides::default(),
         }
     }
 }
@@ -213,6 +235,10 @@ enum FileStep {
         sources: Option<bool>,
         #[serde(default)]
         compression: Option<String>,
+        #[serde(default)]
+        zopfli: Option<bool>,
+        #[serde(default)]
+        hashes: Option<String>,
     },
 }
 
@@ -226,10 +252,11 @@ pub fn parse_profiles(text: &str) -> Result<Vec<ProfileDef>, ProfileError> {
                 profile: name.clone(),
                 message,
             };
+            let mut zip = ZipOverrides::default();
             let steps = profile
                 .steps
                 .into_iter()
-                .map(|step| resolve(step).map_err(&invalid))
+                .map(|step| resolve(step, &mut zip).map_err(&invalid))
                 .collect::<Result<Vec<_>, _>>()?;
             if steps.is_empty() {
                 return Err(invalid("no steps".into()));
@@ -239,14 +266,16 @@ pub fn parse_profiles(text: &str) -> Result<Vec<ProfileDef>, ProfileError> {
                 what: profile.about,
                 steps,
                 missing_module_message: profile.missing_module_message,
+                zip,
             })
         })
         .collect()
 }
 
 /// A step of a file: a name, or a table with options (the whole-stdlib zip
-/// steps take `sources` and `compression`, and become the zip step of those options).
-fn resolve(step: FileStep) -> Result<StepName, String> {
+/// steps take `sources` and `compression`, and become the zip step of those
+/// options; `zopfli` and `hashes` go into `zip`, for every zip step).
+fn resolve(step: FileStep, zip_overrides: &mut ZipOverrides) -> Result<StepName, String> {
     let unknown = |id: &str| format!("no step `{id}` (see `pyprune plan`)");
     match step {
         FileStep::Name(id) if id == StepName::KeepFor.info().id => {
@@ -257,28 +286,44 @@ fn resolve(step: FileStep) -> Result<StepName, String> {
             step,
             sources,
             compression,
+            zopfli,
+            hashes,
         } => {
             let base = StepName::parse(&step).ok_or_else(|| unknown(&step))?;
             let Some(zip) = base.info().zip.filter(|z| z.only.is_none()) else {
-                return if sources.is_none() && compression.is_none() {
+                return if sources.is_none()
+                    && compression.is_none()
+                    && zopfli.is_none()
+                    && hashes.is_none()
+                {
                     Ok(base)
                 } else {
                     Err(format!("step `{step}` takes no options"))
                 };
             };
-            let deflate = match compression.as_deref() {
-                None => zip.deflate,
-                Some("stored") => false,
-                Some("deflate") => true,
+            let bytecode = match compression.as_deref() {
+                None => zip.bytecode,
+                Some("stored") => BytecodePacking::Stored,
+                Some("deflate") => BytecodePacking::Deflated,
+                Some("hot") => BytecodePacking::Hot,
                 Some(other) => {
                     return Err(format!(
-                        "compression `{other}` is not `deflate` or `stored`"
+                        "compression `{other}` is not `hot`, `deflate` or `stored`"
                     ));
                 }
             };
+            zip_overrides.checked_hashes = match hashes.as_deref() {
+                None => zip_overrides.checked_hashes,
+                Some("checked") => Some(true),
+                Some("unchecked") => Some(false),
+                Some(other) => {
+                    return Err(format!("hashes `{other}` is not `checked` or `unchecked`"));
+                }
+            };
+            zip_overrides.zopfli = zopfli.or(zip_overrides.zopfli);
             let wanted = ZipOptions {
                 sources: sources.unwrap_or(zip.sources),
-                deflate,
+                bytecode,
                 only: None,
             };
             StepName::ALL
@@ -356,6 +401,10 @@ missing-module-message = "Install python3-full."
             ),
             (
                 "{ step = \"zip-stdlib-stored\", compression = \"deflate\" }",
+                StepName::ZipStdlibDeflated,
+            ),
+            (
+                "{ step = \"zip-stdlib-stored\", compression = \"hot\" }",
                 StepName::ZipStdlib,
             ),
             (
@@ -363,7 +412,7 @@ missing-module-message = "Install python3-full."
                 StepName::ZipStdlibStored,
             ),
             (
-                "{ step = \"zip-stdlib\", sources = false }",
+                "{ step = \"zip-stdlib-deflated\", sources = false }",
                 StepName::ZipStdlibBytecode,
             ),
             ("{ step = \"drop-opt2\" }", StepName::DropOpt2),
@@ -396,7 +445,7 @@ missing-module-message = "Install python3-full."
         let unknown = choose_steps(Some("tiny"), &profiles, &[]).expect_err("unknown");
         assert_eq!(
             unknown.to_string(),
-            "no profile `tiny` (there are: lossless, fedora-default, container, compact, full-zip, minimal)"
+            "no profile `tiny` (there are: lossless, fedora-default, container, compact, full-zip, full-zip-fast, minimal)"
         );
         let bad = choose_steps(None, &profiles, &["shrink".to_owned()]).expect_err("unknown");
         assert_eq!(bad.to_string(), "no step `shrink` (see `pyprune plan`)");

@@ -378,6 +378,9 @@ pub struct PlanArgs {
 
     #[command(flatten)]
     pub keep_for: KeepForArgs,
+
+    #[command(flatten)]
+    pub zip: ZipArgs,
 }
 
 /// What `--keep-for` keeps (apply and plan).
@@ -427,6 +430,53 @@ pub struct KeepForArgs {
     /// imported so far still counts).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "trace")]
     pub trace_timeout: u64,
+}
+
+/// How the zip steps write `pythonXY.zip`, over each step's own choice.
+#[derive(Debug, Args)]
+pub struct ZipArgs {
+    /// How the zip steps pack bytecode: `hot` stores what start-up and the import set
+    /// import (no inflating at each import) and deflates the rest; `stored` and `deflate`
+    /// pack all of it so [default: each step's own: zip-stdlib `hot`, zip-stdlib-deflated
+    /// `deflate`, zip-stdlib-stored `stored`]. Sources and data are always deflated.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub zip_bytecode: Option<ZipBytecode>,
+
+    /// The zips' bytecode headers: `unchecked` [default] runs the bytecode without
+    /// reading its source (nothing can edit a zip's member in place; a rebuilt zip's
+    /// edited sources are compiled again), `checked` makes every import read, inflate and
+    /// hash the module's source.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub zip_hashes: Option<ZipHashes>,
+
+    /// Deflate the zips' deflated members with zopfli: about 5% smaller, read as fast,
+    /// built about a minute slower on the stdlib (stored members stay stored).
+    #[arg(long)]
+    pub zopfli: bool,
+
+    /// The import set: the modules (dotted names, one a line, `#` comments) whose
+    /// imports make the zips' hot path and, with `plan --measure-import`, are timed
+    /// [default: common entry points: json, asyncio, email, http.client, logging, ...].
+    #[arg(long, value_name = "FILE")]
+    pub import_set: Option<PathBuf>,
+}
+
+/// `--zip-bytecode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ZipBytecode {
+    /// Stored on the hot path, deflated elsewhere.
+    Hot,
+    /// All stored.
+    Stored,
+    /// All deflated.
+    Deflate,
+}
+
+/// `--zip-hashes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ZipHashes {
+    Unchecked,
+    Checked,
 }
 
 #[derive(Debug, Args)]
@@ -510,6 +560,9 @@ pub struct ApplyArgs {
 
     #[command(flatten)]
     pub verify: VerifyRunArgs,
+
+    #[command(flatten)]
+    pub zip: ZipArgs,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,15 @@
 //! sees a clap type. Resolving also loads profiles and parses step names, so
 //! that a mistyped step fails before any tree is read.
 
-use crate::cli::{ApplyArgs, GlobalArgs, KeepForArgs, PlanArgs, VerifyArgs, VerifyRunArgs};
-use pyprune_steps::{ProfileDef, StepName, VenvPaths, choose_steps, load_profiles};
+use crate::cli::{
+    ApplyArgs, GlobalArgs, KeepForArgs, PlanArgs, VerifyArgs, VerifyRunArgs, ZipArgs, ZipBytecode,
+    ZipHashes,
+};
+use anyhow::Context as _;
+use pyprune_steps::{
+    BytecodePacking, COMMON_ENTRY_POINTS, ProfileDef, StepName, VenvPaths, ZipOverrides,
+    choose_steps, load_profiles,
+};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,6 +83,8 @@ pub struct ApplySettings {
     pub missing_module_message: Option<String>,
     /// `--keep-for` (its step is then first of `steps`).
     pub keep_for: Option<KeepForRequest>,
+    /// The zip steps' overrides (the flags', over the profile's) and import set.
+    pub zip: ZipChoice,
 }
 
 /// What `--keep-for` asks for.
@@ -119,6 +128,101 @@ impl KeepForRequest {
     }
 }
 
+/// What the zip flags and a profile file asked of the zip steps.
+#[derive(Debug, Clone)]
+pub struct ZipChoice {
+    /// The flags' overrides (a profile file's apply under them).
+    pub overrides: ZipOverrides,
+    pub import_set: ImportSet,
+}
+
+/// The modules whose imports are the hot path (and `--measure-import` times).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportSet {
+    /// `--import-set`'s file; `None`: the common entry points.
+    #[serde(serialize_with = "pyprune_fs::serialize_optional_path")]
+    pub file: Option<PathBuf>,
+    pub modules: Vec<String>,
+}
+
+impl ZipChoice {
+    pub fn resolve(args: &ZipArgs) -> anyhow::Result<ZipChoice> {
+        let overrides = ZipOverrides {
+            bytecode: args.zip_bytecode.map(|b| match b {
+                ZipBytecode::Hot => BytecodePacking::Hot,
+                ZipBytecode::Stored => BytecodePacking::Stored,
+                ZipBytecode::Deflate => BytecodePacking::Deflated,
+            }),
+            checked_hashes: args.zip_hashes.map(|h| h == ZipHashes::Checked),
+            zopfli: args.zopfli.then_some(true),
+        };
+        let import_set = match &args.import_set {
+            None => ImportSet {
+                file: None,
+                modules: COMMON_ENTRY_POINTS
+                    .iter()
+                    .map(|m| (*m).to_owned())
+                    .collect(),
+            },
+            Some(file) => ImportSet {
+                file: Some(file.clone()),
+                modules: read_import_set(file)?,
+            },
+        };
+        Ok(ZipChoice {
+            overrides,
+            import_set,
+        })
+    }
+}
+
+impl ZipChoice {
+    /// The overrides and the import set put where the steps read them.
+    pub fn set_on(&self, context: &mut pyprune_steps::Context) {
+        context.zip.overrides = self.overrides;
+        context.zip.hot_path.modules = self.import_set.modules.iter().cloned().collect();
+    }
+}
+
+/// The dotted module names of an import-set file: one a line, blank lines
+/// and `#` comments skipped; a name that is not dotted identifiers is refused.
+fn read_import_set(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "cannot read the import set `{}`",
+            pyprune_fs::display_path(file)
+        )
+    })?;
+    let mut modules = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let name = line.split('#').next().unwrap_or_default().trim();
+        if name.is_empty() {
+            continue;
+        }
+        let dotted = name.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c == '_' || c.is_alphabetic())
+                && part.chars().all(|c| c == '_' || c.is_alphanumeric())
+        });
+        anyhow::ensure!(
+            dotted,
+            "`{}` line {}: `{name}` is not a module name (dotted identifiers, one a line)",
+            pyprune_fs::display_path(file),
+            number + 1
+        );
+        if !modules.iter().any(|m| m == name) {
+            modules.push(name.to_owned());
+        }
+    }
+    anyhow::ensure!(
+        !modules.is_empty(),
+        "`{}` names no module (one dotted name a line)",
+        pyprune_fs::display_path(file)
+    );
+    Ok(modules)
+}
+
 impl ApplySettings {
     pub fn resolve(args: &ApplyArgs, global: &GlobalArgs) -> anyhow::Result<ApplySettings> {
         let profiles = load_profiles(args.config.as_deref())?;
@@ -130,11 +234,15 @@ impl ApplySettings {
         if keep_for.is_some() {
             steps.insert(0, StepName::KeepFor);
         }
-        let profile_message = args
+        let chosen = args
             .profile
             .as_deref()
-            .and_then(|name| profiles.iter().find(|p| p.name == name))
-            .and_then(|p| p.missing_module_message.clone());
+            .and_then(|name| profiles.iter().find(|p| p.name == name));
+        let profile_message = chosen.and_then(|p| p.missing_module_message.clone());
+        let mut zip = ZipChoice::resolve(&args.zip)?;
+        if let Some(profile) = chosen {
+            zip.overrides = zip.overrides.over(profile.zip);
+        }
         let destination = match (&args.out, args.in_place) {
             (_, true) => Destination::InPlace {
                 commit: args.commit,
@@ -158,6 +266,7 @@ impl ApplySettings {
             verify: (!args.no_verify).then(|| VerifyRun::from(&args.verify)),
             missing_module_message: args.missing_module_message.clone().or(profile_message),
             keep_for,
+            zip,
         })
     }
 }
@@ -173,6 +282,8 @@ pub struct PlanSettings {
     pub measure_profiles_only: bool,
     /// `--keep-for`: a `keep-for` row.
     pub keep_for: Option<KeepForRequest>,
+    /// The zip flags and the import set.
+    pub zip: ZipChoice,
 }
 
 impl PlanSettings {
@@ -183,6 +294,7 @@ impl PlanSettings {
             measure_runs: args.measure_import.map(|_| args.runs.max(1)),
             measure_profiles_only: args.measure_import == Some(crate::cli::MeasureWhich::Profiles),
             keep_for: KeepForRequest::resolve(&args.keep_for)?,
+            zip: ZipChoice::resolve(&args.zip)?,
         })
     }
 }

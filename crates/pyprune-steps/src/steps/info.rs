@@ -5,7 +5,7 @@
 //! step, matched exhaustively: a new step cannot be added without its facts.
 
 use super::StepName;
-use super::zip::ZipOptions;
+use super::zip::{BytecodePacking, ZipOptions};
 use serde::Serialize;
 
 /// What a step is for, in words, and what it implies.
@@ -110,21 +110,21 @@ impl StepInfo {
     }
 }
 
-const NOT_HOT_PATCHED_ZIP: &str = "source cannot be hot-patched; tracebacks show lines through pyprune's runtime (not the interpreter alone)";
+const NOT_HOT_PATCHED_ZIP: &str = "source cannot be hot-patched (the zip's bytecode is unchecked-hash: nothing can edit a zip member in place, so imports skip reading and hashing the source); tracebacks show lines through pyprune's runtime (not the interpreter alone)";
 const BYTECODE_ONLY: &str = "tracebacks show no source lines; source cannot be read or hot-patched; -O runs non-optimized code";
 
-/// The whole standard library's zip: sources or not, deflated or stored.
-const fn stdlib_zip(sources: bool, deflate: bool) -> ZipOptions {
+/// The whole standard library's zip: sources or not, its bytecode packed so.
+const fn stdlib_zip(sources: bool, bytecode: BytecodePacking) -> ZipOptions {
     ZipOptions {
         sources,
-        deflate,
+        bytecode,
         only: None,
     }
 }
 
 impl StepName {
     /// Every step, in the order a profile applies them (and `plan` lists them).
-    pub const ALL: [StepName; 21] = [
+    pub const ALL: [StepName; 22] = [
         StepName::ExcludeTests,
         StepName::ExcludeInstallers,
         StepName::ExcludeIdleTk,
@@ -134,6 +134,7 @@ impl StepName {
         StepName::StripExtensions,
         StepName::ZipDataModules,
         StepName::ZipStdlib,
+        StepName::ZipStdlibDeflated,
         StepName::ZipStdlibStored,
         StepName::ZipStdlibBytecode,
         StepName::ZipStdlibBytecodeStored,
@@ -215,33 +216,41 @@ impl StepName {
             )
             .zip(ZipOptions {
                 sources: true,
-                deflate: true,
+                bytecode: BytecodePacking::Hot,
                 only: Some(&["encodings", "pydoc_data"]),
             }),
             S::ZipStdlib => step(
                 self,
                 "zip-stdlib",
                 "Fedora solution 4",
-                "the zip-safe pure-Python stdlib, sources and bytecode, deflated into pythonXY.zip",
+                "the zip-safe pure-Python stdlib into pythonXY.zip: sources deflated, unchecked-hash bytecode stored where start-up and common imports need it and deflated elsewhere",
                 NOT_HOT_PATCHED_ZIP,
             )
-            .zip(stdlib_zip(true, true)),
+            .zip(stdlib_zip(true, BytecodePacking::Hot)),
+            S::ZipStdlibDeflated => step(
+                self,
+                "zip-stdlib-deflated",
+                "Fedora solution 4",
+                "like zip-stdlib, every member deflated (smaller, slower imports)",
+                NOT_HOT_PATCHED_ZIP,
+            )
+            .zip(stdlib_zip(true, BytecodePacking::Deflated)),
             S::ZipStdlibStored => step(
                 self,
                 "zip-stdlib-stored",
                 "Fedora solution 4",
-                "like zip-stdlib, members stored (faster imports, larger)",
+                "like zip-stdlib, all bytecode stored (faster imports, larger)",
                 NOT_HOT_PATCHED_ZIP,
             )
-            .zip(stdlib_zip(true, false)),
+            .zip(stdlib_zip(true, BytecodePacking::Stored)),
             S::ZipStdlibBytecode => step(
                 self,
                 "zip-stdlib-bytecode",
                 "Fedora solutions 4 and 7",
-                "the zip-safe pure-Python stdlib as bytecode only, deflated into pythonXY.zip",
+                "the zip-safe pure-Python stdlib as unchecked-hash bytecode only, deflated into pythonXY.zip",
                 BYTECODE_ONLY,
             )
-            .zip(stdlib_zip(false, true)),
+            .zip(stdlib_zip(false, BytecodePacking::Deflated)),
             S::ZipStdlibBytecodeStored => step(
                 self,
                 "zip-stdlib-bytecode-stored",
@@ -249,7 +258,7 @@ impl StepName {
                 "like zip-stdlib-bytecode, members stored",
                 BYTECODE_ONLY,
             )
-            .zip(stdlib_zip(false, false)),
+            .zip(stdlib_zip(false, BytecodePacking::Stored)),
             S::CompressPycs => step(
                 self,
                 "compress-pycs",
@@ -372,6 +381,7 @@ mod tests {
             [
                 "zip-data-modules",
                 "zip-stdlib",
+                "zip-stdlib-deflated",
                 "zip-stdlib-stored",
                 "sources-compressed",
                 "no-write-marker",
@@ -403,6 +413,7 @@ mod tests {
             [
                 "zip-data-modules",
                 "zip-stdlib",
+                "zip-stdlib-deflated",
                 "zip-stdlib-stored",
                 "zip-stdlib-bytecode",
                 "zip-stdlib-bytecode-stored"

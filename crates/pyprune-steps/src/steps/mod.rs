@@ -7,6 +7,7 @@ mod devel;
 mod elf_layout;
 mod exclude;
 mod extensions;
+mod hot_path;
 mod info;
 mod installers;
 mod keep_for;
@@ -18,6 +19,7 @@ mod runtime;
 mod sourceless;
 mod startup;
 mod zip;
+mod zip_write;
 
 use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub(crate) use content::Content;
+pub use hot_path::{COMMON_ENTRY_POINTS, HotPath, HotPathFn};
 pub use info::StepInfo;
 pub use keep_for::{KeepFor, Need};
 pub use keep_imported::{ComputedIn, KeptImport};
@@ -42,8 +45,8 @@ pub use runtime::{
     steps_missing_runtime,
 };
 pub use startup::{StartupModules, StartupModulesFn};
-pub use zip::ZipOptions;
-pub(crate) use zip::{read_members, write_zip};
+pub use zip::{BytecodePacking, ZipOptions, ZipOverrides, ZipSettings};
+pub(crate) use zip_write::{Packing, read_members, write_zip};
 
 /// The deflate level of the gzip files the steps write (`__pysources__`, and
 /// `compress-pycs`' sizes): zlib's default. Its best level (9) saves 0.8%
@@ -73,6 +76,7 @@ pub enum StepName {
     StripExtensions,
     ZipDataModules,
     ZipStdlib,
+    ZipStdlibDeflated,
     ZipStdlibStored,
     ZipStdlibBytecode,
     ZipStdlibBytecodeStored,
@@ -148,6 +152,8 @@ pub struct Context {
     pub missing_module_message: Option<String>,
     /// What `keep-for` keeps (`apply --keep-for`); `None`: the step removes nothing.
     pub keep_for: Option<Arc<KeepFor>>,
+    /// What the user asked of the zip steps, and their hot path.
+    pub zip: ZipSettings,
 }
 
 impl Context {
@@ -255,6 +261,7 @@ pub(crate) fn step_changes(
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
         StepName::ZipDataModules
         | StepName::ZipStdlib
+        | StepName::ZipStdlibDeflated
         | StepName::ZipStdlibStored
         | StepName::ZipStdlibBytecode
         | StepName::ZipStdlibBytecodeStored => match step.info().zip {

@@ -441,6 +441,7 @@ mod tests {
         StepName::CacheFallback,
         StepName::ZipDataModules,
         StepName::ZipStdlib,
+        StepName::ZipStdlibDeflated,
         StepName::ZipStdlibStored,
     ];
 

@@ -56,7 +56,7 @@ fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a Path
 /// left as it is. A source pyprune made itself (no file yet) is taken as current.
 /// The source's bytes, where the check read them, are kept in `read` (the
 /// compressed copy is made of them without reading the file again).
-fn cache_is_current(
+pub(crate) fn cache_is_current(
     model: &Model,
     context: &Context,
     source: &Path,

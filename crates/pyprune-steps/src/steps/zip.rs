@@ -4,24 +4,80 @@
 //! modules, packages holding one, modules that find files through `__file__`,
 //! and the `os` landmark by which the interpreter finds its prefix.
 
+use super::hot_path::{HotPath, hot_sources};
+use super::zip_write::{Packing, read_members, write_zip};
 use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
-use pyprune_pyc::{Header, PythonVersion, RenameError, rename_code_file, source_hash};
+use pyprune_pyc::{
+    Header, Invalidation, PythonVersion, RenameError, rename_code_file, source_hash,
+};
 use pyprune_tree::Kind;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 /// Which zip and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZipOptions {
     /// Keep each module's source in the zip (tracebacks keep their lines).
+    /// Sources and data files are always deflated: with unchecked-hash
+    /// bytecode beside them, imports never read them.
     pub sources: bool,
-    /// Deflate (else stored).
-    pub deflate: bool,
+    /// How the bytecode members are packed.
+    pub bytecode: BytecodePacking,
     /// Only these top-level packages (the data-like ones); `None`: everything zip-safe.
     pub only: Option<&'static [&'static str]>,
+}
+
+/// How a zip step packs the bytecode it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BytecodePacking {
+    /// Stored on the hot path (what start-up and the import set import),
+    /// deflated elsewhere: inflating costs more time than the bytes save
+    /// for the modules every run imports.
+    Hot,
+    /// Every module's stored.
+    Stored,
+    /// Every module's deflated.
+    Deflated,
+}
+
+/// What the user asked of every zip step, over the steps' own choices
+/// (`--zip-bytecode`, `--zip-hashes`, `--zopfli`, a profile file's step
+/// options); `None`: not asked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ZipOverrides {
+    /// The bytecode packing of every zip step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytecode: Option<BytecodePacking>,
+    /// Checked-hash bytecode: zipimport then reads, inflates and hashes the
+    /// module's source at every import, though nothing can edit a zip's
+    /// member in place. (Unchecked by default, as CPython's own embeddable
+    /// distribution ships its zip.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_hashes: Option<bool>,
+    /// The deflated members (all but the stored bytecode) deflated by zopfli.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zopfli: Option<bool>,
+}
+
+impl ZipOverrides {
+    /// These, and `base`'s where these say nothing.
+    pub fn over(self, base: ZipOverrides) -> ZipOverrides {
+        ZipOverrides {
+            bytecode: self.bytecode.or(base.bytecode),
+            checked_hashes: self.checked_hashes.or(base.checked_hashes),
+            zopfli: self.zopfli.or(base.zopfli),
+        }
+    }
+}
+
+/// The zip steps' settings beyond their options.
+#[derive(Debug, Clone, Default)]
+pub struct ZipSettings {
+    pub overrides: ZipOverrides,
+    pub hot_path: HotPath,
 }
 
 /// Packages of 3.11 known to read their own files from disk, beyond what the static check finds.
@@ -132,7 +188,25 @@ pub(crate) fn zip(
             .iter()
             .any(|p| is_link(p) || cache_of(p).is_some_and(|c| is_link(&c)))
     };
-    let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let zlib = zlib_readable(model, &stdlib, context);
+    let overrides = context.zip.overrides;
+    let bytecode = overrides.bytecode.unwrap_or(options.bytecode);
+    let hot = if bytecode == BytecodePacking::Hot && zlib {
+        hot_sources(model, context, &stdlib)
+    } else {
+        BTreeSet::new()
+    };
+    let packing = Packings {
+        cold: match (zlib, overrides.zopfli) {
+            (false, _) => Packing::Stored,
+            (true, Some(true)) => Packing::Zopfli,
+            (true, _) => Packing::Deflated,
+        },
+        bytecode,
+        hot,
+    };
+    let installed_zip = installed_zip(context, &zip_path);
+    let mut members: BTreeMap<String, (Vec<u8>, Packing)> = BTreeMap::new();
     let mut removed: BTreeSet<PathBuf> = BTreeSet::new();
     for (name, paths) in &modules {
         if name == "os"
@@ -155,16 +229,17 @@ pub(crate) fn zip(
         let place = Place {
             version,
             zip_name: &zip_name,
+            installed_zip: &installed_zip,
             stdlib: &stdlib,
             cache_of: &cache_of,
             known_safe: KNOWN_SAFE.contains(&name.as_str()),
+            packing: &packing,
+            checked: overrides.checked_hashes.unwrap_or(false),
         };
         let Some(module) = zip_module(model, context, &place, paths, options)? else {
             continue;
         };
-        for (member, bytes) in module.members {
-            members.insert(member, bytes);
-        }
+        members.extend(module.members);
         removed.extend(module.removed);
     }
     // Top-level caches of zipped top-level modules.
@@ -191,14 +266,26 @@ pub(crate) fn zip(
     if let Some(existing) = model.files.get(&zip_path) {
         // A zip already there: its members are read and kept (ours win on a clash).
         let bytes = context.read(existing)?;
+        let mut kept = BTreeMap::new();
         for (member, content) in read_members(&bytes) {
-            members.entry(member).or_insert(content);
+            if !members.contains_key(&member) {
+                kept.insert(member, content);
+            }
+        }
+        let place = Stale {
+            version,
+            installed_zip: &installed_zip,
+            checked: overrides.checked_hashes.unwrap_or(false),
+        };
+        for (member, content) in refresh_stale_bytecode(context, &place, kept) {
+            let packing = match member.strip_suffix(".pyc") {
+                Some(stem) => packing.of_bytecode(&stdlib.join(format!("{stem}.py"))),
+                None => packing.cold,
+            };
+            members.insert(member, (content, packing));
         }
     }
-    let bytes = write_zip(
-        &members,
-        options.deflate && zlib_readable(model, &stdlib, context),
-    );
+    let bytes = write_zip(&members);
     // The zip first, then the files it replaces: killed in between, every module
     // still imports (from the zip, which comes first on sys.path).
     let mut actions = vec![Action::Write {
@@ -215,18 +302,45 @@ pub(crate) fn zip(
     Ok(actions)
 }
 
+/// How each member is packed.
+struct Packings {
+    /// Sources, data, and bytecode off the hot path.
+    cold: Packing,
+    bytecode: BytecodePacking,
+    /// The hot path's sources (paths in the model), with [`BytecodePacking::Hot`].
+    hot: BTreeSet<PathBuf>,
+}
+
+impl Packings {
+    /// The packing of the bytecode of `source` (a path in the model).
+    fn of_bytecode(&self, source: &Path) -> Packing {
+        match self.bytecode {
+            _ if self.cold == Packing::Stored => Packing::Stored,
+            BytecodePacking::Stored => Packing::Stored,
+            BytecodePacking::Deflated => self.cold,
+            BytecodePacking::Hot if self.hot.contains(source) => Packing::Stored,
+            BytecodePacking::Hot => self.cold,
+        }
+    }
+}
+
 /// What a module's files are judged against.
 struct Place<'a> {
     version: PythonVersion,
     /// `python311.zip`.
     zip_name: &'a str,
+    /// The zip where the tree is installed, for the bytecode compiled anew.
+    installed_zip: &'a Path,
     stdlib: &'a Path,
     cache_of: &'a dyn Fn(&Path) -> Option<PathBuf>,
     known_safe: bool,
+    packing: &'a Packings,
+    /// Checked-hash bytecode (else unchecked).
+    checked: bool,
 }
 
 struct ZippedModule {
-    members: Vec<(String, Vec<u8>)>,
+    members: Vec<(String, (Vec<u8>, Packing))>,
     removed: Vec<PathBuf>,
 }
 
@@ -241,9 +355,12 @@ fn zip_module(
     let Place {
         version,
         zip_name,
+        installed_zip,
         stdlib,
         cache_of,
         known_safe,
+        packing,
+        checked,
     } = *place;
     let mut members = Vec::new();
     let mut removed = Vec::new();
@@ -266,39 +383,155 @@ fn zip_module(
                 if !known_safe && pyprune_source::uses_file_relative_paths(&source) != Some(false) {
                     return Ok(None);
                 }
-                let Some(cache) = cache_of(path).filter(|c| model.files.contains_key(c)) else {
-                    if options.sources {
-                        members.push((member(path), source.to_vec()));
-                        removed.push(path.clone());
-                        continue;
+                let cache = cache_of(path).filter(|c| model.files.contains_key(c));
+                let pyc = match &cache {
+                    // Not a cache at all: the module stays as it is.
+                    Some(cache)
+                        if Header::parse(
+                            &context.read_head(&model.files[cache], Header::MAX_LEN)?,
+                        )
+                        .is_err() =>
+                    {
+                        return Ok(None);
                     }
+                    Some(cache)
+                        if super::sourceless::cache_is_current(
+                            model,
+                            context,
+                            path,
+                            cache,
+                            &std::cell::OnceCell::new(),
+                        )? =>
+                    {
+                        let bytecode = context.read(&model.files[cache])?;
+                        let pyc = hash_based(&bytecode, &source, version, checked)
+                            .and_then(|pyc| named_in_zip(pyc, version, &member(path), zip_name));
+                        // Another release's, or unreadable code: the module stays as it is.
+                        let Some(pyc) = pyc else {
+                            return Ok(None);
+                        };
+                        Some(pyc)
+                    }
+                    // A cache of older code (the source was edited since):
+                    // compiled anew where an interpreter can.
+                    Some(_) => {
+                        compiled_for_zip(context, installed_zip, &member(path), &source, checked)
+                    }
+                    // No cache (a tree shipped without them): as it was.
+                    None => None,
+                };
+                match pyc {
+                    Some(pyc) => members.push((
+                        member(&path.with_extension("pyc")),
+                        (pyc, packing.of_bytecode(path)),
+                    )),
                     // Bytecode only, and no bytecode: the module stays on disk.
-                    return Ok(None);
-                };
-                let bytecode = context.read(&model.files[&cache])?;
-                let Some(pyc) = hash_based(&bytecode, &source, version, options.sources)
-                    .and_then(|pyc| named_in_zip(pyc, version, &member(path), zip_name))
-                else {
-                    return Ok(None);
-                };
-                members.push((member(&path.with_extension("pyc")), pyc));
+                    None if !options.sources => return Ok(None),
+                    // zipimport compiles the source at each import: slower, still right.
+                    None => {}
+                }
                 if options.sources {
-                    members.push((member(path), source.to_vec()));
+                    members.push((member(path), (source.to_vec(), packing.cold)));
                 }
                 removed.push(path.clone());
-                removed.push(cache);
+                removed.extend(cache);
             }
             // Caches come with their sources; those of other tags or levels go with the module.
             Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 if in_pycache => {
                 removed.push(path.clone())
             }
             _ => {
-                members.push((member(path), context.read(file)?.to_vec()));
+                members.push((member(path), (context.read(file)?.to_vec(), packing.cold)));
                 removed.push(path.clone());
             }
         }
     }
     Ok(Some(ZippedModule { members, removed }))
+}
+
+/// Where the zip at `zip_path` (relative to the tree's root, `../python311.zip`
+/// for a stdlib directory) is once the tree is installed.
+fn installed_zip(context: &Context, zip_path: &Path) -> PathBuf {
+    let mut installed = context.installed_at.clone();
+    for component in zip_path.components() {
+        match component {
+            Component::ParentDir => {
+                installed.pop();
+            }
+            other => installed.push(other),
+        }
+    }
+    installed
+}
+
+/// `source` (the zip's member `member`) compiled by the tree's interpreter
+/// as zipimport would compile it, named `INSTALLED_ZIP/member`, with a hash
+/// header; `None` without an interpreter or when it cannot compile it.
+fn compiled_for_zip(
+    context: &Context,
+    installed_zip: &Path,
+    member: &str,
+    source: &[u8],
+    checked: bool,
+) -> Option<Vec<u8>> {
+    let compiler = context.compiler.as_ref()?;
+    let levels = (compiler.0)(&installed_zip.join(member), source)?;
+    let (_, mut pyc) = levels.into_iter().find(|(level, _)| *level == 0)?;
+    // The compiler writes checked-hash caches: the flags word says which.
+    pyc.get_mut(4..8)?
+        .copy_from_slice(&(if checked { 3u32 } else { 1u32 }).to_le_bytes());
+    Some(pyc)
+}
+
+/// What the bytecode of an existing zip is compiled again for.
+struct Stale<'a> {
+    version: PythonVersion,
+    installed_zip: &'a Path,
+    checked: bool,
+}
+
+/// The members of an existing zip, each hash-based `X.pyc` whose hash is not
+/// that of the `X.py` beside it (a zip rebuilt with an edited source)
+/// compiled anew from it, or left out where no interpreter can (zipimport
+/// then compiles the source). Unchecked, such bytecode would run the old code.
+fn refresh_stale_bytecode(
+    context: &Context,
+    place: &Stale<'_>,
+    mut members: BTreeMap<String, Vec<u8>>,
+) -> BTreeMap<String, Vec<u8>> {
+    let stale: Vec<String> = members
+        .iter()
+        .filter_map(|(name, pyc)| {
+            let source = members.get(&format!("{}.py", name.strip_suffix(".pyc")?))?;
+            let header = Header::parse(pyc).ok()?;
+            let hash = match header.invalidation {
+                Invalidation::CheckedHash { hash } | Invalidation::UncheckedHash { hash } => hash,
+                // zipimport checks these against the member's time itself.
+                Invalidation::Timestamp { .. } => return None,
+            };
+            let magic = [pyc[0], pyc[1], pyc[2], pyc[3]];
+            (header.magic.version == place.version
+                && source_hash(place.version, magic, source) != hash)
+                .then(|| name.clone())
+        })
+        .collect();
+    for name in stale {
+        let source_name = format!("{}.py", name.trim_end_matches(".pyc"));
+        let compiled = members.get(&source_name).and_then(|source| {
+            compiled_for_zip(
+                context,
+                place.installed_zip,
+                &source_name,
+                source,
+                place.checked,
+            )
+        });
+        match compiled {
+            Some(pyc) => members.insert(name, pyc),
+            None => members.remove(&name),
+        };
+    }
+    members
 }
 
 /// The cache named as zipimport names a module it compiles from the zip's
@@ -327,10 +560,12 @@ fn named_in_zip(
     }
 }
 
-/// The cache with a hash-based header: checked against the source in the zip
-/// when sources are kept, unchecked otherwise. zipimport would compare a
-/// timestamp header with the zip's DOS times in local time; a hash does not
-/// depend on where or when the zip is read.
+/// The cache with a hash-based header, unchecked unless `checked`. zipimport
+/// would compare a timestamp header with the zip's DOS times in local time;
+/// a hash does not depend on where or when the zip is read. Unchecked, the
+/// import reads the bytecode alone: nothing can edit a member of a zip in
+/// place, so checking the source at every import buys nothing, and a zip
+/// rebuilt with an edited source gets its bytecode compiled anew.
 fn hash_based(
     bytecode: &[u8],
     source: &[u8],
@@ -347,48 +582,6 @@ fn hash_based(
     out.extend_from_slice(&source_hash(version, magic, source));
     out.extend_from_slice(&bytecode[16..]);
     Some(out)
-}
-
-/// A zip with members in name order and the earliest DOS time: the same bytes on every run.
-pub(crate) fn write_zip(members: &BTreeMap<String, Vec<u8>>, deflate: bool) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let method = if deflate {
-        zip::CompressionMethod::Deflated
-    } else {
-        zip::CompressionMethod::Stored
-    };
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(method)
-        .compression_level(deflate.then_some(9))
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
-    for (name, bytes) in members {
-        // Writing into memory does not fail.
-        if writer.start_file(name.as_str(), options).is_ok() {
-            let _ = writer.write_all(bytes);
-        }
-    }
-    writer.finish().map(|c| c.into_inner()).unwrap_or_default()
-}
-
-/// The members of an existing zip (unreadable ones left out).
-pub(crate) fn read_members(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
-        return Vec::new();
-    };
-    let mut members = Vec::new();
-    for i in 0..archive.len() {
-        if let Ok(mut file) = archive.by_index(i) {
-            let mut content = Vec::new();
-            let name = file.name().map(|n| n.into_owned());
-            if let Ok(name) = name
-                && std::io::Read::read_to_end(&mut file, &mut content).is_ok()
-            {
-                members.push((name, content));
-            }
-        }
-    }
-    members
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use crate::action::Action;
 use crate::model::Model;
 use crate::model_builder::{
-    TreeBuilder, actions, applied, cache_bytes, cache_path, context, paths, pyc,
+    TreeBuilder, actions, applied, cache_bytes, cache_path, context, context_with_compiler, paths,
+    pyc,
 };
-use crate::steps::{StepName, step_actions};
+use crate::steps::{BytecodePacking, HotPath, StepName, ZipOverrides, ZipSettings, step_actions};
 use pyprune_pyc::{PythonVersion, source_hash};
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -166,16 +167,33 @@ fn zip_stdlib_zips_the_zip_safe_modules_with_their_sources() {
             "unittest/__init__.pyc",
         ]
     );
+    // The hot path's bytecode stored: encodings (start-up, as assumed without an
+    // interpreter), json and unittest (common entry points, here their own
+    // files alone); the rest deflated, sources always.
+    let stored: Vec<&str> = zip
+        .iter()
+        .filter(|(_, (_, method))| *method == zip::CompressionMethod::Stored)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            "encodings/__init__.pyc",
+            "json/__init__.pyc",
+            "unittest/__init__.pyc"
+        ]
+    );
     assert!(
-        zip.values()
-            .all(|(_, method)| *method == zip::CompressionMethod::Deflated)
+        zip.iter()
+            .filter(|(name, _)| !stored.contains(&name.as_str()))
+            .all(|(_, (_, method))| *method == zip::CompressionMethod::Deflated)
     );
     let decoder = "class JSONDecoder: pass\n";
     assert_eq!(zip["json/decoder.py"].0, decoder.as_bytes());
-    // Checked against the source in the zip; the code (no file name in it) as it was.
+    // Unchecked, with the hash of the source in the zip; the code (no file name in it) as it was.
     assert_eq!(
         zip["json/decoder.pyc"].0,
-        hashed("json/decoder.py", decoder, true)
+        hashed("json/decoder.py", decoder, false)
     );
     let after = applied(&model, &got);
     assert_eq!(left(&after), stays_and(&["_pydecimal.py"]));
@@ -215,17 +233,26 @@ fn zip_stdlib_zips_the_zip_safe_modules_with_their_sources() {
 }
 
 #[test]
-fn zip_stdlib_stored_stores_the_same_members() {
+fn zip_stdlib_stored_and_deflated_pack_the_same_members() {
     let model = stdlib().build();
-    let deflated = zip_of(&actions(StepName::ZipStdlib, &model));
+    let deflated = zip_of(&actions(StepName::ZipStdlibDeflated, &model));
+    let hot = zip_of(&actions(StepName::ZipStdlib, &model));
+    assert_eq!(
+        deflated,
+        hot.iter()
+            .map(|(n, (b, _))| (n.clone(), (b.clone(), zip::CompressionMethod::Deflated)))
+            .collect()
+    );
     let got = actions(StepName::ZipStdlibStored, &model);
     let stored = zip_of(&got);
     assert_eq!(names(&stored), names(&deflated));
-    assert!(
-        stored
-            .values()
-            .all(|(_, method)| *method == zip::CompressionMethod::Stored)
-    );
+    // Bytecode stored, sources and data deflated.
+    assert!(stored.iter().all(|(name, (_, method))| *method
+        == if name.ends_with(".pyc") {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        }));
     assert!(
         stored
             .iter()
@@ -266,11 +293,12 @@ fn zip_stdlib_bytecode_zips_unchecked_bytecode_only() {
     let stored = actions(StepName::ZipStdlibBytecodeStored, &model);
     let stored_zip = zip_of(&stored);
     assert_eq!(names(&stored_zip), names(&zip));
-    assert!(
-        stored_zip
-            .values()
-            .all(|(_, method)| *method == zip::CompressionMethod::Stored)
-    );
+    assert!(stored_zip.iter().all(|(name, (_, method))| *method
+        == if name.ends_with(".pyc") {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        }));
     assert_eq!(stored[1..], got[1..]);
 }
 
@@ -305,9 +333,10 @@ fn zip_data_modules_zips_encodings_and_pydoc_data_only() {
 fn an_existing_zip_keeps_its_members_and_ours_win() {
     let old = {
         let mut members = BTreeMap::new();
-        members.insert("old.py".to_owned(), b"old = 1\n".to_vec());
-        members.insert("json/decoder.py".to_owned(), b"stale\n".to_vec());
-        super::write_zip(&members, true)
+        let deflated = |text: &[u8]| (text.to_vec(), crate::steps::Packing::Deflated);
+        members.insert("old.py".to_owned(), deflated(b"old = 1\n"));
+        members.insert("json/decoder.py".to_owned(), deflated(b"stale\n"));
+        crate::steps::write_zip(&members)
     };
     let model = stdlib().file(ZIP, old).build();
     let zip = zip_of(&actions(StepName::ZipDataModules, &model));
@@ -410,7 +439,7 @@ fn members_are_stored_where_python_has_no_zlib() {
             zlib_built_in: built_in,
             ..context()
         };
-        let got = step_actions(StepName::ZipStdlib, model, &context).expect("actions");
+        let got = step_actions(StepName::ZipStdlibDeflated, model, &context).expect("actions");
         let mut methods: Vec<_> = zip_of(&got).into_values().map(|(_, m)| m).collect();
         methods.dedup();
         assert_eq!(methods.len(), 1, "one method for all members: {methods:?}");
@@ -433,4 +462,132 @@ fn members_are_stored_where_python_has_no_zlib() {
         zip::CompressionMethod::Deflated
     );
     assert_eq!(method_of(&without, None), zip::CompressionMethod::Deflated);
+}
+
+/// The user's overrides: checked hashes, every bytecode stored or deflated,
+/// zopfli (the same members, inflated to the same bytes, no bigger).
+#[test]
+fn overrides_choose_hashes_packing_and_zopfli() {
+    let model = stdlib().build();
+    let with = |overrides: ZipOverrides| {
+        let context = crate::steps::Context {
+            zip: ZipSettings {
+                overrides,
+                ..Default::default()
+            },
+            ..context()
+        };
+        let got = step_actions(StepName::ZipStdlib, &model, &context).expect("actions");
+        let Some(Action::Write { bytes, .. }) = got.first() else {
+            panic!("a zip: {got:?}");
+        };
+        (zip_of(&got), bytes.len())
+    };
+    let (plain, plain_len) = with(ZipOverrides::default());
+    let (checked, _) = with(ZipOverrides {
+        checked_hashes: Some(true),
+        ..Default::default()
+    });
+    assert_eq!(
+        checked["json/decoder.pyc"].0,
+        hashed("json/decoder.py", "class JSONDecoder: pass\n", true)
+    );
+    assert_eq!(names(&checked), names(&plain));
+    for (packing, method) in [
+        (BytecodePacking::Stored, zip::CompressionMethod::Stored),
+        (BytecodePacking::Deflated, zip::CompressionMethod::Deflated),
+    ] {
+        let (forced, _) = with(ZipOverrides {
+            bytecode: Some(packing),
+            ..Default::default()
+        });
+        assert!(
+            forced
+                .iter()
+                .filter(|(name, _)| name.ends_with(".pyc"))
+                .all(|(_, (_, m))| *m == method),
+            "{packing:?}"
+        );
+    }
+    let (zopfli, zopfli_len) = with(ZipOverrides {
+        zopfli: Some(true),
+        ..Default::default()
+    });
+    assert_eq!(zopfli, plain);
+    assert!(zopfli_len <= plain_len, "{zopfli_len} > {plain_len}");
+}
+
+/// An import set's modules, as the interpreter names their imports, are the hot path.
+#[test]
+fn the_import_set_the_interpreter_names_is_stored() {
+    let model = stdlib().build();
+    let ask = |modules: &[String]| {
+        assert_eq!(modules, ["json.decoder"]);
+        Some(vec![std::path::PathBuf::from("json/decoder.py")].into())
+    };
+    let context = crate::steps::Context {
+        zip: ZipSettings {
+            hot_path: HotPath {
+                modules: vec!["json.decoder".to_owned()].into(),
+                ask: Some(std::sync::Arc::new(ask)),
+            },
+            ..Default::default()
+        },
+        ..context()
+    };
+    let zip = zip_of(&step_actions(StepName::ZipStdlib, &model, &context).expect("actions"));
+    let stored: Vec<&str> = zip
+        .iter()
+        .filter(|(_, (_, method))| *method == zip::CompressionMethod::Stored)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(stored, ["encodings/__init__.pyc", "json/decoder.pyc"]);
+}
+
+/// An existing zip rebuilt with an edited source: its stale hash-based
+/// bytecode compiled anew (named in the installed zip), or left out without
+/// an interpreter; bytecode that matches its source kept as it is.
+#[test]
+fn stale_bytecode_of_an_existing_zip_is_compiled_again() {
+    let magic = [pyc("x")[0], pyc("x")[1], pyc("x")[2], pyc("x")[3]];
+    let hashed_pyc = |text: &str, body: &str| {
+        let mut out = magic.to_vec();
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&source_hash(
+            PythonVersion::new(3, 11),
+            magic,
+            text.as_bytes(),
+        ));
+        out.extend_from_slice(&pyc(body)[16..]);
+        out
+    };
+    let old = {
+        let deflated = |bytes: Vec<u8>| (bytes, crate::steps::Packing::Deflated);
+        let mut members = BTreeMap::new();
+        members.insert("edited.py".to_owned(), deflated(b"x = 2\n".to_vec()));
+        members.insert(
+            "edited.pyc".to_owned(),
+            deflated(hashed_pyc("x = 1\n", "old code")),
+        );
+        members.insert("same.py".to_owned(), deflated(b"y = 1\n".to_vec()));
+        members.insert(
+            "same.pyc".to_owned(),
+            deflated(hashed_pyc("y = 1\n", "same code")),
+        );
+        crate::steps::write_zip(&members)
+    };
+    let model = stdlib().file(ZIP, old).build();
+    let without = zip_of(&actions(StepName::ZipDataModules, &model));
+    assert!(!without.contains_key("edited.pyc"));
+    assert_eq!(without["same.pyc"].0, hashed_pyc("y = 1\n", "same code"));
+    let compiled = zip_of(
+        &step_actions(StepName::ZipDataModules, &model, &context_with_compiler()).expect("actions"),
+    );
+    let mut expected = crate::model_builder::compiled(
+        &format!("{}/lib/python311.zip/edited.py", crate::model_builder::ROOT),
+        0,
+    );
+    expected[4..8].copy_from_slice(&1u32.to_le_bytes());
+    assert_eq!(compiled["edited.pyc"].0, expected);
+    assert_eq!(compiled["same.pyc"].0, without["same.pyc"].0);
 }

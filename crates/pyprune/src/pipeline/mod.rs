@@ -269,6 +269,7 @@ fn prepare_to_apply(
 ) -> anyhow::Result<Prepared> {
     let mut prepared = prepare(tree, printer)?;
     prepared.context.missing_module_message = settings.missing_module_message.clone();
+    settings.zip.set_on(&mut prepared.context);
     let python = tree.python.as_deref();
     adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
     refuse_unknown_release(&prepared.inventory.root, prepared.context.version)?;

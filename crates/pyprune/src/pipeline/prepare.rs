@@ -103,6 +103,16 @@ pub fn prepare(tree: &TreeChoice, printer: &Printer) -> anyhow::Result<Prepared>
         interpreter: target.python.as_ref().map(|p| p.program().to_os_string()),
         missing_module_message: None,
         keep_for: None,
+        zip: pyprune_steps::ZipSettings {
+            hot_path: pyprune_steps::HotPath {
+                ask: target
+                    .python
+                    .as_ref()
+                    .map(|python| hot_path_asker(python, *printer)),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
     };
     let left_out_dirs = context.left_out(&model);
     let left_out = super::LeftOut::new(&left_out_dirs, model.disk_under(&left_out_dirs));
@@ -175,7 +185,9 @@ pub fn adopt_default_interpreter(
     python: Option<&std::ffi::OsStr>,
     printer: &Printer,
 ) {
-    let needs_compiler = pyprune_steps::installs_runtime(steps);
+    let installs_runtime = pyprune_steps::installs_runtime(steps);
+    // The zip steps compile the sources whose caches are stale (edited since).
+    let needs_compiler = installs_runtime || steps.iter().any(|s| s.info().zip.is_some());
     let own = python
         .is_none()
         .then(|| {
@@ -210,7 +222,7 @@ pub fn adopt_default_interpreter(
         adopt(&mut prepared.context, &interpreter, needs_compiler, printer);
     }
     let context = &prepared.context;
-    if needs_compiler && context.compiler.is_none() && context.version.is_some() {
+    if installs_runtime && context.compiler.is_none() && context.version.is_some() {
         printer.warn(&format!(
             "no interpreter for this tree's bytecode ({}; --python names one) to compile pyprune's runtime with: \
              where it is installed it goes in without caches, is compiled at every start, and the first start \
@@ -241,6 +253,9 @@ fn adopt(
     if context.startup.is_none() {
         context.startup = Some(startup_modules(interpreter, *printer));
     }
+    if context.zip.hot_path.ask.is_none() {
+        context.zip.hot_path.ask = Some(hot_path_asker(interpreter, *printer));
+    }
     context
         .interpreter
         .get_or_insert_with(|| interpreter.program().to_os_string());
@@ -266,12 +281,7 @@ fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
             return answer.clone();
         }
         let answer: Answer = match pyprune_python::startup_sources(&program, level) {
-            Ok(sources) => Some(
-                sources
-                    .iter()
-                    .filter_map(|source| in_stdlib(source, &stdlib))
-                    .collect(),
-            ),
+            Ok(sources) => Some(all_in_stdlib(&sources, &stdlib)),
             Err(e) => {
                 *failed = true;
                 printer.warn(&format!(
@@ -284,6 +294,42 @@ fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
         answers.insert(level, answer.clone());
         answer
     }))
+}
+
+/// Asks `python`, once per import set and only when a zip step wants to
+/// know, which source files of its stdlib importing the set loads, relative to
+/// its stdlib directory. If it cannot say, one warning, and the zip steps
+/// take the set's own modules for the hot path.
+fn hot_path_asker(python: &Interpreter, printer: Printer) -> Arc<pyprune_steps::HotPathFn> {
+    type Answer = Option<Arc<[PathBuf]>>;
+    let program = python.program().to_os_string();
+    let stdlib = python.stdlib.clone();
+    let done: Mutex<HashMap<Vec<String>, Answer>> = Mutex::default();
+    Arc::new(move |modules: &[String]| {
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(answer) = done.get(modules) {
+            return answer.clone();
+        }
+        let answer: Answer = match pyprune_python::imported_sources(&program, modules) {
+            Ok(sources) => Some(all_in_stdlib(&sources, &stdlib)),
+            Err(e) => {
+                printer.warn(&format!(
+                    "the zips' hot path is the import set's own modules, without what they import, because {e}"
+                ));
+                None
+            }
+        };
+        done.insert(modules.to_vec(), answer.clone());
+        answer
+    })
+}
+
+/// Those of `sources` that are in `stdlib`, relative to it.
+fn all_in_stdlib(sources: &[PathBuf], stdlib: &Path) -> Arc<[PathBuf]> {
+    sources
+        .iter()
+        .filter_map(|source| in_stdlib(source, stdlib))
+        .collect()
 }
 
 /// `source` relative to `stdlib`, as named or with symlinks resolved (a

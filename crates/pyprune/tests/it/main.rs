@@ -43,3 +43,4 @@ mod venvs;
 mod verify;
 mod verify_sabotage;
 mod version_matrix;
+mod zip_layouts;

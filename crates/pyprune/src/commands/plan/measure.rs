@@ -1,11 +1,13 @@
 //! `plan --measure-import`: each layout built for real in a temporary
-//! directory and timed importing a fixed module set with the interpreter, as
-//! a ratio to the unchanged tree (the source documents' "speed impact").
+//! directory and timed importing an import set with the interpreter, as
+//! ratios to the unchanged tree in interleaved pairs (the source documents'
+//! "speed impact").
 //! One layout exists at a time, its unchanged files hardlinked to the tree,
 //! so the space it takes stays near what the steps write.
 
 use crate::pipeline::{self, Prepared};
 use crate::printer::Printer;
+use crate::settings::ImportSet;
 use anyhow::Context as _;
 use pyprune_fs::display_path;
 use pyprune_python::clean_command;
@@ -16,40 +18,31 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Modules every layout keeps (none of them excluded by any step), imported in one process.
-const MODULES: &[&str] = &[
-    "json",
-    "email.mime.text",
-    "email.utils",
-    "http.client",
-    "urllib.request",
-    "asyncio",
-    "decimal",
-    "xml.etree.ElementTree",
-    "argparse",
-    "logging",
-    "datetime",
-    "pathlib",
-    "subprocess",
-    "csv",
-    "typing",
-    "dataclasses",
-    "tempfile",
-    "zipfile",
-    "tarfile",
-    "shutil",
-    "textwrap",
-    "random",
-    "sqlite3",
-    "ssl",
-];
+/// The modules timed: the import set given, or else the common entry points
+/// less `unittest`, which `minimal` removes (every layout keeps the others).
+pub(super) fn timed_set(set: &ImportSet) -> ImportSet {
+    let mut timed = set.clone();
+    if set.file.is_none() {
+        timed.modules.retain(|m| m != "unittest");
+    }
+    timed
+}
 
-/// Each layout's import time as a ratio to the unchanged tree's (or the
+/// Each layout's import time as ratios to the unchanged tree's (or the
 /// interpreter's last words where the imports failed), and the temporary
 /// space it took.
 pub(super) struct Measured {
-    pub layouts: Vec<Result<f64, String>>,
+    pub layouts: Vec<Result<Ratios, String>>,
     pub space: Space,
+}
+
+/// A layout's import time over the unchanged tree's, one ratio per
+/// interleaved pair of runs: their median, least and greatest.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ratios {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
 }
 
 /// The temporary space `--measure-import` held.
@@ -75,6 +68,7 @@ pub(super) fn measure(
     prepared: &Prepared,
     python: &OsStr,
     layouts: &[(String, Vec<StepName>)],
+    import_set: &[String],
     runs: usize,
     printer: &Printer,
 ) -> anyhow::Result<Measured> {
@@ -94,7 +88,7 @@ pub(super) fn measure(
         .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
     let baseline = scratch.path().join("unchanged");
     let mut linked_files = build(prepared, &[], &baseline)?;
-    let code = format!("import {}", MODULES.join(", "));
+    let code = format!("import {}", import_set.join(", "));
     let mut peak_extra_bytes = 0u64;
     let mut results = Vec::with_capacity(layouts.len());
     for (index, (name, steps)) in layouts.iter().enumerate() {
@@ -124,7 +118,7 @@ pub(super) fn measure(
                 python.to_string_lossy()
             )
         })?;
-        results.push(layout.map(|t| t.as_secs_f64() / unchanged.as_secs_f64()));
+        results.push(layout.map(|times| ratios(&unchanged, &times)));
     }
     Ok(Measured {
         layouts: results,
@@ -150,7 +144,7 @@ fn build(prepared: &Prepared, steps: &[StepName], dir: &Path) -> anyhow::Result<
     Ok(pipeline::stage_copy(prepared, steps, &to)?.linked_files)
 }
 
-/// The median import time of the two prefixes, timed in turns: one warm-up
+/// The import times of the two prefixes, timed in turns: one warm-up
 /// round, then `runs` rounds, each starting with the other one so that
 /// neither always runs first. A prefix that fails once is not run again.
 fn time_pair(
@@ -160,7 +154,7 @@ fn time_pair(
     code: &str,
     runs: usize,
     tally: &Tally,
-) -> anyhow::Result<[Result<Duration, String>; 2]> {
+) -> anyhow::Result<[Result<Vec<Duration>, String>; 2]> {
     let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     let mut failed: [Option<String>; 2] = [None, None];
     for round in 0..=runs {
@@ -180,19 +174,35 @@ fn time_pair(
         }
         tally.add(1);
     }
-    let median = |mut values: Vec<Duration>| -> Result<Duration, String> {
-        values.sort();
-        values
-            .get(values.len() / 2)
-            .copied()
-            .ok_or_else(|| "no timed run".to_owned())
-    };
     let [a, b] = times;
     let [fa, fb] = failed;
+    let timed = |times: Vec<Duration>| {
+        if times.is_empty() {
+            Err("no timed run".to_owned())
+        } else {
+            Ok(times)
+        }
+    };
     Ok([
-        fa.map_or_else(|| median(a), Err),
-        fb.map_or_else(|| median(b), Err),
+        fa.map_or_else(|| timed(a), Err),
+        fb.map_or_else(|| timed(b), Err),
     ])
+}
+
+/// The ratio of each round's `layout` time to the same round's `unchanged`
+/// time (the two ran one after the other, under the same load): median, least, greatest.
+fn ratios(unchanged: &[Duration], layout: &[Duration]) -> Ratios {
+    let mut pairs: Vec<f64> = unchanged
+        .iter()
+        .zip(layout)
+        .map(|(u, l)| l.as_secs_f64() / u.as_secs_f64().max(f64::MIN_POSITIVE))
+        .collect();
+    pairs.sort_by(f64::total_cmp);
+    Ratios {
+        median: pairs.get(pairs.len() / 2).copied().unwrap_or(f64::NAN),
+        min: pairs.first().copied().unwrap_or(f64::NAN),
+        max: pairs.last().copied().unwrap_or(f64::NAN),
+    }
 }
 
 /// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no

@@ -37,6 +37,9 @@ struct PlanReport<'a> {
     /// With `--measure-import`: the temporary space its layouts took.
     #[serde(skip_serializing_if = "Option::is_none")]
     measure_space: Option<measure::Space>,
+    /// With `--measure-import`: the modules timed, and whence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import_set: Option<crate::settings::ImportSet>,
 }
 
 /// Where pyprune's runtime goes in the tree, and what loads it.
@@ -58,6 +61,7 @@ struct RuntimePlace {
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let settings = PlanSettings::resolve(args, global)?;
     let mut prepared = pipeline::prepare(&settings.tree, printer)?;
+    settings.zip.set_on(&mut prepared.context);
     // Every step is planned: the interpreter `apply` would use answers what the tree cannot.
     pipeline::adopt_default_interpreter(
         &mut prepared,
@@ -84,6 +88,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         plan(model, context, &settings.profiles, Some(&tally))?
     };
     let mut measure_space = None;
+    let mut measured_set = None;
     if let Some(runs) = settings.measure_runs {
         let python = prepared
             .context
@@ -100,22 +105,32 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
             "building {} layouts one at a time and timing imports against the unchanged tree; this takes a while",
             layouts.len()
         ));
-        let measured = measure::measure(&prepared, &python, &layouts, runs, printer)?;
-        for (row, ratio) in rows
+        let import_set = measure::timed_set(&settings.zip.import_set);
+        let measured = measure::measure(
+            &prepared,
+            &python,
+            &layouts,
+            &import_set.modules,
+            runs,
+            printer,
+        )?;
+        for (row, ratios) in rows
             .iter_mut()
             .filter(|r| measured_row(r))
             .zip(measured.layouts)
         {
-            if let Err(why) = &ratio {
+            if let Err(why) = &ratios {
                 printer.warn(&format!(
                     "the {} layout did not import the module set: {why}",
                     row.name
                 ));
             }
-            row.imports = Some(ratio.is_ok());
-            row.import_ratio = ratio.ok();
+            row.imports = Some(ratios.is_ok());
+            row.import_ratio = ratios.as_ref().ok().map(|r| r.median);
+            row.import_range = ratios.as_ref().ok().map(|r| [r.min, r.max]);
         }
         measure_space = Some(measured.space);
+        measured_set = Some(import_set);
     }
     let report = PlanReport {
         root: display_path(&prepared.inventory.root),
@@ -126,6 +141,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::R
         footprint: Footprint::of(&prepared.inventory, &prepared.context.distributions),
         runtime: runtime_place(&prepared),
         measure_space,
+        import_set: measured_set,
     };
     let color = printer.stdout_color();
     let all_modules = global.verbose > 0;
@@ -222,9 +238,12 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
                 size(row.disk_bytes),
                 saved,
                 percent(row.saved_bytes.max(0) as u64, report.disk_bytes),
-                match (row.imports, row.import_ratio) {
-                    (Some(true), Some(ratio)) => format!("{ratio:.2}x"),
-                    (Some(false), _) => "fails".to_owned(),
+                match (row.imports, row.import_ratio, row.import_range) {
+                    (Some(true), Some(ratio), Some([min, max])) => {
+                        format!("{ratio:.2}x\n{min:.2}-{max:.2}")
+                    }
+                    (Some(true), Some(ratio), None) => format!("{ratio:.2}x"),
+                    (Some(false), ..) => "fails".to_owned(),
                     _ => "-".to_owned(),
                 },
                 gives_up,
@@ -237,6 +256,19 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     render_left_as_is(&mut out, report, &heading);
     if let Some(place) = &report.runtime {
         let _ = writeln!(out, "\n{}", runtime_line(place));
+    }
+    if let Some(set) = &report.import_set {
+        let whence = match &set.file {
+            Some(file) => format!("from `{}`", display_path(file)),
+            None => "common entry points; --import-set FILE replaces them".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "\nimport: the median ratio to the unchanged tree of interleaved runs, least and greatest below it, \
+             importing {} modules ({whence}): {}",
+            set.modules.len(),
+            set.modules.join(", ")
+        );
     }
     if let Some(space) = &report.measure_space {
         let _ = writeln!(out, "\n{}", space_line(space));

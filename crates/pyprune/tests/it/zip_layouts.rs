@@ -1,0 +1,206 @@
+//! Issue 17: every zip layout pyprune writes is read by CPython's own
+//! zipimport, on reduced copies of pyenv's 3.8, 3.12 and 3.13 (their
+//! zipimports differ), and its bytecode members are what `py_compile` writes
+//! for the same source. One source of the copy is edited after it was
+//! compiled: its stale cache must not go into the zip, but bytecode compiled
+//! anew from the edited source (by the tree's own interpreter).
+//!
+//! For each release, four layouts with `apply --out --no-verify` (the full
+//! `verify` of zips runs in `profiles.rs` and `version_matrix.rs`):
+//! `zip-stdlib` (hot bytecode stored, the rest deflated), `zip-stdlib-stored`,
+//! `zip-stdlib-deflated --zip-hashes checked`, and `zip-stdlib-bytecode` (no
+//! sources). (`--zopfli` writes the same deflate streams, which the unit tests
+//! inflate back; at minutes per stdlib it is left out here.) Each is checked by:
+//! - the copy's own binary importing the modules, each loaded by `zipimporter`
+//!   from the zip, the edited module's new code running;
+//! - `zip_members.py` run by the release: every `.pyc` member against
+//!   `py_compile.compile(..., invalidation_mode=UNCHECKED_HASH)` (or
+//!   CHECKED_HASH) of the same source, named as zipimport would name it:
+//!   byte for byte, or where marshal's back-references differ between the two
+//!   processes (3.8, 3.13: it marks what something else in the process
+//!   holds), the same header and equal code naming the same file; on 3.12
+//!   every member is byte-identical; the members' methods (only stored, 0,
+//!   and deflated, 8, and as the layout says).
+
+use crate::harness::{TestEnv, pyprune, stderr};
+use crate::pythons::{find_or_note, reduced_copy};
+use std::path::Path;
+
+/// Modules whose imports the copy holds (beyond start-up's).
+const WANTED: &[&str] = &["json", "email.message", "csv", "textwrap"];
+/// The module edited after compiling (a top-level one: its cache is in the
+/// stdlib's own `__pycache__`).
+const EDITED: &str = "csv.py";
+const EDIT: &str = "\nPYPRUNE_EDITED = 'new code'\n";
+
+/// A layout: its name, the apply arguments, the hash mode, whether the zip
+/// holds sources, and the methods its bytecode may have.
+struct Layout {
+    name: &'static str,
+    args: &'static [&'static str],
+    mode: &'static str,
+    bytecode_methods: &'static [u32],
+}
+
+const LAYOUTS: &[Layout] = &[
+    Layout {
+        name: "hot",
+        args: &["--steps", "zip-stdlib"],
+        mode: "unchecked",
+        bytecode_methods: &[0, 8],
+    },
+    Layout {
+        name: "stored",
+        args: &["--steps", "zip-stdlib-stored"],
+        mode: "unchecked",
+        bytecode_methods: &[0],
+    },
+    Layout {
+        name: "deflated-checked",
+        args: &["--steps", "zip-stdlib-deflated", "--zip-hashes", "checked"],
+        mode: "checked",
+        bytecode_methods: &[8],
+    },
+    Layout {
+        name: "bytecode",
+        args: &["--steps", "zip-stdlib-bytecode"],
+        mode: "unchecked",
+        bytecode_methods: &[8],
+    },
+];
+
+const IMPORTS: &str = r#"
+import importlib, sys
+for name in sys.argv[1:]:
+    module = importlib.import_module(name)
+    print(name, type(module.__loader__).__name__, module.__file__)
+import csv
+print("edited:", getattr(csv, "PYPRUNE_EDITED", None))
+"#;
+
+fn zip_layouts_import_and_match_py_compile(version: &str) {
+    let Some(installed) = find_or_note(version, "zip_layouts") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let input = env.path().join("input");
+    // With zlib (an extension module of pyenv's builds), or zipimport could
+    // not inflate, and pyprune would store every member.
+    let wanted: Vec<&str> = WANTED.iter().copied().chain(["zlib"]).collect();
+    let reduced = reduced_copy(&installed, &input, &wanted);
+    // Edited after compiling: its caches are stale (another size and mtime).
+    let edited = reduced.stdlib.join(EDITED);
+    let mut text = std::fs::read(&edited).expect("read csv.py");
+    text.extend_from_slice(EDIT.as_bytes());
+    std::fs::write(&edited, text).expect("edit csv.py");
+    let zip_name = format!("python{}.zip", installed.short.replace('.', ""));
+    for layout in LAYOUTS {
+        let out = env.path().join(layout.name);
+        let output = pyprune()
+            .args(["apply", "--no-verify", "--python"])
+            .arg(&reduced.python)
+            .args(layout.args)
+            .arg("--out")
+            .arg(&out)
+            .arg(&input)
+            .output()
+            .expect("run pyprune");
+        let what = format!("{} {}", installed.label, layout.name);
+        assert!(output.status.success(), "{what}: {}", stderr(&output));
+        let zip = out.join("lib").join(&zip_name);
+
+        // CPython's zipimport loads every module from the zip, and the edited code.
+        let python = out.join("bin").join(format!("python{}", installed.short));
+        let run = pyprune_python::clean_command(python.as_os_str())
+            .args(["-s", "-B", "-c", IMPORTS])
+            .args(WANTED)
+            .current_dir(env.path())
+            .output()
+            .expect("run the copy");
+        let said = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{what}: {said}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        for module in WANTED {
+            let line = said
+                .lines()
+                .find(|l| l.starts_with(&format!("{module} ")))
+                .unwrap_or_else(|| panic!("{what}: {module} not imported: {said}"));
+            let zip_text = zip.to_string_lossy();
+            assert!(
+                line.contains(" zipimporter ") && line.contains(&*zip_text),
+                "{what}: {module} not from the zip: {line}"
+            );
+        }
+        assert!(
+            said.contains("edited: new code"),
+            "{what}: the edited module runs its old code: {said}"
+        );
+
+        // Every bytecode member is py_compile's, packed as the layout says.
+        let checked = pyprune_python::clean_command(installed.python.as_os_str())
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/zip_members.py"))
+            .arg(&zip)
+            .arg(input.join("lib").join(&zip_name))
+            .arg(&zip)
+            .arg(EDITED)
+            .arg(layout.mode)
+            .arg(&reduced.stdlib)
+            .output()
+            .expect("run zip_members.py");
+        let report = String::from_utf8_lossy(&checked.stdout);
+        assert!(
+            checked.status.success(),
+            "{what}: {report}{}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        assert!(!report.contains("differs:"), "{what}: {report}");
+        let compared: usize = report
+            .lines()
+            .find_map(|l| l.strip_prefix("compared: "))
+            .and_then(|n| n.parse().ok())
+            .expect("a count");
+        assert!(compared >= 20, "{what}: only {compared} compared");
+        let identical: usize = report
+            .lines()
+            .find_map(|l| l.strip_prefix("identical: "))
+            .and_then(|n| n.parse().ok())
+            .expect("a count");
+        if installed.short == "3.12" {
+            assert_eq!(identical, compared, "{what}: {report}");
+        }
+        let mut bytecode_methods = std::collections::BTreeSet::new();
+        for line in report.lines().filter_map(|l| l.strip_prefix("method: ")) {
+            let (member, method) = line.rsplit_once(' ').expect("member method");
+            let method: u32 = method.parse().expect("a number");
+            if member.ends_with(".pyc") {
+                bytecode_methods.insert(method);
+            } else {
+                // Sources and data: deflated, always.
+                assert_eq!(method, 8, "{what}: {member}");
+            }
+        }
+        assert_eq!(
+            bytecode_methods.into_iter().collect::<Vec<_>>(),
+            layout.bytecode_methods,
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn cpython_3_8_zipimport_reads_every_layout() {
+    zip_layouts_import_and_match_py_compile("3.8");
+}
+
+#[test]
+fn cpython_3_12_zipimport_reads_every_layout() {
+    zip_layouts_import_and_match_py_compile("3.12");
+}
+
+#[test]
+fn cpython_3_13_zipimport_reads_every_layout() {
+    zip_layouts_import_and_match_py_compile("3.13");
+}
