@@ -10,7 +10,8 @@
 //!   → keep: rename into place, or commit, or leave undo possible
 //! ```
 //!
-//! `plan` runs the first stages and predicts; `verify` runs the last one on
+//! `plan` (and `report`) runs the first stages and predicts (plan.rs, with
+//! measure.rs timing each layout for `--measure-import`); `verify` runs the last one on
 //! its own; `undo` and `commit` finish an in-place run. The commands are
 //! leaves that turn flags into settings, call in here, and write reports.
 
@@ -18,11 +19,15 @@ mod check;
 mod guards;
 mod in_place;
 mod left_out;
+mod measure;
+mod plan;
 mod prepare;
 mod target;
 
 pub use check::{default_promises, promises_of, verify_tree};
 pub use left_out::{LeftOut, NotOpened, left_out_lines, not_opened};
+pub use measure::Space;
+pub use plan::{PlanDocument, plan_tree, runtime_place};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,

@@ -47,14 +47,14 @@ const MODULES: &[&str] = &[
 /// Each layout's import time as a ratio to the unchanged tree's (or the
 /// interpreter's last words where the imports failed), and the temporary
 /// space it took.
-pub(super) struct Measured {
+pub struct Measured {
     pub layouts: Vec<Result<f64, String>>,
     pub space: Space,
 }
 
 /// The temporary space `--measure-import` held.
 #[derive(Debug, serde::Serialize)]
-pub(super) struct Space {
+pub struct Space {
     /// The most held at once: the unchanged tree's copy and one layout, less
     /// what they share with the tree by hardlinks (what `du -s TREE SCRATCH`
     /// says of SCRATCH), measured when each layout is built.
@@ -71,7 +71,7 @@ pub(super) struct Space {
 /// tree for the files a layout does not rewrite; times each against the
 /// unchanged tree in alternating rounds (one warm-up, then `runs`), and
 /// deletes it before the next.
-pub(super) fn measure(
+pub fn measure(
     prepared: &Prepared,
     python: &OsStr,
     layouts: &[(String, Vec<StepName>)],
