@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Downloads the wheels of scripts/test-wheels.txt and
-# scripts/test-wheels-releases.txt (pinned) into the
+# Downloads the wheels of scripts/test-wheels.txt,
+# scripts/test-wheels-releases.txt and scripts/test-wheels-tools.txt (pinned) into the
 # wheelhouse the tests install from: $PYPRUNE_WHEELHOUSE, by default
 # ~/.cache/pyprune/wheels. Does nothing when they are all there. Prints the
 # wheelhouse's path. The tests run it themselves when a wheel is missing.
@@ -19,13 +19,14 @@ while read -r line; do
   if ! ls "$wheelhouse" | tr '[:upper:]' '[:lower:]' | grep -q "^${pattern}"; then
     missing=1
   fi
-done < <(cat "$here/test-wheels.txt" "$here/test-wheels-releases.txt")
+done < <(cat "$here/test-wheels.txt" "$here/test-wheels-releases.txt" "$here/test-wheels-tools.txt")
 if [ "$missing" = 1 ]; then
   # Into a scratch directory first: an interrupted download leaves no half wheel.
   scratch="$(mktemp -d "$wheelhouse/.download-XXXXXX")"
   trap 'rm -rf "$scratch"' EXIT
   "$python" -m pip download --quiet --disable-pip-version-check --no-deps \
     --only-binary=:all: -r "$here/test-wheels.txt" -r "$here/test-wheels-releases.txt" \
+    -r "$here/test-wheels-tools.txt" \
     -d "$scratch" >&2
   mv -f "$scratch"/*.whl "$wheelhouse"/
 fi

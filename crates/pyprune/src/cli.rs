@@ -178,6 +178,64 @@ pub enum Command {
 
     /// Keep an in-place apply for good: drop its journal and the old files it kept for undo.
     Commit(TreeArgs),
+
+    /// Write one self-contained HTML page of a tree's footprint and plan.
+    ///
+    /// The page holds a treemap of the footprint (by top-level module, or by installed
+    /// distribution in a venv or site-packages, each split by file kind), the plan's
+    /// table (every step alone and every profile with its steps, sizes, savings and what
+    /// it gives up) and a chart of each profile's size, with its import-time ratio where
+    /// --measure-import measured it. One file: no script, no network, no other file.
+    Report(ReportArgs),
+
+    /// Print a completion script for bash, zsh or fish.
+    ///
+    /// bash: `pyprune completions bash > ~/.local/share/bash-completion/completions/pyprune`;
+    /// zsh: `pyprune completions zsh > _pyprune` in a directory of `$fpath`;
+    /// fish: `pyprune completions fish > ~/.config/fish/completions/pyprune.fish`.
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff) of pyprune, or of one of its commands.
+    ///
+    /// `pyprune man | man -l -` shows it; `pyprune man plan > pyprune-plan.1` writes a
+    /// command's page.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// Write the page here (replaced if it exists).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub html: PathBuf,
+
+    /// How many of the largest modules (or distributions) the treemap draws apart; the
+    /// rest share one tile.
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub top: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A command whose page to print (`plan`, `apply`, ...) [default: pyprune's own page].
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,7 @@ pub struct Printer {
     verbose: u8,
     stderr_color: bool,
     stdout_color: bool,
+    stdout_width: Option<usize>,
     progress: ProgressMode,
 }
 
@@ -57,6 +58,7 @@ impl Printer {
             verbose,
             stderr_color: use_color(color, stderr_is_tty),
             stdout_color: use_color(color, std::io::stdout().is_terminal()),
+            stdout_width: stdout_width(),
             progress,
         }
     }
@@ -64,6 +66,12 @@ impl Printer {
     /// Whether report text on stdout may carry colors.
     pub fn stdout_color(&self) -> bool {
         self.stdout_color
+    }
+
+    /// The width report text is made to fit: `COLUMNS`, else the terminal's
+    /// on stdout; `None` when stdout is not a terminal and `COLUMNS` is not set.
+    pub fn stdout_width(&self) -> Option<usize> {
+        self.stdout_width
     }
 
     pub fn warn(&self, message: &str) {
@@ -126,6 +134,23 @@ fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
         ColorChoice::Auto if set("FORCE_COLOR") => true,
         ColorChoice::Auto => is_tty,
     }
+}
+
+/// Narrower than this, no table fits its numbers: a smaller width is taken as this.
+const NARROWEST: usize = 40;
+
+/// `COLUMNS` (as shells export it, and as a user sets it for a pipe), else
+/// the width of the terminal stdout is; `None` otherwise.
+fn stdout_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0);
+    let width = columns.or_else(|| {
+        terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    })?;
+    Some(width.max(NARROWEST))
 }
 
 /// A running progress indicator; dropping it stops and clears it.

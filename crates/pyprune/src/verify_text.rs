@@ -4,8 +4,8 @@ use pyprune_fs::display_path;
 use pyprune_verify::{Finding, Placement, Report};
 use std::fmt::Write as _;
 
-/// The text report: one line per check, a count of notes, then every
-/// regression, grouped by cause.
+/// The text report: one line per check, then the failures that are not
+/// regressions and every regression, each grouped by cause.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let placement = match &report.placement {
@@ -57,11 +57,12 @@ pub fn render(report: &Report) -> String {
     if !failures.is_empty() {
         let _ = writeln!(
             out,
-            "{} failures are not regressions (they fail in the original too, or there is no original; see --format json)",
+            "{} failures are not regressions (they fail in the original too, or there is no original):",
             failures.len()
         );
+        out.push_str(&by_cause(failures, "note"));
     }
-    out.push_str(&regressions_by_cause(&report.regressions));
+    out.push_str(&by_cause(&report.regressions, "regression"));
     let _ = writeln!(
         out,
         "{}",
@@ -74,12 +75,13 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// Every regression, named, with those of one cause together: a cause that
-/// fails one module is one line; one that fails several is its reason, then
-/// the modules per check (checks that fail the same modules share a line).
-fn regressions_by_cause(regressions: &[Finding]) -> String {
+/// Every finding, named, with those of one cause together, each line led by
+/// `label` (`regression`, `note`): a cause that fails one module is one line;
+/// one that fails several is its reason, then the modules per check (checks
+/// that fail the same modules share a line).
+fn by_cause<'a>(findings: impl IntoIterator<Item = &'a Finding>, label: &str) -> String {
     let mut causes: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for finding in regressions {
+    for finding in findings {
         match causes
             .iter_mut()
             .find(|(reason, _)| *reason == finding.reason)
@@ -93,12 +95,12 @@ fn regressions_by_cause(regressions: &[Finding]) -> String {
         if let [finding] = findings.as_slice() {
             let _ = writeln!(
                 out,
-                "regression: {}: {}: {reason}",
+                "{label}: {}: {}: {reason}",
                 finding.check, finding.subject
             );
             continue;
         }
-        let _ = writeln!(out, "regression ({} failures): {reason}", findings.len());
+        let _ = writeln!(out, "{label} ({} failures): {reason}", findings.len());
         // Subjects per check, in order; then checks with equal subjects merged.
         let mut per_check: Vec<(&str, Vec<&str>)> = Vec::new();
         for finding in findings {
@@ -139,19 +141,22 @@ mod tests {
     #[test]
     fn regressions_are_named_and_grouped_by_cause() {
         let cause = "ImportError: No module named 'uu'";
-        let text = regressions_by_cause(&[
-            finding(
-                "imports",
-                "json.scanner",
-                "in the original, gone from the tree",
-            ),
-            finding("imports", "email.message", cause),
-            finding("imports", "http.client", cause),
-            finding("imports -O", "email.message", cause),
-            finding("imports -O", "http.client", cause),
-            finding("imports -OO", "email.message", cause),
-            finding("bytecode and sources", "x.pyc", "bad marshal data"),
-        ]);
+        let text = by_cause(
+            &[
+                finding(
+                    "imports",
+                    "json.scanner",
+                    "in the original, gone from the tree",
+                ),
+                finding("imports", "email.message", cause),
+                finding("imports", "http.client", cause),
+                finding("imports -O", "email.message", cause),
+                finding("imports -O", "http.client", cause),
+                finding("imports -OO", "email.message", cause),
+                finding("bytecode and sources", "x.pyc", "bad marshal data"),
+            ],
+            "regression",
+        );
         assert_eq!(
             text,
             "regression: imports: json.scanner: in the original, gone from the tree\n\
@@ -160,6 +165,10 @@ mod tests {
              \x20   imports -OO: email.message\n\
              regression: bytecode and sources: x.pyc: bad marshal data\n"
         );
-        assert_eq!(regressions_by_cause(&[]), "");
+        assert_eq!(by_cause(&[], "regression"), "");
+        assert_eq!(
+            by_cause(&[finding("imports", "dbm.gnu", "no _gdbm")], "note"),
+            "note: imports: dbm.gnu: no _gdbm\n"
+        );
     }
 }

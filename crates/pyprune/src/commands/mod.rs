@@ -4,12 +4,14 @@
 
 mod analyze;
 mod apply;
+mod cli_docs;
 mod commit;
 mod compile;
 mod dedupe;
 mod deps;
 mod inspect;
 mod plan;
+mod report;
 mod undo;
 mod verify;
 
@@ -24,6 +26,13 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
     if cli.global.format == Format::Dot && !matches!(cli.command, Command::Deps(_)) {
         anyhow::bail!("--format dot is for `pyprune deps` only");
     }
+    if cli.global.format == Format::Json
+        && matches!(cli.command, Command::Completions(_) | Command::Man(_))
+    {
+        anyhow::bail!(
+            "--format json is not for `pyprune completions` or `pyprune man`, which write a script or a page"
+        );
+    }
     match &cli.command {
         Command::Deps(args) => deps::run(args, &cli.global, printer),
         Command::Analyze(args) => analyze::run(args, &cli.global, printer),
@@ -35,6 +44,9 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Undo(args) => undo::run(args, &cli.global, printer),
         Command::Commit(args) => commit::run(args, &cli.global),
         Command::Verify(args) => verify::run(args, &cli.global, printer),
+        Command::Report(args) => report::run(args, &cli.global, printer),
+        Command::Completions(args) => cli_docs::completions(args),
+        Command::Man(args) => cli_docs::man(args),
     }
 }
 

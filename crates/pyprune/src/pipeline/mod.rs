@@ -10,7 +10,8 @@
 //!   → keep: rename into place, or commit, or leave undo possible
 //! ```
 //!
-//! `plan` runs the first stages and predicts; `verify` runs the last one on
+//! `plan` (and `report`) runs the first stages and predicts (plan.rs, with
+//! measure.rs timing each layout for `--measure-import`); `verify` runs the last one on
 //! its own; `undo` and `commit` finish an in-place run. The commands are
 //! leaves that turn flags into settings, call in here, and write reports.
 
@@ -19,6 +20,8 @@ mod guards;
 mod in_place;
 mod keep_for;
 mod left_out;
+mod measure;
+mod plan;
 mod prepare;
 mod target;
 
@@ -27,6 +30,8 @@ pub use keep_for::{
     KeepForReport, keep_for_line, keep_for_notes, keep_for_report, resolve_keep_for,
 };
 pub use left_out::{LeftOut, NotOpened, left_out_lines, not_opened};
+pub use measure::Space;
+pub use plan::{PlanDocument, plan_tree, runtime_place};
 pub use prepare::{
     Prepared, adopt_default_interpreter, prepare, refuse_other_implementation,
     refuse_unknown_release, unknown_release,

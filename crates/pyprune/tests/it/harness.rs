@@ -154,7 +154,11 @@ pub fn cache_tag() -> String {
 /// The `pyprune` binary under test.
 pub fn pyprune() -> Command {
     let mut command = Command::cargo_bin("pyprune").expect("the pyprune binary");
-    command.env_remove("NO_COLOR").env_remove("FORCE_COLOR");
+    // Reports are as wide as a terminal only when asked (COLUMNS): the snapshots are of 100.
+    command
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("COLUMNS");
     command
 }
 
@@ -403,6 +407,16 @@ pub fn plan_rows(root: &Path) -> Vec<serde_json::Value> {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     report["rows"].as_array().expect("rows").clone()
+}
+
+/// A plan row's steps (`plan --format json`), in order.
+pub fn row_steps(row: &serde_json::Value) -> Vec<&str> {
+    row["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s.as_str().expect("step"))
+        .collect()
 }
 
 /// `pyprune apply ARGS --out OUT TREE --format json`, which must succeed; its report.

@@ -60,18 +60,22 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
 
     // --measure-import=profiles builds and times each profile's layout (not the
     // steps alone); every profile imports the module set. Its layouts go in a
-    // TMPDIR of the test's own, to see what it holds and leaves.
+    // TMPDIR of the test's own, to see what it holds and leaves. Measured
+    // through `report`, whose JSON is plan's, its page showing the ratios.
     let tmpdir = env.path().join("tmpdir");
     std::fs::create_dir(&tmpdir).expect("mkdir");
+    let page = env.path().join("report.html");
     let output = pyprune()
         .args([
-            "plan",
+            "report",
             "--measure-import=profiles",
             "--runs",
             "1",
             "--format",
             "json",
+            "--html",
         ])
+        .arg(&page)
         .arg(stdlib)
         .env("TMPDIR", &tmpdir)
         .output()
@@ -79,6 +83,8 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_measure_space_bounded(&report, stdlib, &tmpdir);
+    let html = std::fs::read_to_string(&page).expect("the page");
+    crate::report_html::assert_page_shows_the_plan(&html, &report);
     for row in report["rows"].as_array().expect("rows") {
         if row["kind"] != "profile" {
             assert!(row["import_ratio"].is_null(), "{row}");

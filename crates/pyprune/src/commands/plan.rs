@@ -1,191 +1,42 @@
 //! `pyprune plan`: every step and profile predicted on the tree, as a table;
 //! with `--measure-import`, each layout built and timed too.
 
-mod measure;
-
 use crate::Outcome;
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::format::{percent, size};
+use crate::format::{import_cell, percent, signed_size, size, wrap_list};
 use crate::pipeline;
 use crate::printer::{Printer, paint};
 use crate::settings::PlanSettings;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
-use pyprune_fs::{display_path, display_text};
-use pyprune_steps::{DistCost, Footprint, ModuleRemovals, PlanRow, StepName, plan};
-use pyprune_tree::Tally;
-use serde::Serialize;
+use pipeline::PlanDocument;
+use pyprune_fs::display_text;
+use pyprune_steps::{DistCost, ModuleRemovals, PlanRow};
 use std::fmt::Write as _;
-use std::sync::Arc;
-
-#[derive(Debug, Serialize)]
-struct PlanReport<'a> {
-    root: String,
-    /// `du -s` of the tree less `left_out`.
-    disk_bytes: u64,
-    cache_tag: &'a str,
-    /// The third-party packages no step touches, not counted in the sizes.
-    left_out: &'a pipeline::LeftOut,
-    rows: &'a [PlanRow],
-    /// The tree's footprint by installed distribution (as `analyze` gives
-    /// it); each row's `by_distribution` says what it saves each.
-    footprint: Footprint,
-    /// Where pyprune's runtime goes for the steps that need it; absent when
-    /// the tree has no place for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    runtime: Option<RuntimePlace>,
-    /// With `--measure-import`: the temporary space its layouts took.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    measure_space: Option<measure::Space>,
-    /// With `--measure-import`: the modules timed, and whence.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    import_set: Option<crate::settings::ImportSet>,
-}
-
-/// Where pyprune's runtime goes in the tree, and what loads it.
-#[derive(Debug, Serialize)]
-struct RuntimePlace {
-    /// The module, in the stdlib directory.
-    module: String,
-    /// The `.pth` that loads it at start; absent when only a `sitecustomize` would.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pth: Option<String>,
-    /// Whether the tree's interpreter said where its `site` reads `.pth`
-    /// files (else the stdlib's own site-packages is taken).
-    pth_place_asked: bool,
-    /// Whether pyprune's `sitecustomize` goes beside the module (it loads the
-    /// runtime in venvs; not when the stdlib has its own, as Debian's does).
-    sitecustomize: bool,
-}
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let settings = PlanSettings::resolve(args, global)?;
-    let mut prepared = pipeline::prepare(&settings.tree, printer)?;
-    settings.zip.set_on(&mut prepared.context);
-    // Every step is planned: the interpreter `apply` would use answers what the tree cannot.
-    pipeline::adopt_default_interpreter(
-        &mut prepared,
-        &StepName::ALL,
-        settings.tree.python.as_deref(),
-        printer,
-    );
-    if let Some(why) = pipeline::unknown_release(&prepared.inventory.root, prepared.context.version)
-    {
-        printer.warn(&format!(
-            "{why}: planned anyway (the module lists may not be that release's), and apply refuses it"
-        ));
-    }
-    if let Some(request) = &settings.keep_for {
-        pipeline::resolve_keep_for(request, &mut prepared, printer)?;
-    }
-    if prepared.context.version.is_none() {
-        printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
-    }
-    let mut rows = {
-        let tally = Arc::new(Tally::new("plan rows done"));
-        let _progress = printer.progress(Arc::clone(&tally));
-        let (model, context) = (&prepared.model, &prepared.context);
-        plan(model, context, &settings.profiles, Some(&tally))?
-    };
-    let mut measure_space = None;
-    let mut measured_set = None;
-    if let Some(runs) = settings.measure_runs {
-        let python = prepared
-            .context
-            .interpreter
-            .clone()
-            .unwrap_or_else(|| pyprune_python::DEFAULT_PYTHON.into());
-        let measured_row = |row: &PlanRow| !settings.measure_profiles_only || row.kind == "profile";
-        let layouts: Vec<_> = rows
-            .iter()
-            .filter(|r| measured_row(r))
-            .map(|r| (r.name.clone(), r.steps.clone()))
-            .collect();
-        printer.note(&format!(
-            "building {} layouts one at a time and timing imports against the unchanged tree; this takes a while",
-            layouts.len()
-        ));
-        let import_set = measure::timed_set(&settings.zip.import_set);
-        let measured = measure::measure(
-            &prepared,
-            &python,
-            &layouts,
-            &import_set.modules,
-            runs,
-            printer,
-        )?;
-        for (row, ratios) in rows
-            .iter_mut()
-            .filter(|r| measured_row(r))
-            .zip(measured.layouts)
-        {
-            if let Err(why) = &ratios {
-                printer.warn(&format!(
-                    "the {} layout did not import the module set: {why}",
-                    row.name
-                ));
-            }
-            row.imports = Some(ratios.is_ok());
-            row.import_ratio = ratios.as_ref().ok().map(|r| r.median);
-            row.import_range = ratios.as_ref().ok().map(|r| [r.min, r.max]);
-        }
-        measure_space = Some(measured.space);
-        measured_set = Some(import_set);
-    }
-    let report = PlanReport {
-        root: display_path(&prepared.inventory.root),
-        disk_bytes: prepared.model.disk_total() - prepared.left_out.disk_bytes,
-        cache_tag: &prepared.context.cache_tag,
-        left_out: &prepared.left_out,
-        rows: &rows,
-        footprint: Footprint::of(&prepared.inventory, &prepared.context.distributions),
-        runtime: runtime_place(&prepared),
-        measure_space,
-        import_set: measured_set,
-    };
+    let planned = pipeline::plan_tree(&settings, printer)?;
+    let report = planned.document();
     let color = printer.stdout_color();
     let all_modules = global.verbose > 0;
+    let width = printer.stdout_width();
     super::write_report(global.format, &report, |report| {
-        render(report, color, all_modules)
+        render(report, color, all_modules, width)
     })?;
     Ok(Outcome::Success)
 }
 
-fn runtime_place(prepared: &pipeline::Prepared) -> Option<RuntimePlace> {
-    let (model, context) = (&prepared.model, &prepared.context);
-    Some(RuntimePlace {
-        module: display_path(&pyprune_steps::runtime_module(model, context)?),
-        pth: pyprune_steps::runtime_pth(model, context).map(|p| display_path(&p)),
-        pth_place_asked: context.site_dirs.is_some(),
-        sitecustomize: !pyprune_steps::has_own_sitecustomize(model, context),
-    })
-}
+/// How wide the tables are when stdout is no terminal and COLUMNS is not set.
+const TABLE_WIDTH: u16 = 100;
 
-/// The line that says where the runtime goes.
-fn runtime_line(place: &RuntimePlace) -> String {
-    let venvs = if place.sitecustomize {
-        " and, in venvs, by a sitecustomize beside it"
-    } else {
-        ""
-    };
-    let loaded = match (&place.pth, place.pth_place_asked, place.sitecustomize) {
-        (Some(pth), true, _) => {
-            format!("loaded by `{pth}` (where this Python's site reads it){venvs}")
-        }
-        (Some(pth), false, _) => format!("loaded by `{pth}`{venvs}"),
-        (None, _, true) => "loaded by a sitecustomize beside it only".to_owned(),
-        (None, _, false) => {
-            "but nothing would load it (no site-packages in the tree, a sitecustomize of the stdlib's own)"
-                .to_owned()
-        }
-    };
-    format!(
-        "pyprune's runtime, for the steps that need it, goes in `{}`, {loaded}",
-        place.module
-    )
-}
-
-fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
+/// The text report; with a `width` (a terminal's, or COLUMNS), every line fits it.
+fn render(
+    report: &PlanDocument<'_>,
+    color: bool,
+    all_modules: bool,
+    width: Option<usize>,
+) -> String {
     let heading = |text: &str| paint(color, Style::new().bold(), text);
     let mut out = String::new();
     let _ = writeln!(out, "{}", heading(&format!("Plan for {}", report.root)));
@@ -207,7 +58,7 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
                 TableStyle::new().header_separator(LineStyle::none().fill('-').junction(' ')),
             )
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(100)
+            .set_width(width.map_or(TABLE_WIDTH, |w| u16::try_from(w).unwrap_or(u16::MAX)))
             .set_header(vec![
                 "",
                 "on disk",
@@ -223,11 +74,6 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
             }
         }
         for row in report.rows.iter().filter(|r| r.kind == kind) {
-            let saved = if row.saved_bytes >= 0 {
-                size(row.saved_bytes as u64)
-            } else {
-                format!("-{}", size(row.saved_bytes.unsigned_abs()))
-            };
             let gives_up = if row.gives_up.is_empty() {
                 "nothing".to_owned()
             } else {
@@ -236,26 +82,20 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
             table.add_row(vec![
                 row.name.clone(),
                 size(row.disk_bytes),
-                saved,
+                signed_size(row.saved_bytes),
                 percent(row.saved_bytes.max(0) as u64, report.disk_bytes),
-                match (row.imports, row.import_ratio, row.import_range) {
-                    (Some(true), Some(ratio), Some([min, max])) => {
-                        format!("{ratio:.2}x\n{min:.2}-{max:.2}")
-                    }
-                    (Some(true), Some(ratio), None) => format!("{ratio:.2}x"),
-                    (Some(false), ..) => "fails".to_owned(),
-                    _ => "-".to_owned(),
-                },
+                import_cell(row.imports, row.import_ratio, row.import_range),
                 gives_up,
             ]);
         }
         let _ = writeln!(out, "{table}");
     }
+    render_profile_steps(&mut out, report, &heading, width);
     render_modules(&mut out, report, &heading, all_modules);
     render_distributions(&mut out, report, &heading, all_modules);
     render_left_as_is(&mut out, report, &heading);
     if let Some(place) = &report.runtime {
-        let _ = writeln!(out, "\n{}", runtime_line(place));
+        let _ = writeln!(out, "\n{}", place.line());
     }
     if let Some(set) = &report.import_set {
         let whence = match &set.file {
@@ -273,11 +113,51 @@ fn render(report: &PlanReport<'_>, color: bool, all_modules: bool) -> String {
     if let Some(space) = &report.measure_space {
         let _ = writeln!(out, "\n{}", space_line(space));
     }
-    out
+    match width {
+        Some(width) => crate::format::wrap_lines(&out, width),
+        None => out,
+    }
+}
+
+/// Each profile's steps in the order it applies them, with what each saves alone.
+fn render_profile_steps(
+    out: &mut String,
+    report: &PlanDocument<'_>,
+    heading: &dyn Fn(&str) -> String,
+    width: Option<usize>,
+) {
+    let alone = |id: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.kind == "step" && r.name == id)
+            .map(|r| signed_size(r.saved_bytes))
+    };
+    let _ = writeln!(
+        out,
+        "\n{}",
+        heading("Each profile's steps, in order (with what each saves alone)")
+    );
+    for row in report.rows.iter().filter(|r| r.kind == "profile") {
+        let steps: Vec<String> = row
+            .steps
+            .iter()
+            .map(|step| {
+                let id = step.info().id;
+                match alone(id) {
+                    Some(saved) => format!("{id} {saved}"),
+                    None => id.to_owned(),
+                }
+            })
+            .collect();
+        // As wide as the tables, into a pipe too; broken between steps only.
+        let width = width.unwrap_or(usize::from(TABLE_WIDTH));
+        out.push_str(&wrap_list(&format!(" {}:", row.name), &steps, width, 3));
+    }
 }
 
 /// The line that says how much temporary space `--measure-import` took.
-fn space_line(space: &measure::Space) -> String {
+fn space_line(space: &pipeline::Space) -> String {
     let how = if space.linked_files > 0 {
         "unchanged files hardlinked to the tree"
     } else {
@@ -293,19 +173,10 @@ fn space_line(space: &measure::Space) -> String {
 /// How many distributions a row's folded cost names.
 const DISTRIBUTIONS: usize = 3;
 
-/// `bytes` with its sign.
-fn signed_size(bytes: i64) -> String {
-    if bytes >= 0 {
-        size(bytes as u64)
-    } else {
-        format!("-{}", size(bytes.unsigned_abs()))
-    }
-}
-
 /// The distributions of the tree, and what each row saves each of them.
 fn render_distributions(
     out: &mut String,
-    report: &PlanReport<'_>,
+    report: &PlanDocument<'_>,
     heading: &dyn Fn(&str) -> String,
     all: bool,
 ) {
@@ -376,7 +247,11 @@ fn fold(names: &[String], limit: Option<usize>) -> (String, bool) {
 }
 
 /// What each step would change but leaves as it is, with why.
-fn render_left_as_is(out: &mut String, report: &PlanReport<'_>, heading: &dyn Fn(&str) -> String) {
+fn render_left_as_is(
+    out: &mut String,
+    report: &PlanDocument<'_>,
+    heading: &dyn Fn(&str) -> String,
+) {
     let rows: Vec<&PlanRow> = report
         .rows
         .iter()
@@ -398,7 +273,7 @@ fn render_left_as_is(out: &mut String, report: &PlanReport<'_>, heading: &dyn Fn
 /// it keeps because kept modules import it.
 fn render_modules(
     out: &mut String,
-    report: &PlanReport<'_>,
+    report: &PlanDocument<'_>,
     heading: &dyn Fn(&str) -> String,
     all: bool,
 ) {
@@ -453,7 +328,7 @@ mod tests {
 
     #[test]
     fn the_space_line_says_whether_files_were_linked() {
-        let space = |linked_files| measure::Space {
+        let space = |linked_files| pipeline::Space {
             peak_extra_bytes: 3 << 20,
             scratch: "/tmp/pyprune-measure-x".to_owned(),
             linked_files,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// The modules timed: the import set given, or else the common entry points
 /// less `unittest`, which `minimal` removes (every layout keeps the others).
-pub(super) fn timed_set(set: &ImportSet) -> ImportSet {
+pub fn timed_set(set: &ImportSet) -> ImportSet {
     let mut timed = set.clone();
     if set.file.is_none() {
         timed.modules.retain(|m| m != "unittest");
@@ -31,7 +31,7 @@ pub(super) fn timed_set(set: &ImportSet) -> ImportSet {
 /// Each layout's import time as ratios to the unchanged tree's (or the
 /// interpreter's last words where the imports failed), and the temporary
 /// space it took.
-pub(super) struct Measured {
+pub struct Measured {
     pub layouts: Vec<Result<Ratios, String>>,
     pub space: Space,
 }
@@ -39,7 +39,7 @@ pub(super) struct Measured {
 /// A layout's import time over the unchanged tree's, one ratio per
 /// interleaved pair of runs: their median, least and greatest.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Ratios {
+pub struct Ratios {
     pub median: f64,
     pub min: f64,
     pub max: f64,
@@ -47,7 +47,7 @@ pub(super) struct Ratios {
 
 /// The temporary space `--measure-import` held.
 #[derive(Debug, serde::Serialize)]
-pub(super) struct Space {
+pub struct Space {
     /// The most held at once: the unchanged tree's copy and one layout, less
     /// what they share with the tree by hardlinks (what `du -s TREE SCRATCH`
     /// says of SCRATCH), measured when each layout is built.
@@ -64,7 +64,7 @@ pub(super) struct Space {
 /// tree for the files a layout does not rewrite; times each against the
 /// unchanged tree in alternating rounds (one warm-up, then `runs`), and
 /// deletes it before the next.
-pub(super) fn measure(
+pub fn measure(
     prepared: &Prepared,
     python: &OsStr,
     layouts: &[(String, Vec<StepName>)],

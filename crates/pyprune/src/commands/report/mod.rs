@@ -1,0 +1,163 @@
+//! `pyprune report --html FILE`: the tree's footprint and plan as one
+//! self-contained HTML page (a treemap, the plan's tables, a chart of the
+//! profiles), and a short report of what was written on stdout.
+
+mod chart;
+mod page;
+mod treemap;
+
+use crate::Outcome;
+use crate::cli::{GlobalArgs, ReportArgs};
+use crate::format::size;
+use crate::pipeline;
+use crate::printer::Printer;
+use crate::settings::PlanSettings;
+use anyhow::Context as _;
+use page::{Group, Page, Row};
+use pyprune_fs::display_path;
+use pyprune_steps::PlanRow;
+use serde::Serialize;
+
+/// What `report --format json` says (docs/json-schema.md): the page, and
+/// the plan it shows as `plan --format json` gives it.
+#[derive(Debug, Serialize)]
+struct ReportDocument<'a> {
+    html: PageWritten,
+    #[serde(flatten)]
+    plan: pipeline::PlanDocument<'a>,
+}
+
+/// The page written.
+#[derive(Debug, Serialize)]
+struct PageWritten {
+    path: String,
+    /// Its length in bytes.
+    bytes: u64,
+    /// The treemap's tiles: one per module drawn apart, and one for the
+    /// `folded_modules` smaller ones when there are any.
+    tiles: usize,
+    folded_modules: usize,
+}
+
+pub fn run(args: &ReportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let settings = PlanSettings::resolve(&args.plan, global)?;
+    let planned = pipeline::plan_tree(&settings, printer)?;
+    let prepared = &planned.prepared;
+    let disk_bytes = planned.disk_bytes();
+    // The treemap shows what the sizes are of: the tree less the third-party
+    // packages the steps leave out, as `analyze` does.
+    let mut inventory = prepared.inventory.clone();
+    inventory.leave_out(&prepared.context.left_out(&prepared.model));
+    let (groups, folded) = groups(&inventory.summary(), args.top.max(1));
+    let mut notes = Vec::new();
+    if let Some(line) =
+        pipeline::left_out_lines(&prepared.left_out, "left out, untouched and not counted")
+    {
+        notes.push(line.replace('\n', " "));
+    }
+    if let Some(place) = pipeline::runtime_place(prepared) {
+        notes.push(place.line());
+    }
+    let page = Page {
+        root: display_path(&prepared.inventory.root),
+        disk_bytes,
+        cache_tag: prepared.context.cache_tag.clone(),
+        notes,
+        groups,
+        folded,
+        steps: rows(&planned.rows, "step"),
+        profiles: rows(&planned.rows, "profile"),
+    };
+    let html = page::render(&page);
+    pyprune_fs::replace_with_bytes(&args.html, html.as_bytes(), 0o644)
+        .with_context(|| format!("cannot write `{}`", display_path(&args.html)))?;
+    let document = ReportDocument {
+        html: PageWritten {
+            path: display_path(&args.html),
+            bytes: html.len() as u64,
+            tiles: page.groups.len(),
+            folded_modules: folded,
+        },
+        plan: planned.document(),
+    };
+    super::write_report(global.format, &document, |d| {
+        let measured = if d.plan.measure_space.is_some() {
+            ", import times measured"
+        } else {
+            ""
+        };
+        format!(
+            "wrote {} ({}): {} of {} on disk in {} tiles; {} steps and {} profiles{measured}\n",
+            d.html.path,
+            size(d.html.bytes),
+            d.plan.root,
+            size(d.plan.disk_bytes),
+            d.html.tiles,
+            page.steps.len(),
+            page.profiles.len(),
+        )
+    })?;
+    Ok(Outcome::Success)
+}
+
+/// The treemap's groups: the `top` largest modules, then one for the rest;
+/// and how many that one holds.
+fn groups(summary: &pyprune_tree::Summary, top: usize) -> (Vec<Group>, usize) {
+    let kinds = |by_kind: &pyprune_tree::KindTotals| -> Vec<(&'static str, u64)> {
+        by_kind
+            .iter()
+            .map(|(kind, sizes)| (kind.name(), sizes.disk_bytes))
+            .filter(|(_, bytes)| *bytes > 0)
+            .collect()
+    };
+    let mut groups: Vec<Group> = summary
+        .modules
+        .iter()
+        .take(top)
+        .map(|m| Group {
+            name: m.name.clone(),
+            kinds: kinds(&m.by_kind),
+        })
+        .collect();
+    let rest = &summary.modules[top.min(summary.modules.len())..];
+    if !rest.is_empty() {
+        let mut by_kind = pyprune_tree::KindTotals::new();
+        for module in rest {
+            for (kind, sizes) in &module.by_kind {
+                by_kind.entry(*kind).or_default().disk_bytes += sizes.disk_bytes;
+            }
+        }
+        groups.push(Group {
+            name: format!("{} others", rest.len()),
+            kinds: kinds(&by_kind),
+        });
+    }
+    (groups, rest.len())
+}
+
+/// The page's rows of one kind (`step` or `profile`), each profile with its
+/// steps and what each saves alone.
+fn rows(plan: &[PlanRow], kind: &str) -> Vec<Row> {
+    let alone = |step: &str| {
+        plan.iter()
+            .find(|r| r.kind == "step" && r.name == step)
+            .map_or(0, |r| r.saved_bytes)
+    };
+    let id = |step: &pyprune_steps::StepName| step.info().id;
+    plan.iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| Row {
+            name: r.name.clone(),
+            disk_bytes: r.disk_bytes,
+            saved_bytes: r.saved_bytes,
+            steps: r
+                .steps
+                .iter()
+                .map(|s| (id(s).to_owned(), alone(id(s))))
+                .collect(),
+            gives_up: r.gives_up.clone(),
+            imports: r.imports,
+            import_ratio: r.import_ratio,
+        })
+        .collect()
+}
