@@ -10,7 +10,7 @@ use crate::settings::PlanSettings;
 use anstyle::Style;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 use pipeline::PlanDocument;
-use pyprune_fs::display_text;
+use pyprune_fs::{display_path, display_text};
 use pyprune_steps::{DistCost, ModuleRemovals, PlanRow};
 use std::fmt::Write as _;
 

@@ -253,7 +253,7 @@ fn render_table(out: &mut String, title: &str, rows: &[Row], whole: u64, with_st
             size(row.disk_bytes),
             signed_size(row.saved_bytes),
             percent(row.saved_bytes.max(0) as u64, whole),
-            import_cell(row.imports, row.import_ratio, row.import_range)
+            import_cell(row.imports, row.import_ratio, None)
         );
         if with_steps {
             out.push_str("<td><ul>");
