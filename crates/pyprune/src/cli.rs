@@ -507,8 +507,8 @@ pub struct ZipArgs {
     #[arg(long, value_enum, value_name = "MODE")]
     pub zip_hashes: Option<ZipHashes>,
 
-    /// Deflate the zips' deflated members with zopfli: about 5% smaller, read as fast,
-    /// built about a minute slower on the stdlib (stored members stay stored).
+    /// Deflate the zips' deflated members with zopfli: smaller deflate streams, read as
+    /// fast, built many times slower (minutes on a stdlib); stored members stay stored.
     #[arg(long)]
     pub zopfli: bool,
 

@@ -15,8 +15,8 @@ pub(crate) enum Packing {
     Stored,
     /// zlib's best level (9).
     Deflated,
-    /// Deflate streams found by zopfli: a few percent smaller than zlib's best,
-    /// inflated at the same speed, made about a hundred times slower.
+    /// Deflate streams found by zopfli: smaller than zlib's best, inflated at
+    /// the same speed, made many times slower.
     Zopfli,
 }
 

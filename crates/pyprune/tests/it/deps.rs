@@ -25,9 +25,14 @@ for name in sorted(set(sys.modules) - before):\n    \
         .arg(tree)
         .output()
         .expect("python3");
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
+    name_origins(&out)
+}
+
+/// The `NAME ORIGIN` lines a successful run printed (an empty origin:
+/// built in or frozen), by name.
+pub fn name_origins(out: &std::process::Output) -> BTreeMap<String, Option<PathBuf>> {
+    assert!(out.status.success(), "{}", stderr(out));
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|line| {
             let (name, origin) = line.split_once(' ').unwrap_or((line, ""));

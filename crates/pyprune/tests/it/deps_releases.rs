@@ -40,18 +40,7 @@ fn loaded(python: &Path, flags: &[&str], names: &[&str]) -> BTreeMap<String, Opt
         .args(names)
         .output()
         .expect("python");
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .map(|line| {
-            let (name, origin) = line.split_once(' ').unwrap_or((line, ""));
-            (
-                name.to_owned(),
-                (!origin.is_empty()).then(|| PathBuf::from(origin)),
-            )
-        })
-        .collect()
+    crate::deps::name_origins(&out)
 }
 
 /// `pyprune deps TREE --python PYTHON ARGS --format json`, which must succeed.

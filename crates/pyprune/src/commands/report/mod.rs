@@ -100,9 +100,15 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
     Ok(Outcome::Success)
 }
 
-/// The treemap's groups: the `top` largest modules, then one for the rest;
-/// and how many that one holds.
+/// The treemap's groups: the `top` largest modules, then one for the rest
+/// (two or more); and how many that one holds.
 fn groups(summary: &pyprune_tree::Summary, top: usize) -> (Vec<Group>, usize) {
+    // One module left over is drawn as itself, not as "1 others".
+    let top = if summary.modules.len() == top + 1 {
+        top + 1
+    } else {
+        top
+    };
     let kinds = |by_kind: &pyprune_tree::KindTotals| -> Vec<(&'static str, u64)> {
         by_kind
             .iter()
