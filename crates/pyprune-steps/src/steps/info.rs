@@ -124,7 +124,7 @@ const fn stdlib_zip(sources: bool, deflate: bool) -> ZipOptions {
 
 impl StepName {
     /// Every step, in the order a profile applies them (and `plan` lists them).
-    pub const ALL: [StepName; 21] = [
+    pub const ALL: [StepName; 22] = [
         StepName::ExcludeTests,
         StepName::ExcludeInstallers,
         StepName::ExcludeIdleTk,
@@ -132,6 +132,7 @@ impl StepName {
         StepName::ExcludeDeadBatteries,
         StepName::ExcludeDevel,
         StepName::StripExtensions,
+        StepName::Normalize,
         StepName::ZipDataModules,
         StepName::ZipStdlib,
         StepName::ZipStdlibStored,
@@ -294,6 +295,13 @@ impl StepName {
                 "Fedora \"optimization level 2 is already broken\", optional bytecode cache \"levels 0 and 1\"",
                 "remove the opt-2 caches (but the start-up modules')",
                 "-OO runs compile the stdlib at every start (or write caches)",
+            ),
+            S::Normalize => step(
+                self,
+                "normalize",
+                "Fedora's add-determinism (reproducible builds; CPython gh-98819)",
+                "rewrite every bytecode file so its bytes depend on the code alone: reference marks only on objects referenced again, references renumbered",
+                "",
             ),
             S::DedupeCaches => step(
                 self,

@@ -12,6 +12,7 @@ mod installers;
 mod keep_imported;
 mod loader;
 mod memo;
+mod normalize;
 mod removed_modules;
 mod runtime;
 mod sourceless;
@@ -75,6 +76,7 @@ pub enum StepName {
     ZipStdlibBytecode,
     ZipStdlibBytecodeStored,
     CompressPycs,
+    Normalize,
 }
 
 impl StepName {
@@ -247,6 +249,7 @@ pub(crate) fn step_changes(
         StepName::ExcludeDevel => devel::devel(model),
         StepName::StripExtensions => extensions::strip(model, context)?.actions,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
+        StepName::Normalize => normalize::normalize(model, context)?,
         StepName::ZipDataModules
         | StepName::ZipStdlib
         | StepName::ZipStdlibStored

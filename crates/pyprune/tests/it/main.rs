@@ -29,6 +29,7 @@ mod records;
 mod refusals;
 mod releases;
 mod removed_modules;
+mod reproducible;
 mod signals;
 mod site_steps;
 mod small_filesystems;
