@@ -12,11 +12,19 @@
 # into docs/BENCHMARKS.md.
 #
 # Usage: bench/normalize.sh [--record] [RUNS]   (RUNS defaults to 5)
+# PYPRUNE_BENCH_BIN=PATH runs that pyprune instead of building the release one
+# (its times then say nothing; the identical files and sizes still hold).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_args 5 "$@"
-build_and_locate
+if [ -n "${PYPRUNE_BENCH_BIN:-}" ]; then
+  bin=$PYPRUNE_BENCH_BIN
+  py=$(env -u PYTHONHOME python3 -c 'import sys; print(sys.executable)')
+  stdlib=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+else
+  build_and_locate
+fi
 adddet_root=${PYPRUNE_BENCH_TOOLS:-$HOME/.cache/pyprune/bench-tools}
 if [ ! -x "$adddet_root/bin/add-det" ]; then
   cargo install --quiet --locked --root "$adddet_root" add-determinism >&2
