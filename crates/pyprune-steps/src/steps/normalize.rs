@@ -5,8 +5,7 @@
 
 use super::{Context, StepError};
 use crate::action::Action;
-use crate::model::{Model, ModelFile};
-use pyprune_tree::Kind;
+use crate::model::Model;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,17 +13,7 @@ use std::path::PathBuf;
 /// The writes (and links) that normalize the model's bytecode; a file that
 /// is normalized already, or that does not read as a pyc, is left as it is.
 pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
-    let pycs: Vec<(&PathBuf, &ModelFile)> = model
-        .files
-        .iter()
-        .filter(|(_, file)| {
-            !file.symlink
-                && matches!(
-                    file.kind,
-                    Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
-                )
-        })
-        .collect();
+    let pycs = super::sourceless::bytecode_files(model);
     // One write per inode, the first path in name order; its other names are linked to it.
     let mut first_of_inode: HashMap<u64, &PathBuf> = HashMap::new();
     let mut links = Vec::new();
