@@ -45,6 +45,9 @@ pub struct CompileOptions {
     /// Compile the site-packages and dist-packages of a tree that holds a
     /// standard library too (else they are left out, and said so).
     pub site_packages: bool,
+    /// Rewrite each cache compiled so its bytes do not depend on the worker
+    /// process ([`pyprune_pyc::normalize_pyc`]), before identical levels are linked.
+    pub normalize: bool,
 }
 
 /// A source that could not be compiled.
@@ -74,6 +77,8 @@ pub struct CompileReport {
     pub copies: u64,
     /// Disk bytes the links save.
     pub bytes_saved: u64,
+    /// Caches whose reference marks `--normalize` rewrote (the others were normalized already).
+    pub normalized: u64,
     pub failures: Vec<FileFailure>,
     /// Problems met on the way (walk warnings, compiler warnings, links that failed).
     pub warnings: Vec<Warning>,
@@ -203,6 +208,9 @@ pub fn compile_tree(
                         message,
                     });
                 }
+                if options.normalize {
+                    normalize_levels(job, &mut report);
+                }
                 finish_levels(options, job, &mut report);
             }
             CompileOutcome::Failed { message } => {
@@ -306,6 +314,38 @@ fn looks_fresh(source: &Path, cfiles: &[PathBuf], magic: [u8; 4]) -> bool {
         pyprune_fs::open_regular(cfile).is_ok_and(|(mut f, _)| f.read_exact(&mut head).is_ok())
             && head[..] == expect[..]
     })
+}
+
+/// Rewrites the levels just compiled with their reference marks normalized.
+fn normalize_levels(job: &Job, report: &mut CompileReport) {
+    for (_, cfile, _) in job.levels.iter().filter(|level| level.2) {
+        let warn = |report: &mut CompileReport, message: String| {
+            report.warnings.push(Warning {
+                path: cfile.clone(),
+                message,
+            });
+        };
+        // The worker wrote it with its source's mode, as py_compile does.
+        let read = pyprune_fs::read_regular(cfile).and_then(|bytes| {
+            let meta = std::fs::symlink_metadata(cfile).map_err(pyprune_fs::OpenError::Io)?;
+            Ok((bytes, meta.permissions().mode() & 0o7777))
+        });
+        let (bytes, mode) = match read {
+            Ok(read) => read,
+            Err(e) => {
+                warn(report, format!("cannot read it to normalize: {e}"));
+                continue;
+            }
+        };
+        match pyprune_pyc::normalize_pyc(&bytes) {
+            Ok(None) => {}
+            Ok(Some(normalized)) => match replace_with_bytes(cfile, &normalized, mode) {
+                Ok(()) => report.normalized += 1,
+                Err(e) => warn(report, format!("cannot write it normalized: {e}")),
+            },
+            Err(e) => warn(report, format!("not normalized: {e}")),
+        }
+    }
 }
 
 /// After the compiled levels are written: each level identical to the one

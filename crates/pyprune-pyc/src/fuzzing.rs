@@ -3,15 +3,16 @@
 //! long campaign and the short CI budget exercise the very same code. Not an
 //! API: it panics when an invariant fails, which is what a fuzzer looks for.
 
-use crate::{Header, Pyc, PythonVersion, marshal, rename_code_file};
+use crate::{Header, Pyc, PythonVersion, marshal, normalize_marshal, rename_code_file};
 
 /// The name the rename property gives every code object.
 const NEW_NAME: &str = "/fuzz/renamed.py";
 
 /// Reads `data` as a whole `.pyc` with every reader pyprune has: the header,
-/// the full parse, the skimming file-name read and the `co_filename` rewrite.
-/// Invariants: nothing panics, and a rewrite of a file that parses is a file
-/// that parses again, with the new name.
+/// the full parse, the skimming file-name read, the `co_filename` rewrite and
+/// normalization. Invariants: nothing panics; a rewrite of a file that parses
+/// is a file that parses again, with the new name; normalized data reads as
+/// the same objects and normalizes to itself.
 pub fn pyc(data: &[u8]) {
     let parsed = Pyc::parse(data);
     let (version, body) = match Header::parse(data) {
@@ -25,6 +26,19 @@ pub fn pyc(data: &[u8]) {
     };
     let _ = marshal::read(body, version);
     let _ = marshal::first_filename(body, version);
+    if let Ok(Some(normalized)) = normalize_marshal(body, version) {
+        let objects = |data: &[u8]| format!("{:?}", marshal::read(data, version));
+        assert_eq!(
+            objects(&normalized),
+            objects(body),
+            "normalized, the same objects"
+        );
+        assert_eq!(
+            normalize_marshal(&normalized, version),
+            Ok(None),
+            "a fixed point"
+        );
+    }
     let renamed = rename_code_file(body, version, |_| Some(NEW_NAME.to_owned()));
     if let (Ok(before), Ok(Some(new_body))) = (&parsed, renamed) {
         let header_len = data.len() - body.len();

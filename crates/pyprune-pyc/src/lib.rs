@@ -3,7 +3,8 @@
 //! The magic number says which release wrote a file ([`Magic`]); the PEP 552
 //! header says how it is checked against its source ([`Header`], [`Freshness`]);
 //! the marshalled code object says where it was compiled and what it contains
-//! ([`marshal`], [`CodeSummary`]). Every parser is bounded in recursion and
+//! ([`marshal`], [`CodeSummary`]); [`normalize_pyc`] makes its bytes independent of
+//! the process that compiled it. Every parser is bounded in recursion and
 //! allocation and returns an error, never panics, on arbitrary bytes.
 
 mod cache_name;
@@ -13,6 +14,7 @@ pub mod fuzzing;
 mod header;
 mod magic;
 pub mod marshal;
+mod normalize;
 mod pyc;
 mod rename;
 mod source_hash;
@@ -22,6 +24,7 @@ pub use cache_name::{CacheFileName, source_of_cache, tag_agrees};
 pub use file::{CacheContext, FileError, FileReport, QuickReport, check_file, check_file_quick};
 pub use header::{Header, HeaderError, Invalidation};
 pub use magic::{Magic, PythonVersion, UnknownMagic};
+pub use normalize::{NormalizeError, normalize_marshal, normalize_pyc};
 pub use pyc::{Freshness, Pyc, PycError, SourceStat, freshness};
 pub use rename::{RenameError, rename_code_file};
 pub use source_hash::source_hash;

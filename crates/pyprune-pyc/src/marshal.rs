@@ -199,7 +199,36 @@ pub(crate) fn filenames(data: &[u8], version: PythonVersion) -> Result<Filenames
         Ok(_) => Ok(Filenames {
             spans: reader.filename_spans,
             referenced_as_filename: reader.filename_references,
-            referenced: reader.references,
+            referenced: reader.references.iter().map(|&(_, index)| index).collect(),
+            end: reader.pos,
+        }),
+        Err(Halt::Error(e)) => Err(e),
+        Err(Halt::Filename(_)) => {
+            unreachable!("only a reader told to stop at a file name stops there")
+        }
+    }
+}
+
+/// Where `data` marks objects for reference and where it refers to them.
+#[derive(Debug, Default)]
+pub(crate) struct References {
+    /// The offset of every object written with `FLAG_REF`, by reference index.
+    pub flagged: Vec<usize>,
+    /// The offset of every reference (`r` and its index) and the index it names.
+    pub uses: Vec<(usize, u32)>,
+    /// Where the object ends.
+    pub end: usize,
+}
+
+/// Every reference mark and every reference of `data`, as offsets.
+pub(crate) fn references(data: &[u8], version: PythonVersion) -> Result<References, MarshalError> {
+    let mut reader = Reader::new(data, version, false);
+    reader.track_references = true;
+    reader.skim = true;
+    match reader.object() {
+        Ok(_) => Ok(References {
+            flagged: reader.flagged,
+            uses: reader.references,
             end: reader.pos,
         }),
         Err(Halt::Error(e)) => Err(e),
@@ -253,13 +282,19 @@ struct Reader<'a> {
     /// Objects flagged for reference, by index; `None` while still being read.
     refs: Vec<Option<Object>>,
     version: PythonVersion,
-    /// Skim: keep no contents (strings as spans), stop at the first code object's file name.
+    /// Stop at the first code object's file name (a skimming read).
     stop_at_filename: bool,
+    /// Keep no contents (strings as spans, containers skipped): set with
+    /// `stop_at_filename`, and alone where only the layout counts ([`references`]).
+    skim: bool,
     /// Where each code object's file name was written out in full, and what it was.
     filename_spans: Vec<FilenameSpan>,
-    /// Record every reference used (for [`filenames`]).
+    /// Record every reference used and every object flagged (for [`filenames`], [`references`]).
     track_references: bool,
-    references: Vec<u32>,
+    /// Offset and index of every reference.
+    references: Vec<(usize, u32)>,
+    /// Offset of every flagged object, by index.
+    flagged: Vec<usize>,
     filename_references: Vec<u32>,
 }
 
@@ -272,9 +307,11 @@ impl<'a> Reader<'a> {
             refs: Vec::new(),
             version,
             stop_at_filename,
+            skim: stop_at_filename,
             filename_spans: Vec::new(),
             track_references: false,
             references: Vec::new(),
+            flagged: Vec::new(),
             filename_references: Vec::new(),
         }
     }
@@ -351,6 +388,10 @@ impl<'a> Reader<'a> {
         }
         // Containers and code get their reference index before their contents, as in CPython.
         let container = matches!(kind, b'(' | b')' | b'[' | b'{' | b'<' | b'>' | b'c' | b':');
+        if flagged && self.track_references {
+            // Indices follow the order flagged objects start in, containers and scalars alike.
+            self.flagged.push(offset);
+        }
         let slot = (flagged && container).then(|| {
             self.refs.push(None);
             self.refs.len() - 1
@@ -372,7 +413,7 @@ impl<'a> Reader<'a> {
     /// small frame so that deep nesting costs little stack.
     #[inline(never)]
     fn container(&mut self, kind: u8, offset: usize) -> Result<Object, Halt> {
-        if self.stop_at_filename && kind != b'c' {
+        if self.skim && kind != b'c' {
             return self.skip_container(kind, offset);
         }
         Ok(match kind {
@@ -429,7 +470,7 @@ impl<'a> Reader<'a> {
     fn reference(&mut self, offset: usize) -> Result<Object, MarshalError> {
         let index = self.u32()?;
         if self.track_references {
-            self.references.push(index);
+            self.references.push((offset, index));
         }
         let bad = MarshalError::BadReference { index, offset };
         self.refs.get(index as usize).cloned().flatten().ok_or(bad)
@@ -472,7 +513,7 @@ impl<'a> Reader<'a> {
             b'x' => Object::Complex(self.text_float()?, self.text_float()?),
             b's' => {
                 let n = self.count(1, offset)?;
-                let skim = self.stop_at_filename;
+                let skim = self.skim;
                 let bytes = self.take(n)?;
                 if skim {
                     Object::Skipped
@@ -502,7 +543,7 @@ impl<'a> Reader<'a> {
 
     /// Text of `n` bytes: decoded, or only located when skimming.
     fn string(&mut self, n: usize) -> Result<Object, MarshalError> {
-        let (start, skim) = (self.pos, self.stop_at_filename);
+        let (start, skim) = (self.pos, self.skim);
         let bytes = self.take(n)?;
         Ok(if skim {
             Object::Span { start, len: n }
@@ -555,7 +596,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let filename = self.value()?;
         if self.data[start] & !FLAG_REF == b'r' {
-            if let Some(&index) = self.references.last() {
+            if let Some(&(_, index)) = self.references.last() {
                 self.filename_references.push(index);
             }
         } else {

@@ -1,4 +1,9 @@
-# A pyprune compile worker, run as `python -I -S -u -c <this>`. Each source is
+# A pyprune compile worker, run as `python -s -S -u -c <this>` with a cleaned
+# environment and PYTHONHASHSEED=0 (not -I, which would ignore that seed): up
+# to 3.10 marshal writes a frozenset in its iteration order, which string hash
+# randomization changes from process to process, so only a fixed seed makes
+# the bytes reproducible. `-c` puts the current directory first on sys.path
+# (what -I prevents): it is taken off before anything is imported. Each source is
 # compiled by py_compile.compile, the very call compileall makes, so the bytes
 # written are compileall's.
 #
@@ -11,9 +16,13 @@
 #   MODE is timestamp, checked-hash or unchecked-hash.
 # Reply, one line: ID ok WARNINGS  or  ID error MESSAGE WARNINGS
 #   MESSAGE and WARNINGS are hex of UTF-8 text; warnings are separated by NUL.
+import sys
+
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+
 import os
 import py_compile
-import sys
 import warnings
 
 MODES = {

@@ -204,8 +204,10 @@ impl Worker {
     fn start(python: &OsStr) -> Result<Worker, PoolError> {
         pyprune_interrupt::check()?;
         let command = python.to_os_string();
+        // Not -I: it would ignore the fixed hash seed (see the script's head).
         let mut child = clean_command(python)
-            .args(["-I", "-S", "-u", "-c", SCRIPT])
+            .args(["-s", "-S", "-u", "-c", SCRIPT])
+            .env("PYTHONHASHSEED", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -367,6 +367,12 @@ pub struct CompileArgs {
     #[arg(long)]
     pub compile_every_level: bool,
 
+    /// Rewrite each cache compiled so its bytes depend on the code alone: reference marks
+    /// (FLAG_REF) only on objects referenced again, references renumbered (as Fedora's
+    /// add-determinism does). The caches load as the same code objects.
+    #[arg(long)]
+    pub normalize: bool,
+
     /// Seconds one source may take before its worker is killed and the file reported.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,

@@ -132,6 +132,7 @@ impl StepName {
         StepName::ExcludeDeadBatteries,
         StepName::ExcludeDevel,
         StepName::StripExtensions,
+        StepName::Normalize,
         StepName::ZipDataModules,
         StepName::ZipStdlib,
         StepName::ZipStdlibDeflated,
@@ -303,6 +304,13 @@ impl StepName {
                 "Fedora \"optimization level 2 is already broken\", optional bytecode cache \"levels 0 and 1\"",
                 "remove the opt-2 caches (but the start-up modules')",
                 "-OO runs compile the stdlib at every start (or write caches)",
+            ),
+            S::Normalize => step(
+                self,
+                "normalize",
+                "Fedora's add-determinism (reproducible builds; CPython gh-98819)",
+                "rewrite every bytecode file so its bytes depend on the code alone: reference marks only on objects referenced again, references renumbered",
+                "",
             ),
             S::DedupeCaches => step(
                 self,

@@ -14,6 +14,7 @@ mod keep_for;
 mod keep_imported;
 mod loader;
 mod memo;
+mod normalize;
 mod removed_modules;
 mod runtime;
 mod sourceless;
@@ -82,6 +83,7 @@ pub enum StepName {
     ZipStdlibBytecodeStored,
     CompressPycs,
     KeepFor,
+    Normalize,
 }
 
 impl StepName {
@@ -259,6 +261,7 @@ pub(crate) fn step_changes(
         StepName::ExcludeDevel => devel::devel(model),
         StepName::StripExtensions => extensions::strip(model, context)?.actions,
         StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
+        StepName::Normalize => normalize::normalize(model, context)?,
         StepName::ZipDataModules
         | StepName::ZipStdlib
         | StepName::ZipStdlibDeflated

@@ -259,11 +259,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Fedora's solution 8, sized as the document sized it: each bytecode file
 /// replaced by its own compressed form. Plan only: no CPython reads such files.
-pub(crate) fn compress_each_pyc(
-    model: &Model,
-    context: &Context,
-) -> Result<Vec<Action>, StepError> {
-    let pycs: Vec<(&PathBuf, &ModelFile)> = model
+/// Every bytecode file of the model (caches and sourceless), symlinks left out: the files
+/// `compress-pycs` and `normalize` rewrite.
+pub(crate) fn bytecode_files(model: &Model) -> Vec<(&PathBuf, &ModelFile)> {
+    model
         .files
         .iter()
         .filter(|(_, file)| {
@@ -273,7 +272,14 @@ pub(crate) fn compress_each_pyc(
                     Kind::BytecodeOpt0 | Kind::BytecodeOpt1 | Kind::BytecodeOpt2 | Kind::Sourceless
                 )
         })
-        .collect();
+        .collect()
+}
+
+pub(crate) fn compress_each_pyc(
+    model: &Model,
+    context: &Context,
+) -> Result<Vec<Action>, StepError> {
+    let pycs = bytecode_files(model);
     // In parallel: gzip is much of `plan`'s time on a large venv.
     pycs.into_par_iter()
         .map(|(path, file)| {

@@ -68,6 +68,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow
         pycache_prefix: args.pycache_prefix.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
         site_packages: global.site_packages,
+        normalize: args.normalize,
     };
 
     let started = Instant::now();
@@ -108,6 +109,12 @@ fn summary(report: &CompileReport, root: &str, elapsed: Duration) -> String {
         report.copies,
         elapsed.as_secs_f64(),
     );
+    if report.normalized > 0 {
+        text.push_str(&format!(
+            "{} caches normalized (reference marks rewritten)\n",
+            report.normalized
+        ));
+    }
     if let Some(lines) = pipeline::left_out_lines(&report.left_out, "not compiled") {
         text.push_str(&lines);
         text.push('\n');

@@ -14,6 +14,10 @@ const VERIFIED_ELSEWHERE: &[(&str, &str)] = &[
     ("lossless", "verify_sabotage.rs (every sabotage case)"),
     ("dedupe-caches", "the lossless profile"),
     (
+        "normalize",
+        "reproducible.rs (compile_and_apply_twice_give_the_same_bytes, a reduced 3.9)",
+    ),
+    (
         "fedora-default",
         "version_matrix.rs (every release), verify.rs, apply.rs (site-packages leading out)",
     ),

@@ -35,6 +35,7 @@ mod refusals;
 mod releases;
 mod removed_modules;
 mod report_html;
+mod reproducible;
 mod signals;
 mod site_steps;
 mod small_filesystems;
