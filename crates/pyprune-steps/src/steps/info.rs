@@ -124,7 +124,7 @@ const fn stdlib_zip(sources: bool, bytecode: BytecodePacking) -> ZipOptions {
 
 impl StepName {
     /// Every step, in the order a profile applies them (and `plan` lists them).
-    pub const ALL: [StepName; 22] = [
+    pub const ALL: [StepName; 23] = [
         StepName::ExcludeTests,
         StepName::ExcludeInstallers,
         StepName::ExcludeIdleTk,
