@@ -7,8 +7,8 @@ use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// The writes (and links) that normalize the model's bytecode; a file that
 /// is normalized already, or that does not read as a pyc, is left as it is.
@@ -44,15 +44,16 @@ pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>,
         })
         .collect::<Result<_, StepError>>()?;
     let mut actions: Vec<Action> = written.into_iter().flatten().collect();
-    let rewritten: Vec<PathBuf> = actions.iter().map(|a| a.paths()[0].to_path_buf()).collect();
-    actions.extend(
-        links
-            .into_iter()
-            .filter(|(existing, _)| rewritten.contains(existing))
-            .map(|(existing, target)| Action::Link {
-                existing: existing.clone(),
-                target: target.clone(),
-            }),
-    );
+    // A set: a venv's caches are tens of thousands, and so are their links.
+    let rewritten: HashSet<&Path> = actions.iter().map(|a| a.paths()[0]).collect();
+    let relinked: Vec<Action> = links
+        .into_iter()
+        .filter(|(existing, _)| rewritten.contains(existing.as_path()))
+        .map(|(existing, target)| Action::Link {
+            existing: existing.clone(),
+            target: target.clone(),
+        })
+        .collect();
+    actions.extend(relinked);
     Ok(actions)
 }
