@@ -32,8 +32,9 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
             &[]
         };
         let output = pyprune()
-            .args(["apply", "--profile", profile, "--out"])
+            .args(["apply", "--profile", profile])
             .args(verify)
+            .arg("--out")
             .arg(&out)
             .arg(stdlib)
             .output()
