@@ -35,14 +35,9 @@ pub struct InterpreterModules {
 /// Why the interpreter could not say.
 #[derive(Debug, thiserror::Error)]
 pub enum InterpreterModulesError {
-    #[error("cannot run `{}`", .command.to_string_lossy())]
-    Spawn {
-        command: OsString,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), TIMEOUT.as_secs())]
-    Timeout { command: OsString },
+    /// It could not be started, or did not answer in time.
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
     #[error("`{}` did not list its built-in modules (it exited with {status}){}", .command.to_string_lossy(), crate::discover::stderr_suffix(.stderr))]
     BadAnswer {
         command: OsString,
@@ -61,15 +56,7 @@ pub fn interpreter_modules(python: &OsStr) -> Result<InterpreterModules, Interpr
         status,
         stdout,
         stderr,
-    } = ask(&mut run, TIMEOUT).map_err(|e| match e {
-        Unanswered::Spawn(source) => InterpreterModulesError::Spawn {
-            command: command.clone(),
-            source,
-        },
-        Unanswered::Timeout => InterpreterModulesError::Timeout {
-            command: command.clone(),
-        },
-    })?;
+    } = ask(&mut run, TIMEOUT)?;
     let lines: Vec<&str> = stdout.lines().collect();
     let [builtin, frozen, loaded, stdlib] = lines[..] else {
         return Err(InterpreterModulesError::BadAnswer {
@@ -111,7 +98,10 @@ mod tests {
     fn a_missing_interpreter_is_a_spawn_error() {
         let err = interpreter_modules(OsStr::new("/nonexistent/python3")).expect_err("fails");
         assert!(
-            matches!(err, InterpreterModulesError::Spawn { .. }),
+            matches!(
+                err,
+                InterpreterModulesError::Unanswered(Unanswered::Spawn { .. })
+            ),
             "{err}"
         );
     }

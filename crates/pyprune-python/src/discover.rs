@@ -74,21 +74,9 @@ impl Interpreter {
 /// Why an interpreter could not be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
-    /// It could not be started at all.
-    #[error("cannot run `{}`", .command.to_string_lossy())]
-    Spawn {
-        /// The command.
-        command: OsString,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// It did not answer in time.
-    #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), TIMEOUT.as_secs())]
-    Timeout {
-        /// The command.
-        command: OsString,
-    },
+    /// It could not be started, or did not answer in time.
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
     /// It failed or printed something that is not the expected description.
     #[error("`{}` did not describe itself ({reason}){}", .command.to_string_lossy(), stderr_suffix(.stderr))]
     BadAnswer {
@@ -145,16 +133,7 @@ pub fn discover(python: &OsStr) -> Result<Interpreter, DiscoverError> {
     } = ask(
         clean_command(python).args(["-I", "-B", "-c", SCRIPT]),
         TIMEOUT,
-    )
-    .map_err(|e| match e {
-        Unanswered::Spawn(source) => DiscoverError::Spawn {
-            command: command.clone(),
-            source,
-        },
-        Unanswered::Timeout => DiscoverError::Timeout {
-            command: command.clone(),
-        },
-    })?;
+    )?;
     if !status.success() {
         return Err(bad(format!("it exited with {status}"), &stderr));
     }
@@ -247,7 +226,10 @@ mod tests {
     #[test]
     fn missing_interpreter_is_a_spawn_error() {
         let err = discover(OsStr::new("/nonexistent/python3")).expect_err("must fail");
-        assert!(matches!(err, DiscoverError::Spawn { .. }), "{err}");
+        assert!(
+            matches!(err, DiscoverError::Unanswered(Unanswered::Spawn { .. })),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Running an interpreter without the caller's Python settings leaking in.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Read as _;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -29,30 +29,55 @@ pub(crate) struct Answered {
     pub stderr: String,
 }
 
-/// Why a short question got no answer.
-pub(crate) enum Unanswered {
-    Spawn(std::io::Error),
-    Timeout,
+/// Why a short question to an interpreter got no answer; each question's
+/// own error carries it.
+#[derive(Debug, thiserror::Error)]
+pub enum Unanswered {
+    /// It could not be started at all.
+    #[error("cannot run `{}`", .command.to_string_lossy())]
+    Spawn {
+        /// The program.
+        command: OsString,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It did not answer in time (and was killed).
+    #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), .seconds)]
+    Timeout {
+        /// The program.
+        command: OsString,
+        /// How long it was given.
+        seconds: u64,
+    },
 }
 
 /// Runs `command` (stdin closed) to its end or for `timeout` at most, and
 /// returns what it printed. For questions whose answer is a few lines, far
 /// below a pipe's buffer, so waiting before reading cannot block.
 pub(crate) fn ask(command: &mut Command, timeout: Duration) -> Result<Answered, Unanswered> {
+    let program = command.get_program().to_os_string();
+    let spawn = |source| Unanswered::Spawn {
+        command: program.clone(),
+        source,
+    };
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(Unanswered::Spawn)?;
+        .map_err(spawn)?;
     let status = match child.wait_timeout(timeout) {
         Ok(Some(status)) => status,
         Ok(None) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(Unanswered::Timeout);
+            return Err(Unanswered::Timeout {
+                command: program,
+                seconds: timeout.as_secs(),
+            });
         }
-        Err(source) => return Err(Unanswered::Spawn(source)),
+        Err(source) => return Err(spawn(source)),
     };
     let mut stdout = String::new();
     let mut stderr = String::new();

@@ -13,7 +13,7 @@ mod startup;
 
 pub use builtins::{InterpreterModules, InterpreterModulesError, interpreter_modules};
 pub use discover::{DiscoverError, Interpreter, discover};
-pub use env::clean_command;
+pub use env::{Unanswered, clean_command};
 pub use loaded::{LoadedError, importtime_names, loaded_at_start, trace_imports};
 pub use pool::{
     CompileOutcome, CompileRequest, InvalidationMode, PoolError, PoolOptions, compile_all,

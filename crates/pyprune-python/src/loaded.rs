@@ -17,14 +17,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// Why the interpreter could not say.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadedError {
-    #[error("cannot run `{}`", .command.to_string_lossy())]
-    Spawn {
-        command: OsString,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), .seconds)]
-    Timeout { command: OsString, seconds: u64 },
+    /// It could not be started, or did not answer in time.
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
     #[error("`{}` {how} failed ({status}){}", .command.to_string_lossy(), crate::discover::stderr_suffix(.stderr))]
     Failed {
         command: OsString,
@@ -77,16 +72,7 @@ fn answer(
     run: &mut std::process::Command,
     how: &str,
 ) -> Result<Answered, LoadedError> {
-    let answered = ask(run, TIMEOUT).map_err(|e| match e {
-        Unanswered::Spawn(source) => LoadedError::Spawn {
-            command: python.to_os_string(),
-            source,
-        },
-        Unanswered::Timeout => LoadedError::Timeout {
-            command: python.to_os_string(),
-            seconds: TIMEOUT.as_secs(),
-        },
-    })?;
+    let answered = ask(run, TIMEOUT)?;
     if !answered.status.success() {
         return Err(LoadedError::Failed {
             command: python.to_os_string(),
@@ -169,7 +155,7 @@ pub fn trace_imports(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log.try_clone().map_err(LoadedError::Scratch)?);
-    let mut child = run.spawn().map_err(|source| LoadedError::Spawn {
+    let mut child = run.spawn().map_err(|source| Unanswered::Spawn {
         command: python.to_os_string(),
         source,
     })?;

@@ -32,14 +32,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub enum StartupError {
     #[error("cannot use a scratch directory")]
     Scratch(#[source] std::io::Error),
-    #[error("cannot run `{}`", .command.to_string_lossy())]
-    Spawn {
-        command: OsString,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{}` did not answer within {} seconds", .command.to_string_lossy(), TIMEOUT.as_secs())]
-    Timeout { command: OsString },
+    /// It could not be started, or did not answer in time.
+    #[error(transparent)]
+    Unanswered(#[from] Unanswered),
     #[error("`{}` did not say which modules it imports {when} ({reason}){}", .command.to_string_lossy(), crate::discover::stderr_suffix(.stderr))]
     BadAnswer {
         command: OsString,
@@ -104,15 +99,7 @@ fn sources_said(
         status,
         stdout,
         stderr,
-    } = ask(run, TIMEOUT).map_err(|e| match e {
-        Unanswered::Spawn(source) => StartupError::Spawn {
-            command: command.clone(),
-            source,
-        },
-        Unanswered::Timeout => StartupError::Timeout {
-            command: command.clone(),
-        },
-    })?;
+    } = ask(run, TIMEOUT)?;
     let bad = |reason: String| StartupError::BadAnswer {
         command: command.clone(),
         when,
@@ -155,7 +142,10 @@ mod tests {
     #[test]
     fn a_missing_interpreter_is_a_spawn_error() {
         let err = startup_sources(OsStr::new("/nonexistent/python3"), 0).expect_err("fails");
-        assert!(matches!(err, StartupError::Spawn { .. }), "{err}");
+        assert!(
+            matches!(err, StartupError::Unanswered(Unanswered::Spawn { .. })),
+            "{err}"
+        );
     }
 
     #[test]
