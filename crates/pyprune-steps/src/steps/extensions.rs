@@ -9,6 +9,7 @@
 //! ([`LeftAsIs`](super::LeftAsIs)).
 
 use super::elf_layout::{ElfLayout, elf_layout};
+use super::loader::NotLoaded;
 use super::{Content, Context, LeftAsIs, Memo, StepError};
 use crate::action::Action;
 use crate::model::{Model, ModelFile};
@@ -259,8 +260,14 @@ impl<'a> Copies<'a> {
         let named = |why: String, copy: &Path| {
             why.replace(&*copy.to_string_lossy(), &name.to_string_lossy())
         };
-        let Err(refused) = super::loader::loads(python, &self.output) else {
-            return Ok(Verdict::Stripped(stripped));
+        let refused = match super::loader::loads(python, &self.output) {
+            Ok(()) => return Ok(Verdict::Stripped(stripped)),
+            Err(NotLoaded::CannotAsk(why)) => {
+                return Ok(Verdict::Left(format!(
+                    "its stripped copy cannot be checked: {why}"
+                )));
+            }
+            Err(NotLoaded::Refused(said)) => said,
         };
         // Then the original: a library that does not load on its own (its
         // dependencies are found from its place in the tree) cannot be checked.
@@ -270,7 +277,7 @@ impl<'a> Copies<'a> {
         if let Err(why) = super::loader::loads(python, &self.input) {
             return Ok(Verdict::Left(format!(
                 "it does not load outside the tree, so its stripped copy cannot be checked: {}",
-                named(why, &self.input)
+                named(why.to_string(), &self.input)
             )));
         }
         Ok(Verdict::Left(format!(

@@ -249,7 +249,9 @@ fn the_loader_check_sees_a_library_it_cannot_map() {
     misaligned[second_load + 8..second_load + 16].copy_from_slice(&(offset as u64).to_le_bytes());
     let bad = dir.path().join("misaligned.so");
     std::fs::write(&bad, &misaligned).expect("write");
-    let why = loads(std::ffi::OsStr::new("python3"), &bad).expect_err("not loadable");
+    let why = loads(std::ffi::OsStr::new("python3"), &bad)
+        .expect_err("not loadable")
+        .to_string();
     assert!(why.contains("not page-aligned"), "{why}");
     // A loader that dies of it (cut short: SIGBUS) is a refusal too.
     let cut = dir.path().join("cut.so");

@@ -15,15 +15,25 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::sync::Mutex;
 
-/// The worker: reads NUL-terminated paths, forks a child that loads each
-/// and leaves at once with `os._exit` (an extension module's static
-/// destructors may call into an interpreter that is finalizing: matplotlib's
-/// ft2font aborts there, which says nothing of whether it loads), and
-/// answers a line per path: `exit N` or `signal N`, a tab, and what the
-/// loader said.
+/// The worker: first says `ready`, or `cannot` with why (an interpreter
+/// without ctypes, as a tree pruned for an application may be, cannot ask
+/// the loader anything). Then it reads NUL-terminated paths, forks a child
+/// that loads each and leaves at once with `os._exit` (an extension module's
+/// static destructors may call into an interpreter that is finalizing:
+/// matplotlib's ft2font aborts there, which says nothing of whether it
+/// loads), and answers a line per path: `exit N` or `signal N`, a tab, and
+/// what the loader said.
 const WORKER: &str = r#"
-import ctypes, os, sys
+import os, sys
 stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+try:
+    import ctypes
+except BaseException as e:
+    stdout.write(b"cannot\t%s\n" % ("%s: %s" % (type(e).__name__, e)).encode("utf-8", "replace"))
+    stdout.flush()
+    sys.exit(0)
+stdout.write(b"ready\n")
+stdout.flush()
 pending = b""
 while True:
     while b"\0" not in pending:
@@ -66,23 +76,54 @@ struct Worker {
     stdout: BufReader<ChildStdout>,
 }
 
+/// Why a library was not found loadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotLoaded {
+    /// The loader refused it, or the child loading it died: what was said.
+    Refused(String),
+    /// The interpreter cannot ask the loader at all (it does not start, or
+    /// has no ctypes): why. Says nothing of the library.
+    CannotAsk(String),
+}
+
+impl std::fmt::Display for NotLoaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotLoaded::Refused(said) | NotLoaded::CannotAsk(said) => f.write_str(said),
+        }
+    }
+}
+
 impl Worker {
-    fn start(python: &OsStr) -> Result<Worker, String> {
+    fn start(python: &OsStr) -> Result<Worker, NotLoaded> {
+        let shown = python.to_string_lossy();
+        let cannot = |why: String| NotLoaded::CannotAsk(why);
         let mut child = pyprune_python::clean_command(python)
             .args(["-I", "-S", "-c", WORKER])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot run `{}`: {e}", python.to_string_lossy()))?;
+            .map_err(|e| cannot(format!("cannot run `{shown}`: {e}")))?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err("the loader's pipes were not made".to_owned());
+            return Err(cannot("the loader's pipes were not made".to_owned()));
         };
-        Ok(Worker {
+        let mut worker = Worker {
             child,
             stdin,
             stdout: BufReader::new(stdout),
-        })
+        };
+        let mut line = String::new();
+        let _ = worker.stdout.read_line(&mut line);
+        match line.trim_end().split_once('\t') {
+            _ if line == "ready\n" => Ok(worker),
+            Some(("cannot", why)) => Err(cannot(format!(
+                "`{shown}` cannot ask the dynamic loader ({why})"
+            ))),
+            _ => Err(cannot(format!(
+                "`{shown}` stopped before it could ask the dynamic loader"
+            ))),
+        }
     }
 
     /// The worker's answer for `path`: `None` when the worker itself is gone.
@@ -114,7 +155,7 @@ static IDLE: Mutex<Option<HashMap<OsString, Vec<Worker>>>> = Mutex::new(None);
 /// it with every dependency and resolves its symbols (ctypes asks for
 /// `RTLD_NOW`); an extension module's `PyInit` is not run. Otherwise what
 /// the loader said.
-pub(crate) fn loads(python: &OsStr, path: &Path) -> Result<(), String> {
+pub(crate) fn loads(python: &OsStr, path: &Path) -> Result<(), NotLoaded> {
     let idle = |workers: &mut Option<HashMap<OsString, Vec<Worker>>>| {
         workers
             .get_or_insert_with(HashMap::new)
@@ -129,10 +170,10 @@ pub(crate) fn loads(python: &OsStr, path: &Path) -> Result<(), String> {
         _ => {
             let mut fresh = Worker::start(python)?;
             let Some(answer) = fresh.ask(path) else {
-                return Err(format!(
+                return Err(NotLoaded::Refused(format!(
                     "`{}` stopped while loading it",
                     python.to_string_lossy()
-                ));
+                )));
             };
             (fresh, answer)
         }
@@ -146,8 +187,8 @@ pub(crate) fn loads(python: &OsStr, path: &Path) -> Result<(), String> {
     }
     match how.as_str() {
         "exit 0" => Ok(()),
-        "exit 3" => Err(said),
-        _ => Err(format!(
+        "exit 3" => Err(NotLoaded::Refused(said)),
+        _ => Err(NotLoaded::Refused(format!(
             "`{}` failed loading it ({how}){}",
             python.to_string_lossy(),
             if said.is_empty() {
@@ -155,7 +196,7 @@ pub(crate) fn loads(python: &OsStr, path: &Path) -> Result<(), String> {
             } else {
                 format!(": {said}")
             }
-        )),
+        ))),
     }
 }
 
@@ -181,12 +222,36 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let fake = dir.path().join("fake.so");
         std::fs::write(&fake, b"not an ELF file").expect("write");
-        let said = loads(python, &fake).expect_err("not a library");
+        let said = loads(python, &fake).expect_err("not a library").to_string();
         assert!(said.contains("fake.so"), "{said}");
-        let missing = loads(python, &dir.path().join("missing.so")).expect_err("missing");
+        let missing = loads(python, &dir.path().join("missing.so"))
+            .expect_err("missing")
+            .to_string();
         assert!(missing.contains("missing.so"), "{missing}");
         if let Some(libc) = libc {
             assert_eq!(loads(python, libc), Ok(()));
+        }
+    }
+
+    /// An interpreter that has no ctypes cannot ask: said as such, naming
+    /// ctypes, never as the library's refusal. (The real python3 with ctypes
+    /// made unimportable, as in a tree pruned for an application.)
+    #[test]
+    fn an_interpreter_without_ctypes_cannot_ask() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let python = dir.path().join("python");
+        std::fs::write(
+            &python,
+            "#!/bin/sh\n# -I -S -c WORKER\nexec python3 -I -S -c \"import sys; sys.modules['ctypes'] = None; exec(sys.argv[1])\" \"$4\"\n",
+        )
+        .expect("write");
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let libc = dir.path().join("any.so");
+        std::fs::write(&libc, b"not looked at").expect("write");
+        match loads(python.as_os_str(), &libc) {
+            Err(NotLoaded::CannotAsk(why)) => assert!(why.contains("ctypes"), "{why}"),
+            other => panic!("{other:?}"),
         }
     }
 }
