@@ -2,6 +2,7 @@
 //! still imports, and `pyprune undo` restores the tree byte for byte.
 
 use crate::harness::*;
+use crate::pythons::shared_reduced_tree;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -44,15 +45,9 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, Vec<u8>, u32)> {
 #[test]
 fn killed_at_any_moment_the_tree_works_and_undo_restores_it() {
     let env = TestEnv::new();
-    // The shared libs tree, laid out as a prefix: PRISTINE/lib/python3.X. Only
-    // read (each run works on a copy): building a tree of its own cost a
-    // compileall of the stdlib at three levels.
-    let stdlib = shared_libs_tree();
-    let pristine = stdlib
-        .parent()
-        .and_then(Path::parent)
-        .expect("prefix")
-        .to_path_buf();
+    // The shared reduced tree, a prefix with its own binary: PRISTINE/{bin,lib/python3.X}.
+    // Only read (each run works on a copy); the libs tree cost about 20 s a run.
+    let pristine = shared_reduced_tree().prefix.clone();
     let original = snapshot(&pristine);
     let original_modules = importable(&pristine);
 

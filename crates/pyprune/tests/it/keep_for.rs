@@ -376,7 +376,8 @@ print(response.status_code, json.loads(response.content)["hello"], django.__file
 #[test]
 fn a_django_program_runs_on_its_venv_pruned_for_it() {
     let venv = crate::venvs::shared_venv();
-    let env = TestEnv::new();
+    // On disk, as the venv is: du of the two is compared.
+    let env = TestEnv::on_disk();
     let app = env.write("app.py", DJANGO_APP);
     let out = env.path().join("out");
     let (report, _) = pyprune_json(

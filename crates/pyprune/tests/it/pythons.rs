@@ -97,6 +97,75 @@ pub fn find(version: &str) -> Option<Installed> {
     })
 }
 
+/// `python3`'s own installation, the interpreter the rest of the suite runs.
+pub fn python3_installed() -> Installed {
+    // The file itself: `sys.executable` is often a link (`python3` -> `python3.11`),
+    // which `cp -a` would copy as a link to itself.
+    let python = std::fs::canonicalize(crate::harness::python_binary()).expect("python3's binary");
+    let stdlib = crate::harness::stdlib();
+    let short = crate::harness::python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let layout = if stdlib.starts_with("/usr/lib") {
+        Layout::Debian
+    } else {
+        Layout::Pyenv
+    };
+    Installed {
+        label: format!("python3 ({})", python.display()),
+        short,
+        python,
+        stdlib,
+        layout,
+    }
+}
+
+/// What the shared reduced tree holds besides start-up and pyprune's own
+/// needs: a package with docstrings and asserts that make its levels differ
+/// (email), one with a test directory that `exclude-tests` and `minimal`
+/// remove (unittest, ctypes), a large data module (pydoc_data), packages with
+/// an extension module (sqlite3, ctypes: the loader check of `strip-extensions`
+/// asks the tree's interpreter through ctypes) and a nested package (xml).
+const SHARED_TREE_MODULES: &[&str] = &[
+    "email",
+    "unittest",
+    "ctypes",
+    "pydoc_data.topics",
+    "sqlite3",
+    "xml.dom.minidom",
+];
+
+/// One reduced copy of `python3`'s installation (see [`reduced_copy`]),
+/// three fifths of the libs tree's files, for the tests of this run that only
+/// read it and whose subject is how steps behave on a real tree rather than
+/// the whole stdlib's size (a step's cost grows with the tree: on the libs
+/// tree each `apply` took about 16 s on the suite's machine). It lives in
+/// Cargo's scratch directory for integration tests and is rebuilt at each run.
+pub fn shared_reduced_tree() -> &'static Reduced {
+    static TREE: std::sync::OnceLock<Reduced> = std::sync::OnceLock::new();
+    TREE.get_or_init(|| {
+        let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-reduced");
+        let _ = std::fs::remove_dir_all(&dest);
+        let reduced = reduced_copy(&python3_installed(), &dest, SHARED_TREE_MODULES);
+        // The build configuration stays, but without its static library: at
+        // 45 MB it was most of the bytes each test's `--out` copied, and
+        // devel.rs removes a real one.
+        for entry in std::fs::read_dir(&reduced.stdlib).expect("stdlib") {
+            let dir = entry.expect("entry").path();
+            if dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("config-"))
+            {
+                for file in std::fs::read_dir(&dir).expect("config dir") {
+                    let file = file.expect("entry").path();
+                    if file.extension().is_some_and(|e| e == "a") {
+                        std::fs::remove_file(&file).expect("remove the static library");
+                    }
+                }
+            }
+        }
+        reduced
+    })
+}
+
 /// [`find`], or a note on stderr that the test skips `version`.
 pub fn find_or_note(version: &str, test: &str) -> Option<Installed> {
     let found = find(version);

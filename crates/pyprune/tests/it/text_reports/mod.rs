@@ -280,7 +280,8 @@ fn kib(n: usize) -> Vec<u8> {
 /// no stdlib: its plan is the same on every machine, table layout included.
 #[test]
 fn plan_fixed_tree() {
-    let env = TestEnv::new();
+    // On disk: its directories take a block each, which the snapshot shows.
+    let env = TestEnv::on_disk();
     env.write("tree/app/__init__.py", kib(8));
     env.write("tree/app/core.py", kib(40));
     env.write("tree/app/tests/test_core.py", kib(12));
@@ -323,7 +324,8 @@ fn plan_fixed_tree() {
 /// pyprune's runtime for it.
 #[test]
 fn plan_tree_of_another_release() {
-    let env = TestEnv::new();
+    // On disk: its directories take a block each, which the snapshot shows.
+    let env = TestEnv::on_disk();
     assert_ne!(
         cache_tag(),
         "cpython-39",
