@@ -16,8 +16,10 @@
 //! request, a `--drop` of a start-up module is refused, and the program is
 //! kept for in place, then undone to the copy byte for byte.
 
-use crate::harness::{paths_under, pyprune, stderr};
+use crate::harness::{pyprune, stderr};
+use crate::keep_for::run;
 use crate::pythons::{Installed, Reduced};
+use crate::signals::snapshot;
 use pyprune_steps::{StepName, error_message};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,22 +111,6 @@ pub struct Extra<'a> {
     pub in_place: bool,
 }
 
-/// Runs `python ARGS` in `cwd` as users do (site on): status, stdout, stderr.
-fn run(python: &Path, cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = pyprune_python::clean_command(python.as_os_str())
-        .args(args)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .current_dir(cwd)
-        .output()
-        .expect("python");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_owned();
-    (
-        output.status.success(),
-        text(&output.stdout),
-        text(&output.stderr),
-    )
-}
-
 /// `pyprune ARGS` in `cwd`.
 fn pyprune_in(cwd: &Path, args: &[&std::ffi::OsStr]) -> std::process::Output {
     pyprune()
@@ -213,7 +199,7 @@ pub fn keep_for_on(installed: &Installed, reduced: &Reduced, work: &Path, extra:
     let (ok, stdout, said) = run(&python, work, &program);
     assert!(ok, "{what}: {said}");
     assert_eq!(stdout, expected, "{what}");
-    let import = |name: &str| run(&python, work, &["-c", &format!("import {name}")]);
+    let import = |name: &str| importing(&python, work, name);
     let (ok, _, said) = import(KEPT);
     assert!(ok, "{what}: --keep {KEPT}: {said}");
     let (ok, _, said) = import(DROPPED);
@@ -285,7 +271,7 @@ pub fn keep_for_on(installed: &Installed, reduced: &Reduced, work: &Path, extra:
         assert!(ok, "{what} in place: {said}");
         assert_eq!(stdout, expected, "{what} in place");
         assert!(
-            !import_in(&reduced.python, work, KEPT),
+            !importing(&reduced.python, work, KEPT).0,
             "{what} in place: {KEPT} stayed"
         );
         let output = pyprune_in(work, &["undo".as_ref(), prefix]);
@@ -297,29 +283,7 @@ pub fn keep_for_on(installed: &Installed, reduced: &Reduced, work: &Path, extra:
     }
 }
 
-/// Whether `python` imports `name`.
-fn import_in(python: &Path, cwd: &Path, name: &str) -> bool {
-    run(python, cwd, &["-c", &format!("import {name}")]).0
-}
-
-/// Every path under `root` with its mode and its bytes (a link's target).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
-    use std::os::unix::fs::MetadataExt as _;
-    paths_under(root)
-        .into_iter()
-        .map(|path| {
-            let meta = path.symlink_metadata().expect("lstat");
-            let bytes = if meta.file_type().is_symlink() {
-                std::fs::read_link(&path)
-                    .expect("readlink")
-                    .into_os_string()
-                    .into_encoded_bytes()
-            } else if meta.is_file() {
-                std::fs::read(&path).expect("read")
-            } else {
-                Vec::new()
-            };
-            (path, (meta.mode(), bytes))
-        })
-        .collect()
+/// `python -c "import NAME"`, as [`run`] runs it.
+fn importing(python: &Path, cwd: &Path, name: &str) -> (bool, String, String) {
+    run(python, cwd, &["-c", &format!("import {name}")])
 }
