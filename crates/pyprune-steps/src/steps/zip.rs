@@ -587,3 +587,7 @@ fn hash_based(
 #[cfg(test)]
 #[path = "zip_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "zip_packing_tests.rs"]
+mod packing_tests;

@@ -15,12 +15,12 @@ use std::path::Path;
 const LIB: &str = "lib/python3.11";
 const ZIP: &str = "lib/python311.zip";
 
-fn at(path: &str) -> String {
+pub(super) fn at(path: &str) -> String {
     format!("{LIB}/{path}")
 }
 
 /// A prefix with a stdlib holding each kind of module the zip steps judge.
-fn stdlib() -> TreeBuilder {
+pub(super) fn stdlib() -> TreeBuilder {
     let module = |b: TreeBuilder, path: &str, text: &str| b.module(&at(path), text);
     let mut b = TreeBuilder::new().file("bin/python3.11", "");
     for (path, text) in [
@@ -65,7 +65,7 @@ fn stdlib() -> TreeBuilder {
 
 /// The zip written by `actions` (its first action), by member, with each
 /// member's compression method.
-fn zip_of(actions: &[Action]) -> BTreeMap<String, (Vec<u8>, zip::CompressionMethod)> {
+pub(super) fn zip_of(actions: &[Action]) -> BTreeMap<String, (Vec<u8>, zip::CompressionMethod)> {
     let Some(Action::Write { path, bytes, .. }) = actions.first() else {
         panic!("the zip is written first: {actions:?}");
     };
@@ -590,130 +590,4 @@ fn stale_bytecode_of_an_existing_zip_is_compiled_again() {
     expected[4..8].copy_from_slice(&1u32.to_le_bytes());
     assert_eq!(compiled["edited.pyc"].0, expected);
     assert_eq!(compiled["same.pyc"].0, without["same.pyc"].0);
-}
-
-/// Reads every member of the zip given with `zipimport.zipimporter.get_data`
-/// (zipimport's own inflating, as at import), printing each name and its
-/// bytes in hex, then imports `json.decoder` from the zip.
-const ZIPIMPORT_READS: &str = r#"
-import sys, zipfile, zipimport
-path = sys.argv[1]
-importer = zipimport.zipimporter(path)
-for info in zipfile.ZipFile(path).infolist():
-    print(info.filename, info.compress_type, importer.get_data(path + "/" + info.filename).hex())
-sys.path.insert(0, path)
-import json.decoder
-print("imported", json.decoder.__file__)
-"#;
-
-/// pyenv's newest CPython of each minor release in `minors` (`3.8`) that is installed.
-fn pyenv_pythons(minors: &[&str]) -> Vec<std::path::PathBuf> {
-    let Some(root) = std::process::Command::new("pyenv")
-        .arg("root")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-    else {
-        return Vec::new();
-    };
-    let versions = Path::new(root.trim()).join("versions");
-    let mut names: Vec<String> = std::fs::read_dir(&versions)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
-    names.sort_by_key(|n| {
-        n.split('.')
-            .map(|p| p.parse::<u32>().unwrap_or(0))
-            .collect::<Vec<_>>()
-    });
-    minors
-        .iter()
-        .filter_map(|minor| {
-            let name = names
-                .iter()
-                .rfind(|n| n.strip_prefix(minor).is_some_and(|r| r.starts_with('.')))?;
-            let python = versions.join(name).join(format!("bin/python{minor}"));
-            python.is_file().then_some(python)
-        })
-        .collect()
-}
-
-/// zopfli's deflate streams are read by CPython's own zipimport (3.8's and
-/// 3.13's, whose zipimports differ): every member of a `--zopfli` zip, a
-/// real stdlib source among them (argparse's, for streams of dynamic
-/// Huffman blocks rather than a few bytes), inflates to its bytes, and a
-/// package imports from the zip. (Zopfli on a whole stdlib takes minutes:
-/// the zip layouts of real copies in the `it` tests are plain deflate.)
-#[test]
-fn zipimport_reads_zopfli_members() {
-    let pythons = pyenv_pythons(&["3.8", "3.13"]);
-    if pythons.is_empty() {
-        eprintln!("note: no pyenv 3.8 or 3.13 here: zipimport_reads_zopfli_members skipped");
-        return;
-    }
-    let argparse = std::process::Command::new("python3")
-        .args(["-c", "import argparse; print(argparse.__file__)"])
-        .output()
-        .expect("python3");
-    let argparse = String::from_utf8(argparse.stdout).expect("utf-8");
-    let source = std::fs::read_to_string(argparse.trim()).expect("argparse.py");
-    let model = stdlib().module(&at("big.py"), &source).build();
-    let context = crate::steps::Context {
-        zip: ZipSettings {
-            overrides: ZipOverrides {
-                zopfli: Some(true),
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-        ..context()
-    };
-    let got = step_actions(StepName::ZipStdlib, &model, &context).expect("actions");
-    let members = zip_of(&got);
-    let Some(Action::Write { bytes, .. }) = got.first() else {
-        panic!("a zip: {got:?}");
-    };
-    assert!(members["big.py"].0.len() > 50_000);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let zip = dir.path().join("python311.zip");
-    std::fs::write(&zip, bytes).expect("write the zip");
-    for python in pythons {
-        let out = std::process::Command::new(&python)
-            .args(["-I", "-S", "-B", "-c", ZIPIMPORT_READS])
-            .arg(&zip)
-            .output()
-            .expect("python");
-        let said = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            python.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut read = 0;
-        for line in said.lines().filter(|l| !l.starts_with("imported ")) {
-            let mut parts = line.split(' ');
-            let (name, method, hex) = (
-                parts.next().expect("name"),
-                parts.next().expect("method"),
-                parts.next().unwrap_or_default(),
-            );
-            let (bytes, _) = &members[name];
-            let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            assert!(
-                hex == expected,
-                "{}: {name} inflated otherwise",
-                python.display()
-            );
-            read += usize::from(method == "8");
-        }
-        assert!(
-            read >= 4,
-            "{}: {read} deflated members read",
-            python.display()
-        );
-        let imported = format!("imported {}/json/decoder.py", zip.display());
-        assert!(said.contains(&imported), "{}: {said}", python.display());
-    }
 }
