@@ -10,6 +10,7 @@
 #   full-zip+zopfli  the same, deflated by zopfli
 #   full-zip-fast  hot bytecode stored (start-up and the common entry
 #                  points), the rest deflated, sources deflated
+#   full-zip-fast+zopfli  the same, its deflated (cold) members by zopfli
 # Each is built by `pyprune apply --out --no-verify` (its wall time printed:
 # zopfli's extra build time), measured by `du -s`, then all are timed
 # importing bench/zip-import-set.txt (issue 17's 24 modules) by
@@ -48,9 +49,10 @@ for python in "${pythons[@]}"; do
     [full-zip]="--profile full-zip"
     [full-zip+zopfli]="--profile full-zip --zopfli"
     [full-zip-fast]="--profile full-zip-fast"
+    [full-zip-fast+zopfli]="--profile full-zip-fast --zopfli"
   )
   # LAYOUTS="..." builds and times only those (zopfli takes minutes).
-  read -r -a layouts <<< "${LAYOUTS:-old-full-zip full-zip full-zip+zopfli full-zip-fast}"
+  read -r -a layouts <<< "${LAYOUTS:-old-full-zip full-zip full-zip+zopfli full-zip-fast full-zip-fast+zopfli}"
   tree_bytes=$(du -s -B1 "$tree" | cut -f1)
   declare -A bytes=() build=()
   for layout in "${layouts[@]}"; do

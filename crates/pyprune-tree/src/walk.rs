@@ -4,7 +4,7 @@
 
 use crate::links::{self, LinkTarget};
 use crate::tally::Tally;
-use pyprune_fs::display_path;
+use pyprune_fs::{display_path, special_kind};
 use serde::Serialize;
 use std::io;
 use std::os::unix::fs::MetadataExt as _;
@@ -229,25 +229,6 @@ fn warning(path: &Path, message: String) -> Warning {
 /// The warning for a path the walk leaves out of the inventory, `why` said.
 fn left_out(path: &Path, why: String) -> Warning {
     warning(path, format!("{why}{LEFT_OUT}"))
-}
-
-/// What a path that is neither a directory, a regular file nor a symlink is
-/// (`lstat`'s answer), said for a warning; `None` for those three.
-pub fn special_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt as _;
-    if file_type.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else if file_type.is_socket() {
-        Some("a socket")
-    } else if file_type.is_char_device() {
-        Some("a character device")
-    } else if file_type.is_block_device() {
-        Some("a block device")
-    } else if file_type.is_dir() || file_type.is_file() || file_type.is_symlink() {
-        None
-    } else {
-        Some("a file of an unknown type")
-    }
 }
 
 /// Turns the `lstat` result of the entry `rel` (inside the canonical `root`)

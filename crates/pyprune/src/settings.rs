@@ -14,6 +14,7 @@ use pyprune_steps::{
 };
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which tree, and which interpreter was named for it.
@@ -177,10 +178,16 @@ impl ZipChoice {
 }
 
 impl ZipChoice {
-    /// The overrides and the import set put where the steps read them.
-    pub fn set_on(&self, context: &mut pyprune_steps::Context) {
+    /// The overrides and the import set put where the steps read them. With
+    /// `keep_for`, the application's needs replace the common entry points
+    /// on the zips' hot path (an `--import-set` file still adds its modules).
+    pub fn set_on(&self, context: &mut pyprune_steps::Context, keep_for: bool) {
         context.zip.overrides = self.overrides;
-        context.zip.hot_path.modules = self.import_set.modules.iter().cloned().collect();
+        context.zip.hot_path.modules = if keep_for && self.import_set.file.is_none() {
+            Arc::from([])
+        } else {
+            self.import_set.modules.iter().cloned().collect()
+        };
     }
 }
 

@@ -1,11 +1,14 @@
 //! The hot path of a zip: the modules imported at start-up and by an import
-//! set (common entry points, or the application's own list), whose bytecode
+//! set (common entry points, or the application's own list), or those an
+//! application needs (`--keep-for`: what `keep-for` keeps), whose bytecode
 //! the zip steps store rather than deflate, since inflating bytecode at each
 //! import costs more time than its bytes save on disk.
 
-use super::Context;
+use super::keep_for::application_files;
 use super::startup::StartupSources;
+use super::{Context, StepError};
 use crate::model::Model;
+use pyprune_tree::Kind;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -54,7 +57,8 @@ pub type HotPathFn = dyn Fn(&[String]) -> Option<Arc<[PathBuf]>> + Send + Sync;
 /// The import set and how to learn its imports.
 #[derive(Clone)]
 pub struct HotPath {
-    /// The modules (dotted names) whose imports are the hot path.
+    /// The modules (dotted names) whose imports are the hot path; none with
+    /// `--keep-for` alone (the application's needs are the hot path then).
     pub modules: Arc<[String]>,
     /// The interpreter to ask; without one, the modules' own files (and
     /// their packages') are the hot path.
@@ -83,23 +87,39 @@ impl std::fmt::Debug for HotPath {
 }
 
 /// The sources of `model`'s stdlib (paths in the model) on the hot path:
-/// the start-up modules at every level, and those the import set imports.
-pub(crate) fn hot_sources(model: &Model, context: &Context, stdlib: &Path) -> BTreeSet<PathBuf> {
+/// the start-up modules at every level, those the import set imports (none
+/// when it is empty), and with `--keep-for` the sources of the modules the
+/// application needs, as `keep-for` finds them.
+pub(crate) fn hot_sources(
+    model: &Model,
+    context: &Context,
+    stdlib: &Path,
+) -> Result<BTreeSet<PathBuf>, StepError> {
     let mut hot: BTreeSet<PathBuf> = StartupSources::of(model, context)
         .all()
         .into_iter()
         .cloned()
         .collect();
     let hot_path = &context.zip.hot_path;
-    match hot_path.ask.as_ref().and_then(|ask| ask(&hot_path.modules)) {
-        Some(sources) => hot.extend(sources.iter().map(|rel| stdlib.join(rel))),
-        None => {
-            for module in hot_path.modules.iter() {
-                hot.extend(own_files(model, stdlib, module));
+    if !hot_path.modules.is_empty() {
+        match hot_path.ask.as_ref().and_then(|ask| ask(&hot_path.modules)) {
+            Some(sources) => hot.extend(sources.iter().map(|rel| stdlib.join(rel))),
+            None => {
+                for module in hot_path.modules.iter() {
+                    hot.extend(own_files(model, stdlib, module));
+                }
             }
         }
     }
-    hot
+    if let Some(needed) = application_files(model, context)? {
+        hot.extend(needed.into_iter().filter(|path| {
+            model
+                .files
+                .get(path)
+                .is_some_and(|f| f.kind == Kind::Source)
+        }));
+    }
+    Ok(hot)
 }
 
 /// The source of dotted `module` and the `__init__.py` of each package

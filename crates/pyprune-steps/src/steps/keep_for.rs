@@ -15,8 +15,8 @@ pub use pyprune_deps::Need;
 use pyprune_deps::{Imported, imported_modules};
 use pyprune_source::{chain, source_imports};
 use rayon::prelude::*;
-use std::collections::HashSet;
-use std::path::Path;
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
 
 /// What `keep-for` keeps, as the binary found it.
 #[derive(Debug, Clone, Default)]
@@ -31,8 +31,45 @@ pub struct KeepFor {
 /// The removals of `keep-for`: every file of a module or package the
 /// application does not need. Nothing without [`Context::keep_for`].
 pub(crate) fn keep_for(model: &Model, context: &Context) -> Result<Outcome, StepError> {
+    Ok(application(model, context)?.unwrap_or_default())
+}
+
+/// The files of `model` that `keep-for` keeps: the zips store their
+/// bytecode, as the hot path (files it cannot name as modules, such as
+/// `_sysconfigdata_*` that `sysconfig` imports by a computed name, stay
+/// and count as needed). `None` without [`Context::keep_for`].
+pub(crate) fn application_files(
+    model: &Model,
+    context: &Context,
+) -> Result<Option<BTreeSet<PathBuf>>, StepError> {
+    let Some(outcome) = application(model, context)? else {
+        return Ok(None);
+    };
+    let removed: BTreeSet<&PathBuf> = outcome
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Remove(path) => Some(path),
+            _ => None,
+        })
+        .collect();
+    Ok(Some(
+        model
+            .files
+            .keys()
+            .filter(|path| !removed.contains(path))
+            .cloned()
+            .collect(),
+    ))
+}
+
+/// The one answer to "which modules does the application need" that both
+/// `keep-for` and the zips' hot path take: every module file of the tree
+/// (but the third-party packages left out) is a candidate, and
+/// `keep_needed` takes back what the application's needs reach.
+fn application(model: &Model, context: &Context) -> Result<Option<Outcome>, StepError> {
     let Some(keep_for) = &context.keep_for else {
-        return Ok(Outcome::default());
+        return Ok(None);
     };
     let names = super::keep_imported::names_of(model, context);
     let left_out = context.left_out(model);
@@ -53,6 +90,7 @@ pub(crate) fn keep_for(model: &Model, context: &Context) -> Result<Outcome, Step
             never: &keep_for.drop,
         },
     )
+    .map(Some)
 }
 
 /// The `candidates` (sorted) whose name starts with `prefix`, with their

@@ -192,7 +192,7 @@ pub(crate) fn zip(
     let overrides = context.zip.overrides;
     let bytecode = overrides.bytecode.unwrap_or(options.bytecode);
     let hot = if bytecode == BytecodePacking::Hot && zlib {
-        hot_sources(model, context, &stdlib)
+        hot_sources(model, context, &stdlib)?
     } else {
         BTreeSet::new()
     };
@@ -587,3 +587,7 @@ fn hash_based(
 #[cfg(test)]
 #[path = "zip_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "zip_packing_tests.rs"]
+mod packing_tests;

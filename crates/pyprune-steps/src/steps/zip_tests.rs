@@ -15,12 +15,12 @@ use std::path::Path;
 const LIB: &str = "lib/python3.11";
 const ZIP: &str = "lib/python311.zip";
 
-fn at(path: &str) -> String {
+pub(super) fn at(path: &str) -> String {
     format!("{LIB}/{path}")
 }
 
 /// A prefix with a stdlib holding each kind of module the zip steps judge.
-fn stdlib() -> TreeBuilder {
+pub(super) fn stdlib() -> TreeBuilder {
     let module = |b: TreeBuilder, path: &str, text: &str| b.module(&at(path), text);
     let mut b = TreeBuilder::new().file("bin/python3.11", "");
     for (path, text) in [
@@ -65,7 +65,7 @@ fn stdlib() -> TreeBuilder {
 
 /// The zip written by `actions` (its first action), by member, with each
 /// member's compression method.
-fn zip_of(actions: &[Action]) -> BTreeMap<String, (Vec<u8>, zip::CompressionMethod)> {
+pub(super) fn zip_of(actions: &[Action]) -> BTreeMap<String, (Vec<u8>, zip::CompressionMethod)> {
     let Some(Action::Write { path, bytes, .. }) = actions.first() else {
         panic!("the zip is written first: {actions:?}");
     };

@@ -55,6 +55,7 @@ pub fn resolve_keep_for(
     let started = pyprune_python::loaded_at_start(&python).with_context(|| {
         "--keep-for keeps what the interpreter loads to start, and it could not say".to_owned()
     })?;
+    refuse_to_drop_startup(&request.drop, &started)?;
     for (how, names) in started {
         needs.extend(names.iter().map(|name| Need::module(&how, name)));
     }
@@ -66,6 +67,31 @@ pub fn resolve_keep_for(
         needs,
         drop: request.drop.clone(),
     }));
+    Ok(())
+}
+
+/// `--drop` of a module the interpreter loads to start (or of its package)
+/// is refused: the result could not start, nor say which module it lacks.
+fn refuse_to_drop_startup(
+    drop: &[String],
+    started: &[(String, Vec<String>)],
+) -> anyhow::Result<()> {
+    for dropped in drop {
+        let within = |name: &str| {
+            name == dropped
+                || name
+                    .strip_prefix(dropped.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        let needed = started
+            .iter()
+            .find_map(|(how, names)| names.iter().find(|n| within(n)).map(|n| (how, n)));
+        if let Some((how, name)) = needed {
+            anyhow::bail!(
+                "--drop {dropped}: Python needs `{name}` to start (loaded at {how}): the result could not start without it; drop something else"
+            );
+        }
+    }
     Ok(())
 }
 

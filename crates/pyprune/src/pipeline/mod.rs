@@ -274,7 +274,9 @@ fn prepare_to_apply(
 ) -> anyhow::Result<Prepared> {
     let mut prepared = prepare(tree, printer)?;
     prepared.context.missing_module_message = settings.missing_module_message.clone();
-    settings.zip.set_on(&mut prepared.context);
+    settings
+        .zip
+        .set_on(&mut prepared.context, settings.keep_for.is_some());
     let python = tree.python.as_deref();
     adopt_default_interpreter(&mut prepared, &settings.steps, python, printer);
     refuse_unknown_release(&prepared.inventory.root, prepared.context.version)?;

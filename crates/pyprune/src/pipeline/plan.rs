@@ -84,7 +84,9 @@ impl Planned {
 /// Prepares the tree of `settings` and plans every step and profile on it.
 pub fn plan_tree(settings: &PlanSettings, printer: &Printer) -> anyhow::Result<Planned> {
     let mut prepared = prepare(&settings.tree, printer)?;
-    settings.zip.set_on(&mut prepared.context);
+    settings
+        .zip
+        .set_on(&mut prepared.context, settings.keep_for.is_some());
     // Every step is planned: the interpreter `apply` would use answers what the tree cannot.
     adopt_default_interpreter(
         &mut prepared,

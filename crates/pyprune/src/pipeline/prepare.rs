@@ -261,67 +261,76 @@ fn adopt(
         .get_or_insert_with(|| interpreter.program().to_os_string());
 }
 
-/// Asks `python`, once per level and only when a step wants to know, which
-/// source files of its stdlib it imports before pyprune's runtime loads,
-/// relative to its stdlib directory (so that they name the tree's copies). If
-/// it cannot say, one warning, and the steps assume what every release
-/// imports (at every level: a failure at one is not asked again at the others).
+/// Which source files of its stdlib `python` imports before pyprune's
+/// runtime loads, per level, asked as [`asker`] asks. If it cannot say, the
+/// steps assume what every release imports.
 fn startup_modules(python: &Interpreter, printer: Printer) -> StartupModules {
+    let ask = asker(
+        python,
+        printer,
+        |program, level: &u8| pyprune_python::startup_sources(program, *level),
+        "only the caches of encodings' start-up modules are kept for what Python imports before \
+         pyprune's runtime loads",
+    );
+    StartupModules(Arc::new(move |level: u8| ask(&level)))
+}
+
+/// Which source files of its stdlib importing an import set loads, asked as
+/// [`asker`] asks. If it cannot say, the zip steps take the set's own
+/// modules for the hot path.
+fn hot_path_asker(python: &Interpreter, printer: Printer) -> Arc<pyprune_steps::HotPathFn> {
+    let ask = asker(
+        python,
+        printer,
+        |program, modules: &Vec<String>| pyprune_python::imported_sources(program, modules),
+        "the zips' hot path is the import set's own modules, without what they import",
+    );
+    Arc::new(move |modules: &[String]| ask(&modules.to_vec()))
+}
+
+/// Asks `python` a question whose answer is source files of its stdlib
+/// (`question`'s), once per question and only when a step wants to know,
+/// however many plan rows ask; the files relative to its stdlib directory,
+/// so that they name the tree's copies. The first failure is one warning
+/// (`instead`, what the steps do without the answer, then why) and nothing
+/// is asked again: the interpreter that failed once (it does not start, it
+/// hangs) would fail the next question too.
+fn asker<Q, E>(
+    python: &Interpreter,
+    printer: Printer,
+    question: impl Fn(&std::ffi::OsStr, &Q) -> Result<Vec<PathBuf>, E> + Send + Sync + 'static,
+    instead: &'static str,
+) -> impl Fn(&Q) -> Option<Arc<[PathBuf]>> + Send + Sync + 'static
+where
+    Q: std::hash::Hash + Eq + Clone + Send + 'static,
+    E: std::fmt::Display,
+{
     type Answer = Option<Arc<[PathBuf]>>;
     let program = python.program().to_os_string();
     let stdlib = python.stdlib.clone();
-    let done: Mutex<(HashMap<u8, Answer>, bool)> = Mutex::default();
-    StartupModules(Arc::new(move |level: u8| {
+    let done: Mutex<(HashMap<Q, Answer>, bool)> = Mutex::default();
+    move |asked: &Q| {
         let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
         let (answers, failed) = &mut *done;
         if *failed {
             return None;
         }
-        if let Some(answer) = answers.get(&level) {
+        if let Some(answer) = answers.get(asked) {
             return answer.clone();
         }
-        let answer: Answer = match pyprune_python::startup_sources(&program, level) {
-            Ok(sources) => Some(all_in_stdlib(&sources, &stdlib)),
+        match question(&program, asked) {
+            Ok(sources) => {
+                let answer = Some(all_in_stdlib(&sources, &stdlib));
+                answers.insert(asked.clone(), answer.clone());
+                answer
+            }
             Err(e) => {
                 *failed = true;
-                printer.warn(&format!(
-                    "only the caches of encodings' start-up modules are kept for what Python imports before \
-                     pyprune's runtime loads, because {e}"
-                ));
-                return None;
-            }
-        };
-        answers.insert(level, answer.clone());
-        answer
-    }))
-}
-
-/// Asks `python`, once per import set and only when a zip step wants to
-/// know, which source files of its stdlib importing the set loads, relative to
-/// its stdlib directory. If it cannot say, one warning, and the zip steps
-/// take the set's own modules for the hot path.
-fn hot_path_asker(python: &Interpreter, printer: Printer) -> Arc<pyprune_steps::HotPathFn> {
-    type Answer = Option<Arc<[PathBuf]>>;
-    let program = python.program().to_os_string();
-    let stdlib = python.stdlib.clone();
-    let done: Mutex<HashMap<Vec<String>, Answer>> = Mutex::default();
-    Arc::new(move |modules: &[String]| {
-        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(answer) = done.get(modules) {
-            return answer.clone();
-        }
-        let answer: Answer = match pyprune_python::imported_sources(&program, modules) {
-            Ok(sources) => Some(all_in_stdlib(&sources, &stdlib)),
-            Err(e) => {
-                printer.warn(&format!(
-                    "the zips' hot path is the import set's own modules, without what they import, because {e}"
-                ));
+                printer.warn(&format!("{instead}, because {e}"));
                 None
             }
-        };
-        done.insert(modules.to_vec(), answer.clone());
-        answer
-    })
+        }
+    }
 }
 
 /// Those of `sources` that are in `stdlib`, relative to it.

@@ -120,7 +120,7 @@ const WANTED: &[&str] = &[
 
 /// Runs `python ARGS` in `cwd` as a user would (site on, no inherited
 /// `PYTHON*`): its status, stdout and stderr.
-fn run(python: &Path, cwd: &Path, args: &[&str]) -> (bool, String, String) {
+pub fn run(python: &Path, cwd: &Path, args: &[&str]) -> (bool, String, String) {
     let output = pyprune_python::clean_command(python.as_os_str())
         .args(args)
         .env("PYTHONDONTWRITEBYTECODE", "1")

@@ -20,6 +20,7 @@ mod harness;
 mod in_place;
 mod inspect;
 mod keep_for;
+mod keep_for_releases;
 mod keep_imported;
 mod link_unchanged;
 mod odd_files;

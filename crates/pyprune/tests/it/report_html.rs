@@ -242,3 +242,39 @@ fn report_page_shows_the_footprint_and_plan_and_renders_cleanly() {
         Ok(_) => panic!("a page with a script and an image passed"),
     }
 }
+
+/// `--html` naming a FIFO (or a directory) is refused, named, before the
+/// plan's work, and the FIFO stays a FIFO: the page is written beside its
+/// target and renamed over it, which would leave a file where a reader
+/// waits on the pipe. Nothing temporary is left beside it.
+#[test]
+fn report_refuses_to_replace_a_fifo_or_a_directory() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let env = TestEnv::new();
+    // Any tree: the refusal comes before it is read.
+    let stdlib = env.write("tree/colorsys.py", "import math\n");
+    let stdlib = stdlib.parent().expect("tree");
+    let pages = env.path().join("pages");
+    std::fs::create_dir(&pages).expect("mkdir");
+    let fifo = pages.join("page.html");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for (target, kind) in [(&fifo, "a FIFO (named pipe)"), (&pages, "a directory")] {
+        let output = pyprune()
+            .args(["report", "--html"])
+            .arg(target)
+            .arg(stdlib)
+            .output()
+            .expect("report");
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains(&format!("--html `{}` is {kind}", target.display())),
+            "{said}"
+        );
+        assert!(output.stdout.is_empty(), "{said}");
+    }
+    let file_type = std::fs::symlink_metadata(&fifo).expect("lstat").file_type();
+    assert!(file_type.is_fifo(), "{file_type:?}");
+    assert_eq!(names_in(&pages), ["page.html"]);
+}

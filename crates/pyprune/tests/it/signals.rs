@@ -278,7 +278,7 @@ fn exit_code(child: &mut Child) -> Option<i32> {
 }
 
 /// Every entry under `root`: files by content and mode, symlinks by target, directories by mode.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
     let mut all = BTreeMap::new();
     for path in paths_under(root) {
         let meta = path.symlink_metadata().expect("lstat");

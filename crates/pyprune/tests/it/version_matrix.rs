@@ -18,9 +18,12 @@
 //! (Docker's `/usr/local` is the same layout), Debian's as `/usr` with its
 //! `sitecustomize` a link to /etc and opt-0 caches only.
 //!
+//! Debian's copy then serves `keep_for_releases.rs`: one program kept for.
+//!
 //! An interpreter that is not installed is skipped with a note.
 
 use crate::harness::{TestEnv, paths_under, pyprune, removed_by_minimal, stderr};
+use crate::keep_for_releases::{Extra, keep_for_on, needed};
 use crate::pythons::{Reduced, find_or_note, reduced_copy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::MetadataExt as _;
@@ -53,13 +56,24 @@ for name in sys.argv[1:]:
         print("FAIL", name, type(error).__name__, " ".join(str(error).split()))
 "#;
 
-fn matrix(version: &str) {
+/// With `keep_for`, the copy (made to hold its program too) is then kept
+/// for one program (`keep_for_releases.rs`).
+fn matrix(version: &str, keep_for: bool) {
     let Some(installed) = find_or_note(version, "the version matrix") else {
         return;
     };
     let env = TestEnv::new();
     let input = env.path().join("input");
-    let reduced = reduced_copy(&installed, &input, WANTED);
+    let program = match keep_for {
+        true => needed(&installed, env.path()),
+        false => Vec::new(),
+    };
+    let wanted: Vec<&str> = WANTED
+        .iter()
+        .copied()
+        .chain(program.iter().map(String::as_str))
+        .collect();
+    let reduced = reduced_copy(&installed, &input, &wanted);
     let cwd = env.path().join("cwd");
     std::fs::create_dir_all(&cwd).expect("mkdir");
     let before = Importable::of(&reduced, &cwd);
@@ -81,6 +95,15 @@ fn matrix(version: &str) {
         })
         .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    if keep_for {
+        let extra = Extra {
+            args: &[],
+            zip: None,
+            refusal: false,
+            in_place: false,
+        };
+        keep_for_on(&installed, &reduced, env.path(), &extra);
+    }
 }
 
 /// Applies `profile` to the copy in `input` (its prefix) into `out` and
@@ -300,30 +323,30 @@ fn same_links_and_modes(input: &Path, out: &Path) -> Vec<String> {
 
 #[test]
 fn cpython_3_8() {
-    matrix("3.8");
+    matrix("3.8", false);
 }
 
 #[test]
 fn cpython_3_9() {
-    matrix("3.9");
+    matrix("3.9", false);
 }
 
 #[test]
 fn cpython_3_10() {
-    matrix("3.10");
+    matrix("3.10", false);
 }
 
 #[test]
 fn cpython_3_12() {
-    matrix("3.12");
+    matrix("3.12", false);
 }
 
 #[test]
 fn cpython_3_13() {
-    matrix("3.13");
+    matrix("3.13", false);
 }
 
 #[test]
 fn debian_3_11() {
-    matrix("debian");
+    matrix("debian", true);
 }

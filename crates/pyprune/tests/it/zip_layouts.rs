@@ -9,8 +9,9 @@
 //! `verify` of zips runs in `profiles.rs` and `version_matrix.rs`):
 //! `zip-stdlib` (hot bytecode stored, the rest deflated), `zip-stdlib-stored`,
 //! `zip-stdlib-deflated --zip-hashes checked`, and `zip-stdlib-bytecode` (no
-//! sources). (`--zopfli` writes the same deflate streams, which the unit tests
-//! inflate back; at minutes per stdlib it is left out here.) Each is checked by:
+//! sources). (`--zopfli` on a copy takes minutes: the unit test
+//! `zipimport_reads_zopfli_members` has 3.8's and 3.13's zipimport read a
+//! zopfli zip of a few members.) Each is checked by:
 //! - the copy's own binary importing the modules, each loaded by `zipimporter`
 //!   from the zip, the edited module's new code running;
 //! - `zip_members.py` run by the release: every `.pyc` member against
@@ -21,8 +22,12 @@
 //!   holds), the same header and equal code naming the same file; on 3.12
 //!   every member is byte-identical; the members' methods (only stored, 0,
 //!   and deflated, 8, and as the layout says).
+//!
+//! On 3.8 and 3.13 the copy then serves `keep_for_releases.rs`: one program
+//! kept for with `zip-stdlib`, whose hot path is then what it needs.
 
 use crate::harness::{TestEnv, pyprune, stderr};
+use crate::keep_for_releases::{Extra, keep_for_on, needed};
 use crate::pythons::{find_or_note, reduced_copy};
 use std::path::Path;
 
@@ -78,7 +83,9 @@ import csv
 print("edited:", getattr(csv, "PYPRUNE_EDITED", None))
 "#;
 
-fn zip_layouts_import_and_match_py_compile(version: &str) {
+/// With `keep_for`, the copy (made to hold its program too) is then kept
+/// for one program with `zip-stdlib` (`keep_for_releases.rs`).
+fn zip_layouts_import_and_match_py_compile(version: &str, keep_for: Option<(bool, bool)>) {
     let Some(installed) = find_or_note(version, "zip_layouts") else {
         return;
     };
@@ -86,7 +93,16 @@ fn zip_layouts_import_and_match_py_compile(version: &str) {
     let input = env.path().join("input");
     // With zlib (an extension module of pyenv's builds), or zipimport could
     // not inflate, and pyprune would store every member.
-    let wanted: Vec<&str> = WANTED.iter().copied().chain(["zlib"]).collect();
+    let program = match keep_for {
+        Some(_) => needed(&installed, env.path()),
+        None => Vec::new(),
+    };
+    let wanted: Vec<&str> = WANTED
+        .iter()
+        .copied()
+        .chain(["zlib"])
+        .chain(program.iter().map(String::as_str))
+        .collect();
     let reduced = reduced_copy(&installed, &input, &wanted);
     // Edited after compiling: its caches are stale (another size and mtime).
     let edited = reduced.stdlib.join(EDITED);
@@ -188,19 +204,28 @@ fn zip_layouts_import_and_match_py_compile(version: &str) {
             "{what}"
         );
     }
+    if let Some((refusal, in_place)) = keep_for {
+        let extra = Extra {
+            args: &["--steps", "zip-stdlib"],
+            zip: Some(std::path::PathBuf::from("lib").join(&zip_name)),
+            refusal,
+            in_place,
+        };
+        keep_for_on(&installed, &reduced, env.path(), &extra);
+    }
 }
 
 #[test]
 fn cpython_3_8_zipimport_reads_every_layout() {
-    zip_layouts_import_and_match_py_compile("3.8");
+    zip_layouts_import_and_match_py_compile("3.8", Some((true, false)));
 }
 
 #[test]
 fn cpython_3_12_zipimport_reads_every_layout() {
-    zip_layouts_import_and_match_py_compile("3.12");
+    zip_layouts_import_and_match_py_compile("3.12", None);
 }
 
 #[test]
 fn cpython_3_13_zipimport_reads_every_layout() {
-    zip_layouts_import_and_match_py_compile("3.13");
+    zip_layouts_import_and_match_py_compile("3.13", Some((false, true)));
 }

@@ -39,8 +39,28 @@ struct PageWritten {
     folded_modules: usize,
 }
 
+/// The page replaces what `--html` names (written beside it, then renamed
+/// over it): a FIFO, socket, device or directory there is refused before the
+/// plan's work, since replacing it would take a pipe or device away from
+/// whoever uses it and leave a file in its place.
+fn refuse_to_replace(html: &std::path::Path) -> anyhow::Result<()> {
+    let Ok(metadata) = std::fs::symlink_metadata(html) else {
+        return Ok(());
+    };
+    let kind = match pyprune_fs::special_kind(&metadata.file_type()) {
+        Some(kind) => kind,
+        None if metadata.is_dir() => "a directory",
+        None => return Ok(()),
+    };
+    anyhow::bail!(
+        "--html `{}` is {kind}: report writes its page to a regular file, replacing it; name a new or regular file",
+        display_path(html)
+    )
+}
+
 pub fn run(args: &ReportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let settings = PlanSettings::resolve(&args.plan, global)?;
+    refuse_to_replace(&args.html)?;
     let planned = pipeline::plan_tree(&settings, printer)?;
     let prepared = &planned.prepared;
     let disk_bytes = planned.disk_bytes();
