@@ -1,0 +1,182 @@
+//! `pyprune split`: a tree's files given to layers (`pyprune-split`), the
+//! layers' lists written, each install's size, and with `--check` the proof
+//! that the installs nest and work. Nothing of the tree is changed unless
+//! `--links break`.
+
+mod check;
+mod links;
+mod out;
+mod report;
+mod text;
+
+use crate::Outcome;
+use crate::cli::{GlobalArgs, LinksArg, SplitArgs};
+use crate::pipeline;
+use crate::printer::Printer;
+use crate::settings::{TreeChoice, VerifyRun};
+use anyhow::Context as _;
+use pyprune_fs::display_path;
+use pyprune_split::{Install, Layer, Split, default_chain, layers_with};
+use std::path::{Path, PathBuf};
+
+pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let user: Vec<Layer> = args
+        .layers
+        .iter()
+        .map(|text| Layer::parse(text))
+        .collect::<Result<_, _>>()?;
+    let layers = layers_with(user, !args.no_default_layers)?;
+    if layers.is_empty() {
+        anyhow::bail!("no layers: give --layer NAME=SELECTOR, or leave out --no-default-layers");
+    }
+    let tree = TreeChoice::new(args.path.as_deref(), global);
+    let mut prepared = pipeline::prepare(&tree, printer)?;
+    for dir in [&args.out, &args.materialize, &args.lists]
+        .into_iter()
+        .flatten()
+    {
+        refuse_inside(dir, &prepared.inventory.root)?;
+    }
+    let mut split = split_of(
+        &prepared,
+        layers.clone(),
+        args.lists.as_deref(),
+        args.prefix.as_deref(),
+    )?;
+    let mut broken = 0;
+    let linked = split.cross_layer_links().len();
+    if linked > 0 {
+        match args.links {
+            LinksArg::Report => printer.warn(&links::warning(&split)),
+            LinksArg::Refuse => {
+                printer.error(&links::warning(&split));
+                return Ok(Outcome::Problems);
+            }
+            LinksArg::Break => {
+                let outcome = links::break_links(&split, printer);
+                broken = outcome.broken;
+                if outcome.failed > 0 {
+                    printer.warn(&format!(
+                        "{} paths kept their cross-layer link (named above)",
+                        outcome.failed
+                    ));
+                }
+                // Sizes change with the links: measure the tree again.
+                prepared = pipeline::prepare(&tree, printer)?;
+                split = split_of(
+                    &prepared,
+                    layers,
+                    args.lists.as_deref(),
+                    args.prefix.as_deref(),
+                )?;
+            }
+        }
+    }
+    let installs = installs_of(&split, &args.installs)?;
+    let shown_root = args.prefix.clone().unwrap_or_else(|| split.root.clone());
+    let mut report = report::build(&split, &installs, &shown_root, args.prefix.is_some());
+    report.links_broken = broken;
+    for path in &report.unassigned {
+        printer.warn(&format!("`{path}`: no layer's selector matches it"));
+    }
+    if let Some(dir) = &args.out {
+        report.written = out::write_lists(&split, dir, &shown_root, &mut report, printer)?;
+    }
+    if let Some(dir) = &args.materialize {
+        report.materialized = out::materialize_all(&split, &installs, dir)?;
+    }
+    let mut outcome = Outcome::Success;
+    if args.check {
+        let run = VerifyRun::from(&args.run);
+        let cache_tags = prepared.inventory.summary().cache_tags;
+        let checked = check::check(
+            &split,
+            &installs,
+            &tree,
+            &cache_tags,
+            !args.no_verify,
+            run,
+            printer,
+        )?;
+        if !checked.passed {
+            outcome = Outcome::Problems;
+        }
+        report.check = Some(checked);
+    }
+    if let Some(dir) = &args.out {
+        out::write_json(dir, &report)?;
+    }
+    super::write_report(global.format, &report, text::render)?;
+    Ok(outcome)
+}
+
+/// The split made now, or read back from `lists` (DIR/LAYER.list).
+fn split_of(
+    prepared: &pipeline::Prepared,
+    layers: Vec<Layer>,
+    lists: Option<&Path>,
+    prefix: Option<&Path>,
+) -> anyhow::Result<Split> {
+    let inventory = &prepared.inventory;
+    match lists {
+        None => Split::assign(inventory, layers, |step| {
+            pyprune_split::removed_by(step, &prepared.model, &prepared.context)
+        })
+        .with_context(|| format!("cannot split `{}`", display_path(&inventory.root))),
+        Some(dir) => {
+            let shown_root = prefix.unwrap_or(&inventory.root);
+            let read = layers
+                .iter()
+                .map(|layer| {
+                    let path = dir.join(format!("{}.list", layer.name));
+                    std::fs::read(&path)
+                        .map(|bytes| pyprune_split::read_plain(&bytes, shown_root))
+                        .with_context(|| {
+                            format!(
+                                "cannot read `{}` (--lists needs a LAYER.list for every layer)",
+                                display_path(&path)
+                            )
+                        })
+                })
+                .collect::<anyhow::Result<Vec<Vec<PathBuf>>>>()?;
+            Ok(Split::from_lists(inventory, layers, &read))
+        }
+    }
+}
+
+/// `--install` as given, or the default chain.
+fn installs_of(split: &Split, given: &[String]) -> anyhow::Result<Vec<Install>> {
+    if given.is_empty() {
+        return Ok(default_chain(split));
+    }
+    given
+        .iter()
+        .map(|text| Install::parse(text, split).map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// Refuses a directory split would write into inside the tree: split never
+/// writes there (but with `--links break`).
+fn refuse_inside(dir: &Path, root: &Path) -> anyhow::Result<()> {
+    let absolute = std::path::absolute(dir)
+        .with_context(|| format!("cannot resolve `{}`", display_path(dir)))?;
+    // The nearest existing ancestor, resolved (the rest does not exist yet).
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().unwrap_or_default().to_owned());
+        existing = existing.parent().unwrap_or(Path::new("/"));
+    }
+    let mut resolved = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    resolved.extend(rest.iter().rev());
+    if resolved.starts_with(root) {
+        anyhow::bail!(
+            "`{}` is inside the tree `{}`: split writes nothing into the tree",
+            display_path(dir),
+            display_path(root)
+        );
+    }
+    Ok(())
+}
