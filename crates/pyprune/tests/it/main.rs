@@ -39,6 +39,8 @@ mod reproducible;
 mod signals;
 mod site_steps;
 mod small_filesystems;
+mod split;
+mod split;
 mod startup;
 mod symlinks;
 mod text_reports;
