@@ -40,7 +40,6 @@ mod signals;
 mod site_steps;
 mod small_filesystems;
 mod split;
-mod split;
 mod startup;
 mod symlinks;
 mod text_reports;
