@@ -1,7 +1,8 @@
 //! Layers as the user names them: `NAME=SELECTOR`, a selector being a
-//! comma-separated union of terms (a file kind, what an exclusion step would
-//! remove, a top-level module, a path prefix, a sourceless layout's sources,
-//! or everything), and the default layers distributors split a Python into.
+//! comma-separated union of terms, or of terms joined by `&` (all must
+//! match): a file kind, what a removing step would remove, a top-level
+//! module, a path prefix, a sourceless layout's sources, or everything; and
+//! the default layers distributors split a Python into.
 
 use pyprune_steps::StepName;
 use pyprune_tree::Kind;
@@ -14,8 +15,10 @@ pub enum Term {
     All,
     /// `kind:KIND`: files of that kind (`source`, `bytecode-opt1`, `extension`, ...).
     Kind(Kind),
-    /// `step:ID`: the files that exclusion step removes from the tree, as
-    /// `apply` would (what a kept module imports stays out of it).
+    /// `step:ID`: the files that step removes from the tree, as `apply`
+    /// would (an exclusion keeps what a kept module imports; the cache steps
+    /// keep the caches of what the interpreter imports before pyprune's
+    /// runtime loads).
     Step(StepName),
     /// `module:NAME`: the files of a top-level module (`module:json`).
     Module(String),
@@ -27,20 +30,35 @@ pub enum Term {
 }
 
 /// The steps a `step:` term may name: those that only remove files.
-pub const SELECTABLE_STEPS: [StepName; 6] = [
+pub const SELECTABLE_STEPS: [StepName; 9] = [
     StepName::ExcludeTests,
     StepName::ExcludeInstallers,
     StepName::ExcludeIdleTk,
     StepName::ExcludeDevModules,
     StepName::ExcludeDeadBatteries,
     StepName::ExcludeDevel,
+    StepName::DropCaches,
+    StepName::DropOptimizedCaches,
+    StepName::DropOpt2,
 ];
 
-/// A union of terms, with the text it was written as.
+/// A union of alternatives, each a conjunction of terms, with the text it was written as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selector {
-    pub terms: Vec<Term>,
+    pub alternatives: Vec<Vec<Term>>,
     pub text: String,
+}
+
+impl Selector {
+    /// Every term, wherever it stands.
+    pub fn terms(&self) -> impl Iterator<Item = &Term> {
+        self.alternatives.iter().flatten()
+    }
+
+    /// Whether a file matches, `term` saying whether it matches one term.
+    pub fn matches(&self, term: impl Fn(&Term) -> bool) -> bool {
+        self.alternatives.iter().any(|all| all.iter().all(&term))
+    }
 }
 
 /// A named layer: the files its selector matches that no earlier layer took.
@@ -76,19 +94,19 @@ pub enum LayerError {
 }
 
 impl Selector {
-    /// Parses `term,term,...`.
+    /// Parses `term,term&term,...`.
     pub fn parse(text: &str) -> Result<Selector, LayerError> {
-        let terms = text
+        let alternatives = text
             .split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .map(parse_term)
-            .collect::<Result<Vec<Term>, LayerError>>()?;
-        if terms.is_empty() {
+            .map(|all| all.split('&').map(str::trim).map(parse_term).collect())
+            .collect::<Result<Vec<Vec<Term>>, LayerError>>()?;
+        if alternatives.is_empty() {
             return Err(LayerError::Empty(text.to_owned()));
         }
         Ok(Selector {
-            terms,
+            alternatives,
             text: text.to_owned(),
         })
     }
@@ -169,8 +187,10 @@ pub const CORE: &str = "core";
 /// The default layers, in the order they take files (the first that matches
 /// a file gets it): what the exclusion steps would remove first, so that a
 /// test suite's caches go with the test suite; then a sourceless layout's
-/// sources; the caches by level; `core` takes the rest (sources, extension
-/// modules, data, metadata, sourceless bytecode).
+/// sources; the caches by level, but those `drop-caches` keeps (of the
+/// modules the interpreter imports before pyprune's runtime loads, which
+/// nothing could stop it writing); `core` takes the rest (sources,
+/// extension modules, data, metadata, sourceless bytecode, those caches).
 pub fn default_layers() -> Vec<Layer> {
     [
         ("devel", "step:exclude-devel"),
@@ -178,9 +198,9 @@ pub fn default_layers() -> Vec<Layer> {
         ("idle-tk", "step:exclude-idle-tk"),
         ("dev-modules", "step:exclude-dev-modules"),
         ("sources", "pysources"),
-        ("bytecode-opt0", "kind:bytecode-opt0"),
-        ("bytecode-opt1", "kind:bytecode-opt1"),
-        ("bytecode-opt2", "kind:bytecode-opt2"),
+        ("bytecode-opt0", "kind:bytecode-opt0&step:drop-caches"),
+        ("bytecode-opt1", "kind:bytecode-opt1&step:drop-caches"),
+        ("bytecode-opt2", "kind:bytecode-opt2&step:drop-caches"),
         (CORE, "all"),
     ]
     .into_iter()
@@ -228,29 +248,36 @@ mod tests {
 
     #[test]
     fn parses_layers_and_refuses_what_cannot_be_one() {
-        let layer = Layer::parse("docs=module:pydoc_data, path:lib/x,kind:data").expect("parses");
+        let layer = Layer::parse("docs=module:pydoc_data, path:lib/x&kind:data").expect("parses");
         assert_eq!(layer.name, "docs");
         assert_eq!(
-            layer.selector.terms,
+            layer.selector.alternatives,
             [
-                Term::Module("pydoc_data".into()),
-                Term::Path("lib/x".into()),
-                Term::Kind(Kind::Data)
+                vec![Term::Module("pydoc_data".into())],
+                vec![Term::Path("lib/x".into()), Term::Kind(Kind::Data)]
             ]
         );
         assert_eq!(
             Layer::parse("t=step:exclude-tests")
                 .expect("parses")
                 .selector
-                .terms,
-            [Term::Step(StepName::ExcludeTests)]
+                .alternatives,
+            [[Term::Step(StepName::ExcludeTests)]]
         );
+        assert!(matches!(
+            Layer::parse("a=all&"),
+            Err(LayerError::UnknownTerm(_))
+        ));
         assert!(matches!(Layer::parse("x"), Err(LayerError::NoSelector(_))));
         assert!(matches!(
             Layer::parse("a+b=all"),
             Err(LayerError::BadName(_))
         ));
         assert!(matches!(Layer::parse("a= ,"), Err(LayerError::Empty(_))));
+        assert!(matches!(
+            Layer::parse("a=all&"),
+            Err(LayerError::UnknownTerm(_))
+        ));
         assert!(matches!(
             Layer::parse("a=glob:*"),
             Err(LayerError::UnknownTerm(_))

@@ -68,7 +68,7 @@ impl Split {
     ) -> Result<Split, E> {
         let mut by_step: BTreeMap<StepName, BTreeSet<PathBuf>> = BTreeMap::new();
         for layer in &layers {
-            for term in &layer.selector.terms {
+            for term in layer.selector.terms() {
                 if let Term::Step(step) = term
                     && !by_step.contains_key(step)
                 {
@@ -89,7 +89,7 @@ impl Split {
             file.layers = split
                 .layers
                 .iter()
-                .position(|layer| layer.selector.terms.iter().any(matches))
+                .position(|layer| layer.selector.matches(matches))
                 .into_iter()
                 .collect();
         }

@@ -7,13 +7,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
-Selectors (a comma-separated union of terms):
+Selectors (a comma-separated union of terms, or of terms joined by `&`, all of which
+must match):
   all                 every file
   kind:KIND           source, bytecode-opt0, bytecode-opt1, bytecode-opt2, sourceless,
                       extension, metadata, data
   step:STEP           what that step removes, as `apply` would: exclude-tests,
                       exclude-installers, exclude-idle-tk, exclude-dev-modules,
-                      exclude-dead-batteries, exclude-devel
+                      exclude-dead-batteries, exclude-devel, drop-caches,
+                      drop-optimized-caches, drop-opt2
   module:NAME         the files of a top-level module
   path:PREFIX         files at or under a path relative to the tree
   pysources           a sourceless layout's sources (__pysources__/, a .py beside its .pyc)
@@ -21,8 +23,10 @@ Selectors (a comma-separated union of terms):
 Default layers, in the order they take files (the first layer whose selector matches a
 file gets it):
   devel=step:exclude-devel  tests=step:exclude-tests  idle-tk=step:exclude-idle-tk
-  dev-modules=step:exclude-dev-modules  sources=pysources  bytecode-opt0=kind:bytecode-opt0
-  bytecode-opt1=kind:bytecode-opt1  bytecode-opt2=kind:bytecode-opt2  core=all
+  dev-modules=step:exclude-dev-modules  sources=pysources
+  bytecode-opt0=kind:bytecode-opt0&step:drop-caches  (and likewise opt1, opt2)  core=all
+The cache layers leave in core the caches of what the interpreter imports before
+pyprune's runtime loads (it would write them whatever a marker says), as drop-caches does.
 
 Examples:
   pyprune split /usr/lib64/python3.12 --prefix /usr/lib64/python3.12 --out lists/

@@ -536,3 +536,124 @@ fn check_verifies_installs_laid_out_alone_and_fails_on_planted_faults() {
         assert!(text.contains(failure), "{failure}: {text}");
     }
 }
+
+/// Debian's python3.11 (shipped with opt-0 caches only, its build
+/// configuration holding a link out of the tree), reduced, with the
+/// no-write marker applied (which compiles the start-up modules' caches at
+/// every level, and pyprune's runtime's): the install without caches is
+/// verified to write none, since the start-up caches stay in core.
+#[test]
+fn a_debian_tree_splits_and_its_cacheless_install_writes_nothing() {
+    let Some(installed) = crate::pythons::find_or_note("debian", "split on Debian's 3.11") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let reduced = crate::pythons::reduced_copy(&installed, &env.path().join("input"), &[]);
+    // Verify imports every module at three levels, twice: the codecs start-up
+    // does not need, more than half the copy's modules, go.
+    let encodings = reduced.stdlib.join("encodings");
+    for entry in std::fs::read_dir(&encodings).expect("encodings") {
+        let path = entry.expect("entry").path();
+        let stem = path
+            .file_stem()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let codec = stem.split('.').next().unwrap_or_default().to_owned();
+        if ![
+            "__init__",
+            "aliases",
+            "utf_8",
+            "latin_1",
+            "ascii",
+            "__pycache__",
+        ]
+        .contains(&codec.as_str())
+        {
+            std::fs::remove_file(&path).expect("remove codec");
+        }
+    }
+    for entry in std::fs::read_dir(encodings.join("__pycache__")).expect("caches") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let codec = name.split('.').next().unwrap_or_default();
+        if !["__init__", "aliases", "utf_8", "latin_1", "ascii"].contains(&codec) {
+            std::fs::remove_file(&path).expect("remove codec cache");
+        }
+    }
+    let out = env.path().join("out");
+    crate::harness::apply_to(
+        &reduced.prefix,
+        &out,
+        &["--steps", "no-write-marker", "--no-verify"],
+    );
+    // One record of the tree, two installs verified: core+runtime has
+    // pyprune's runtime (which honours the marker), core has not.
+    let (report, output) = run_json(&[
+        out.as_os_str(),
+        "--layer".as_ref(),
+        "runtime=module:pyprune_runtime".as_ref(),
+        "--check".as_ref(),
+        "--install".as_ref(),
+        "core".as_ref(),
+        "--install".as_ref(),
+        "core+runtime".as_ref(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{report:#}\n{}",
+        stderr(&output)
+    );
+    let layer = |name: &str| -> Vec<String> {
+        report["layers"]
+            .as_array()
+            .expect("layers")
+            .iter()
+            .find(|l| l["name"] == name)
+            .unwrap_or_else(|| panic!("no layer {name}"))["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f.as_str().expect("path").to_owned())
+            .collect()
+    };
+    // Debian shipped no optimized caches: those layers hold only what the
+    // marker step compiled for pyprune's own modules.
+    for level in ["bytecode-opt1", "bytecode-opt2"] {
+        let files = layer(level);
+        assert!(
+            !files.is_empty() && files.iter().all(|f| f.contains("/__pycache__/pyprune_")),
+            "{level}: {files:?}"
+        );
+    }
+    // The start-up modules' caches stay in core at every level.
+    let core = layer("core");
+    for level in ["", ".opt-1", ".opt-2"] {
+        let cache = format!("lib/python3.11/encodings/__pycache__/__init__.cpython-311{level}.pyc");
+        assert!(core.contains(&cache), "{cache}");
+    }
+    let devel = layer("devel");
+    assert!(
+        !devel.is_empty()
+            && devel
+                .iter()
+                .all(|f| f.starts_with("lib/python3.11/config-3.11")),
+        "{devel:?}"
+    );
+    let verified = &report["check"]["verified"][0];
+    assert_eq!(verified["install"], "core");
+    let no_writes = verified["report"]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check"] == "no writes")
+        .expect("no writes");
+    assert!(no_writes.get("skipped").is_none(), "{no_writes}");
+    assert!(no_writes["checked"].as_u64().expect("n") > 0, "{no_writes}");
+    assert_eq!(verified["report"]["promises"]["no_writes"], true);
+}

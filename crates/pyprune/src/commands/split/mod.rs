@@ -30,7 +30,7 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         anyhow::bail!("no layers: give --layer NAME=SELECTOR, or leave out --no-default-layers");
     }
     let tree = TreeChoice::new(args.path.as_deref(), global);
-    let mut prepared = pipeline::prepare(&tree, printer)?;
+    let mut prepared = prepare(&tree, global, printer)?;
     for dir in [&args.out, &args.materialize, &args.lists]
         .into_iter()
         .flatten()
@@ -62,7 +62,7 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
                     ));
                 }
                 // Sizes change with the links: measure the tree again.
-                prepared = pipeline::prepare(&tree, printer)?;
+                prepared = prepare(&tree, global, printer)?;
                 split = split_of(
                     &prepared,
                     layers,
@@ -108,6 +108,19 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     }
     super::write_report(global.format, &report, text::render)?;
     Ok(outcome)
+}
+
+/// The tree scanned, with its own interpreter (else `--python` or
+/// `python3`, when its bytecode is theirs) to say which modules it imports
+/// before pyprune's runtime loads: their caches stay in the base layer.
+fn prepare(
+    tree: &TreeChoice,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> anyhow::Result<pipeline::Prepared> {
+    let mut prepared = pipeline::prepare(tree, printer)?;
+    pipeline::adopt_default_interpreter(&mut prepared, &[], global.python.as_deref(), printer);
+    Ok(prepared)
 }
 
 /// The split made now, or read back from `lists` (DIR/LAYER.list).
