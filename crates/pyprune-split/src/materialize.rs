@@ -19,9 +19,15 @@ pub struct MaterializeError {
 }
 
 /// Lays out `install` at `dest` (a directory that must not exist yet),
-/// the tree's root becoming `dest`. Returns how many files were copied
-/// rather than linked.
-pub fn materialize(split: &Split, install: &Install, dest: &Path) -> Result<u64, MaterializeError> {
+/// the tree's root becoming `dest`, with the third-party packages left out
+/// of the split too when `third_party` (what verify imports with the
+/// stdlib). Returns how many files were copied rather than linked.
+pub fn materialize(
+    split: &Split,
+    install: &Install,
+    third_party: bool,
+    dest: &Path,
+) -> Result<u64, MaterializeError> {
     let fail = |path: &Path| {
         let path = path.to_path_buf();
         move |source| MaterializeError { path, source }
@@ -32,7 +38,8 @@ pub fn materialize(split: &Split, install: &Install, dest: &Path) -> Result<u64,
         std::fs::create_dir_all(&made).map_err(fail(&made))?;
     }
     let mut copied = 0;
-    for file in split.files.iter().filter(|f| install.holds(f)) {
+    let extra = split.third_party.iter().filter(|_| third_party);
+    for file in split.files.iter().filter(|f| install.holds(f)).chain(extra) {
         pyprune_interrupt::check().map_err(|e| MaterializeError {
             path: dest.to_path_buf(),
             source: io::Error::other(e.to_string()),

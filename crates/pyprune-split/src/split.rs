@@ -41,6 +41,8 @@ pub struct Split {
     pub root_disk: u64,
     /// Paths a list names that the tree does not have: (layer, path).
     pub listed_absent: Vec<(usize, PathBuf)>,
+    /// The files under the left-out directories (in no layer), sorted.
+    pub third_party: Vec<SplitFile>,
 }
 
 /// The files an exclusion step removes from `model`, as `apply` would.
@@ -60,9 +62,11 @@ pub fn removed_by(
 
 impl Split {
     /// Splits `inventory` by `layers`, first match wins; `removed_by_step`
-    /// answers the `step:` terms (each step asked once).
+    /// answers the `step:` terms (each step asked once). What is under
+    /// `left_out` (relative directories: third-party packages) is not split.
     pub fn assign<E>(
         inventory: &Inventory,
+        left_out: &[PathBuf],
         layers: Vec<Layer>,
         mut removed_by_step: impl FnMut(StepName) -> Result<BTreeSet<PathBuf>, E>,
     ) -> Result<Split, E> {
@@ -76,7 +80,7 @@ impl Split {
                 }
             }
         }
-        let mut split = Split::empty(inventory, layers);
+        let mut split = Split::empty(inventory, left_out, layers);
         for file in &mut split.files {
             let matches = |term: &Term| match term {
                 Term::All => true,
@@ -98,8 +102,13 @@ impl Split {
 
     /// The layers as lists name them: `lists` gives each layer's paths,
     /// relative to the tree root.
-    pub fn from_lists(inventory: &Inventory, layers: Vec<Layer>, lists: &[Vec<PathBuf>]) -> Split {
-        let mut split = Split::empty(inventory, layers);
+    pub fn from_lists(
+        inventory: &Inventory,
+        left_out: &[PathBuf],
+        layers: Vec<Layer>,
+        lists: &[Vec<PathBuf>],
+    ) -> Split {
+        let mut split = Split::empty(inventory, left_out, layers);
         let index: HashMap<PathBuf, usize> = split
             .files
             .iter()
@@ -117,14 +126,15 @@ impl Split {
         split
     }
 
-    fn empty(inventory: &Inventory, layers: Vec<Layer>) -> Split {
+    fn empty(inventory: &Inventory, left_out: &[PathBuf], layers: Vec<Layer>) -> Split {
+        let outside = |path: &Path| left_out.iter().any(|dir| path.starts_with(dir));
         let sourceless: BTreeSet<&Path> = inventory
             .files
             .iter()
             .filter(|f| f.kind == Kind::Sourceless)
             .map(|f| f.path.as_path())
             .collect();
-        let mut files: Vec<SplitFile> = inventory
+        let (mut files, mut third_party): (Vec<SplitFile>, Vec<SplitFile>) = inventory
             .files
             .iter()
             .map(|f| SplitFile {
@@ -138,15 +148,21 @@ impl Split {
                 pysource: is_pysource(&f.path, f.kind, &sourceless),
                 layers: Vec::new(),
             })
-            .collect();
+            .partition(|f| !outside(&f.path));
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        third_party.sort_by(|a, b| a.path.cmp(&b.path));
         let root_disk = std::fs::symlink_metadata(&inventory.root)
             .map(|m| std::os::unix::fs::MetadataExt::blocks(&m) * 512)
             .unwrap_or(0);
         let mut directories: Vec<(PathBuf, u64)> = inventory
             .directories_list
             .iter()
-            .filter(|(p, _)| !p.as_os_str().is_empty())
+            // A left-out directory itself stays, empty: its parent's package
+            // owns it (a stdlib's site-packages), not what is in it.
+            .filter(|(p, _)| {
+                !p.as_os_str().is_empty()
+                    && !left_out.iter().any(|dir| p.starts_with(dir) && p != dir)
+            })
             .cloned()
             .collect();
         directories.sort();
@@ -157,6 +173,7 @@ impl Split {
             directories,
             root_disk,
             listed_absent: Vec::new(),
+            third_party,
         }
     }
 

@@ -116,7 +116,7 @@ fn verify_installs(
         let parent = dest.parent().unwrap_or(&home);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot make `{}`", display_path(parent)))?;
-        materialize(split, install, &dest)?;
+        materialize(split, install, true, &dest)?;
         let python_here = pipeline::interpreter_in_copy(&python, &split.root, &dest);
         let promises = Promises {
             tracebacks: sources.iter().all(|l| install.layers.contains(l)),

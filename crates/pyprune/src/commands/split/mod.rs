@@ -75,6 +75,7 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     let installs = installs_of(&split, &args.installs)?;
     let shown_root = args.prefix.clone().unwrap_or_else(|| split.root.clone());
     let mut report = report::build(&split, &installs, &shown_root, args.prefix.is_some());
+    report.left_out = prepared.left_out.clone();
     report.links_broken = broken;
     for path in &report.unassigned {
         printer.warn(&format!("`{path}`: no layer's selector matches it"));
@@ -131,8 +132,9 @@ fn split_of(
     prefix: Option<&Path>,
 ) -> anyhow::Result<Split> {
     let inventory = &prepared.inventory;
+    let left_out = prepared.context.left_out(&prepared.model);
     match lists {
-        None => Split::assign(inventory, layers, |step| {
+        None => Split::assign(inventory, &left_out, layers, |step| {
             pyprune_split::removed_by(step, &prepared.model, &prepared.context)
         })
         .with_context(|| format!("cannot split `{}`", display_path(&inventory.root))),
@@ -152,7 +154,7 @@ fn split_of(
                         })
                 })
                 .collect::<anyhow::Result<Vec<Vec<PathBuf>>>>()?;
-            Ok(Split::from_lists(inventory, layers, &read))
+            Ok(Split::from_lists(inventory, &left_out, layers, &read))
         }
     }
 }

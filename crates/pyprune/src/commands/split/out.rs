@@ -82,7 +82,7 @@ pub fn materialize_all(
         }
         // Removed if the run stops before the install is whole.
         let guard = pyprune_interrupt::Temporary::new(&dest);
-        pyprune_split::materialize(split, install, &dest)?;
+        pyprune_split::materialize(split, install, false, &dest)?;
         guard.keep();
         made.push(display_path(&dest));
     }

@@ -20,6 +20,8 @@ pub struct SplitReport {
     pub links_broken: u64,
     /// Files no layer took.
     pub unassigned: Vec<String>,
+    /// The third-party packages not split (unless `--site-packages`).
+    pub left_out: pyprune_tree::LeftOut,
     /// Paths a list format could not spell (left out of that list).
     pub unlistable: Vec<Unlistable>,
     /// The files `--out` wrote.
@@ -115,6 +117,7 @@ pub fn build(
             .collect(),
         links_broken: 0,
         unassigned: split.unassigned().map(|f| display_path(&f.path)).collect(),
+        left_out: pyprune_tree::LeftOut::default(),
         unlistable: Vec::new(),
         written: Vec::new(),
         materialized: Vec::new(),

@@ -90,6 +90,9 @@ pub fn render(report: &SplitReport) -> String {
             report.links_broken
         );
     }
+    if let Some(lines) = crate::pipeline::left_out_lines(&report.left_out, "not split") {
+        let _ = writeln!(out, "{lines}");
+    }
     if !report.unassigned.is_empty() {
         let _ = writeln!(out, "{} files in no layer", report.unassigned.len());
     }
