@@ -407,7 +407,7 @@ fn every_file_in_one_layer_in_every_list_format_with_sizes_du_agrees_with() {
 
 /// A bare package directory (put on `sys.path` by verify): `json` with a
 /// test package of its own, and `colorsys`, compiled at every level.
-fn package_with_tests(dir: &Path) -> PathBuf {
+pub fn package_with_tests(dir: &Path) -> PathBuf {
     copy_from_stdlib(
         dir,
         &[
