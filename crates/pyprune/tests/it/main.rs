@@ -40,6 +40,7 @@ mod signals;
 mod site_steps;
 mod small_filesystems;
 mod split;
+mod split_check;
 mod split_readme;
 mod startup;
 mod symlinks;

@@ -29,7 +29,8 @@ fn the_readme_packaging_and_container_commands_run_as_written() {
     let env = TestEnv::new();
     let pylib = "/usr/lib/python3.X";
     let buildroot = env.path().join("buildroot");
-    let tree = crate::split::package_with_tests(&buildroot.join(pylib.trim_start_matches('/')));
+    let tree =
+        crate::split_check::package_with_tests(&buildroot.join(pylib.trim_start_matches('/')));
     // The container's stdlib: another copy (the container compiles its caches again).
     let stdlib = env.path().join("stdlib");
     let copied = std::process::Command::new("cp")
