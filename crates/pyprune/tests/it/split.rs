@@ -5,8 +5,8 @@
 //! broken. `split_check.rs` holds `--check`'s tests.
 
 use crate::harness::{
-    TestEnv, compileall_all_levels, copy_from_stdlib, du_bytes, paths_under, pyprune, python_print,
-    stderr, stdlib,
+    TestEnv, compileall_all_levels, copy_from_stdlib, du_bytes, paths_under, pyprune, stderr,
+    stdlib,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 /// IDLE, unittest (a developer module) with its own tests, the build
 /// configuration (devel), compiled at every level with duplicates linked.
 fn layered_stdlib(prefix: &Path) -> PathBuf {
-    let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
-    let root = prefix.join("lib").join(format!("python{version}"));
+    let root = crate::harness::tiny_stdlib(prefix);
     let config = std::fs::read_dir(stdlib())
         .expect("stdlib")
         .filter_map(Result::ok)
@@ -29,13 +28,6 @@ fn layered_stdlib(prefix: &Path) -> PathBuf {
     copy_from_stdlib(
         &root,
         &[
-            "os.py",
-            "stat.py",
-            "colorsys.py",
-            "json/__init__.py",
-            "json/decoder.py",
-            "json/encoder.py",
-            "json/scanner.py",
             "test/__init__.py",
             "idlelib/__init__.py",
             "unittest/__init__.py",
@@ -49,6 +41,7 @@ fn layered_stdlib(prefix: &Path) -> PathBuf {
     // A third-party package: not the stdlib's, so not split.
     std::fs::create_dir_all(root.join("site-packages/extra")).expect("mkdir");
     std::fs::write(root.join("site-packages/extra/__init__.py"), "").expect("write");
+    // The new files' caches (compileall leaves the fresh ones as they are).
     compileall_all_levels(&root);
     root
 }

@@ -3,23 +3,14 @@
 //! failing, named, on a planted fault; on a reduced Debian 3.11, the
 //! cacheless install of a tree with the no-write marker writing nothing.
 
-use crate::harness::{TestEnv, compileall_all_levels, copy_from_stdlib, pyprune, stderr};
+use crate::harness::{TestEnv, compileall_all_levels, pyprune, stderr};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// A bare package directory (put on `sys.path` by verify): `json` with a
 /// test package of its own, and `colorsys`, compiled at every level.
 pub fn package_with_tests(dir: &Path) -> PathBuf {
-    copy_from_stdlib(
-        dir,
-        &[
-            "json/__init__.py",
-            "json/decoder.py",
-            "json/encoder.py",
-            "json/scanner.py",
-            "colorsys.py",
-        ],
-    );
+    crate::harness::package_tree(dir);
     std::fs::create_dir_all(dir.join("json/tests")).expect("mkdir");
     std::fs::write(dir.join("json/tests/__init__.py"), "").expect("write");
     std::fs::write(dir.join("json/tests/test_x.py"), "import json\n").expect("write");
