@@ -78,8 +78,16 @@ pub fn directory_owners(split: &Split) -> BTreeMap<PathBuf, usize> {
 }
 
 /// The list of `layer` in `format`, its paths under `shown_root` (the tree
-/// root, or `--prefix`).
-pub fn list(split: &Split, layer: usize, format: ListFormat, shown_root: &Path) -> List {
+/// root, or `--prefix`). A layer installed under a root of its own
+/// (`own_root`: a sources layer outside the stdlib) owns, in RPM, every
+/// directory its files need there.
+pub fn list(
+    split: &Split,
+    layer: usize,
+    format: ListFormat,
+    shown_root: &Path,
+    own_root: bool,
+) -> List {
     let mut list = List::default();
     let full = |rel: &Path| -> PathBuf {
         if rel.as_os_str().is_empty() {
@@ -115,7 +123,15 @@ pub fn list(split: &Split, layer: usize, format: ListFormat, shown_root: &Path) 
             }
         }
         ListFormat::Rpm => {
-            let owners = directory_owners(split);
+            let mut owners = directory_owners(split);
+            if own_root {
+                owners.insert(PathBuf::new(), layer);
+                for file in split.files_of(layer) {
+                    for dir in file.path.ancestors().skip(1) {
+                        owners.insert(dir.to_path_buf(), layer);
+                    }
+                }
+            }
             let line = |prefix: &str, rel: &Path, list: &mut List| match rpm_path(
                 full(rel).as_os_str().as_bytes(),
             ) {

@@ -127,7 +127,11 @@ impl Split {
     }
 
     fn empty(inventory: &Inventory, left_out: &[PathBuf], layers: Vec<Layer>) -> Split {
-        let outside = |path: &Path| left_out.iter().any(|dir| path.starts_with(dir));
+        // pyprune's runtime's `.pth` goes in site-packages, but is the stdlib's.
+        let outside = |path: &Path| {
+            left_out.iter().any(|dir| path.starts_with(dir))
+                && path.file_name() != Some(std::ffi::OsStr::new(pyprune_steps::RUNTIME_PTH))
+        };
         let sourceless: BTreeSet<&Path> = inventory
             .files
             .iter()

@@ -51,6 +51,13 @@ pub struct SplitArgs {
     #[arg(long, value_name = "DIR")]
     pub prefix: Option<PathBuf>,
 
+    /// List a layer under a root of its own, NAME=DIR (repeat for more): a sources layer
+    /// installed outside the stdlib (/usr/src/python3.12), laid out as the tree. pyprune's
+    /// runtime finds a sourceless module's source there through a
+    /// `__pysources__/__parallel__` file in the tree naming DIR, or PYPRUNE_PYSOURCES_PREFIX.
+    #[arg(long = "layer-prefix", value_name = "NAME=DIR")]
+    pub layer_prefixes: Vec<String>,
+
     /// Write the lists into DIR (made if missing, outside the tree): for each layer
     /// LAYER.list (one path per line), LAYER.files (an RPM %files fragment) and
     /// LAYER.install (a Debian/apk install list), and split.json (the JSON report).

@@ -41,6 +41,7 @@ mod site_steps;
 mod small_filesystems;
 mod split;
 mod split_check;
+mod split_debian;
 mod split_readme;
 mod startup;
 mod symlinks;

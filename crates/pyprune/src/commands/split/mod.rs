@@ -37,12 +37,12 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
     {
         refuse_inside(dir, &prepared.inventory.root)?;
     }
-    let mut split = split_of(
-        &prepared,
-        layers.clone(),
-        args.lists.as_deref(),
-        args.prefix.as_deref(),
-    )?;
+    let shown_root = args
+        .prefix
+        .clone()
+        .unwrap_or_else(|| prepared.inventory.root.clone());
+    let roots = layer_roots(&layers, &args.layer_prefixes, &shown_root)?;
+    let mut split = split_of(&prepared, layers.clone(), args.lists.as_deref(), &roots)?;
     let mut broken = 0;
     let linked = split.cross_layer_links().len();
     if linked > 0 {
@@ -63,17 +63,11 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
                 }
                 // Sizes change with the links: measure the tree again.
                 prepared = prepare(&tree, global, printer)?;
-                split = split_of(
-                    &prepared,
-                    layers,
-                    args.lists.as_deref(),
-                    args.prefix.as_deref(),
-                )?;
+                split = split_of(&prepared, layers, args.lists.as_deref(), &roots)?;
             }
         }
     }
     let installs = installs_of(&split, &args.installs)?;
-    let shown_root = args.prefix.clone().unwrap_or_else(|| split.root.clone());
     let mut report = report::build(&split, &installs, &shown_root, args.prefix.is_some());
     report.left_out = prepared.left_out.clone();
     report.links_broken = broken;
@@ -81,7 +75,7 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         printer.warn(&format!("`{path}`: no layer's selector matches it"));
     }
     if let Some(dir) = &args.out {
-        report.written = out::write_lists(&split, dir, &shown_root, &mut report, printer)?;
+        report.written = out::write_lists(&split, dir, &roots, &mut report, printer)?;
     }
     if let Some(dir) = &args.materialize {
         report.materialized = out::materialize_all(&split, &installs, dir)?;
@@ -129,7 +123,7 @@ fn split_of(
     prepared: &pipeline::Prepared,
     layers: Vec<Layer>,
     lists: Option<&Path>,
-    prefix: Option<&Path>,
+    roots: &[(PathBuf, bool)],
 ) -> anyhow::Result<Split> {
     let inventory = &prepared.inventory;
     let left_out = prepared.context.left_out(&prepared.model);
@@ -139,10 +133,10 @@ fn split_of(
         })
         .with_context(|| format!("cannot split `{}`", display_path(&inventory.root))),
         Some(dir) => {
-            let shown_root = prefix.unwrap_or(&inventory.root);
             let read = layers
                 .iter()
-                .map(|layer| {
+                .zip(roots)
+                .map(|(layer, (shown_root, _))| {
                     let path = dir.join(format!("{}.list", layer.name));
                     std::fs::read(&path)
                         .map(|bytes| pyprune_split::read_plain(&bytes, shown_root))
@@ -157,6 +151,27 @@ fn split_of(
             Ok(Split::from_lists(inventory, &left_out, layers, &read))
         }
     }
+}
+
+/// Where each layer's lists put it: its `--layer-prefix` (and whether it
+/// has one), else `shown_root`.
+fn layer_roots(
+    layers: &[Layer],
+    given: &[String],
+    shown_root: &Path,
+) -> anyhow::Result<Vec<(PathBuf, bool)>> {
+    let mut roots: Vec<(PathBuf, bool)> = vec![(shown_root.to_path_buf(), false); layers.len()];
+    for text in given {
+        let (name, dir) = text
+            .split_once('=')
+            .with_context(|| format!("--layer-prefix `{text}` is not NAME=DIR"))?;
+        let index = layers
+            .iter()
+            .position(|l| l.name == name)
+            .with_context(|| format!("--layer-prefix names no layer `{name}`"))?;
+        roots[index] = (PathBuf::from(dir), true);
+    }
+    Ok(roots)
 }
 
 /// `--install` as given, or the default chain.

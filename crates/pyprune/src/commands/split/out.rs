@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub fn write_lists(
     split: &Split,
     dir: &Path,
-    shown_root: &Path,
+    roots: &[(PathBuf, bool)],
     report: &mut SplitReport,
     printer: &Printer,
 ) -> anyhow::Result<Vec<String>> {
@@ -21,7 +21,8 @@ pub fn write_lists(
     let mut written = Vec::new();
     for (layer, named) in split.layers.iter().enumerate() {
         for format in ListFormat::ALL {
-            let list = pyprune_split::list(split, layer, format, shown_root);
+            let (root, own) = &roots[layer];
+            let list = pyprune_split::list(split, layer, format, root, *own);
             for (path, why) in list.unlistable {
                 printer.warn(&format!(
                     "`{}` left out of {}.{}: {why}",
