@@ -150,6 +150,25 @@ fn every_file_in_one_layer_in_every_list_format_with_sizes_du_agrees_with() {
     assert!(out.status.success(), "{}", stderr(&out));
     // Nothing of the tree changed.
     assert!(before == snapshot(&root), "the tree changed");
+    // Lists are never written into the tree.
+    let inside = pyprune()
+        .arg("split")
+        .arg(&root)
+        .arg("--out")
+        .arg(root.join("json/lists"))
+        .output()
+        .expect("run");
+    assert_eq!(inside.status.code(), Some(2));
+    assert!(
+        stderr(&inside).contains("is inside the tree"),
+        "{}",
+        stderr(&inside)
+    );
+    assert!(
+        before == snapshot(&root),
+        "--out inside the tree changed it"
+    );
+    assert!(!root.join("json/lists").exists());
 
     // Every file in exactly the layer the rules say, in each format; the
     // third-party packages in none, said with their size.

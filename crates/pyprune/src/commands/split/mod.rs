@@ -42,7 +42,13 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
         .clone()
         .unwrap_or_else(|| prepared.inventory.root.clone());
     let roots = layer_roots(&layers, &args.layer_prefixes, &shown_root)?;
-    let mut split = split_of(&prepared, layers.clone(), args.lists.as_deref(), &roots)?;
+    let mut split = split_of(
+        &prepared,
+        layers.clone(),
+        args.lists.as_deref(),
+        &roots,
+        printer,
+    )?;
     let mut broken = 0;
     let linked = split.cross_layer_links().len();
     if linked > 0 {
@@ -63,7 +69,7 @@ pub fn run(args: &SplitArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::
                 }
                 // Sizes change with the links: measure the tree again.
                 prepared = prepare(&tree, global, printer)?;
-                split = split_of(&prepared, layers, args.lists.as_deref(), &roots)?;
+                split = split_of(&prepared, layers, args.lists.as_deref(), &roots, printer)?;
             }
         }
     }
@@ -124,11 +130,19 @@ fn split_of(
     layers: Vec<Layer>,
     lists: Option<&Path>,
     roots: &[(PathBuf, bool)],
+    printer: &Printer,
 ) -> anyhow::Result<Split> {
     let inventory = &prepared.inventory;
     let left_out = prepared.context.left_out(&prepared.model);
     match lists {
+        // Each step's removals take a while on a whole stdlib (the
+        // exclusions read what kept modules import): shown as they run.
         None => Split::assign(inventory, &left_out, layers, |step| {
+            let tally = std::sync::Arc::new(pyprune_tree::Tally::new(format!(
+                "layers: what {} removes",
+                step.info().id
+            )));
+            let _progress = printer.progress(std::sync::Arc::clone(&tally));
             pyprune_split::removed_by(step, &prepared.model, &prepared.context)
         })
         .with_context(|| format!("cannot split `{}`", display_path(&inventory.root))),
