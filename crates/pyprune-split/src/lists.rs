@@ -48,6 +48,7 @@ pub fn directory_owners(split: &Split) -> BTreeMap<PathBuf, usize> {
     let order = install_order(split);
     let rank = |layer: usize| order.iter().position(|&l| l == layer).unwrap_or(usize::MAX);
     let base = split.base();
+    let caches = split.bytecode_layers();
     let mut owners: BTreeMap<PathBuf, usize> = BTreeMap::new();
     owners.insert(PathBuf::new(), base);
     for (dir, _) in &split.directories {
@@ -59,11 +60,7 @@ pub fn directory_owners(split: &Split) -> BTreeMap<PathBuf, usize> {
             continue;
         };
         // The base ghosts a cache layer's files, and so needs their directories.
-        let layer = if split.is_bytecode_layer(layer) {
-            base
-        } else {
-            layer
-        };
+        let layer = if caches[layer] { base } else { layer };
         for dir in file.path.ancestors().skip(1) {
             let entry = first.entry(dir).or_insert(layer);
             if rank(layer) < rank(*entry) {
@@ -149,10 +146,11 @@ pub fn list(
                 line("", &file.path, &mut list);
             }
             if layer == split.base() {
+                let caches = split.bytecode_layers();
                 for file in split
                     .files
                     .iter()
-                    .filter(|f| f.layers.iter().any(|&l| split.is_bytecode_layer(l)))
+                    .filter(|f| f.layers.iter().any(|&l| caches[l]))
                 {
                     line("%ghost ", &file.path, &mut list);
                 }

@@ -210,6 +210,13 @@ impl Split {
             })
     }
 
+    /// [`Split::is_bytecode_layer`] of every layer, by index.
+    pub fn bytecode_layers(&self) -> Vec<bool> {
+        (0..self.layers.len())
+            .map(|l| self.is_bytecode_layer(l))
+            .collect()
+    }
+
     /// The layers holding a sourceless layout's sources: an install without
     /// one of them shows no source lines for some modules.
     pub fn source_layers(&self) -> BTreeSet<usize> {

@@ -84,7 +84,8 @@ pub struct SplitArgs {
     /// of the next, and each install, laid out alone in a temporary directory, verified
     /// by its interpreter against the whole tree (every module that imports in the tree
     /// and whose files the install has imports; with a no-write marker, nothing is
-    /// written). Exits with 1 naming what fails.
+    /// written). Exits with 1 naming what fails. Verifying costs about a `pyprune verify`
+    /// of the tree per install (minutes for a whole stdlib): choose them with --install.
     #[arg(long)]
     pub check: bool,
 
