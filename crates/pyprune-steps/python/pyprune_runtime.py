@@ -73,6 +73,27 @@ def _install_hooks(fallback):
     import _frozen_importlib_external as bootstrap
     import os
 
+    def nearest(directory, memo, answer):
+        """The first answer(d) that is not None for d from `directory` up to
+        the root, remembered in `memo` for every directory walked."""
+        walked = []
+        result = None
+        while True:
+            if directory in memo:
+                result = memo[directory]
+                break
+            walked.append(directory)
+            result = answer(directory)
+            if result is not None:
+                break
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+        for seen in walked:
+            memo[seen] = result
+        return result
+
     covered = {}
 
     def protected(cache_path):
@@ -80,24 +101,8 @@ def _install_hooks(fallback):
         cache_dir = os.path.dirname(cache_path)
         if os.path.exists(os.path.join(cache_dir, MARKER)):
             return True
-        directory = os.path.dirname(cache_dir)
-        walked = []
-        result = False
-        while True:
-            if directory in covered:
-                result = covered[directory]
-                break
-            walked.append(directory)
-            if os.path.exists(os.path.join(directory, MARKER)):
-                result = True
-                break
-            parent = os.path.dirname(directory)
-            if parent == directory:
-                break
-            directory = parent
-        for seen in walked:
-            covered[seen] = result
-        return result
+        marked = lambda d: True if os.path.exists(os.path.join(d, MARKER)) else None
+        return bool(nearest(os.path.dirname(cache_dir), covered, marked))
 
     fallen_back = set()
     write_cache = bootstrap.SourceFileLoader._cache_bytecode
@@ -148,29 +153,18 @@ def _install_hooks(fallback):
         prefix = os.environ.get("PYPRUNE_PYSOURCES_PREFIX")
         if prefix:
             found.append(os.path.join(prefix, directory.lstrip(os.sep)))
-        walked = []
-        above = directory
-        target = None
-        while True:
-            if above in parallel_roots:
-                target = parallel_roots[above]
-                break
-            walked.append(above)
-            pointer = os.path.join(above, "__pysources__", "__parallel__")
+
+        def pointed(above):
             try:
+                pointer = os.path.join(above, "__pysources__", "__parallel__")
                 with open(pointer, encoding="utf-8") as file:
                     named = file.read().strip()
-            except OSError:
-                named = None
-            if named:
-                target = (above, os.path.join(above, named))
-                break
-            parent = os.path.dirname(above)
-            if parent == above:
-                break
-            above = parent
-        for seen in walked:
-            parallel_roots[seen] = target
+            except (OSError, ValueError):
+                # None there, or not text: no pointer (tracebacks must still print).
+                return None
+            return (above, os.path.join(above, named)) if named else None
+
+        target = nearest(directory, parallel_roots, pointed)
         if target is not None:
             root, elsewhere = target
             found.append(os.path.normpath(os.path.join(elsewhere, os.path.relpath(directory, root))))

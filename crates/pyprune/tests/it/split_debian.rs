@@ -223,6 +223,17 @@ fn a_debian_tree_splits_its_cacheless_install_writes_nothing_and_parallel_source
     );
     let (shown, source) = expected_line(&stderr_text).expect("a frame in json/decoder.py");
     assert_ne!(shown, source, "{stderr_text}");
+    // Served: inspect has the whole source, the traceback the file's lines.
+    let served = |env: &[(&str, &Path)]| {
+        let (stdout, stderr_text) = run(&python, probe, env);
+        assert_eq!(
+            stdout,
+            format!("SourcelessFileLoader\n{}\n", original.len()),
+            "{stderr_text}"
+        );
+        let (shown, source) = expected_line(&stderr_text).expect("a frame in json/decoder.py");
+        assert_eq!(shown, source, "{stderr_text}");
+    };
     // A pointer file in the tree's __pysources__ naming the parallel tree.
     let pointer = stdlib.join("__pysources__/__parallel__");
     std::fs::create_dir_all(pointer.parent().expect("dir")).expect("mkdir");
@@ -233,26 +244,12 @@ fn a_debian_tree_splits_its_cacheless_install_writes_nothing_and_parallel_source
             .as_bytes(),
     )
     .expect("write");
-    let (stdout, stderr_text) = run(&python, probe, &[]);
-    assert_eq!(
-        stdout,
-        format!("SourcelessFileLoader\n{}\n", original.len()),
-        "{stderr_text}"
-    );
-    let (shown, source) = expected_line(&stderr_text).expect("a frame in json/decoder.py");
-    assert_eq!(shown, source, "{stderr_text}");
+    served(&[]);
     // The setting instead: the parallel tree by absolute path under a prefix.
     std::fs::remove_file(&pointer).expect("remove pointer");
     let prefix = env.path().join("src-prefix");
     let mirrored = prefix.join(stdlib.strip_prefix("/").expect("absolute"));
     std::fs::create_dir_all(mirrored.parent().expect("parent")).expect("mkdir");
     std::fs::rename(laid.join("sources/lib/python3.11"), &mirrored).expect("move");
-    let (stdout, stderr_text) = run(&python, probe, &[("PYPRUNE_PYSOURCES_PREFIX", &prefix)]);
-    assert_eq!(
-        stdout,
-        format!("SourcelessFileLoader\n{}\n", original.len()),
-        "{stderr_text}"
-    );
-    let (shown, source) = expected_line(&stderr_text).expect("a frame in json/decoder.py");
-    assert_eq!(shown, source, "{stderr_text}");
+    served(&[("PYPRUNE_PYSOURCES_PREFIX", &prefix)]);
 }
