@@ -11,7 +11,13 @@ which do not read its site-packages). It:
 - with fallback on, when `-O`/`-OO` finds no cache of its level, uses a less
   optimized cache that exists (opt-1, then opt-0), and writes nothing.
 - serves the source of a sourceless module (`NAME.pyc`) from
-  `__pysources__/NAME.py.gz` beside it, so linecache, inspect.getsource and
+  `__pysources__/NAME.py.gz` beside it, or from a parallel tree (the sources
+  layer of `pyprune split`, installed elsewhere): `NAME.py` or
+  `__pysources__/NAME.py.gz` under the directory a `__pysources__/__parallel__`
+  file above names (one line: a path, relative to that file's directory's
+  parent or absolute, laid out as the tree below it), or under
+  `$PYPRUNE_PYSOURCES_PREFIX` followed by the module's absolute directory
+  (as PYTHONPYCACHEPREFIX lays out caches); so linecache, inspect.getsource and
   tracebacks show real lines; for zipped modules that rename themselves, the
   source under their real name (unless the new name is another module's:
   pyprune keeps _pydecimal, which calls itself decimal, out of zips).
@@ -67,6 +73,27 @@ def _install_hooks(fallback):
     import _frozen_importlib_external as bootstrap
     import os
 
+    def nearest(directory, memo, answer):
+        """The first answer(d) that is not None for d from `directory` up to
+        the root, remembered in `memo` for every directory walked."""
+        walked = []
+        result = None
+        while True:
+            if directory in memo:
+                result = memo[directory]
+                break
+            walked.append(directory)
+            result = answer(directory)
+            if result is not None:
+                break
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+        for seen in walked:
+            memo[seen] = result
+        return result
+
     covered = {}
 
     def protected(cache_path):
@@ -74,24 +101,8 @@ def _install_hooks(fallback):
         cache_dir = os.path.dirname(cache_path)
         if os.path.exists(os.path.join(cache_dir, MARKER)):
             return True
-        directory = os.path.dirname(cache_dir)
-        walked = []
-        result = False
-        while True:
-            if directory in covered:
-                result = covered[directory]
-                break
-            walked.append(directory)
-            if os.path.exists(os.path.join(directory, MARKER)):
-                result = True
-                break
-            parent = os.path.dirname(directory)
-            if parent == directory:
-                break
-            directory = parent
-        for seen in walked:
-            covered[seen] = result
-        return result
+        marked = lambda d: True if os.path.exists(os.path.join(d, MARKER)) else None
+        return bool(nearest(os.path.dirname(cache_dir), covered, marked))
 
     fallen_back = set()
     write_cache = bootstrap.SourceFileLoader._cache_bytecode
@@ -130,19 +141,66 @@ def _install_hooks(fallback):
         # get_code looks the function up in its module at each call.
         bootstrap.cache_from_source = less_optimized
 
+    parallel_roots = {}
+
+    def parallel_dirs(directory):
+        """Where else the sources of `directory`'s sourceless modules may be:
+        under PYPRUNE_PYSOURCES_PREFIX, laid out by absolute path (as
+        PYTHONPYCACHEPREFIX lays out caches); and under the directory named by
+        the nearest `__pysources__/__parallel__` pointer file above, laid out
+        as the tree below that pointer's directory."""
+        found = []
+        prefix = os.environ.get("PYPRUNE_PYSOURCES_PREFIX")
+        if prefix:
+            found.append(os.path.join(prefix, directory.lstrip(os.sep)))
+
+        def pointed(above):
+            try:
+                pointer = os.path.join(above, "__pysources__", "__parallel__")
+                with open(pointer, encoding="utf-8") as file:
+                    named = file.read().strip()
+            except (OSError, ValueError):
+                # None there, or not text: no pointer (tracebacks must still print).
+                return None
+            return (above, os.path.join(above, named)) if named else None
+
+        target = nearest(directory, parallel_roots, pointed)
+        if target is not None:
+            root, elsewhere = target
+            found.append(os.path.normpath(os.path.join(elsewhere, os.path.relpath(directory, root))))
+        return found
+
+    def read_source(directory, stem, plain):
+        """`directory/__pysources__/STEM.gz`, else (where `plain`) `directory/STEM`."""
+        try:
+            with open(os.path.join(directory, "__pysources__", stem + ".gz"), "rb") as file:
+                data = file.read()
+        except OSError:
+            pass
+        else:
+            import gzip
+            return bootstrap.decode_source(gzip.decompress(data))
+        if plain:
+            try:
+                with open(os.path.join(directory, stem), "rb") as file:
+                    return bootstrap.decode_source(file.read())
+            except OSError:
+                pass
+        return None
+
     def get_source(self, fullname):
         # self.path, not get_filename(fullname): linecache asks by the module's
         # __name__, which some modules change (_pydecimal calls itself decimal).
-        path = self.path
-        directory, name = os.path.split(path)
-        compressed = os.path.join(directory, "__pysources__", name[:-1] + ".gz")
-        try:
-            with open(compressed, "rb") as file:
-                data = file.read()
-        except OSError:
-            return None
-        import gzip
-        return bootstrap.decode_source(gzip.decompress(data))
+        directory, name = os.path.split(self.path)
+        stem = name[:-1]
+        source = read_source(directory, stem, False)
+        if source is None:
+            # A sources layer installed elsewhere: the plain source, or its gzip.
+            for elsewhere in parallel_dirs(directory):
+                source = read_source(elsewhere, stem, True)
+                if source is not None:
+                    break
+        return source
 
     bootstrap.SourcelessFileLoader.get_source = get_source
 

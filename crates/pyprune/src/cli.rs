@@ -4,6 +4,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+pub use crate::cli_split::{LinksArg, SplitArgs};
+
 /// Measure and shrink the on-disk footprint of Python installations without breaking Python.
 #[derive(Debug, Parser)]
 #[command(
@@ -149,6 +151,18 @@ pub enum Command {
     /// the original and fails here, also alone, is a regression. Exits with 1 on any
     /// regression.
     Verify(VerifyArgs),
+
+    /// Split a tree into layers, the packages a distributor ships it as, and write their
+    /// file lists.
+    ///
+    /// Every file goes to exactly one layer: the first whose selector matches it (see
+    /// below). The lists come as plain paths, RPM %files fragments (each directory owned
+    /// once; the base layer lists the optional cache layers' files as %ghost, as
+    /// Fedora's optional bytecode cache does), Debian/apk install lists, and JSON. The
+    /// report gives each layer's size and each install's (the base, then one layer more
+    /// at a time), hardlinks counted once; --check proves the installs nest and work.
+    /// Nothing in the tree is changed, unless --links break.
+    Split(SplitArgs),
 
     /// The static import graph of a tree: who imports what, and what an entry point needs.
     ///

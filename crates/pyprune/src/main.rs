@@ -3,6 +3,7 @@
 //! fatal, 128 + the signal when interrupted by SIGINT, SIGTERM or SIGHUP).
 
 mod cli;
+mod cli_split;
 mod commands;
 mod format;
 mod pipeline;

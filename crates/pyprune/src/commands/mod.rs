@@ -12,6 +12,7 @@ mod deps;
 mod inspect;
 mod plan;
 mod report;
+mod split;
 mod undo;
 mod verify;
 
@@ -44,6 +45,7 @@ pub fn run(cli: &Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Undo(args) => undo::run(args, &cli.global, printer),
         Command::Commit(args) => commit::run(args, &cli.global),
         Command::Verify(args) => verify::run(args, &cli.global, printer),
+        Command::Split(args) => split::run(args, &cli.global, printer),
         Command::Report(args) => report::run(args, &cli.global, printer),
         Command::Completions(args) => cli_docs::completions(args),
         Command::Man(args) => cli_docs::man(args),

@@ -25,7 +25,7 @@ mod plan;
 mod prepare;
 mod target;
 
-pub use check::{default_promises, promises_of, verify_tree};
+pub use check::{default_promises, promises_of, record_before, verify_tree};
 pub use keep_for::{
     KeepForReport, keep_for_line, keep_for_notes, keep_for_report, resolve_keep_for,
 };
@@ -37,8 +37,8 @@ pub use prepare::{
     refuse_unknown_release, unknown_release,
 };
 pub use target::{
-    interpreter_for_tree, mixed_tags_note, own_interpreter, refuse_foreign_bytecode,
-    refuse_read_only, refuse_read_only_out, resolve,
+    interpreter_for_tree, interpreter_in_copy, mixed_tags_note, own_interpreter,
+    refuse_foreign_bytecode, refuse_read_only, refuse_read_only_out, resolve,
 };
 
 use crate::printer::Printer;

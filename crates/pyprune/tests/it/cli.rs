@@ -8,7 +8,7 @@ use std::process::Stdio;
 fn every_command_has_help() {
     for command in [
         "analyze", "inspect", "compile", "dedupe", "plan", "apply", "verify", "undo", "commit",
-        "report",
+        "report", "split",
     ] {
         let output = pyprune().args([command, "--help"]).output().expect("run");
         assert!(output.status.success());
