@@ -9,7 +9,7 @@ mod read_only;
 mod replace;
 
 pub use kind::special_kind;
-pub use open::{OpenError, open_regular, read_regular};
+pub use open::{OpenError, copy_regular, open_regular, read_regular};
 pub use path_display::{display_path, display_text, serialize_optional_path, serialize_path};
 pub use read_only::on_read_only_filesystem;
 pub use replace::{replace_with_bytes, replace_with_link, temporary_beside};

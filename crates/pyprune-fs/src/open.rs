@@ -51,6 +51,23 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
     Ok((file, metadata))
 }
 
+/// Copies the regular file `from` (opened as [`open_regular`] opens it) to
+/// `to`, created anew, with its permissions and its access and modification
+/// times: a copied source keeps the mtime its cache records, so the cache
+/// stays fresh and Python writes no new one.
+pub fn copy_regular(from: &Path, to: &Path) -> Result<(), OpenError> {
+    let (mut input, meta) = open_regular(from)?;
+    let mut output = File::create(to).map_err(OpenError::Io)?;
+    io::copy(&mut input, &mut output).map_err(OpenError::Io)?;
+    let times = std::fs::FileTimes::new()
+        .set_modified(meta.modified().map_err(OpenError::Io)?)
+        .set_accessed(meta.accessed().map_err(OpenError::Io)?);
+    output
+        .set_permissions(meta.permissions())
+        .and_then(|()| output.set_times(times))
+        .map_err(OpenError::Io)
+}
+
 /// The bytes of `path`, read as [`open_regular`] opens it: a FIFO, socket,
 /// device or symlink in its place is an error, never a read that blocks.
 pub fn read_regular(path: &Path) -> Result<Vec<u8>, OpenError> {

@@ -1,7 +1,8 @@
 //! An install laid out on its own, for `split --check` to verify and measure:
-//! its directories made anew, its files hardlinked from the tree (copied
-//! where the destination is on another filesystem), symlinks made again.
-//! Nothing of the tree is changed or followed.
+//! its directories made anew, its files hardlinked from the tree (copied,
+//! times kept, where the destination is on another filesystem: a source's
+//! new mtime would make its cache stale, and Python would write one),
+//! symlinks made again. Nothing of the tree is changed or followed.
 
 use crate::install::{Install, directories_of};
 use crate::split::Split;
@@ -56,8 +57,9 @@ pub fn materialize(
         }
         match std::fs::hard_link(&from, &to) {
             Ok(()) => {}
-            Err(error) if error.raw_os_error() == Some(libc_exdev()) => {
-                std::fs::copy(&from, &to).map_err(fail(&from))?;
+            Err(error) if error.kind() == io::ErrorKind::CrossesDevices => {
+                pyprune_fs::copy_regular(&from, &to)
+                    .map_err(|e| fail(&from)(io::Error::other(e.to_string())))?;
                 copied += 1;
             }
             Err(error) => return Err(fail(&from)(error)),
@@ -77,9 +79,4 @@ pub fn materialize(
         }
     }
     Ok(copied)
-}
-
-/// `EXDEV`: a hardlink across filesystems.
-const fn libc_exdev() -> i32 {
-    18
 }

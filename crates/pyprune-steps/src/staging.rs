@@ -270,17 +270,13 @@ pub fn copy_tree(
             first_copy.insert(file.inode, target);
             continue;
         }
-        let (mut input, meta) = pyprune_fs::open_regular(&source)
-            .map_err(|e| io::Error::other(format!("`{}`: {e}", display_path(&source))))?;
-        let mut output = std::fs::File::create(&target).map_err(at(&target))?;
-        io::copy(&mut input, &mut output).map_err(at(&target))?;
-        let times = std::fs::FileTimes::new()
-            .set_modified(meta.modified()?)
-            .set_accessed(meta.accessed()?);
-        output
-            .set_permissions(meta.permissions())
-            .and_then(|()| output.set_times(times))
-            .map_err(at(&target))?;
+        pyprune_fs::copy_regular(&source, &target).map_err(|e| {
+            io::Error::other(format!(
+                "`{}` to `{}`: {e}",
+                display_path(&source),
+                display_path(&target)
+            ))
+        })?;
         first_copy.insert(file.inode, target);
     }
     // Directory mtimes last: creating their entries changed them. A
