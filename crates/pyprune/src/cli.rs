@@ -537,7 +537,8 @@ pub struct ZipArgs {
     /// The import set: the modules (dotted names, one a line, `#` comments) whose
     /// imports make the zips' hot path and, with `plan --measure-import`, are timed
     /// [default: common entry points: json, asyncio, email, http.client, logging, ...;
-    /// on the hot path, none with --keep-for, whose application's needs are hot].
+    /// with --keep-for, the application's: its needs are hot, and what its entry
+    /// points import (of the stdlib) is timed].
     #[arg(long, value_name = "FILE")]
     pub import_set: Option<PathBuf>,
 }

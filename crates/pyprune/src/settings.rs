@@ -140,10 +140,14 @@ pub struct ZipChoice {
 /// The modules whose imports are the hot path (and `--measure-import` times).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ImportSet {
-    /// `--import-set`'s file; `None`: the common entry points.
+    /// `--import-set`'s file; `None`: the common entry points, or the
+    /// application's imports with `keep_for`.
     #[serde(serialize_with = "pyprune_fs::serialize_optional_path")]
     pub file: Option<PathBuf>,
     pub modules: Vec<String>,
+    /// Whether the modules are what `--keep-for`'s entry points import
+    /// (those the unchanged tree has, once timed).
+    pub keep_for: bool,
 }
 
 impl ZipChoice {
@@ -164,10 +168,12 @@ impl ZipChoice {
                     .iter()
                     .map(|m| (*m).to_owned())
                     .collect(),
+                keep_for: false,
             },
             Some(file) => ImportSet {
                 file: Some(file.clone()),
                 modules: read_import_set(file)?,
+                keep_for: false,
             },
         };
         Ok(ZipChoice {

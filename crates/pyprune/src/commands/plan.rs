@@ -100,6 +100,9 @@ fn render(
     if let Some(set) = &report.import_set {
         let whence = match &set.file {
             Some(file) => format!("from `{}`", display_path(file)),
+            None if set.keep_for => {
+                "what --keep-for's entry points import that the unchanged tree has; --import-set FILE replaces them".to_owned()
+            }
             None => "common entry points; --import-set FILE replaces them".to_owned(),
         };
         let _ = writeln!(

@@ -7,7 +7,7 @@
 
 use crate::pipeline::{self, Prepared};
 use crate::printer::Printer;
-use crate::settings::ImportSet;
+use crate::settings::{ImportSet, KeepForRequest};
 use anyhow::Context as _;
 use pyprune_fs::display_path;
 use pyprune_python::clean_command;
@@ -18,22 +18,42 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The modules timed: the import set given, or else the common entry points
-/// less `unittest`, which `minimal` removes (every layout keeps the others).
-pub fn timed_set(set: &ImportSet) -> ImportSet {
+/// The modules timed: the import set given; else, with `--keep-for`, what
+/// its entry points import (and `--keep`), as candidates: [`measure`] times
+/// those the unchanged tree imports; else the common entry points less
+/// `unittest`, which `minimal` removes (every layout keeps the others).
+pub fn timed_set(set: &ImportSet, keep_for: Option<&KeepForRequest>) -> ImportSet {
     let mut timed = set.clone();
-    if set.file.is_none() {
-        timed.modules.retain(|m| m != "unittest");
+    match keep_for {
+        _ if set.file.is_some() => {}
+        Some(request) => {
+            let needs = pyprune_deps::entry_needs(&request.entries).needs;
+            let mut modules: Vec<String> = needs
+                .into_iter()
+                .filter(|need| !need.prefix)
+                .map(|need| need.module)
+                .chain(request.keep.iter().cloned())
+                .collect();
+            modules.sort();
+            modules.dedup();
+            timed = ImportSet {
+                file: None,
+                modules,
+                keep_for: true,
+            };
+        }
+        None => timed.modules.retain(|m| m != "unittest"),
     }
     timed
 }
 
 /// Each layout's import time as ratios to the unchanged tree's (or the
-/// interpreter's last words where the imports failed), and the temporary
-/// space it took.
+/// interpreter's last words where the imports failed), the temporary space
+/// it took, and the modules timed.
 pub struct Measured {
     pub layouts: Vec<Result<Ratios, String>>,
     pub space: Space,
+    pub modules: Vec<String>,
 }
 
 /// A layout's import time over the unchanged tree's, one ratio per
@@ -63,12 +83,14 @@ pub struct Space {
 /// steps), one at a time, in a temporary directory, with hardlinks to the
 /// tree for the files a layout does not rewrite; times each against the
 /// unchanged tree in alternating rounds (one warm-up, then `runs`), and
-/// deletes it before the next.
+/// deletes it before the next. An import set from `--keep-for` is first cut
+/// to the modules the unchanged tree imports (an application's optional
+/// imports, its own modules and third-party packages are not the stdlib's to time).
 pub fn measure(
     prepared: &Prepared,
     python: &OsStr,
     layouts: &[(String, Vec<StepName>)],
-    import_set: &[String],
+    import_set: &ImportSet,
     runs: usize,
     printer: &Printer,
 ) -> anyhow::Result<Measured> {
@@ -88,7 +110,16 @@ pub fn measure(
         .with_context(|| format!("cannot make the scratch directory `{}`", cwd.display()))?;
     let baseline = scratch.path().join("unchanged");
     let mut linked_files = build(prepared, &[], &baseline)?;
-    let code = format!("import {}", import_set.join(", "));
+    let modules = if import_set.keep_for {
+        importable(python, &baseline, &cwd, &import_set.modules)?
+    } else {
+        import_set.modules.clone()
+    };
+    anyhow::ensure!(
+        !modules.is_empty(),
+        "nothing --keep-for's entry points import is in the unchanged tree: nothing to time (--import-set FILE names modules)"
+    );
+    let code = format!("import {}", modules.join(", "));
     let mut peak_extra_bytes = 0u64;
     let mut results = Vec::with_capacity(layouts.len());
     for (index, (name, steps)) in layouts.iter().enumerate() {
@@ -127,6 +158,7 @@ pub fn measure(
             scratch: display_path(scratch.path()),
             linked_files,
         },
+        modules,
     })
 }
 
@@ -203,6 +235,30 @@ fn ratios(unchanged: &[Duration], layout: &[Duration]) -> Ratios {
         min: pairs.first().copied().unwrap_or(f64::NAN),
         max: pairs.last().copied().unwrap_or(f64::NAN),
     }
+}
+
+/// Those of `candidates` that import on the tree at `prefix`, each tried
+/// alone in one process as [`run`] runs the timed imports.
+fn importable(
+    python: &OsStr,
+    prefix: &Path,
+    cwd: &Path,
+    candidates: &[String],
+) -> anyhow::Result<Vec<String>> {
+    const TRY_EACH: &str = "import importlib, sys\nfor name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n    except BaseException:\n        continue\n    print(name)\n";
+    let output = clean_command(python)
+        .args(["-S", "-s", "-B", "-c", TRY_EACH])
+        .args(candidates)
+        .env("PYTHONHOME", prefix)
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run `{}`", python.to_string_lossy()))?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no

@@ -129,15 +129,10 @@ pub fn plan_tree(settings: &PlanSettings, printer: &Printer) -> anyhow::Result<P
             "building {} layouts one at a time and timing imports against the unchanged tree; this takes a while",
             layouts.len()
         ));
-        let import_set = measure::timed_set(&settings.zip.import_set);
-        let measured = measure::measure(
-            &prepared,
-            &python,
-            &layouts,
-            &import_set.modules,
-            runs,
-            printer,
-        )?;
+        let mut import_set =
+            measure::timed_set(&settings.zip.import_set, settings.keep_for.as_ref());
+        let measured = measure::measure(&prepared, &python, &layouts, &import_set, runs, printer)?;
+        import_set.modules = measured.modules;
         for (row, ratios) in rows
             .iter_mut()
             .filter(|r| measured_row(r))

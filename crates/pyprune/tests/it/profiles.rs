@@ -61,12 +61,18 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
     }
 
     // --measure-import=profiles builds and times each profile's layout (not the
-    // steps alone); every profile imports the module set. Its layouts go in a
-    // TMPDIR of the test's own, to see what it holds and leaves. Measured
-    // through `report`, whose JSON is plan's, its page showing the ratios.
+    // steps alone); every profile imports the module set: with --keep-for,
+    // what the application imports that the tree has (its optional import of
+    // a module the tree lacks left out). Its layouts go in a TMPDIR of the
+    // test's own, to see what it holds and leaves. Measured through `report`,
+    // whose JSON is plan's, its page showing the ratios.
     let tmpdir = env.path().join("tmpdir");
     std::fs::create_dir(&tmpdir).expect("mkdir");
     let page = env.path().join("report.html");
+    let app = env.write(
+        "app.py",
+        "import argparse, json\nfrom email import message\ntry:\n    import ujson\nexcept ImportError:\n    ujson = None\n",
+    );
     let output = pyprune()
         .args([
             "report",
@@ -75,8 +81,10 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
             "1",
             "--format",
             "json",
-            "--html",
+            "--keep-for",
         ])
+        .arg(&app)
+        .arg("--html")
         .arg(&page)
         .arg(stdlib)
         .env("TMPDIR", &tmpdir)
@@ -84,6 +92,24 @@ fn full_zip_and_minimal_meet_their_size_goals_and_keep_every_kept_module() {
         .expect("plan");
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(
+        report["import_set"]["keep_for"], true,
+        "{}",
+        report["import_set"]
+    );
+    let timed: Vec<&str> = report["import_set"]["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .map(|m| m.as_str().expect("a name"))
+        .collect();
+    assert!(
+        ["argparse", "json", "email"]
+            .iter()
+            .all(|m| timed.contains(m))
+            && !timed.contains(&"ujson"),
+        "{timed:?}"
+    );
     assert_measure_space_bounded(&report, stdlib, &tmpdir);
     let html = std::fs::read_to_string(&page).expect("the page");
     crate::report_html::assert_page_shows_the_plan(&html, &report);
