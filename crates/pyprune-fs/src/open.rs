@@ -22,6 +22,17 @@ pub enum OpenError {
 
 impl std::error::Error for OpenError {}
 
+impl OpenError {
+    /// The system error's kind (`Other` for a symlink or a special file):
+    /// what callers tell a full disk by.
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            OpenError::Io(e) => e.kind(),
+            OpenError::Symlink | OpenError::NotRegular => io::ErrorKind::Other,
+        }
+    }
+}
+
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -54,18 +65,23 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
 /// Copies the regular file `from` (opened as [`open_regular`] opens it) to
 /// `to`, created anew, with its permissions and its access and modification
 /// times: a copied source keeps the mtime its cache records, so the cache
-/// stays fresh and Python writes no new one.
-pub fn copy_regular(from: &Path, to: &Path) -> Result<(), OpenError> {
-    let (mut input, meta) = open_regular(from)?;
-    let mut output = File::create(to).map_err(OpenError::Io)?;
-    io::copy(&mut input, &mut output).map_err(OpenError::Io)?;
+/// stays fresh and Python writes no new one. An error names the path it is
+/// about and keeps its kind (a full disk is `StorageFull`).
+pub fn copy_regular(from: &Path, to: &Path) -> io::Result<()> {
+    let named = |path: &Path, kind: io::ErrorKind, why: String| {
+        io::Error::new(kind, format!("`{}`: {why}", crate::display_path(path)))
+    };
+    let (mut input, meta) = open_regular(from).map_err(|e| named(from, e.kind(), e.to_string()))?;
+    let written = |e: io::Error| named(to, e.kind(), e.to_string());
+    let mut output = File::create(to).map_err(written)?;
+    io::copy(&mut input, &mut output).map_err(written)?;
     let times = std::fs::FileTimes::new()
-        .set_modified(meta.modified().map_err(OpenError::Io)?)
-        .set_accessed(meta.accessed().map_err(OpenError::Io)?);
+        .set_modified(meta.modified().map_err(written)?)
+        .set_accessed(meta.accessed().map_err(written)?);
     output
         .set_permissions(meta.permissions())
         .and_then(|()| output.set_times(times))
-        .map_err(OpenError::Io)
+        .map_err(written)
 }
 
 /// The bytes of `path`, read as [`open_regular`] opens it: a FIFO, socket,

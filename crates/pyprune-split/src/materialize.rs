@@ -58,8 +58,7 @@ pub fn materialize(
         match std::fs::hard_link(&from, &to) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::CrossesDevices => {
-                pyprune_fs::copy_regular(&from, &to)
-                    .map_err(|e| fail(&from)(io::Error::other(e.to_string())))?;
+                pyprune_fs::copy_regular(&from, &to).map_err(fail(&to))?;
                 copied += 1;
             }
             Err(error) => return Err(fail(&from)(error)),

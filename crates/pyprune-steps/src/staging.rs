@@ -270,13 +270,7 @@ pub fn copy_tree(
             first_copy.insert(file.inode, target);
             continue;
         }
-        pyprune_fs::copy_regular(&source, &target).map_err(|e| {
-            io::Error::other(format!(
-                "`{}` to `{}`: {e}",
-                display_path(&source),
-                display_path(&target)
-            ))
-        })?;
+        pyprune_fs::copy_regular(&source, &target)?;
         first_copy.insert(file.inode, target);
     }
     // Directory mtimes last: creating their entries changed them. A

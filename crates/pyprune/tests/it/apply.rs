@@ -80,11 +80,22 @@ fn every_prediction_is_within_two_percent_of_du() {
     // A reduced copy of the installed stdlib with its own binary, every level
     // compiled by compileall without linking duplicates: the prediction's
     // arithmetic is the same on any tree, and the libs tree cost about 16 s an
-    // apply (the size goals on the whole libs tree are profiles.rs's subject).
-    // The results on disk, as the tree is: a directory takes a block there
-    // and none on tmpfs, and the prediction is for the tree's filesystem.
-    let env = TestEnv::on_disk();
-    let root = &shared_reduced_tree().stdlib;
+    // apply (the size goals on the whole libs tree are profiles.rs's subject,
+    // which compares four profiles' predictions with du there, on disk).
+    // Copied into the test's scratch directory, where the results go: the
+    // prediction is for the tree's filesystem (a directory takes a block on
+    // ext4 and none on tmpfs).
+    let env = TestEnv::new();
+    let shared = shared_reduced_tree();
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&shared.prefix)
+        .arg(env.path().join("tree"))
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let stdlib = shared.stdlib.strip_prefix(&shared.prefix).expect("inside");
+    let root = &env.path().join("tree").join(stdlib);
     let before = caches(root);
     let du_before = du_bytes(root, false);
     // The rows' sizes leave out the tree's site-packages (the reduced copy has
