@@ -77,5 +77,5 @@ for python in "${pythons[@]}"; do
 done
 if [ "$record" = 1 ]; then
   # The zip table is the only one of ten columns.
-  record_rows "|---|---|---|---|---|---|---|---|---|---|" "${rows%$'\n'}"
+  record_rows "<!-- zip rows -->" "${rows%$'\n'}"
 fi
