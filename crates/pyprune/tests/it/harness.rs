@@ -45,12 +45,13 @@ impl TestEnv {
 /// Where tests make their temporary trees: `$PYPRUNE_TEST_TMPDIR` if set;
 /// else `/dev/shm` where it is a RAM filesystem with 4 GiB free that runs
 /// programs (each test's trees go when it ends; two run at a time); else the
-/// usual temporary directory. On the suite's machines the disk is ext4, which after the
-/// suite's thousands of deletions spends most of each file creation looking
-/// for an inode not recently freed (`recently_deleted` in `perf`): one row
-/// applied to the shared reduced tree took 6.6 s of wall time into /tmp and
-/// 1.0 s into /dev/shm. Trees built once per run stay in Cargo's scratch
-/// directory, on disk: a RAM filesystem keeps what a killed run leaves.
+/// usual temporary directory. On the suite's machines the disk is ext4,
+/// which after the suite's thousands of deletions spends most of each file
+/// creation looking for an inode not recently freed (`recently_deleted` in
+/// `perf`): one row applied to the shared reduced tree took 6.6 s of wall
+/// time into /tmp and 1.0 s into /dev/shm. Trees built once per run stay in
+/// Cargo's scratch directory, on disk: a RAM filesystem keeps what a killed
+/// run leaves.
 pub fn scratch_dir() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
