@@ -1,10 +1,15 @@
 //! pyprune as Python users install it: maturin (the pinned wheel of
 //! scripts/test-wheels-tools.txt, run from that wheel unpacked) builds the
-//! wheel that pyproject.toml describes, with the debug profile and this test
-//! suite's own target directory, so cargo finds the binary already built and
-//! no release build is added to the suite's time; pip installs it into a
-//! fresh venv, and the `pyprune` on that venv's PATH is the binary cargo
-//! built, and runs.
+//! wheel that pyproject.toml describes, with the debug profile (no release
+//! build added to the suite's time); pip installs it into a fresh venv, and
+//! the `pyprune` on that venv's PATH is the binary cargo built for it, and
+//! runs.
+//!
+//! maturin builds in a target directory of its own, kept between runs in
+//! Cargo's scratch directory: `cargo test` builds with the `test` profile,
+//! maturin's `cargo rustc --profile dev` every crate anew under `dev`, and in
+//! the suite's own target directory that build replaced `target/debug/pyprune`
+//! while other tests ran it (a test once found no binary there).
 
 use crate::harness::*;
 use crate::venvs::{make_venv_with, wheelhouse};
@@ -51,9 +56,8 @@ fn maturin(dir: &Path) -> PathBuf {
 #[test]
 fn the_wheel_installs_a_pyprune_that_runs() {
     let env = TestEnv::new();
-    let built = assert_cmd::cargo::cargo_bin("pyprune");
-    // target/debug/pyprune: the target directory is two levels up.
-    let target_dir = built.parent().and_then(Path::parent).expect("target dir");
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target");
+    let built = target_dir.join("debug/pyprune");
     let wheels = env.path().join("wheels");
     let output = Command::new(maturin(&env.path().join("maturin")))
         .args([
@@ -69,9 +73,9 @@ fn the_wheel_installs_a_pyprune_that_runs() {
         .arg(&wheels)
         .current_dir(workspace_root())
         .env("CARGO_TARGET_DIR", target_dir)
-        // Cargo rebuilds everything when this differs from the build that made
-        // the tests (which `cargo test` runs without it); it may be set to
-        // run this binary with `--report-time`.
+        // Cargo rebuilds everything when this differs from the last build in
+        // that directory (`cargo test` runs without it); it may be set to run
+        // this binary with `--report-time`.
         .env_remove("RUSTC_BOOTSTRAP")
         .output()
         .expect("run maturin");
