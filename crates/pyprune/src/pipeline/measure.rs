@@ -252,9 +252,17 @@ fn importable(
         .env("PYTHONHOME", prefix)
         .current_dir(cwd)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .output()
         .with_context(|| format!("cannot run `{}`", python.to_string_lossy()))?;
+    // Each import is tried under `except BaseException`: a failure here is the
+    // interpreter's own (it does not start on the tree).
+    if !output.status.success() {
+        anyhow::bail!(
+            "`{}` did not start on the unchanged tree: {}",
+            python.to_string_lossy(),
+            last_words(&output)
+        );
+    }
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(str::to_owned)
@@ -283,9 +291,12 @@ fn run(
     if output.status.success() {
         return Ok(Ok(()));
     }
+    Ok(Err(last_words(&output)))
+}
+
+/// The last line an interpreter that failed wrote on stderr, or else how it ended.
+fn last_words(output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
-    Ok(Err(
-        last.map_or_else(|| output.status.to_string(), str::to_owned)
-    ))
+    last.map_or_else(|| output.status.to_string(), str::to_owned)
 }
