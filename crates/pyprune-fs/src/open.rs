@@ -63,7 +63,7 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), OpenError> {
 }
 
 /// Copies the regular file `from` (opened as [`open_regular`] opens it) to
-/// `to`, created anew, with its permissions and its access and modification
+/// `to`, which must not exist yet, with its permissions and its access and modification
 /// times: a copied source keeps the mtime its cache records, so the cache
 /// stays fresh and Python writes no new one. An error names the path it is
 /// about and keeps its kind (a full disk is `StorageFull`).
@@ -73,7 +73,11 @@ pub fn copy_regular(from: &Path, to: &Path) -> io::Result<()> {
     };
     let (mut input, meta) = open_regular(from).map_err(|e| named(from, e.kind(), e.to_string()))?;
     let written = |e: io::Error| named(to, e.kind(), e.to_string());
-    let mut output = File::create(to).map_err(written)?;
+    let mut output = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(written)?;
     io::copy(&mut input, &mut output).map_err(written)?;
     let times = std::fs::FileTimes::new()
         .set_modified(meta.modified().map_err(written)?)

@@ -6,7 +6,6 @@ use crate::printer::Printer;
 use pyprune_fs::display_path;
 use pyprune_split::{Split, SplitFile, install_order};
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt as _;
 
 /// The warning naming the first few links across layers.
 pub fn warning(split: &Split) -> String {
@@ -94,14 +93,14 @@ pub fn break_links(split: &Split, printer: &Printer) -> Broken {
     outcome
 }
 
-/// Replaces `path` by a copy of itself (same bytes, mode and times), atomically.
+/// Replaces `path` by a copy of itself (same bytes, mode and times),
+/// atomically: the copy is made beside it, then renamed over it.
 fn copy_in_place(path: &std::path::Path) -> std::io::Result<()> {
-    let meta = std::fs::symlink_metadata(path)?;
-    let bytes = std::fs::read(path)?;
-    pyprune_fs::replace_with_bytes(path, &bytes, meta.mode() & 0o7777)?;
-    let times = std::fs::FileTimes::new()
-        .set_accessed(meta.accessed()?)
-        .set_modified(meta.modified()?);
-    // The owner may set a file's times through a descriptor opened for reading.
-    std::fs::File::open(path)?.set_times(times)
+    let temporary = pyprune_fs::temporary_beside(path)?;
+    let copied =
+        pyprune_fs::copy_regular(path, &temporary).and_then(|()| std::fs::rename(&temporary, path));
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    copied
 }
