@@ -15,7 +15,10 @@
 # zopfli's extra build time), measured by `du -s`, then all are timed
 # importing bench/zip-import-set.txt (issue 17's 24 modules) by
 # bench/zip_timing.py: interleaved rounds, the median wall time, and the
-# median, least and greatest per-round ratio to the unchanged tree.
+# median, least and greatest per-round ratio to the unchanged tree. Python
+# starts as it does by default, with site (pyprune's runtime loads where a
+# tree has it); NO_SITE=1 times `python -S` instead (no runtime), and the
+# rows' release then reads "3.X.Y -S".
 #
 # Usage: bench/zip.sh [--record] [ROUNDS] [PYTHON...]   (default 15 rounds)
 # PYPRUNE=path/to/pyprune uses that binary instead of building a release one.
@@ -42,6 +45,8 @@ rows=""
 for python in "${pythons[@]}"; do
   py=$(env -u PYTHONHOME "$python" -c 'import sys; print(sys.executable)')
   label=$("$py" -c 'import platform; print(platform.python_version())')
+  timing_flags=()
+  if [ "${NO_SITE:-0}" = 1 ]; then timing_flags=(--no-site); fi
   tree=$work/libs-$label
   PYTHON=$py scripts/make-libs-tree.sh "$tree" >/dev/null
   declare -A args=(
@@ -62,13 +67,13 @@ for python in "${pythons[@]}"; do
     build[$layout]=$(( ($(now) - start) / 1000000 ))
     bytes[$layout]=$(du -s -B1 "$work/$layout-$label" | cut -f1)
   done
-  timing=$(python3 bench/zip_timing.py "$py" bench/zip-import-set.txt "$runs" \
+  timing=$(python3 bench/zip_timing.py "${timing_flags[@]}" "$py" bench/zip-import-set.txt "$runs" \
     "unchanged=$tree" $(for l in "${layouts[@]}"; do printf '%s=%s ' "$l" "$work/$l-$label"; done))
   while IFS=$'\t' read -r name ms ratio least greatest; do
     if [ "$name" = unchanged ]; then size=$tree_bytes; took="-"; else size=${bytes[$name]}; took="${build[$name]} ms"; fi
     share=$(awk -v a="$size" -v b="$tree_bytes" 'BEGIN { printf "%.1f%%", 100 * a / b }')
     mib=$(awk -v a="$size" 'BEGIN { printf "%.1f MiB", a / 1048576 }')
-    row="| $label | \`$name\` | $mib | $share | $ratio ($least-$greatest) | $ms | $took | $runs | $(nproc) | $(date -u +%F) |"
+    row="| $label${timing_flags:+ -S} | \`$name\` | $mib | $share | $ratio ($least-$greatest) | $ms | $took | $runs | $(nproc) | $(date -u +%F) |"
     echo "$row"
     rows+="$row"$'\n'
   done <<< "$timing"

@@ -1,11 +1,14 @@
 """Times importing an import set on prefixes side by side (bench/zip.sh).
 
-usage: zip_timing.py PYTHON IMPORT_SET_FILE ROUNDS NAME=PREFIX...
+usage: zip_timing.py [--no-site] PYTHON IMPORT_SET_FILE ROUNDS NAME=PREFIX...
 
 The first prefix is the reference. Each round runs every prefix once, in an
 order that rotates from round to round (one warm-up round first, not
-counted); each run is `PYTHON -S -s -B -c "import ..."` with
-PYTHONHOME=PREFIX from an empty directory. Prints, per prefix, the median
+counted); each run is `PYTHON -s -B -c "import ..."` with PYTHONHOME=PREFIX
+from an empty directory: Python as it starts by default, site and all, so
+pyprune's runtime loads where a tree has it (its cost counted, and its
+saving: zipimport alone reads every zipped module twice). With --no-site,
+`PYTHON -S -s -B`: no site, no runtime. Prints, per prefix, the median
 wall time and the median, least and greatest of its per-round ratio to the
 reference (the runs of one round ran back to back, under the same load).
 """
@@ -18,8 +21,13 @@ import time
 
 
 def main():
-    python, set_file, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    prefixes = [arg.split("=", 1) for arg in sys.argv[4:]]
+    args = sys.argv[1:]
+    flags = ["-s", "-B"]
+    if args[0] == "--no-site":
+        flags.insert(0, "-S")
+        args = args[1:]
+    python, set_file, rounds = args[0], args[1], int(args[2])
+    prefixes = [arg.split("=", 1) for arg in args[3:]]
     modules = [line.split("#")[0].strip() for line in open(set_file)]
     code = "import " + ", ".join(m for m in modules if m)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
@@ -29,7 +37,7 @@ def main():
             shift = round_ % len(prefixes)
             for name, prefix in prefixes[shift:] + prefixes[:shift]:
                 started = time.perf_counter()
-                subprocess.run([python, "-S", "-s", "-B", "-c", code],
+                subprocess.run([python, *flags, "-c", code],
                                env=dict(env, PYTHONHOME=prefix), cwd=cwd, check=True)
                 if round_:
                     times[name].append(time.perf_counter() - started)

@@ -28,6 +28,9 @@ which do not read its site-packages). It:
   suggestions and all. 3.13's printer is the traceback module already, which
   asks the loaders: there sys.excepthook is left as it is (colours kept).
   Threads' exceptions likewise (threading.excepthook, from _thread's).
+- reads each module imported from a zip once, not twice: zipimport loads a
+  module's code for its spec's file name and again to run it; the second ask
+  takes the first's answer (same importer, module and directory).
 - installs pyprune_removed's finder, which says which step removed a module
   an import asks for (the exclusions install that module alone).
 
@@ -221,6 +224,37 @@ def _install_hooks(fallback):
             raise
 
     zipimport.zipimporter.get_source = get_zip_source
+
+    # zipimport reads, inflates and unmarshals a module twice per import: the
+    # spec asks get_filename, which loads the code to learn which member it
+    # comes from, and then get_code loads it again (every release 3.8-3.13).
+    # The last answer is kept for one more ask of the same module of the same
+    # archive, while the archive's directory is the one it was read from (an
+    # importer whose caches were invalidated reads anew): the import's second
+    # load takes it, and any other ask computes as before. One tuple, replaced
+    # whole: threads that interleave miss it.
+    compute = zipimport._get_module_code
+    if hasattr(zipimport.zipimporter, "_get_files"):
+        def directory(importer):
+            return importer._get_files()
+    else:
+        def directory(importer):
+            return importer._files
+    last = None
+
+    def get_module_code(self, fullname):
+        nonlocal last
+        key = (self.archive, self.prefix, fullname)
+        files = directory(self)
+        kept = last
+        last = None
+        if kept is not None and kept[0] == key and kept[1] is files:
+            return kept[2]
+        answer = compute(self, fullname)
+        last = (key, files, answer)
+        return answer
+
+    zipimport._get_module_code = get_module_code
 
     # 3.13's own printer already goes through the traceback module, which asks
     # the loaders; replacing it there would lose its colours.

@@ -1,7 +1,7 @@
 //! pyprune's runtime leaves `linecache`, `traceback` and `inspect` as CPython
 //! has them, apart from finding sources: on pyenv CPython 3.8, 3.10, 3.12, 3.13,
-//! CPython's own `test_linecache`, `test_traceback`, `test_inspect` and
-//! `test_threading`'s `ExceptHookTests` (from
+//! CPython's own `test_linecache`, `test_traceback`, `test_inspect`,
+//! `test_threading`'s `ExceptHookTests` and `test_zipimport` (from
 //! that build's `test` package) run on a prefix copy as it is, then on the
 //! results of `apply --profile full-zip` (the stdlib zipped with its sources)
 //! and of `apply --steps sources-compressed` (sourceless bytecode, sources in
@@ -27,6 +27,11 @@ const SUITES: &[&str] = &[
     "test.test_inspect",
     // The printer of threads' exceptions, which the runtime wraps before 3.13.
     "test.test_threading.ExceptHookTests",
+    // zipimport, whose double load of each module the runtime saves; not
+    // 3.13's Zip64 tests (about 15 s: they write zips of 65,536 members and
+    // test the directory's format, which the runtime does not read).
+    "test.test_zipimport",
+    "-testZip64",
 ];
 
 /// Entries of the stdlib directory these tests never import: left out of the
@@ -65,6 +70,8 @@ const TEST_PARTS: &[&str] = &[
     "levenshtein_examples.json",
     "test_importlib",
     "test_import/__init__.py",
+    "test_zipimport.py",
+    "zipimport_data",
 ];
 
 /// Stdlib modules these tests read as files on disk, by path, which no
@@ -461,6 +468,21 @@ def _swallowing(*args, **kwargs):
 _linecache.getline = _swallowing
 "#;
 
+/// A runtime whose memory of zipimport's last load is keyed by the archive
+/// alone, not the module: one module's code for another.
+const KEEPS_CODE_BY_ARCHIVE: &str = r#"
+import zipimport as _zipimport
+_compute = _zipimport._get_module_code
+_kept = {}
+def _by_archive(self, fullname):
+    key = (self.archive, self.prefix)
+    if key in _kept:
+        return _kept.pop(key)
+    _kept[key] = answer = _compute(self, fullname)
+    return answer
+_zipimport._get_module_code = _by_archive
+"#;
+
 /// Before 3.13: a runtime leaving the printer as it is (no lines from zips or
 /// __pysources__). On 3.13: the old hook, printing with the traceback module
 /// (no colours).
@@ -549,6 +571,14 @@ fn suites_and_printouts_match(release: &str) {
     assert!(
         caught.contains(&"test.test_linecache.LineCacheTests.test_getline".to_owned()),
         "{release}: a runtime swallowing TypeError went unseen: {caught:?}"
+    );
+    let zipimport = ["test.test_zipimport", "-testZip64"];
+    let zipimport_only = run_suites(&trees, &trees.plain, &zipimport);
+    plant(&trees, &trees.compressed, KEEPS_CODE_BY_ARCHIVE);
+    let planted = run_suites(&trees, &trees.compressed, &zipimport);
+    assert!(
+        !regressions(&zipimport_only, &planted).is_empty(),
+        "{release}: a runtime giving one module's code for another went unseen"
     );
     plant(&trees, &trees.compressed, LOSES_PRINTOUT);
     assert!(

@@ -21,7 +21,12 @@
 //!   processes (3.8, 3.13: it marks what something else in the process
 //!   holds), the same header and equal code naming the same file; on 3.12
 //!   every member is byte-identical; the members' methods (only stored, 0,
-//!   and deflated, 8, and as the layout says).
+//!   and deflated, 8, and as the layout says);
+//! - `zip_once.py` run by the copy: with pyprune's runtime (the layouts with
+//!   sources bring it) each module imported from the zip is read once (the
+//!   archive's `open` audit events), without it (the bytecode-only layout,
+//!   and the first layout under `python -S`) twice, as zipimport does; and a
+//!   zip rewritten and re-read gives its new code, not the runtime's memory.
 //!
 //! On 3.8 and 3.13 the copy then serves `keep_for_releases.rs`: one program
 //! kept for with `zip-stdlib`, whose hot path is then what it needs.
@@ -38,13 +43,15 @@ const WANTED: &[&str] = &["json", "email.message", "csv", "textwrap"];
 const EDITED: &str = "csv.py";
 const EDIT: &str = "\nPYPRUNE_EDITED = 'new code'\n";
 
-/// A layout: its name, the apply arguments, the hash mode, whether the zip
-/// holds sources, and the methods its bytecode may have.
+/// A layout: its name, the apply arguments, the hash mode, the methods its
+/// bytecode may have, and whether it brings pyprune's runtime (the layouts
+/// with sources, for their tracebacks).
 struct Layout {
     name: &'static str,
     args: &'static [&'static str],
     mode: &'static str,
     bytecode_methods: &'static [u32],
+    runtime: bool,
 }
 
 const LAYOUTS: &[Layout] = &[
@@ -53,24 +60,28 @@ const LAYOUTS: &[Layout] = &[
         args: &["--steps", "zip-stdlib"],
         mode: "unchecked",
         bytecode_methods: &[0, 8],
+        runtime: true,
     },
     Layout {
         name: "stored",
         args: &["--steps", "zip-stdlib-stored"],
         mode: "unchecked",
         bytecode_methods: &[0],
+        runtime: true,
     },
     Layout {
         name: "deflated-checked",
         args: &["--steps", "zip-stdlib-deflated", "--zip-hashes", "checked"],
         mode: "checked",
         bytecode_methods: &[8],
+        runtime: true,
     },
     Layout {
         name: "bytecode",
         args: &["--steps", "zip-stdlib-bytecode"],
         mode: "unchecked",
         bytecode_methods: &[8],
+        runtime: false,
     },
 ];
 
@@ -101,6 +112,8 @@ fn zip_layouts_import_and_match_py_compile(version: &str, keep_for: Option<(bool
         .iter()
         .copied()
         .chain(["zlib"])
+        // zip_once.py's own (its scratch zip).
+        .chain(["tempfile", "zipfile"])
         .chain(program.iter().map(String::as_str))
         .collect();
     let reduced = reduced_copy(&installed, &input, &wanted);
@@ -154,6 +167,13 @@ fn zip_layouts_import_and_match_py_compile(version: &str, keep_for: Option<(bool
             said.contains("edited: new code"),
             "{what}: the edited module runs its old code: {said}"
         );
+        reads_each_module_once(&python, &zip, layout, env.path(), &what);
+        if layout.name == "hot" {
+            // Without the runtime (python -S) zipimport reads each twice: the
+            // check above sees the difference.
+            let twice = zip_opens(&python, &zip, &["-S", "-s", "-B"], env.path());
+            assert_eq!(twice.opens, 2 * twice.zipped, "{what} -S: {twice:?}");
+        }
 
         // Every bytecode member is py_compile's, packed as the layout says.
         let checked = pyprune_python::clean_command(installed.python.as_os_str())
@@ -213,6 +233,64 @@ fn zip_layouts_import_and_match_py_compile(version: &str, keep_for: Option<(bool
         };
         keep_for_on(&installed, &reduced, env.path(), &extra);
     }
+}
+
+/// What `zip_once.py` says of importing `WANTED` from a zip.
+#[derive(Debug)]
+struct ZipOpens {
+    runtime: bool,
+    zipped: usize,
+    opens: usize,
+    read_anew: bool,
+}
+
+fn zip_opens(python: &Path, zip: &Path, flags: &[&str], cwd: &Path) -> ZipOpens {
+    let run = pyprune_python::clean_command(python.as_os_str())
+        .args(flags)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/zip_once.py"))
+        .arg(zip)
+        .args(WANTED)
+        .current_dir(cwd)
+        .output()
+        .expect("run zip_once.py");
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "zip_once.py: {said}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let value = |key: &str| {
+        said.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("zip_once.py says no {key}: {said}"))
+            .trim()
+            .to_owned()
+    };
+    let count = |key: &str| value(key).parse().expect("a count");
+    ZipOpens {
+        runtime: value("runtime:") == "yes",
+        zipped: count("zipped:"),
+        opens: count("opens:"),
+        read_anew: value("anew:") == "yes",
+    }
+}
+
+/// With pyprune's runtime (site on), importing from the zip loads each
+/// module once, not twice as zipimport alone does (a load reads the bytecode
+/// member, and with checked hashes the source it hashes too); and the
+/// runtime's memory of the last load does not outlive a rewritten, re-read zip.
+fn reads_each_module_once(python: &Path, zip: &Path, layout: &Layout, cwd: &Path, what: &str) {
+    let seen = zip_opens(python, zip, &["-s", "-B"], cwd);
+    assert_eq!(seen.runtime, layout.runtime, "{what}: {seen:?}");
+    assert!(seen.zipped >= WANTED.len(), "{what}: {seen:?}");
+    let loads = if layout.runtime { 1 } else { 2 };
+    let reads_per_load = if layout.mode == "checked" { 2 } else { 1 };
+    assert_eq!(
+        seen.opens,
+        loads * reads_per_load * seen.zipped,
+        "{what}: {seen:?}"
+    );
+    assert!(seen.read_anew, "{what}: stale code from a re-read zip");
 }
 
 #[test]

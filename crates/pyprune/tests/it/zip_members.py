@@ -17,7 +17,11 @@ else holds it too, which depends on what the process has loaded (3.8 and
 member that differs in bytes is therefore also compared as what it is:
 the same 16-byte header (magic, flags, source hash) and, unmarshalled, an
 equal code object whose every nested code names the same file; only a
-member that fails that is reported as differing.
+member that fails that is reported as differing. (Normalizing both sides,
+pyprune_pyc::normalize_pyc, does not make them bytes again: the processes
+also intern different strings, and marshal writes an interned string's
+every use as a reference but an uninterned one's again, as 3.13's
+argparse's "HelpFormatter._Section" shows.)
 """
 import marshal
 import os
