@@ -247,7 +247,7 @@ fn importable(
 ) -> anyhow::Result<Vec<String>> {
     const TRY_EACH: &str = "import importlib, sys\nfor name in sys.argv[1:]:\n    try:\n        importlib.import_module(name)\n    except BaseException:\n        continue\n    print(name)\n";
     let output = clean_command(python)
-        .args(["-S", "-s", "-B", "-c", TRY_EACH])
+        .args([SITE_ON[0], SITE_ON[1], "-c", TRY_EACH])
         .args(candidates)
         .env("PYTHONHOME", prefix)
         .current_dir(cwd)
@@ -269,8 +269,14 @@ fn importable(
         .collect())
 }
 
-/// Runs the imports with `PYTHONHOME=prefix`, isolated and writing no
-/// bytecode; a failure is the last line the interpreter wrote. (No `-P`:
+/// How the interpreter runs the imports: as Python starts by default, with
+/// `site` (so pyprune's runtime loads where a layout installs it: its cost is
+/// counted, and its saving, zipimport's second load of every zipped module),
+/// without the user's site-packages and writing no bytecode.
+const SITE_ON: [&str; 2] = ["-s", "-B"];
+
+/// Runs the imports with `PYTHONHOME=prefix` as [`SITE_ON`] says; a failure
+/// is the last line the interpreter wrote. (No `-P`:
 /// 3.8–3.10 do not know it, and the directory `-c` puts first on `sys.path`
 /// is `cwd`, an empty scratch directory.)
 fn run(
@@ -280,7 +286,7 @@ fn run(
     code: &str,
 ) -> anyhow::Result<Result<(), String>> {
     let output = clean_command(python)
-        .args(["-S", "-s", "-B", "-c", code])
+        .args([SITE_ON[0], SITE_ON[1], "-c", code])
         .env("PYTHONHOME", prefix)
         .current_dir(cwd)
         .stdin(std::process::Stdio::null())
