@@ -7,15 +7,33 @@ use crate::harness::{TestEnv, stderr};
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
-/// The `pyprune` lines of the README's split section (a Dockerfile's `RUN` dropped).
-fn readme_commands() -> Vec<String> {
+/// The README's text between its `split-commands` markers.
+fn readme_section() -> String {
     let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
     let text = std::fs::read_to_string(readme).expect("README");
     let start = text.find("<!-- split-commands").expect("the start marker");
     let end = text
         .find("<!-- /split-commands -->")
         .expect("the end marker");
-    text[start..end]
+    text[start..end].to_owned()
+}
+
+/// The README's one fenced block of `lang` (```` ```spec ````) in that section.
+pub fn readme_block(lang: &str) -> String {
+    let section = readme_section();
+    let fence = format!("```{lang}\n");
+    let mut blocks = section.match_indices(&fence).map(|(at, _)| {
+        let body = &section[at + fence.len()..];
+        body[..body.find("```").expect("the block's end")].to_owned()
+    });
+    let block = blocks.next().unwrap_or_else(|| panic!("no {lang} block"));
+    assert!(blocks.next().is_none(), "two {lang} blocks");
+    block
+}
+
+/// The `pyprune` lines of the README's split section (a Dockerfile's `RUN` dropped).
+fn readme_commands() -> Vec<String> {
+    readme_section()
         .lines()
         .map(|l| l.trim().trim_start_matches("RUN ").to_owned())
         .filter(|l| l.starts_with("pyprune "))
