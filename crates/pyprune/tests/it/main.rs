@@ -44,6 +44,7 @@ mod split;
 mod split_check;
 mod split_debian;
 mod split_readme;
+mod split_releases;
 mod split_rpm;
 mod startup;
 mod symlinks;
