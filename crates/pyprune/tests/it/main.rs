@@ -42,6 +42,7 @@ mod site_steps;
 mod small_filesystems;
 mod split;
 mod split_check;
+mod split_container;
 mod split_debian;
 mod split_readme;
 mod split_releases;

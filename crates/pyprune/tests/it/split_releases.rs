@@ -17,7 +17,7 @@ use crate::harness::{paths_under, pyprune, stderr};
 use crate::pythons::{Installed, Reduced};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The stdlib files (relative to it) the interpreter has loaded once started
 /// at `-O` `level` times to run a script (in `work`), as its `sys.modules`
@@ -136,8 +136,8 @@ fn trim(python: &Path, stdlib: &Path) {
     panic!("modules of {} still fail to import", stdlib.display());
 }
 
-/// Splits the copy and checks it; what is wrong, each problem named.
-pub fn split_on(installed: &Installed, reduced: &Reduced, work: &Path) {
+/// Splits the copy and checks it (each problem named); the trimmed copy.
+pub fn split_on(installed: &Installed, reduced: &Reduced, work: &Path) -> PathBuf {
     // A linked copy, without the codecs start-up does not need (verify
     // imports every module three times per install), so that the copy
     // stays whole for the test that made it.
@@ -317,6 +317,7 @@ pub fn split_on(installed: &Installed, reduced: &Reduced, work: &Path) {
         }
     }
     assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
+    linked
 }
 
 #[test]
