@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// every default layer: modules (core), a test suite and a package's tests,
 /// IDLE, unittest (a developer module) with its own tests, the build
 /// configuration (devel), compiled at every level with duplicates linked.
-fn layered_stdlib(prefix: &Path) -> PathBuf {
+pub fn layered_stdlib(prefix: &Path) -> PathBuf {
     let root = layered_sources(prefix);
     compileall_all_levels(&root);
     root

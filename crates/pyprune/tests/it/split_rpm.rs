@@ -14,6 +14,7 @@
 
 use crate::harness::{TestEnv, paths_under, stderr};
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -341,12 +342,27 @@ fn the_readme_spec_builds_one_package_per_layer_holding_exactly_its_files() {
             "{name}: {entries:?}"
         );
     }
-    // The caches are the spec's compile's: checked-hash (PEP 552 flags 3).
-    let cache = build.installed().join(format!(
-        "json/__pycache__/__init__.{}.pyc",
-        crate::harness::cache_tag()
-    ));
-    assert_eq!(std::fs::read(&cache).expect("cache")[4..8], [3, 0, 0, 0]);
+    // The caches are the spec's compile's: checked-hash (PEP 552 flags 3),
+    // each level its own file (`--no-dedupe`: packages cannot share a hardlink).
+    let caches: Vec<PathBuf> = paths_under(&build.installed())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pyc"))
+        .collect();
+    assert!(caches.len() > 30, "{caches:?}");
+    for cache in &caches {
+        assert_eq!(
+            std::fs::read(cache).expect("cache")[4..8],
+            [3, 0, 0, 0],
+            "{}",
+            cache.display()
+        );
+        assert_eq!(
+            cache.metadata().expect("stat").nlink(),
+            1,
+            "{}",
+            cache.display()
+        );
+    }
 
     // Faults planted in the fragments, the packages built again from the same
     // build root; each caught.
