@@ -323,7 +323,7 @@ pub fn reduced_copy(installed: &Installed, dest: &Path, wanted: &[&str]) -> Redu
 }
 
 /// `cp -a` (links stay links).
-fn copy(from: &Path, to: &Path) {
+pub fn copy(from: &Path, to: &Path) {
     let status = Command::new("cp")
         .arg("-a")
         .arg(from)

@@ -40,34 +40,13 @@ fn rebased(command: &str, root: &Path) -> String {
 /// Copies the contents of `from` into `to` (made if missing), as `COPY` does.
 fn copy_into(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(from.join("."))
-        .arg(to)
-        .status()
-        .expect("cp");
-    assert!(
-        status.success(),
-        "cp -a {} {}",
-        from.display(),
-        to.display()
-    );
+    crate::pythons::copy(&from.join("."), to);
 }
 
 /// Runs the README's Dockerfile with `usr_local` (a Python 3.12 prefix) as
 /// the image's `/usr/local`, in `work`; the final image's root.
 fn build(usr_local: &Path, work: &Path) -> PathBuf {
     let dockerfile = crate::split_readme::readme_block("dockerfile");
-    let binary = assert_cmd::cargo::cargo_bin("pyprune");
-    let path = |root: &Path| {
-        // The image's PATH starts with /usr/local/bin: `python3` is its own.
-        format!(
-            "{}:{}:{}",
-            binary.parent().expect("bin dir").display(),
-            root.join("usr/local/bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        )
-    };
     let mut stages: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut root = PathBuf::new();
     let mut env: Vec<(String, String)> = Vec::new();
@@ -137,19 +116,14 @@ fn build(usr_local: &Path, work: &Path) -> PathBuf {
                         "{word} outside the stage"
                     );
                 }
-                let out = std::process::Command::new("sh")
-                    .args(["-c", &command])
-                    .current_dir(&root)
-                    .env("PATH", path(&root))
-                    .envs(env.iter().map(|(k, v)| (k, v)))
-                    .output()
-                    .expect("run sh");
-                assert!(
-                    out.status.success(),
-                    "{command}: {}{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    stderr(&out)
-                );
+                // The image's PATH starts with /usr/local/bin: `python3` is its own.
+                let path =
+                    crate::split_readme::path_with_pyprune(Some(&root.join("usr/local/bin")));
+                let envs = env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .chain([("PATH".to_owned(), path)]);
+                crate::split_readme::run_sh(&command, &root, envs);
             }
             other => panic!("an instruction the test does not do: {other}"),
         }

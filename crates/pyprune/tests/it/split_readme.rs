@@ -32,6 +32,40 @@ pub fn readme_block(lang: &str) -> String {
     block
 }
 
+/// `PATH` with cargo's `pyprune` first, then `first` (if any), then the test's own.
+pub fn path_with_pyprune(first: Option<&Path>) -> String {
+    let binary = assert_cmd::cargo::cargo_bin("pyprune");
+    let mut dirs = vec![binary.parent().expect("bin dir").to_path_buf()];
+    dirs.extend(first.map(Path::to_path_buf));
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs)
+        .expect("a PATH")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `script` with `sh -e` in `cwd` with `envs`; it must succeed.
+pub fn run_sh<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
+    script: &str,
+    cwd: &Path,
+    envs: impl IntoIterator<Item = (K, V)>,
+) {
+    let out = std::process::Command::new("sh")
+        .args(["-e", "-c", script])
+        .current_dir(cwd)
+        .envs(envs)
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{script}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+}
+
 /// The `pyprune` lines of `text` (a Dockerfile's `RUN` dropped).
 fn pyprune_lines(text: &str) -> Vec<String> {
     text.lines()
@@ -96,27 +130,14 @@ fn the_readme_debian_and_apk_split_runs_as_written() {
     let stdlib = crate::split::layered_stdlib(&prefix);
     std::fs::create_dir_all(installed.parent().expect("parent")).expect("mkdir");
     std::fs::rename(&stdlib, &installed).expect("move into debian/tmp");
-    let binary = assert_cmd::cargo::cargo_bin("pyprune");
-    let path = format!(
-        "{}:{}",
-        binary.parent().expect("bin dir").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_pyprune(None);
     let run = |script: &str, extra: &[(&str, &Path)]| {
-        let out = std::process::Command::new("sh")
-            .args(["-e", "-c", script])
-            .current_dir(&source)
-            .env("PATH", &path)
-            .envs(settings.iter().map(|(k, v)| (k, v)))
-            .envs(extra.iter().map(|(k, v)| (*k, *v)))
-            .output()
-            .expect("run sh");
-        assert!(
-            out.status.success(),
-            "{script}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            stderr(&out)
-        );
+        let envs = settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), std::ffi::OsStr::new(v)))
+            .chain([("PATH", std::ffi::OsStr::new(&path))])
+            .chain(extra.iter().map(|(k, v)| (*k, v.as_os_str())));
+        run_sh(script, &source, envs);
     };
     run(&block, &[]);
     // dh_install's lists: paths relative to debian/tmp, every one there, the

@@ -296,12 +296,7 @@ pub fn split_on(installed: &Installed, reduced: &Reduced, work: &Path) -> PathBu
         .collect();
     assert_eq!(verified_names, ["core", all_caches], "{what}");
     for install in verified {
-        let imports = install["report"]["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .find(|c| c["check"] == "imports")
-            .expect("imports ran");
+        let imports = crate::split_check::verify_check(install, "imports");
         // The copy holds only some modules' dependencies: what fails in the
         // whole tree too is a note, not a regression.
         let imported = imports["checked"]

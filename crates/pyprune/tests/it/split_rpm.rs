@@ -57,12 +57,7 @@ impl RpmBuild {
             ),
         )
         .expect("write Makefile");
-        let binary = assert_cmd::cargo::cargo_bin("pyprune");
-        let path = format!(
-            "{}:{}",
-            binary.parent().expect("bin dir").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let path = crate::split_readme::path_with_pyprune(None);
         let mut build = RpmBuild {
             db: top.join("db"),
             top,
@@ -376,45 +371,52 @@ fn the_readme_spec_builds_one_package_per_layer_holding_exactly_its_files() {
         })
         .collect();
     let pylib = build.pylib.clone();
-    let edit = |name: &str, change: &dyn Fn(&str) -> String| {
-        for (path, text) in &pristine {
-            std::fs::write(path, text).expect("restore");
-        }
-        let path = lists.join(name);
-        let text = std::fs::read_to_string(&path).expect("read");
-        std::fs::write(&path, change(&text)).expect("write");
-    };
-    let drop_line = |line: String| move |text: &str| text.replace(&format!("{line}\n"), "");
-    let add_line = |line: String| move |text: &str| format!("{text}{line}\n");
     let scanner_cache = format!(
         "{pylib}/json/__pycache__/scanner.{}.pyc",
         crate::harness::cache_tag()
     );
-    let faults: Vec<(&str, Box<dyn Fn(&str) -> String>, String)> = vec![
+    // (fragment, line taken out, line put in, what must be found)
+    let faults = [
         (
             "core.files",
-            Box::new(drop_line(format!("{pylib}/json/scanner.py"))),
+            format!("{pylib}/json/scanner.py"),
+            String::new(),
             "Installed (but unpackaged) file(s) found".to_owned(),
         ),
         // Still ghosted by the base: rpmbuild is content, the check is not.
         (
             "bytecode-opt0.files",
-            Box::new(drop_line(scanner_cache.clone())),
+            scanner_cache.clone(),
+            String::new(),
             format!("python3-bytecode-opt0 lacks {scanner_cache} of layer bytecode-opt0"),
         ),
         (
             "tests.files",
-            Box::new(add_line(format!("%dir {pylib}/json"))),
+            String::new(),
+            format!("%dir {pylib}/json"),
             format!("directory {pylib}/json owned by [\"python3-tests\", \"python3.12\"]"),
         ),
         (
             "idle-tk.files",
-            Box::new(add_line(format!("{pylib}/colorsys.py"))),
+            String::new(),
+            format!("{pylib}/colorsys.py"),
             format!("{pylib}/colorsys.py in [\"python3-idle-tk\", \"python3.12\"]"),
         ),
     ];
-    for (list, change, expected) in &faults {
-        edit(list, change.as_ref());
+    for (list, taken, added, expected) in &faults {
+        for (path, text) in &pristine {
+            std::fs::write(path, text).expect("restore");
+        }
+        let path = lists.join(list);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut text = match taken.is_empty() {
+            true => text,
+            false => text.replace(&format!("{taken}\n"), ""),
+        };
+        if !added.is_empty() {
+            text.push_str(&format!("{added}\n"));
+        }
+        std::fs::write(&path, text).expect("write");
         let out = build.build(true);
         let found = problems(&build, &out);
         assert!(
