@@ -86,16 +86,85 @@ for name in names:
         print(name)
 "#;
 
-/// Trims the linked copy to what imports: without the codecs start-up does
-/// not need, the mail and URL packages, and whatever then fails to import
-/// (the reduced copy lacks some modules' dependencies: a failure in the
-/// whole tree is not a regression, but verify retries it at every level in
-/// every install). Verify imports every module three times per install.
-fn trim(python: &Path, stdlib: &Path) {
-    crate::split_debian::trim_codecs(stdlib);
-    for package in ["email", "urllib"] {
-        let _ = std::fs::remove_dir_all(stdlib.join(package));
+/// What start-up, pyprune's discovery (its interpreter's own questions) and
+/// the modules `zip_layouts.rs` imports load, beyond the mail and URL
+/// packages the copy was made for too.
+const KEPT: &[&str] = &[
+    "site",
+    "sysconfig",
+    "importlib.util",
+    "importlib.machinery",
+    "json",
+    "py_compile",
+    "traceback",
+    "linecache",
+    "inspect",
+    "csv",
+    "textwrap",
+    "zlib",
+];
+
+/// Removes a module (`a/b`, relative to the stdlib, without `.py`) or a
+/// package, with its caches; nothing when it is gone already (with its package).
+fn remove_module(stdlib: &Path, module: &str) {
+    let path = stdlib.join(module);
+    if path.is_dir() {
+        std::fs::remove_dir_all(&path).expect("remove package");
+        return;
     }
+    if std::fs::remove_file(path.with_extension("py")).is_err() {
+        return;
+    }
+    let (dir, name) = (path.parent().expect("dir"), path.file_name().expect("name"));
+    let prefix = format!("{}.", name.to_string_lossy());
+    for cache in std::fs::read_dir(dir.join("__pycache__"))
+        .into_iter()
+        .flatten()
+    {
+        let cache = cache.expect("entry").path();
+        if cache
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        {
+            std::fs::remove_file(&cache).expect("remove cache");
+        }
+    }
+}
+
+/// Trims the linked copy to what imports: the top-level modules [`KEPT`]
+/// loads (as the copy's interpreter says), the codecs start-up needs, and of
+/// those what still imports (the reduced copy lacks some modules'
+/// dependencies: a failure in the whole tree is not a regression, but verify
+/// retries it at every level in every install). Verify imports every module
+/// three times per install.
+fn trim(python: &Path, stdlib: &Path) {
+    let out = pyprune_python::clean_command(python.as_os_str())
+        .args(["-B", "-c", crate::pythons::CLOSURE])
+        .arg(stdlib)
+        .args(KEPT)
+        .output()
+        .expect("run the copy");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let loaded: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(_, rel)| rel.split('/').next().unwrap_or_default().to_owned())
+        .collect();
+    for entry in std::fs::read_dir(stdlib).expect("stdlib") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let module = name.strip_suffix(".py").unwrap_or(&name);
+        let layout = name.starts_with("config-")
+            || name.starts_with("_sysconfigdata")
+            || ["site-packages", "lib-dynload", "__pycache__"].contains(&name.as_str());
+        if !layout && !loaded.contains(&name) && module.is_ascii() {
+            remove_module(stdlib, module);
+        }
+    }
+    crate::split_debian::trim_codecs(stdlib);
     for _ in 0..3 {
         let out = pyprune_python::clean_command(python.as_os_str())
             .args(["-B", "-c", FAILING])
@@ -108,29 +177,7 @@ fn trim(python: &Path, stdlib: &Path) {
             return;
         }
         for module in failing.lines() {
-            let path = stdlib.join(module.replace('.', "/"));
-            if path.is_dir() {
-                std::fs::remove_dir_all(&path).expect("remove package");
-                continue;
-            }
-            let (dir, name) = (path.parent().expect("dir"), path.file_name().expect("name"));
-            let prefix = format!("{}.", name.to_string_lossy());
-            // Gone with its package, removed before it.
-            if std::fs::remove_file(path.with_extension("py")).is_err() {
-                continue;
-            }
-            for cache in std::fs::read_dir(dir.join("__pycache__"))
-                .into_iter()
-                .flatten()
-            {
-                let cache = cache.expect("entry").path();
-                if cache
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
-                {
-                    std::fs::remove_file(&cache).expect("remove cache");
-                }
-            }
+            remove_module(stdlib, &module.replace('.', "/"));
         }
     }
     panic!("modules of {} still fail to import", stdlib.display());
