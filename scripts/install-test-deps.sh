@@ -4,7 +4,8 @@
 # setpriv (coreutils, util-linux), hardlink (util-linux), and Debian's pypy3,
 # which the tests use to check that a PyPy installation is refused up front;
 # zsh and fish, whose parsers check the completion scripts `pyprune completions`
-# writes; chromium, in which a test opens `pyprune report --html`'s page (that
+# writes; rpm, whose rpmbuild builds packages from `pyprune split`'s `%files`
+# fragments (and make, which the spec's `%make_install` runs); chromium, in which a test opens `pyprune report --html`'s page (that
 # test is skipped, saying so, where chromium cannot be installed); and the
 # pinned wheels of scripts/test-wheels.txt, test-wheels-releases.txt and
 # test-wheels-tools.txt (maturin, which builds pyprune's wheel; scripts/test-wheels.sh).
@@ -17,6 +18,8 @@ command -v hardlink >/dev/null || missing+=(util-linux)
 command -v pypy3 >/dev/null || missing+=(pypy3)
 command -v zsh >/dev/null || missing+=(zsh)
 command -v fish >/dev/null || missing+=(fish)
+command -v rpmbuild >/dev/null || missing+=(rpm)
+command -v make >/dev/null || missing+=(make)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing: ${missing[*]}; install them (Debian: apt-get install ${missing[*]})" >&2

@@ -636,6 +636,13 @@ pub fn package_tree(dir: &Path) -> PathBuf {
 /// levels with duplicates hardlinked; returns the stdlib directory. Too small
 /// to run an interpreter on.
 pub fn tiny_stdlib(prefix: &Path) -> PathBuf {
+    let stdlib = tiny_stdlib_sources(prefix);
+    compileall_all_levels(&stdlib);
+    stdlib
+}
+
+/// [`tiny_stdlib`]'s files without their caches.
+pub fn tiny_stdlib_sources(prefix: &Path) -> PathBuf {
     let version = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
     let stdlib = prefix.join("lib").join(format!("python{version}"));
     copy_from_stdlib(
@@ -651,7 +658,6 @@ pub fn tiny_stdlib(prefix: &Path) -> PathBuf {
         ],
     );
     std::fs::create_dir_all(stdlib.join("site-packages")).expect("mkdir");
-    compileall_all_levels(&stdlib);
     stdlib
 }
 

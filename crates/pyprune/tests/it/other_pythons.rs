@@ -1,5 +1,7 @@
 //! Installations pyprune does not minimize are refused up front, by `plan`,
-//! `apply` and `verify`, with one clear error and nothing written or run:
+//! `apply`, `verify` and `split` (whose `--check` verifies, and whose default
+//! layers ask the interpreter what it imports before pyprune's runtime loads),
+//! with one clear error and nothing written or run:
 //! PyPy (by its interpreter, its cache tags or its `lib/pypy3.X` layout), and
 //! a tree with nothing Python could import, which `verify` must never call
 //! "verified".
@@ -22,6 +24,7 @@ fn os(s: &str) -> &std::ffi::OsStr {
 /// Every command that plans, changes or verifies a tree refuses `tree` (with `extra` flags).
 fn every_command_refuses(env: &TestEnv, tree: &Path, extra: &[&str], expected: &str) {
     let out = env.path().join("out");
+    let lists = env.path().join("lists");
     let mut runs: Vec<Vec<&std::ffi::OsStr>> = vec![
         vec![os("plan")],
         vec![
@@ -38,6 +41,7 @@ fn every_command_refuses(env: &TestEnv, tree: &Path, extra: &[&str], expected: &
             os("--in-place"),
         ],
         vec![os("verify")],
+        vec![os("split"), os("--out"), lists.as_os_str(), os("--check")],
     ];
     for run in &mut runs {
         run.extend(extra.iter().map(|e| os(e)));
@@ -45,6 +49,7 @@ fn every_command_refuses(env: &TestEnv, tree: &Path, extra: &[&str], expected: &
         refused(run, expected);
     }
     assert!(!out.exists(), "apply wrote its result");
+    assert!(!lists.exists(), "split wrote its lists");
     assert!(
         !tree.join(".pyprune-journal").exists(),
         "apply journaled the tree"
@@ -91,6 +96,7 @@ fn a_pypy_interpreter_is_refused_before_it_runs() {
     every_command_refuses(&env, &tree, &[&python], "is for pypy, not CPython");
     // Its own library, found through it: planned by no command either.
     refused(&[os("plan"), os(&python)], "is for pypy, not CPython");
+    refused(&[os("split"), os(&python)], "is for pypy, not CPython");
     // verify ran nothing there: the tree holds no cache PyPy would write.
     assert!(!tree.join("__pycache__").exists());
 }

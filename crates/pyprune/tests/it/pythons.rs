@@ -189,7 +189,7 @@ pub struct Reduced {
 
 /// Loads `wanted` (and what they import) in the original and prints the
 /// files of every module that came from the stdlib.
-const CLOSURE: &str = r#"
+pub const CLOSURE: &str = r#"
 import importlib, sys
 stdlib = sys.argv[1]
 for name in sys.argv[2:]:
@@ -323,7 +323,7 @@ pub fn reduced_copy(installed: &Installed, dest: &Path, wanted: &[&str]) -> Redu
 }
 
 /// `cp -a` (links stay links).
-fn copy(from: &Path, to: &Path) {
+pub fn copy(from: &Path, to: &Path) {
     let status = Command::new("cp")
         .arg("-a")
         .arg(from)

@@ -17,8 +17,15 @@ use std::path::{Path, PathBuf};
 /// every default layer: modules (core), a test suite and a package's tests,
 /// IDLE, unittest (a developer module) with its own tests, the build
 /// configuration (devel), compiled at every level with duplicates linked.
-fn layered_stdlib(prefix: &Path) -> PathBuf {
-    let root = crate::harness::tiny_stdlib(prefix);
+pub fn layered_stdlib(prefix: &Path) -> PathBuf {
+    let root = layered_sources(prefix);
+    compileall_all_levels(&root);
+    root
+}
+
+/// [`layered_stdlib`]'s files without their caches.
+pub fn layered_sources(prefix: &Path) -> PathBuf {
+    let root = crate::harness::tiny_stdlib_sources(prefix);
     let config = std::fs::read_dir(stdlib())
         .expect("stdlib")
         .filter_map(Result::ok)
@@ -41,8 +48,6 @@ fn layered_stdlib(prefix: &Path) -> PathBuf {
     // A third-party package: not the stdlib's, so not split.
     std::fs::create_dir_all(root.join("site-packages/extra")).expect("mkdir");
     std::fs::write(root.join("site-packages/extra/__init__.py"), "").expect("write");
-    // The new files' caches (compileall leaves the fresh ones as they are).
-    compileall_all_levels(&root);
     root
 }
 

@@ -17,6 +17,16 @@ pub fn package_with_tests(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// The check named `name` of a verified install's report (`check.verified[i]`).
+pub fn verify_check<'a>(install: &'a Value, name: &str) -> &'a Value {
+    install["report"]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {install}"))
+}
+
 #[test]
 fn check_verifies_installs_laid_out_alone_and_fails_on_planted_faults() {
     let env = TestEnv::new();
@@ -57,12 +67,7 @@ fn check_verifies_installs_laid_out_alone_and_fails_on_planted_faults() {
     let verified = check["verified"].as_array().expect("verified");
     assert_eq!(verified.len(), 2);
     for install in verified {
-        let imports = install["report"]["checks"]
-            .as_array()
-            .expect("checks")
-            .iter()
-            .find(|c| c["check"] == "imports")
-            .expect("imports ran");
+        let imports = verify_check(install, "imports");
         assert!(imports["checked"].as_u64().expect("n") >= 3, "{imports}");
         assert_eq!(imports["failed"], 0);
         // The tests layer is absent: its modules may be gone.

@@ -28,6 +28,8 @@
 //!   and the first layout under `python -S`) twice, as zipimport does; and a
 //!   zip rewritten and re-read gives its new code, not the runtime's memory.
 //!
+//! Before that, the copy serves `split_releases.rs` (`split --check`), and
+//! 3.12's `split_container.rs` (the README's container build).
 //! On 3.8 and 3.13 the copy then serves `keep_for_releases.rs`: one program
 //! kept for with `zip-stdlib`, whose hot path is then what it needs.
 
@@ -122,6 +124,12 @@ fn zip_layouts_import_and_match_py_compile(version: &str, keep_for: Option<(bool
     let mut text = std::fs::read(&edited).expect("read csv.py");
     text.extend_from_slice(EDIT.as_bytes());
     std::fs::write(&edited, text).expect("edit csv.py");
+    // The copy split first, while it is as the release ships; 3.12's then
+    // stands for the README's container image.
+    let trimmed = crate::split_releases::split_on(&installed, &reduced, env.path());
+    if installed.short == "3.12" {
+        crate::split_container::container_build_runs(&trimmed, env.path());
+    }
     let zip_name = format!("python{}.zip", installed.short.replace('.', ""));
     for layout in LAYOUTS {
         let out = env.path().join(layout.name);
