@@ -9,14 +9,25 @@ use pyprune_compile::{CompileOptions, CompileReport, compile_tree};
 use pyprune_fs::display_path;
 use pyprune_python::InvalidationMode;
 use pyprune_tree::Tally;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn run(args: &CompileArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
-    // Compiling needs the interpreter whose bytecode the tree gets: always ask one.
-    let python = pyprune_python::named_or_default(global.python.as_deref());
+    // Compiling needs the interpreter whose bytecode the tree gets: always ask
+    // one. Unnamed, the tree's own (a prefix's, a venv's): `python3` may be
+    // another release, whose caches the tree's interpreter would never read.
+    let own = match (global.python.as_deref(), args.path.as_deref()) {
+        (None, Some(path)) => pipeline::own_interpreter(path, &Default::default()),
+        _ => None,
+    };
+    let python = own.as_deref().map_or_else(
+        || pyprune_python::named_or_default(global.python.as_deref()),
+        Path::as_os_str,
+    );
     let target = pipeline::resolve(args.path.as_deref(), Some(python))?;
     let interpreter = target.python.context("no interpreter to compile with")?;
+    refuse_another_release(&target.root, &interpreter)?;
     if args.pycache_prefix.is_none() {
         pipeline::refuse_read_only(&target.root, "compile")?;
     }
@@ -120,4 +131,49 @@ fn summary(report: &CompileReport, root: &str, elapsed: Duration) -> String {
         text.push('\n');
     }
     text
+}
+
+/// Refuses to compile a standard library of one release with another's
+/// interpreter: the tree `root` is a stdlib directory `python3.X`, or a
+/// prefix whose `lib/python3.X` directories are all of other releases.
+fn refuse_another_release(
+    root: &Path,
+    interpreter: &pyprune_python::Interpreter,
+) -> anyhow::Result<()> {
+    let is_stdlib = |dir: &Path| pyprune_tree::is_stdlib_dir(dir, Path::is_file);
+    let named_release = |dir: &Path| {
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| n.starts_with("python3.") && is_stdlib(dir))
+            .map(str::to_owned)
+    };
+    let mut releases: Vec<String> = named_release(root).into_iter().collect();
+    if releases.is_empty() && !is_stdlib(root) {
+        for lib in pyprune_tree::LIB_DIRS {
+            let Ok(entries) = std::fs::read_dir(root.join(lib)) else {
+                continue;
+            };
+            releases.extend(entries.filter_map(|e| named_release(&e.ok()?.path())));
+        }
+    }
+    let ours = interpreter
+        .version
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    let ours = format!("python{ours}");
+    if releases.is_empty() || releases.contains(&ours) {
+        return Ok(());
+    }
+    releases.sort();
+    anyhow::bail!(
+        "`{}` is the standard library of {}, and `{}` is {} {}: its caches would be {}'s, which that release never reads; name the tree's interpreter with --python",
+        display_path(root),
+        releases.join(", "),
+        interpreter.command.to_string_lossy(),
+        interpreter.implementation,
+        interpreter.version,
+        interpreter.cache_tag
+    )
 }

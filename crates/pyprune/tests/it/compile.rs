@@ -374,3 +374,60 @@ fn review_cases_match_compileall_and_stay_inside_the_tree() {
         stderr(&output)
     );
 }
+
+/// A stdlib of another release than `python3`'s is compiled by its own
+/// interpreter (a prefix's `bin/python3.X`, for the prefix or its stdlib
+/// directory), and without one refused: `python3` would write caches that
+/// release never reads.
+#[test]
+fn another_release_is_compiled_by_its_own_interpreter_or_refused() {
+    let ours = python_print("import sys; print('%d.%d' % sys.version_info[:2])");
+    let Some(other) = ["3.12", "3.13", "3.10"]
+        .into_iter()
+        .filter(|v| *v != ours)
+        .find_map(|v| crate::pythons::find_or_note(v, "compile's own interpreter"))
+    else {
+        return;
+    };
+    let env = TestEnv::new();
+    let prefix = env.path().join("prefix");
+    let stdlib = prefix.join("lib").join(format!("python{}", other.short));
+    std::fs::create_dir_all(&stdlib).expect("mkdir");
+    for file in ["os.py", "colorsys.py"] {
+        std::fs::copy(other.stdlib.join(file), stdlib.join(file)).expect("copy");
+    }
+    let tag = format!("cpython-{}", other.short.replace('.', ""));
+    let cache = stdlib.join(format!("__pycache__/colorsys.{tag}.pyc"));
+
+    // No interpreter in the prefix: refused, naming the release, nothing written.
+    for root in [&prefix, &stdlib] {
+        let out = pyprune_compile(&[], root);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let said = stderr(&out);
+        assert!(
+            said.contains(&format!("standard library of python{}", other.short))
+                && said.contains("--python"),
+            "{said}"
+        );
+        assert!(!stdlib.join("__pycache__").exists(), "{said}");
+    }
+
+    // With its interpreter beside it, that one compiles, for the prefix and its stdlib.
+    std::fs::create_dir_all(prefix.join("bin")).expect("mkdir bin");
+    std::os::unix::fs::symlink(
+        &other.python,
+        prefix.join("bin").join(format!("python{}", other.short)),
+    )
+    .expect("link the interpreter");
+    for root in [&prefix, &stdlib] {
+        let out = pyprune_compile(&[], root);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let written: Vec<_> = std::fs::read_dir(stdlib.join("__pycache__"))
+            .expect("__pycache__")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(cache.is_file(), "{written:?}");
+        assert!(written.iter().all(|n| n.contains(&tag)), "{written:?}");
+        std::fs::remove_dir_all(stdlib.join("__pycache__")).expect("clean");
+    }
+}
