@@ -246,9 +246,10 @@ fn report_page_shows_the_footprint_and_plan_and_renders_cleanly() {
 /// `--html` naming a FIFO (or a directory) is refused, named, before the
 /// plan's work, and the FIFO stays a FIFO: the page is written beside its
 /// target and renamed over it, which would leave a file where a reader
-/// waits on the pipe. Nothing temporary is left beside it.
+/// waits on the pipe. Nothing temporary is left beside it. Through a
+/// symlink, the page replaces what the link points to, and the link stays.
 #[test]
-fn report_refuses_to_replace_a_fifo_or_a_directory() {
+fn report_refuses_to_replace_a_fifo_or_a_directory_and_keeps_a_link() {
     use std::os::unix::fs::FileTypeExt as _;
     let env = TestEnv::new();
     // Any tree: the refusal comes before it is read.
@@ -277,4 +278,33 @@ fn report_refuses_to_replace_a_fifo_or_a_directory() {
     let file_type = std::fs::symlink_metadata(&fifo).expect("lstat").file_type();
     assert!(file_type.is_fifo(), "{file_type:?}");
     assert_eq!(names_in(&pages), ["page.html"]);
+
+    // Through a symlink the page goes where it points, as a shell's `>`
+    // writes, and the link stays: to a FIFO refused, dangling made.
+    let links = env.path().join("links");
+    std::fs::create_dir(&links).expect("mkdir");
+    std::os::unix::fs::symlink("../pages/page.html", links.join("to-fifo.html")).expect("link");
+    std::os::unix::fs::symlink("real.html", links.join("page.html")).expect("link");
+    let report = |html: &Path| {
+        pyprune()
+            .args(["report", "--html"])
+            .arg(html)
+            .arg(stdlib)
+            .output()
+            .expect("report")
+    };
+    let refused = report(&links.join("to-fifo.html"));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("is a FIFO"),
+        "{}",
+        stderr(&refused)
+    );
+    let written = report(&links.join("page.html"));
+    assert!(written.status.success(), "{}", stderr(&written));
+    let link = std::fs::symlink_metadata(links.join("page.html")).expect("lstat");
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let page = std::fs::read_to_string(links.join("real.html")).expect("the page");
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert_eq!(names_in(&links), ["page.html", "real.html", "to-fifo.html"]);
 }

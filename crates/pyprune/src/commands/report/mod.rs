@@ -39,10 +39,29 @@ struct PageWritten {
     folded_modules: usize,
 }
 
-/// The page replaces what `--html` names (written beside it, then renamed
-/// over it): a FIFO, socket, device or directory there is refused before the
-/// plan's work, since replacing it would take a pipe or device away from
-/// whoever uses it and leave a file in its place.
+/// Where the page goes: what `--html` names, or through a symlink there the
+/// file it points to (as a shell's `>` writes: the link stays a link), a
+/// dangling link's target included.
+fn page_path(html: &std::path::Path) -> std::path::PathBuf {
+    let mut path = html.to_path_buf();
+    // A bounded walk: a loop of links ends at the last one asked, which the
+    // write then reports.
+    for _ in 0..40 {
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) => dir.join(target),
+            None => target,
+        };
+    }
+    path
+}
+
+/// The page replaces the file [`page_path`] names (written beside it, then
+/// renamed over it): a FIFO, socket, device or directory there is refused
+/// before the plan's work, since replacing it would take a pipe or device
+/// away from whoever uses it and leave a file in its place.
 fn refuse_to_replace(html: &std::path::Path) -> anyhow::Result<()> {
     let Ok(metadata) = std::fs::symlink_metadata(html) else {
         return Ok(());
@@ -60,7 +79,8 @@ fn refuse_to_replace(html: &std::path::Path) -> anyhow::Result<()> {
 
 pub fn run(args: &ReportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<Outcome> {
     let settings = PlanSettings::resolve(&args.plan, global)?;
-    refuse_to_replace(&args.html)?;
+    let html_path = page_path(&args.html);
+    refuse_to_replace(&html_path)?;
     let planned = pipeline::plan_tree(&settings, printer)?;
     let prepared = &planned.prepared;
     let disk_bytes = planned.disk_bytes();
@@ -89,8 +109,8 @@ pub fn run(args: &ReportArgs, global: &GlobalArgs, printer: &Printer) -> anyhow:
         profiles: rows(&planned.rows, "profile"),
     };
     let html = page::render(&page);
-    pyprune_fs::replace_with_bytes(&args.html, html.as_bytes(), 0o644)
-        .with_context(|| format!("cannot write `{}`", display_path(&args.html)))?;
+    pyprune_fs::replace_with_bytes(&html_path, html.as_bytes(), 0o644)
+        .with_context(|| format!("cannot write `{}`", display_path(&html_path)))?;
     let document = ReportDocument {
         html: PageWritten {
             path: display_path(&args.html),
