@@ -30,17 +30,11 @@ pub enum Term {
 }
 
 /// The steps a `step:` term may name: those that only remove files.
-pub const SELECTABLE_STEPS: [StepName; 9] = [
-    StepName::ExcludeTests,
-    StepName::ExcludeInstallers,
-    StepName::ExcludeIdleTk,
-    StepName::ExcludeDevModules,
-    StepName::ExcludeDeadBatteries,
-    StepName::ExcludeDevel,
-    StepName::DropCaches,
-    StepName::DropOptimizedCaches,
-    StepName::DropOpt2,
-];
+pub fn selectable_steps() -> impl Iterator<Item = StepName> {
+    StepName::ALL
+        .into_iter()
+        .filter(|s| s.info().removes_files_only)
+}
 
 /// A union of alternatives, each a conjunction of terms, with the text it was written as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,12 +125,11 @@ fn parse_term(term: &str) -> Result<Term, LayerError> {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
                 LayerError::UnknownKind(value.to_owned(), names.join(", "))
             }),
-        "step" => SELECTABLE_STEPS
-            .into_iter()
+        "step" => selectable_steps()
             .find(|s| s.info().id == value)
             .map(Term::Step)
             .ok_or_else(|| {
-                let ids: Vec<&str> = SELECTABLE_STEPS.iter().map(|s| s.info().id).collect();
+                let ids: Vec<&str> = selectable_steps().map(|s| s.info().id).collect();
                 LayerError::UnknownStep(value.to_owned(), ids.join(", "))
             }),
         "module" if !value.is_empty() => Ok(Term::Module(value.to_owned())),

@@ -16,7 +16,7 @@ pub use install::{
     layer_sizes, sizes_of, subset_failures,
 };
 pub use layer::{
-    CORE, Layer, LayerError, SELECTABLE_STEPS, Selector, Term, default_layers, layers_with,
+    CORE, Layer, LayerError, Selector, Term, default_layers, layers_with, selectable_steps,
 };
 pub use lists::{List, ListFormat, directory_owners, list, read_plain};
 pub use materialize::{MaterializeError, materialize};

@@ -31,6 +31,10 @@ pub struct StepInfo {
     pub promises_no_writes: bool,
     /// It exists only in plans: applying it would break Python.
     pub plan_only: bool,
+    /// All it does is remove files of the tree, each of which it chooses
+    /// without looking at what else goes (a `split` layer can be made of them).
+    #[serde(skip)]
+    pub removes_files_only: bool,
     /// The zip it writes, for the zip steps.
     #[serde(skip)]
     pub zip: Option<ZipOptions>,
@@ -55,6 +59,7 @@ const fn step(
         drops_traceback_lines: false,
         promises_no_writes: false,
         plan_only: false,
+        removes_files_only: false,
         zip: None,
     }
 }
@@ -63,6 +68,13 @@ impl StepInfo {
     const fn needs_runtime(self) -> StepInfo {
         StepInfo {
             needs_runtime: true,
+            ..self
+        }
+    }
+
+    const fn removes_files_only(self) -> StepInfo {
+        StepInfo {
+            removes_files_only: true,
             ..self
         }
     }
@@ -161,7 +173,8 @@ impl StepName {
                 "remove the test suites (test, */tests, */test, idle_test, _test* extensions)",
                 "the test suites",
             )
-            .removes_modules(),
+            .removes_modules()
+            .removes_files_only(),
             S::ExcludeInstallers => step(
                 self,
                 "exclude-installers",
@@ -169,7 +182,8 @@ impl StepName {
                 "uninstall pip, setuptools and wheel from site-packages, as pip would, where no other distribution requires them and no kept module imports them",
                 "pip, setuptools and wheel: nothing can be installed into this environment with its own pip",
             )
-            .removes_modules(),
+            .removes_modules()
+            .removes_files_only(),
             S::ExcludeIdleTk => step(
                 self,
                 "exclude-idle-tk",
@@ -177,7 +191,8 @@ impl StepName {
                 "remove idlelib, tkinter, turtle, turtledemo",
                 "IDLE, tkinter and turtle",
             )
-            .removes_modules(),
+            .removes_modules()
+            .removes_files_only(),
             S::ExcludeDevModules => step(
                 self,
                 "exclude-dev-modules",
@@ -185,7 +200,8 @@ impl StepName {
                 "remove pydoc_data, ensurepip and its wheels, unittest, doctest, venv, and where the release has them lib2to3 (to 3.12) and distutils (to 3.11)",
                 "venv, unittest, doctest, 2to3, distutils, help() on keywords and topics",
             )
-            .removes_modules(),
+            .removes_modules()
+            .removes_files_only(),
             S::ExcludeDeadBatteries => step(
                 self,
                 "exclude-dead-batteries",
@@ -193,14 +209,16 @@ impl StepName {
                 "remove the modules the release ships that PEP 594 (to 3.12) or another deprecation marked for removal (imp to 3.11, binhex to 3.10, ...)",
                 "the PEP 594 modules (cgi, telnetlib, ...)",
             )
-            .removes_modules(),
+            .removes_modules()
+            .removes_files_only(),
             S::ExcludeDevel => step(
                 self,
                 "exclude-devel",
                 "Fedora python3-devel",
                 "remove the static library and build files (config-3.X), the headers, python*-config and the pkg-config files",
                 "extension modules cannot be built against this Python",
-            ),
+            )
+            .removes_files_only(),
             S::StripExtensions => step(
                 self,
                 "strip-extensions",
@@ -290,21 +308,24 @@ impl StepName {
                 "Fedora solution 5, discussion option 1, optional bytecode cache \"no cache\"",
                 "remove every bytecode cache (but those of the modules Python imports before pyprune's runtime loads, as its interpreter says)",
                 "slower imports (every module compiled at every start); Python writes caches unless no-write-marker stops it",
-            ),
+            )
+            .removes_files_only(),
             S::DropOptimizedCaches => step(
                 self,
                 "drop-optimized-caches",
                 "Fedora solution 6, optional bytecode cache \"default\"",
                 "remove the opt-1 and opt-2 caches (but the start-up modules'), keep opt-0",
                 "-O and -OO runs compile the stdlib at every start (or write caches)",
-            ),
+            )
+            .removes_files_only(),
             S::DropOpt2 => step(
                 self,
                 "drop-opt2",
                 "Fedora \"optimization level 2 is already broken\", optional bytecode cache \"levels 0 and 1\"",
                 "remove the opt-2 caches (but the start-up modules')",
                 "-OO runs compile the stdlib at every start (or write caches)",
-            ),
+            )
+            .removes_files_only(),
             S::Normalize => step(
                 self,
                 "normalize",
