@@ -1,15 +1,18 @@
 //! pyprune as Python users install it: maturin (the pinned wheel of
 //! scripts/test-wheels-tools.txt, run from that wheel unpacked) builds the
-//! wheel that pyproject.toml describes, with the debug profile (no release
-//! build added to the suite's time); pip installs it into a fresh venv, and
+//! wheel that pyproject.toml describes, with the workspace's `wheel-test`
+//! profile (nothing optimized, no debug info: the cheapest whole build, no
+//! release build added to the suite's time); pip installs it into a fresh venv, and
 //! the `pyprune` on that venv's PATH is the binary cargo built for it, and
 //! runs.
 //!
 //! maturin builds in a target directory of its own, kept between runs in
-//! Cargo's scratch directory: `cargo test` builds with the `test` profile,
-//! maturin's `cargo rustc --profile dev` every crate anew under `dev`, and in
-//! the suite's own target directory that build replaced `target/debug/pyprune`
-//! while other tests ran it (a test once found no binary there).
+//! Cargo's scratch directory. `cargo test` builds with the `test` profile and
+//! maturin runs `cargo rustc --profile wheel-test`: a profile's name is part
+//! of every unit's hash, so its build is a whole one whatever the profile
+//! (with `dev`, 317 s of CPU on CI; `wheel-test` compiles no dependency
+//! optimized). In the suite's own target directory such a build once
+//! replaced `target/debug/pyprune` while other tests ran it.
 
 use crate::harness::*;
 use crate::venvs::{make_venv_with, wheelhouse};
@@ -57,13 +60,13 @@ fn maturin(dir: &Path) -> PathBuf {
 fn the_wheel_installs_a_pyprune_that_runs() {
     let env = TestEnv::new();
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel-target");
-    let built = target_dir.join("debug/pyprune");
+    let built = target_dir.join("wheel-test/pyprune");
     let wheels = env.path().join("wheels");
     let output = Command::new(maturin(&env.path().join("maturin")))
         .args([
             "build",
             "--profile",
-            "dev",
+            "wheel-test",
             "--compatibility",
             "linux",
             "--auditwheel",
