@@ -42,8 +42,11 @@ pub struct List {
 }
 
 /// Which layer owns each directory (relative; the root is `""`): the first
-/// layer in install order with a file below it, the base layer counting the
-/// caches it ghosts; a directory with no file below it goes to the base.
+/// layer in install order with a file directly in it, else the first with a
+/// file below it, the base layer counting the caches it ghosts; a directory
+/// with no file below it goes to the base. Directly first: `unittest/` is
+/// the package's (`dev-modules`, with `unittest/case.py`), not the layer of
+/// its `unittest/test/` (`tests`) that comes earlier in install order.
 pub fn directory_owners(split: &Split) -> BTreeMap<PathBuf, usize> {
     let order = install_order(split);
     let rank = |layer: usize| order.iter().position(|&l| l == layer).unwrap_or(usize::MAX);
@@ -54,22 +57,30 @@ pub fn directory_owners(split: &Split) -> BTreeMap<PathBuf, usize> {
     for (dir, _) in &split.directories {
         owners.insert(dir.clone(), base);
     }
-    let mut first: BTreeMap<&Path, usize> = BTreeMap::new();
+    let mut below: BTreeMap<&Path, usize> = BTreeMap::new();
+    let mut directly: BTreeMap<&Path, usize> = BTreeMap::new();
     for file in &split.files {
         let Some(&layer) = file.layers.iter().min_by_key(|&&l| rank(l)) else {
             continue;
         };
         // The base ghosts a cache layer's files, and so needs their directories.
         let layer = if caches[layer] { base } else { layer };
-        for dir in file.path.ancestors().skip(1) {
-            let entry = first.entry(dir).or_insert(layer);
-            if rank(layer) < rank(*entry) {
-                *entry = layer;
+        for (depth, dir) in file.path.ancestors().skip(1).enumerate() {
+            let maps = if depth == 0 {
+                [Some(&mut directly), Some(&mut below)]
+            } else {
+                [None, Some(&mut below)]
+            };
+            for map in maps.into_iter().flatten() {
+                let entry = map.entry(dir).or_insert(layer);
+                if rank(layer) < rank(*entry) {
+                    *entry = layer;
+                }
             }
         }
     }
-    for (dir, layer) in first {
-        owners.insert(dir.to_path_buf(), layer);
+    for (dir, layer) in below {
+        owners.insert(dir.to_path_buf(), *directly.get(dir).unwrap_or(&layer));
     }
     owners
 }

@@ -267,6 +267,15 @@ fn every_file_in_one_layer_in_every_list_format_with_sizes_du_agrees_with() {
         .chain([(prefix.to_owned(), 1)])
         .collect();
     assert_eq!(dirs, tree_dirs);
+    // A package's directory is its layer's, not that of its tests (which come
+    // first in install order): installing dev-modules alone owns `unittest/`.
+    for (layer, dir) in [("dev-modules", "unittest"), ("tests", "unittest/test")] {
+        let fragment = lines(&lists.join(format!("{layer}.files")));
+        assert!(
+            fragment.contains(&format!("%dir {prefix}/{dir}")),
+            "{layer} does not own {dir}: {fragment:?}"
+        );
+    }
     let caches: BTreeSet<String> = seen
         .iter()
         .filter(|(_, l)| l.starts_with("bytecode-"))

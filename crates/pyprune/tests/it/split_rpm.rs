@@ -6,6 +6,11 @@
 //! planted in the `%files` fragments and the packages rebuilt from the same
 //! build root (`--short-circuit`), each caught.
 //!
+//! The spec packages Python 3.12; the stand-in tree is `python3`'s stdlib,
+//! so the spec is built with "3.12" read as `python3`'s release (`compile`
+//! refuses a stdlib directory named for another release than its
+//! interpreter's).
+//!
 //! Disabled for the build, with `--define`: `__os_install_post` (the brp
 //! scripts: compressing man pages, stripping ELF files, and on Fedora's rpm
 //! byte-compiling the tree again with its own Python, which would replace
@@ -18,8 +23,18 @@ use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// The spec's base package, the `core` layer's.
-const BASE: &str = "python3.12";
+/// The release the README's spec packages, read as `python3`'s in the build.
+const SPEC_RELEASE: &str = "3.12";
+
+/// `python3`'s release (`3.11`), which the build stands in for the spec's.
+fn release() -> String {
+    crate::harness::python_print("import sys; print('%d.%d' % sys.version_info[:2])")
+}
+
+/// The spec's base package, the `core` layer's: `python3.X`.
+fn base() -> String {
+    format!("python{}", release())
+}
 
 /// One entry of a package's file list.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,7 +50,7 @@ struct RpmBuild {
     spec: PathBuf,
     db: PathBuf,
     path: String,
-    /// Where the tree installs: `%{_libdir}/python3.12`.
+    /// Where the tree installs: `%{_libdir}/python3.X`.
     pylib: String,
 }
 
@@ -45,8 +60,9 @@ impl RpmBuild {
         let build = top.join("BUILD");
         std::fs::create_dir_all(&build).expect("mkdir");
         std::fs::create_dir_all(top.join("tmp")).expect("mkdir");
-        let spec = top.join("python3.12.spec");
-        std::fs::write(&spec, crate::split_readme::readme_block("spec")).expect("write spec");
+        let spec = top.join(format!("{}.spec", base()));
+        let text = crate::split_readme::readme_block("spec").replace(SPEC_RELEASE, &release());
+        std::fs::write(&spec, text).expect("write spec");
         // What `%make_install` runs: the tree copied to where the spec's
         // %install, which exports PYLIB first, says it installs.
         std::fs::write(
@@ -68,8 +84,9 @@ impl RpmBuild {
         let libdir = build.rpm("rpm", &["--eval", "%{_libdir}"]);
         assert!(libdir.status.success(), "{}", stderr(&libdir));
         build.pylib = format!(
-            "{}/python3.12",
-            String::from_utf8_lossy(&libdir.stdout).trim()
+            "{}/{}",
+            String::from_utf8_lossy(&libdir.stdout).trim(),
+            base()
         );
         build
     }
@@ -162,7 +179,7 @@ impl RpmBuild {
 /// The package the spec gives a layer.
 fn package_of(layer: &str) -> String {
     if layer == "core" {
-        BASE.to_owned()
+        base()
     } else {
         format!("python3-{layer}")
     }
@@ -394,13 +411,19 @@ fn the_readme_spec_builds_one_package_per_layer_holding_exactly_its_files() {
             "tests.files",
             String::new(),
             format!("%dir {pylib}/json"),
-            format!("directory {pylib}/json owned by [\"python3-tests\", \"python3.12\"]"),
+            format!(
+                "directory {pylib}/json owned by [\"python3-tests\", \"{}\"]",
+                base()
+            ),
         ),
         (
             "idle-tk.files",
             String::new(),
             format!("{pylib}/colorsys.py"),
-            format!("{pylib}/colorsys.py in [\"python3-idle-tk\", \"python3.12\"]"),
+            format!(
+                "{pylib}/colorsys.py in [\"python3-idle-tk\", \"{}\"]",
+                base()
+            ),
         ),
     ];
     for (list, taken, added, expected) in &faults {
