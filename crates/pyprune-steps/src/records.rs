@@ -48,8 +48,8 @@ pub(crate) fn rewrite_records<'t>(
         if let Some(listing) = dists.owners.get(path) {
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
-        } else if !before.files.contains_key(path)
-            && after.files.contains_key(path)
+        } else if after.files.contains_key(path)
+            && !before.files.contains_key(path)
             // A file pyprune adds belongs to the distribution its source or
             // its directory says; one directly in site-packages, like
             // pyprune's `.pth`, is no distribution's.

@@ -104,7 +104,11 @@ pub(crate) fn changes(
     let emptied = super::emptied_dirs(model, &worked.actions);
     worked.actions.extend(emptied);
     if let Some(left) = &mut worked.left {
-        left.retain(|l| !left_out.iter().any(|dir| Path::new(&l.what).starts_with(dir)));
+        left.retain(|l| {
+            !left_out
+                .iter()
+                .any(|dir| Path::new(&l.what).starts_with(dir))
+        });
     }
     Ok(worked)
 }
@@ -279,4 +283,3 @@ pub fn kept_by_imports(
         .map(|r| r.kept)
         .unwrap_or_default())
 }
-

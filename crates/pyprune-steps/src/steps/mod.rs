@@ -9,6 +9,7 @@ mod elf_layout;
 mod exclude;
 mod extensions;
 mod hot_path;
+mod import_reach;
 mod info;
 mod installers;
 mod keep_for;
@@ -208,7 +209,6 @@ impl Context {
         }
     }
 }
-
 
 /// The stdlib directory of the model: the root itself, or `lib/python3.X`
 /// (`lib64/...`) below it.
