@@ -147,11 +147,7 @@ pub fn plan(
                 };
                 &own_context
             };
-            let tree = StepTree::of(
-                members
-                    .iter()
-                    .map(|&i| (i, rows[i].steps.as_slice(), rows[i].kind == "step")),
-            );
+            let tree = StepTree::of(members.iter().map(|&i| (i, rows[i].steps.as_slice())));
             tree.run(model, context, &|index, ran| {
                 let row = sizes.row(&rows[index], ran, context)?;
                 pyprune_tree::count(progress);
@@ -198,10 +194,7 @@ impl Sizes<'_> {
         let steps = &job.steps;
         let after = ran.finish(model, steps, context)?;
         let (modules, left_as_is) = match (job.kind, ran.last()) {
-            ("step", Some(changes)) => (
-                changes.modules.clone(),
-                changes.left.clone().unwrap_or_default(),
-            ),
+            ("step", Some(changes)) => (changes.modules.clone(), changes.left.clone()),
             _ => (None, Vec::new()),
         };
         let disk_bytes = after.disk_total().saturating_sub(self.left_out);

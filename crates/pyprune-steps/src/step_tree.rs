@@ -8,7 +8,7 @@
 //! branches run in parallel.
 
 use crate::model::Model;
-use crate::steps::{Changes, Context, Removed, Report, StepError, StepName, changes};
+use crate::steps::{Changes, Context, Removed, StepError, StepName, changes};
 use rayon::prelude::*;
 
 /// Rows by the steps they run, sharing their first steps.
@@ -21,9 +21,6 @@ pub(crate) struct StepTree {
 struct Node {
     /// The step that leads here from the parent (none at the root).
     step: Option<StepName>,
-    /// Whether a row of this one step alone ends here: it reports what the
-    /// step leaves as it is, which may cost more than its actions.
-    reported: bool,
     /// The rows whose steps end here.
     rows: Vec<usize>,
     children: Vec<Node>,
@@ -75,10 +72,10 @@ impl Ran<'_> {
 }
 
 impl StepTree {
-    /// The tree of `rows`: (index, steps, whether it is a row of one step alone).
-    pub(crate) fn of<'s>(rows: impl IntoIterator<Item = (usize, &'s [StepName], bool)>) -> Self {
+    /// The tree of `rows`: (index, steps).
+    pub(crate) fn of<'s>(rows: impl IntoIterator<Item = (usize, &'s [StepName])>) -> Self {
         let mut tree = StepTree::default();
-        for (index, steps, step_row) in rows {
+        for (index, steps) in rows {
             let mut node = &mut tree.root;
             for &step in steps {
                 let at = match node.children.iter().position(|c| c.step == Some(step)) {
@@ -93,7 +90,6 @@ impl StepTree {
                 };
                 node = &mut node.children[at];
             }
-            node.reported |= step_row;
             node.rows.push(index);
         }
         tree
@@ -132,12 +128,7 @@ fn grow<T: Send>(
                 .par_iter()
                 .map(|child| {
                     let step = child.step.expect("only the root has no step");
-                    let report = if child.reported {
-                        Report::Left
-                    } else {
-                        Report::Actions
-                    };
-                    let changes = changes(step, model, context, report)?;
+                    let changes = changes(step, model, context)?;
                     let mut after = model.clone();
                     for action in &changes.actions {
                         after.apply(action);

@@ -45,18 +45,8 @@ pub(crate) struct Changes {
     pub removed: Vec<String>,
     /// What an exclusion removes and keeps, module by module; `None` for the other steps.
     pub modules: Option<ModuleRemovals>,
-    /// What it leaves as it is and why; `None` where that was not asked for
-    /// and would have cost more work ([`Report::Left`]).
-    pub left: Option<Vec<LeftAsIs>>,
-}
-
-/// What is asked of [`changes`] besides the actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Report {
-    /// The actions and removed modules; what comes free with them besides.
-    Actions,
-    /// [`Changes::left`] too, whatever it costs (a plan's step row).
-    Left,
+    /// What it would change but leaves as it is, and why.
+    pub left: Vec<LeftAsIs>,
 }
 
 /// The actions `step` takes on `model`, directories it empties included.
@@ -65,7 +55,7 @@ pub fn step_actions(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
-    changes(step, model, context, Report::Actions).map(|c| c.actions)
+    changes(step, model, context).map(|c| c.actions)
 }
 
 /// The actions `step` takes on `model`, with the modules it removes by
@@ -75,17 +65,16 @@ pub(crate) fn step_changes(
     model: &Model,
     context: &Context,
 ) -> Result<(Vec<Action>, Vec<String>), StepError> {
-    changes(step, model, context, Report::Actions).map(|c| (c.actions, c.removed))
+    changes(step, model, context).map(|c| (c.actions, c.removed))
 }
 
-/// Everything `step` does to `model`, and what `report` asks of it.
+/// Everything `step` does to `model`.
 pub(crate) fn changes(
     step: StepName,
     model: &Model,
     context: &Context,
-    report: Report,
 ) -> Result<Changes, StepError> {
-    let mut worked = work(step, model, context, report)?;
+    let mut worked = work(step, model, context)?;
     let left_out = context.left_out(model);
     // Only a whole distribution's uninstall takes its metadata with it.
     let keeps_dist_info = step != StepName::ExcludeInstallers;
@@ -103,28 +92,21 @@ pub(crate) fn changes(
     }
     let emptied = super::emptied_dirs(model, &worked.actions);
     worked.actions.extend(emptied);
-    if let Some(left) = &mut worked.left {
-        left.retain(|l| {
-            !left_out
-                .iter()
-                .any(|dir| Path::new(&l.what).starts_with(dir))
-        });
-    }
+    worked.left.retain(|l| {
+        !left_out
+            .iter()
+            .any(|dir| Path::new(&l.what).starts_with(dir))
+    });
     Ok(worked)
 }
 
 /// The step's own work, before what holds for every step.
-fn work(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-    report: Report,
-) -> Result<Changes, StepError> {
+fn work(step: StepName, model: &Model, context: &Context) -> Result<Changes, StepError> {
     let plain = |actions| Changes {
         actions,
         removed: Vec::new(),
         modules: None,
-        left: Some(Vec::new()),
+        left: Vec::new(),
     };
     let excluded = |outcome: keep_imported::Outcome, left| Changes {
         removed: outcome.removed.clone(),
@@ -165,11 +147,10 @@ fn work(
         StepName::CacheFallback => plain(Vec::new()),
         StepName::Sourceless | StepName::SourcesCompressed => {
             let compress = step == StepName::SourcesCompressed;
-            let actions = sourceless::sourceless(model, context, compress)?;
-            let left = match report {
-                Report::Left => Some(sourceless::kept_sources(model, context)?),
-                Report::Actions => None,
-            };
+            // Both ask which distributions read their own sources.
+            let readers = sourceless::source_readers(model, context)?;
+            let actions = sourceless::sourceless(model, context, compress, &readers)?;
+            let left = sourceless::kept_sources(&readers, model, context);
             Changes {
                 left,
                 ..plain(actions)
@@ -177,25 +158,23 @@ fn work(
         }
         StepName::ExcludeTests => {
             let (outcome, left) = exclude::tests_and_left(model, context)?;
-            excluded(outcome, Some(left))
+            excluded(outcome, left)
         }
         StepName::ExcludeInstallers => {
             let found = installers::installers(model, context)?;
-            excluded(found.outcome, Some(found.left))
+            excluded(found.outcome, found.left)
         }
-        StepName::ExcludeIdleTk => excluded(exclude::idle_tk(model, context)?, Some(Vec::new())),
-        StepName::ExcludeDevModules => {
-            excluded(exclude::dev_modules(model, context)?, Some(Vec::new()))
-        }
+        StepName::ExcludeIdleTk => excluded(exclude::idle_tk(model, context)?, Vec::new()),
+        StepName::ExcludeDevModules => excluded(exclude::dev_modules(model, context)?, Vec::new()),
         StepName::ExcludeDeadBatteries => {
-            excluded(exclude::dead_batteries(model, context)?, Some(Vec::new()))
+            excluded(exclude::dead_batteries(model, context)?, Vec::new())
         }
-        StepName::KeepFor => excluded(keep_for::keep_for(model, context)?, Some(Vec::new())),
+        StepName::KeepFor => excluded(keep_for::keep_for(model, context)?, Vec::new()),
         StepName::ExcludeDevel => plain(devel::devel(model)),
         StepName::StripExtensions => {
             let stripping = extensions::strip(model, context)?;
             Changes {
-                left: Some(stripping.left),
+                left: stripping.left,
                 ..plain(stripping.actions)
             }
         }
@@ -258,7 +237,7 @@ pub fn module_removals(
     if !is_exclusion(step) {
         return Ok(None);
     }
-    work(step, model, context, Report::Actions).map(|c| c.modules)
+    work(step, model, context).map(|c| c.modules)
 }
 
 /// What `step` leaves as it is on `model` although it would change it, with
@@ -268,8 +247,7 @@ pub fn left_as_is(
     model: &Model,
     context: &Context,
 ) -> Result<Vec<LeftAsIs>, StepError> {
-    let changes = changes(step, model, context, Report::Left)?;
-    Ok(changes.left.unwrap_or_default())
+    changes(step, model, context).map(|c| c.left)
 }
 
 /// The modules `step` (an exclusion; other steps remove no modules) keeps on

@@ -33,7 +33,7 @@ use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub(crate) use changes::{Changes, Report, changes, step_changes};
+pub(crate) use changes::{Changes, changes, step_changes};
 pub use changes::{
     LeftAsIs, ModuleRemovals, kept_by_imports, left_as_is, module_removals, step_actions,
 };
