@@ -196,13 +196,19 @@ fn work(step: StepName, model: &Model, context: &Context) -> Result<Changes, Ste
 /// does (a distribution's metadata is what `importlib.metadata` and pip
 /// read; a `licenses/tests/` in it is no test suite).
 fn changes_dist_info(action: &Action) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
     changes_any(action, |path| {
-        path.components().any(|c| {
-            matches!(c, std::path::Component::Normal(name)
+        // Most paths hold no `.dist-info` at all: said without parsing them.
+        let bytes = path.as_os_str().as_bytes();
+        bytes.windows(DIST_INFO.len()).any(|w| w == DIST_INFO)
+            && path.components().any(|c| {
+                matches!(c, std::path::Component::Normal(name)
                 if name.to_string_lossy().ends_with(".dist-info"))
-        })
+            })
     })
 }
+
+const DIST_INFO: &[u8] = b".dist-info";
 
 /// Whether `action` changes a path that `held` holds.
 fn changes_any(action: &Action, held: impl Fn(&Path) -> bool) -> bool {

@@ -38,17 +38,18 @@ pub(crate) struct Scan {
 
 impl Scan {
     pub(crate) fn of(bytes: &[u8]) -> Scan {
-        let mut words: HashSet<u64, WordHasher> = HashSet::default();
-        let mut plain = bytes.is_ascii();
-        for run in bytes
+        // Each distinct run once (most repeat), then its two hashes.
+        let runs: HashSet<&[u8], WordHasher> = bytes
             .split(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
             .filter(|run| !run.is_empty())
-        {
-            plain &= run != b"__import__" && run != b"import_module";
-            words.insert(word_hash(run));
-            words.insert(word_hash(&run[1..]));
-        }
-        words.shrink_to_fit();
+            .collect();
+        let plain = bytes.is_ascii()
+            && !runs.contains(&b"__import__"[..])
+            && !runs.contains(&b"import_module"[..]);
+        let words = runs
+            .iter()
+            .flat_map(|run| [word_hash(run), word_hash(&run[1..])])
+            .collect();
         Scan { words, plain }
     }
 }
