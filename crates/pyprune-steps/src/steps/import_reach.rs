@@ -3,17 +3,17 @@
 //! candidate's data), and a source whose words cannot spell such an import
 //! imports none. Parsing every source of a large venv was a fifth of `plan`.
 //!
-//! Every name an `import` or `from` statement loads is the package chain of
-//! the module it names: in an absolute import each part of it is written in
-//! the source; a relative import starts from the importer's own package, so
-//! what it loads is either a package above the importer (named nowhere) or
-//! ends in a part written in the source, in the importer's top-level package.
-//! So a module can import a name only if the name is the module itself or a
-//! package above it, or the name's last part is a word of the source and its
-//! top-level package is the module's own or a word of the source too. This
-//! holds for sources whose names are ASCII words ([`Scan::plain`]):
-//! `__import__` and `import_module` calls take a string literal, whose
-//! escapes and concatenations can spell a name no word of the file holds.
+//! Every name an `import` or `from` statement loads is in the package chain
+//! of the module it names. In an absolute import each part of that module is
+//! written in the source; a relative one starts from a package above the
+//! importer (a prefix of its dotted name) and writes the parts after it. So
+//! a module can load a name only if the name is the module itself or a
+//! package above it, or every part of the name after the prefix it shares
+//! with the module is a word of the source (`pandas.tests.io` from
+//! `pandas.core.frame`: `tests` and `io`). This holds for sources whose names
+//! are ASCII words ([`Scan::plain`]): `__import__` and `import_module` calls
+//! take a string literal, whose escapes and concatenations can spell a name
+//! no word of the file holds.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault};
@@ -58,30 +58,32 @@ impl Scan {
 #[derive(Debug)]
 pub(crate) struct Reach<'a> {
     names: HashSet<&'a str>,
-    /// By the hash of a name's last part: the hashes of the top-level
-    /// packages of the names that end so.
-    tops_by_last: HashMap<u64, Vec<u64>, WordHasher>,
+    /// By the hash of a name's last part: each name that ends so, as the hashes of its parts.
+    by_last: HashMap<u64, Vec<Vec<u64>>, WordHasher>,
     /// Whether every name is ASCII (else no source is left unparsed).
     ascii: bool,
+}
+
+fn part_hashes(name: &str) -> Vec<u64> {
+    name.split('.')
+        .map(|part| word_hash(part.as_bytes()))
+        .collect()
 }
 
 impl<'a> Reach<'a> {
     pub(crate) fn of(names: impl IntoIterator<Item = &'a str>) -> Reach<'a> {
         let names: HashSet<&str> = names.into_iter().collect();
-        let mut tops_by_last: HashMap<u64, Vec<u64>, WordHasher> = HashMap::default();
+        let mut by_last: HashMap<u64, Vec<Vec<u64>>, WordHasher> = HashMap::default();
         for name in &names {
-            let top = name.split('.').next().unwrap_or(name);
-            let last = name.rsplit('.').next().unwrap_or(name);
-            let tops = tops_by_last.entry(word_hash(last.as_bytes())).or_default();
-            let top = word_hash(top.as_bytes());
-            if !tops.contains(&top) {
-                tops.push(top);
+            let parts = part_hashes(name);
+            if let Some(&last) = parts.last() {
+                by_last.entry(last).or_default().push(parts);
             }
         }
         let ascii = names.iter().all(|n| n.is_ascii());
         Reach {
             names,
-            tops_by_last,
+            by_last,
             ascii,
         }
     }
@@ -100,11 +102,13 @@ impl<'a> Reach<'a> {
             }
             above = name.rsplit_once('.').map(|(parent, _)| parent);
         }
-        let own_top = word_hash(module.split('.').next().unwrap_or(module).as_bytes());
+        let own = part_hashes(module);
         scan.words.iter().any(|word| {
-            self.tops_by_last.get(word).is_some_and(|tops| {
-                tops.iter()
-                    .any(|top| *top == own_top || scan.words.contains(top))
+            self.by_last.get(word).is_some_and(|names| {
+                names.iter().any(|parts| {
+                    let shared = parts.iter().zip(&own).take_while(|(a, b)| a == b).count();
+                    parts[shared..].iter().all(|part| scan.words.contains(part))
+                })
             })
         })
     }
@@ -128,9 +132,11 @@ mod tests {
         // Another top-level package's `tests` is not spelled by `tests` alone.
         assert!(!may(&names, "pandas.core", "from . import tests\n"));
         assert!(!may(&names, "pandas.core", "import numpy\nimport os\n"));
-        // A relative import within the package needs only the last part...
+        // A relative import within the package needs the parts below what
+        // the names share with the importer...
         assert!(may(&names, "numpy.core", "from .tests import test_x\n"));
         assert!(may(&names, "numpy.core", "from . import tests\n"));
+        assert!(!may(&names, "numpy.core", "from . import test_x\n"));
         // ...or none, for the packages above the importer.
         assert!(may(&names, "numpy.tests.helpers", "from . import other\n"));
         assert!(may(&names, "numpy.tests", "x = 1\n"));
