@@ -22,6 +22,7 @@ mod records;
 mod records_tests;
 mod release;
 mod staging;
+mod step_tree;
 mod steps;
 mod venv_paths;
 

@@ -181,7 +181,10 @@ impl Model {
                     .all(|c| matches!(c, std::path::Component::Normal(_)))
         };
         while let Some(d) = dir.filter(|d| inside(d)) {
-            self.dirs.insert(d.to_path_buf());
+            // Most are there already: no path made for them.
+            if !self.dirs.contains(d) {
+                self.dirs.insert(d.to_path_buf());
+            }
             dir = d.parent();
         }
     }

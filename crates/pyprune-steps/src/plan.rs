@@ -5,9 +5,10 @@ use crate::action::{Action, ActionError, perform};
 use crate::footprint::{DistCost, costs, disk_by_owner};
 use crate::model::Model;
 use crate::profiles::ProfileDef;
+use crate::step_tree::{Ran, StepTree};
 use crate::steps::{
-    Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, ZipOverrides, left_as_is,
-    module_removals, stdlib_dir, step_changes,
+    Context, LeftAsIs, ModuleRemovals, Removed, StepError, StepName, ZipOverrides, stdlib_dir,
+    step_changes,
 };
 use pyprune_tree::Tally;
 use rayon::prelude::*;
@@ -79,10 +80,14 @@ pub fn plan(
     // Third-party packages left out of the steps are left out of the sizes
     // too (as they were: a `.pth` the runtime adds there counts).
     let left_out = model.disk_under(&context.left_out(model));
-    let baseline = model.disk_total() - left_out;
     let distributions = &context.distributions;
-    let owned_before =
-        (!distributions.dists.is_empty()).then(|| disk_by_owner(model, distributions));
+    let sizes = Sizes {
+        before: model,
+        left_out,
+        baseline: model.disk_total() - left_out,
+        owned_before: (!distributions.dists.is_empty())
+            .then(|| disk_by_owner(model, distributions)),
+    };
     // A plan-only row (`compress-pycs`) shows what the Fedora document
     // sized on the stdlib and nothing can apply; without a stdlib it would
     // only cost time (deflating every cache of a large venv was a seventh of
@@ -93,39 +98,42 @@ pub fn plan(
         .is_some();
     // `keep-for` only when the user named what to keep (`--keep-for`).
     let keep_for = context.keep_for.is_some().then_some(StepName::KeepFor);
-    type Job = (&'static str, String, String, Vec<StepName>, ZipOverrides);
     let asked = context.zip.overrides;
-    let mut jobs: Vec<Job> = StepName::ALL
+    let mut rows: Vec<RowJob> = StepName::ALL
         .iter()
         .filter(|s| plan_only_rows || !s.plan_only())
         .chain(&keep_for)
         .map(|s| s.info())
-        .map(|s| {
-            (
-                "step",
-                s.id.to_owned(),
-                s.origin.to_owned(),
-                vec![s.name],
-                asked,
-            )
+        .map(|s| RowJob {
+            kind: "step",
+            name: s.id.to_owned(),
+            about: s.origin.to_owned(),
+            steps: vec![s.name],
+            zip: asked,
         })
         .collect();
-    jobs.extend(profiles.iter().map(|p| {
-        let zip = asked.over(p.zip);
-        (
-            "profile",
-            p.name.clone(),
-            p.what.clone(),
-            p.steps.clone(),
-            zip,
-        )
+    rows.extend(profiles.iter().map(|p| RowJob {
+        kind: "profile",
+        name: p.name.clone(),
+        about: p.what.clone(),
+        steps: p.steps.clone(),
+        zip: asked.over(p.zip),
     }));
     if let Some(tally) = progress {
-        tally.begin("plan rows done", jobs.len() as u64);
+        tally.begin("plan rows done", rows.len() as u64);
     }
-    jobs.into_par_iter()
-        .map(|(kind, name, about, steps, zip)| {
-            // A profile file's zip options hold for its own row.
+    // A profile file's zip options hold for its own rows: rows share the
+    // work of their first steps only under the same options.
+    let mut groups: Vec<(ZipOverrides, Vec<usize>)> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        match groups.iter_mut().find(|(zip, _)| *zip == row.zip) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((row.zip, vec![index])),
+        }
+    }
+    let done: Vec<(usize, PlanRow)> = groups
+        .into_par_iter()
+        .map(|(zip, members)| {
             let own_context;
             let context = if zip == asked {
                 context
@@ -139,61 +147,101 @@ pub fn plan(
                 };
                 &own_context
             };
-            let after = predict(model, &steps, context)?;
-            let modules = match (kind, steps.as_slice()) {
-                ("step", [step]) => module_removals(*step, model, context)?,
-                _ => None,
-            };
-            let left_as_is = match (kind, steps.as_slice()) {
-                ("step", [step]) => left_as_is(*step, model, context)?,
-                _ => Vec::new(),
-            };
-            let disk_bytes = after.disk_total().saturating_sub(left_out);
-            let by_distribution = match &owned_before {
-                Some(before) => costs(before, &disk_by_owner(&after, distributions), distributions),
-                None => Vec::new(),
-            };
-            let saved_bytes = baseline as i64 - disk_bytes as i64;
-            let mut gives_up = steps
-                .iter()
-                .map(|s| s.info().gives_up)
-                .filter(|g| !g.is_empty())
-                .map(str::to_owned)
-                .fold(Vec::<String>::new(), |mut all, item| {
-                    // Two steps can cost the same thing: say it once.
-                    if !all.contains(&item) {
-                        all.push(item);
-                    }
-                    all
-                });
-            if !crate::steps_missing_runtime(model, &steps, context).is_empty() {
-                gives_up.push(NO_RUNTIME_HERE.to_owned());
-            } else if crate::needs_runtime(&steps) && crate::has_own_sitecustomize(model, context) {
-                gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());
-            }
-            pyprune_tree::count(progress);
-            Ok(PlanRow {
-                kind,
-                name,
-                about,
-                disk_bytes,
-                saved_bytes,
-                saved_percent: if baseline == 0 {
-                    0.0
-                } else {
-                    saved_bytes as f64 * 100.0 / baseline as f64
-                },
-                gives_up,
-                steps,
-                modules,
-                by_distribution,
-                left_as_is,
-                import_ratio: None,
-                import_range: None,
-                imports: None,
+            let tree = StepTree::of(members.iter().map(|&i| (i, rows[i].steps.as_slice())));
+            tree.run(model, context, &|index, ran| {
+                let row = sizes.row(&rows[index], ran, context)?;
+                pyprune_tree::count(progress);
+                Ok(row)
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StepError>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut by_index: Vec<Option<PlanRow>> = vec![None; rows.len()];
+    for (index, row) in done {
+        by_index[index] = Some(row);
+    }
+    Ok(by_index.into_iter().flatten().collect())
+}
+
+/// A row to plan: a step alone, or a profile.
+struct RowJob {
+    /// `step` or `profile`.
+    kind: &'static str,
+    name: String,
+    about: String,
+    steps: Vec<StepName>,
+    zip: ZipOverrides,
+}
+
+/// What every row's sizes are measured against.
+struct Sizes<'a> {
+    before: &'a Model,
+    /// Disk bytes of what the steps leave out.
+    left_out: u64,
+    /// Disk bytes of the tree less `left_out`.
+    baseline: u64,
+    /// Disk bytes of each distribution (and of no distribution's files)
+    /// before any step; `None` without distributions.
+    owned_before: Option<std::collections::HashMap<Option<usize>, u64>>,
+}
+
+impl Sizes<'_> {
+    /// The plan row of `job`, whose steps `ran` ran.
+    fn row(&self, job: &RowJob, ran: Ran<'_>, context: &Context) -> Result<PlanRow, StepError> {
+        let model = self.before;
+        let steps = &job.steps;
+        let after = ran.finish(model, steps, context)?;
+        let (modules, left_as_is) = match (job.kind, ran.last()) {
+            ("step", Some(changes)) => (changes.modules.clone(), changes.left.clone()),
+            _ => (None, Vec::new()),
+        };
+        let disk_bytes = after.disk_total().saturating_sub(self.left_out);
+        let distributions = &context.distributions;
+        let by_distribution = match &self.owned_before {
+            Some(before) => costs(before, &disk_by_owner(&after, distributions), distributions),
+            None => Vec::new(),
+        };
+        let saved_bytes = self.baseline as i64 - disk_bytes as i64;
+        let mut gives_up = steps
+            .iter()
+            .map(|s| s.info().gives_up)
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .fold(Vec::<String>::new(), |mut all, item| {
+                // Two steps can cost the same thing: say it once.
+                if !all.contains(&item) {
+                    all.push(item);
+                }
+                all
+            });
+        if !crate::steps_missing_runtime(model, steps, context).is_empty() {
+            gives_up.push(NO_RUNTIME_HERE.to_owned());
+        } else if crate::needs_runtime(steps) && crate::has_own_sitecustomize(model, context) {
+            gives_up.push(VENVS_WITHOUT_RUNTIME.to_owned());
+        }
+        Ok(PlanRow {
+            kind: job.kind,
+            name: job.name.clone(),
+            about: job.about.clone(),
+            disk_bytes,
+            saved_bytes,
+            saved_percent: if self.baseline == 0 {
+                0.0
+            } else {
+                saved_bytes as f64 * 100.0 / self.baseline as f64
+            },
+            gives_up,
+            steps: steps.clone(),
+            modules,
+            by_distribution,
+            left_as_is,
+            import_ratio: None,
+            import_range: None,
+            imports: None,
+        })
+    }
 }
 
 /// Why applying stopped.
@@ -214,33 +262,56 @@ pub fn actions_for(
     steps: &[StepName],
     context: &Context,
 ) -> Result<(Vec<Action>, Model), StepError> {
-    let before = model;
-    let mut model = model.clone();
+    let mut after = model.clone();
     let mut all = Vec::new();
     let mut removed = Vec::new();
     for &step in steps {
-        let (actions, modules) = step_changes(step, &model, context)?;
-        for action in actions {
-            model.apply(&action);
-            all.push(action);
+        let (actions, modules) = step_changes(step, &after, context)?;
+        for action in &actions {
+            after.apply(action);
         }
+        all.extend(actions);
         removed.extend(modules.into_iter().map(|module| Removed { module, step }));
     }
+    let last = finish(model, &mut after, steps, &all, &removed, context)?;
+    all.extend(last);
+    Ok((all, after))
+}
+
+/// The actions every run of `steps` ends with, applied to `after` (what
+/// `before` became by the steps' actions, `done`, which removed the modules
+/// `removed`): pyprune's runtime where the steps need it, then every RECORD
+/// the steps made stale rewritten to tell the truth.
+pub(crate) fn finish<'a>(
+    before: &Model,
+    after: &mut Model,
+    steps: &[StepName],
+    done: impl IntoIterator<Item = &'a Action>,
+    removed: &[Removed],
+    context: &Context,
+) -> Result<Vec<Action>, StepError> {
+    let mut last = Vec::new();
     let hooks = crate::needs_runtime(steps);
     if hooks || !removed.is_empty() {
         let fallback = steps.contains(&StepName::CacheFallback);
-        for action in crate::steps::install_runtime(&model, context, fallback, hooks, &removed) {
-            model.apply(&action);
-            all.push(action);
+        for action in crate::steps::install_runtime(after, context, fallback, hooks, removed) {
+            after.apply(&action);
+            last.push(action);
         }
     }
-    // Last, every RECORD the steps made stale is rewritten to tell the truth.
-    let touched = all.iter().flat_map(Action::paths);
-    for action in crate::records::rewrite_records(before, &model, touched, context)? {
-        model.apply(&action);
-        all.push(action);
+    let mut touched: Vec<&std::path::Path> = Vec::new();
+    for action in done {
+        touched.extend(action.paths());
     }
-    Ok((all, model))
+    for action in &last {
+        touched.extend(action.paths());
+    }
+    let records = crate::records::rewrite_records(before, after, touched, context)?;
+    for action in &records {
+        after.apply(action);
+    }
+    last.extend(records);
+    Ok(last)
 }
 
 /// Performs `steps` on the tree at `context.root`, whose model is `model`;

@@ -215,6 +215,14 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     for row in &rows {
         let (actions, _) = actions_for(&model, &row.steps, &context()).expect("planned");
         let after = applied(&model, &actions);
+        // A step's row reports what the step alone does (the rows share
+        // their steps' work: `container` begins with `exclude-tests`).
+        if let ("step", [step]) = (row.kind, row.steps.as_slice()) {
+            let modules = crate::module_removals(*step, &model, &context()).expect("planned");
+            assert_eq!(row.modules, modules, "{}", row.name);
+            let left = crate::left_as_is(*step, &model, &context()).expect("planned");
+            assert_eq!(row.left_as_is, left, "{}", row.name);
+        }
         assert_eq!(
             row.disk_bytes,
             after.disk_total() - left_out,

@@ -10,16 +10,16 @@ use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
 use crate::steps::{Content, Context, Memo, StepError};
 use pyprune_dist::{Distribution, RecordRow, RecordState, record_hash};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 /// The `Write` actions that make every affected RECORD true of `after`,
 /// the model `before` became. A RECORD whose rows do not change is not
 /// written; nor is one that cannot be trusted, or that is missing.
-pub(crate) fn rewrite_records<'p>(
+pub(crate) fn rewrite_records<'t>(
     before: &Model,
-    after: &'p Model,
-    touched: impl IntoIterator<Item = &'p Path>,
+    after: &Model,
+    touched: impl IntoIterator<Item = &'t Path>,
     context: &Context,
 ) -> Result<Vec<Action>, StepError> {
     let dists = &context.distributions;
@@ -38,12 +38,18 @@ pub(crate) fn rewrite_records<'p>(
         .iter()
         .filter(|(_, f)| matches!(f.origin, Origin::Bytes(_)))
         .map(|(p, _)| p.as_path());
-    for path in touched.into_iter().chain(written).collect::<BTreeSet<_>>() {
+    // Every path whose file may differ between the models: what the steps
+    // did not touch is the same in both (as is its row, below).
+    let mut may_differ: HashSet<&Path> = written.collect();
+    for path in touched {
+        may_differ.insert(path);
+    }
+    for &path in &may_differ {
         if let Some(listing) = dists.owners.get(path) {
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
-        } else if !before.files.contains_key(path)
-            && after.files.contains_key(path)
+        } else if after.files.contains_key(path)
+            && !before.files.contains_key(path)
             // A file pyprune adds belongs to the distribution its source or
             // its directory says; one directly in site-packages, like
             // pyprune's `.pth`, is no distribution's.
@@ -63,7 +69,7 @@ pub(crate) fn rewrite_records<'p>(
         let mut rows = Vec::with_capacity(record.rows.len());
         let mut changed = false;
         for (row, file) in record.rows.iter().zip(&dist.files) {
-            if *file == record_path {
+            if *file == record_path || !may_differ.contains(file.as_path()) {
                 rows.push(row.clone());
                 continue;
             }

@@ -65,6 +65,20 @@ impl Content {
         }
     }
 
+    /// The bytes: those read for the hash, or read now and kept for the next call.
+    pub(crate) fn load(
+        &mut self,
+        context: &Context,
+        file: &ModelFile,
+    ) -> Result<Arc<[u8]>, StepError> {
+        if let Some(bytes) = &self.bytes {
+            return Ok(Arc::clone(bytes));
+        }
+        let bytes = context.read(file)?;
+        self.bytes = Some(Arc::clone(&bytes));
+        Ok(bytes)
+    }
+
     /// The bytes: those read for the hash, or read now.
     pub(crate) fn bytes(self, context: &Context, file: &ModelFile) -> Result<Arc<[u8]>, StepError> {
         match self.bytes {

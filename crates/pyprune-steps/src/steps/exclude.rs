@@ -48,15 +48,20 @@ const TEST_DIRS: [&str; 4] = ["test", "tests", "testing", "idle_test"];
 /// package (`numpy/testing`, `django/test`: a `test` or `testing` package
 /// with no `test_*.py` module of its own) is not a test suite and stays,
 /// whatever imports it (its own `tests` directory is one, and may go).
-pub(crate) fn tests(model: &Model, context: &Context) -> Result<Outcome, StepError> {
-    tests_keeping(model, context).map(|(outcome, _)| outcome)
+/// With the third-party test directories it leaves and why (worked out from
+/// the same run: `plan` reports both on the step's row).
+pub(crate) fn tests_and_left(
+    model: &Model,
+    context: &Context,
+) -> Result<(Outcome, Vec<LeftAsIs>), StepError> {
+    let (outcome, kept_whole) = tests_keeping(model, context)?;
+    Ok((outcome, tests_left(model, context, kept_whole)))
 }
 
 /// The third-party test directories `exclude-tests` leaves, and why: the
-/// public testing packages, and those kept whole because a module outside
-/// imports them.
-pub(crate) fn tests_left(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
-    let (_, kept_whole) = tests_keeping(model, context)?;
+/// public testing packages, and those kept whole (`kept_whole`, as
+/// [`tests_keeping`] found them) because a module outside imports them.
+fn tests_left(model: &Model, context: &Context, kept_whole: BTreeSet<PathBuf>) -> Vec<LeftAsIs> {
     let left_out = context.left_out(model);
     let public = public_testing_packages(model, context)
         .into_iter()
@@ -72,10 +77,10 @@ pub(crate) fn tests_left(model: &Model, context: &Context) -> Result<Vec<LeftAsI
     });
     let mut left: Vec<LeftAsIs> = public.chain(whole).collect();
     left.sort_by(|a, b| a.what.cmp(&b.what));
-    Ok(left)
+    left
 }
 
-/// [`tests`], and the third-party test directories it keeps whole.
+/// [`tests_and_left`]'s removals, and the third-party test directories it keeps whole.
 fn tests_keeping(
     model: &Model,
     context: &Context,

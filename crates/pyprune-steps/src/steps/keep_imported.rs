@@ -33,6 +33,7 @@
 //! every candidate that starts so, and a bundled wheel (`ensurepip`'s)
 //! bringing what its sources import.
 
+use super::import_reach::{Reach, Scan};
 use super::keep_for::{hidden_imports, starting_with, wheel_imports};
 use super::{Context, StepError};
 use crate::action::Action;
@@ -161,9 +162,27 @@ pub(crate) fn keep_needed(
     }
     let mut candidate_names: Vec<&str> = candidates.keys().map(String::as_str).collect();
     candidate_names.sort_unstable();
+    // Only the imports of candidates and of packages with candidate data
+    // matter, unless an application's every import is followed.
+    let reach = (!needs.whole_application).then(|| {
+        Reach::of(
+            candidates
+                .keys()
+                .chain(candidate_data.keys())
+                .map(String::as_str),
+        )
+    });
     let computed = std::sync::Mutex::new(Vec::new());
     let imports_of_module = |name: &str, files: &[(&Path, &ModelFile)]| {
-        let found = imported(name, files, context, &names, &modules, needs)?;
+        let found = imported(
+            name,
+            files,
+            context,
+            &names,
+            &modules,
+            needs,
+            reach.as_ref(),
+        )?;
         let mut imports = found.imports;
         for prefix in &found.prefixes {
             imports.extend(starting_with(&candidate_names, prefix));
@@ -304,7 +323,8 @@ struct Found {
     unknown: Option<Arc<[u8]>>,
 }
 
-/// The modules that `files` (one module's) import, package chains included.
+/// The modules that `files` (one module's) import, package chains included;
+/// with `reach`, none when its source cannot import what `reach` holds.
 fn imported(
     name: &str,
     files: &[(&Path, &ModelFile)],
@@ -312,6 +332,7 @@ fn imported(
     names: &ModuleNames,
     modules: &HashSet<String>,
     needs: &Needs<'_>,
+    reach: Option<&Reach<'_>>,
 ) -> Result<Found, StepError> {
     let readable = |kind: Kind| {
         files
@@ -338,13 +359,17 @@ fn imported(
         return Ok(found);
     };
     let parsed = if file.kind == Kind::Source {
-        parsed(context, file)?
+        parsed(context, file, reach.map(|reach| (reach, name)))?
     } else {
-        None
+        Parsed::Unknown
     };
-    let Some(parsed) = parsed else {
-        found.unknown = Some(context.read(file)?);
-        return Ok(found);
+    let parsed = match parsed {
+        Parsed::Imports(parsed) => parsed,
+        Parsed::Unreached => return Ok(found),
+        Parsed::Unknown => {
+            found.unknown = Some(context.read(file)?);
+            return Ok(found);
+        }
     };
     let is_package = names.owner(path, file.kind).is_some_and(|o| o.is_package);
     found.imports.extend(
@@ -392,15 +417,41 @@ fn mentioned(bytes: &[u8], candidates: &[&str]) -> Vec<Imported> {
         .collect()
 }
 
+/// A source's imports, as far as an exclusion asks.
+enum Parsed {
+    Imports(Arc<SourceImports>),
+    /// Its words cannot spell an import of what the exclusion asks about.
+    Unreached,
+    /// It cannot be parsed (or is no source): its imports are unknown.
+    Unknown,
+}
+
 /// The imports of a source, parsed once per content for the whole process
-/// (`plan` runs the exclusions on many rows over the same files).
-fn parsed(context: &Context, file: &ModelFile) -> Result<Option<Arc<SourceImports>>, StepError> {
+/// (`plan` runs the exclusions on many rows over the same files); with
+/// `reach` (and the source's module), not parsed when its words cannot
+/// import what `reach` holds.
+fn parsed(
+    context: &Context,
+    file: &ModelFile,
+    reach: Option<(&Reach<'_>, &str)>,
+) -> Result<Parsed, StepError> {
     static CACHE: super::memo::Memo<blake3::Hash, Option<Arc<SourceImports>>> =
         super::memo::Memo::new();
-    let content = super::content::Content::of(context, file)?;
-    CACHE.get_or_try(content.hash, || {
-        Ok(source_imports(&content.bytes(context, file)?).map(Arc::new))
-    })
+    static SCANS: super::memo::Memo<blake3::Hash, Arc<Scan>> = super::memo::Memo::new();
+    let mut content = super::content::Content::of(context, file)?;
+    let hash = content.hash;
+    if let Some((reach, module)) = reach {
+        let scan = SCANS.get_or_try(hash, || {
+            Ok::<_, StepError>(Arc::new(Scan::of(&content.load(context, file)?)))
+        })?;
+        if !reach.may_import(module, &scan) {
+            return Ok(Parsed::Unreached);
+        }
+    }
+    let imports = CACHE.get_or_try(hash, || {
+        Ok::<_, StepError>(source_imports(&content.load(context, file)?).map(Arc::new))
+    })?;
+    Ok(imports.map_or(Parsed::Unknown, Parsed::Imports))
 }
 
 /// The dotted names of `model`'s files (the rules: `pyprune_deps::ModuleNames`).

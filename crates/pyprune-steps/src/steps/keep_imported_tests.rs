@@ -249,3 +249,30 @@ fn a_module_imported_under_except_import_error_goes() {
         []
     );
 }
+
+/// A relative import names neither the package it runs in nor the packages
+/// above it: a module that never spells its package's name still brings
+/// back the package's data (the sources that cannot reach a candidate are
+/// not parsed: `import_reach`).
+#[test]
+fn a_relative_import_brings_back_its_own_package_data_unnamed() {
+    let model = TreeBuilder::new()
+        .module("os.py", "")
+        .module("site-packages/pkg/__init__.py", "")
+        .module("site-packages/pkg/reader.py", "from . import helpers\n")
+        .module("site-packages/pkg/helpers.py", "")
+        .file("site-packages/pkg/grammar.txt", "grammar")
+        .module("site-packages/other/__init__.py", "from . import helpers\n")
+        .module("site-packages/other/helpers.py", "")
+        .file("site-packages/other/data.txt", "data")
+        .build();
+    let removals = [
+        "site-packages/pkg/grammar.txt",
+        "site-packages/other/data.txt",
+    ]
+    .map(remove)
+    .to_vec();
+    let outcome = keep_imported(&model, &context(), removals).expect("kept");
+    // `other`'s own `__init__` imports `other.helpers` directly: its data stays too.
+    assert_eq!(outcome.actions, Vec::<Action>::new());
+}

@@ -2,12 +2,14 @@
 //! actions it takes on a given model.
 
 mod caches;
+mod changes;
 mod content;
 mod devel;
 mod elf_layout;
 mod exclude;
 mod extensions;
 mod hot_path;
+mod import_reach;
 mod info;
 mod installers;
 mod keep_for;
@@ -31,6 +33,10 @@ use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) use changes::{Changes, changes, step_changes};
+pub use changes::{
+    LeftAsIs, ModuleRemovals, kept_by_imports, left_as_is, module_removals, step_actions,
+};
 pub(crate) use content::Content;
 pub use hot_path::{COMMON_ENTRY_POINTS, HotPath, HotPathFn};
 pub use info::StepInfo;
@@ -202,218 +208,6 @@ impl Context {
             }
         }
     }
-}
-
-/// The actions `step` takes on `model`, directories it empties included.
-pub fn step_actions(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<Vec<Action>, StepError> {
-    step_changes(step, model, context).map(|(actions, _)| actions)
-}
-
-/// The actions `step` takes on `model`, with the modules it removes by
-/// dotted name (an exclusion's; none for the other steps).
-pub(crate) fn step_changes(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<(Vec<Action>, Vec<String>), StepError> {
-    let mut removed = Vec::new();
-    let mut actions = match step {
-        StepName::DedupeCaches => caches::dedupe(model, context)?,
-        StepName::DropOpt2 => {
-            caches::drop_levels(model, context, &[pyprune_tree::Kind::BytecodeOpt2])
-        }
-        StepName::DropOptimizedCaches => caches::drop_levels(
-            model,
-            context,
-            &[
-                pyprune_tree::Kind::BytecodeOpt1,
-                pyprune_tree::Kind::BytecodeOpt2,
-            ],
-        ),
-        StepName::DropCaches => caches::drop_levels(
-            model,
-            context,
-            &[
-                pyprune_tree::Kind::BytecodeOpt0,
-                pyprune_tree::Kind::BytecodeOpt1,
-                pyprune_tree::Kind::BytecodeOpt2,
-            ],
-        ),
-        StepName::NoWriteMarker => caches::markers(model, context)?,
-        // All it does is the runtime's fallback, installed with the runtime.
-        StepName::CacheFallback => Vec::new(),
-        StepName::Sourceless => sourceless::sourceless(model, context, false)?,
-        StepName::SourcesCompressed => sourceless::sourceless(model, context, true)?,
-        StepName::ExcludeTests
-        | StepName::ExcludeInstallers
-        | StepName::ExcludeIdleTk
-        | StepName::ExcludeDevModules
-        | StepName::ExcludeDeadBatteries
-        | StepName::KeepFor => {
-            let outcome = exclusion(step, model, context)?;
-            removed = outcome.removed;
-            outcome.actions
-        }
-        StepName::ExcludeDevel => devel::devel(model),
-        StepName::StripExtensions => extensions::strip(model, context)?.actions,
-        StepName::CompressPycs => sourceless::compress_each_pyc(model, context)?,
-        StepName::Normalize => normalize::normalize(model, context)?,
-        StepName::ZipDataModules
-        | StepName::ZipStdlib
-        | StepName::ZipStdlibDeflated
-        | StepName::ZipStdlibStored
-        | StepName::ZipStdlibBytecode
-        | StepName::ZipStdlibBytecodeStored => match step.info().zip {
-            Some(options) => zip::zip(model, context, options)?,
-            None => Vec::new(),
-        },
-    };
-    let left_out = context.left_out(model);
-    // Only a whole distribution's uninstall takes its metadata with it.
-    let keeps_dist_info = step != StepName::ExcludeInstallers;
-    actions.retain(|action| {
-        let in_left_out = changes_any(action, |path| left_out.iter().any(|d| path.starts_with(d)));
-        let in_dist_info = keeps_dist_info && changes_dist_info(action);
-        !in_left_out && !in_dist_info
-    });
-    // A distribution whose RECORD cannot be trusted is left as it is, by every step.
-    let untouchable = crate::distributions::Untouchable::of(&context.distributions);
-    if !untouchable.is_empty() {
-        actions.retain(|action| !changes_any(action, |path| untouchable.covers(path)));
-    }
-    actions.extend(emptied_dirs(model, &actions));
-    Ok((actions, removed))
-}
-
-/// Whether `action` changes anything in a `*.dist-info` directory: no step
-/// does (a distribution's metadata is what `importlib.metadata` and pip
-/// read; a `licenses/tests/` in it is no test suite).
-fn changes_dist_info(action: &Action) -> bool {
-    changes_any(action, |path| {
-        path.components().any(|c| {
-            matches!(c, std::path::Component::Normal(name)
-                if name.to_string_lossy().ends_with(".dist-info"))
-        })
-    })
-}
-
-/// Whether `action` changes a path that `held` holds.
-fn changes_any(action: &Action, held: impl Fn(&std::path::Path) -> bool) -> bool {
-    let changed: &[&PathBuf] = match action {
-        Action::Remove(path) | Action::RemoveDir(path) | Action::Write { path, .. } => &[path],
-        Action::Link { target, .. } => &[target],
-        Action::Move { from, to, .. } => &[from, to],
-    };
-    changed.iter().any(|path| held(path))
-}
-
-/// An exclusion step's removals, less what kept modules import.
-fn exclusion(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<keep_imported::Outcome, StepError> {
-    match step {
-        StepName::ExcludeTests => exclude::tests(model, context),
-        StepName::ExcludeInstallers => installers::installers(model, context).map(|i| i.outcome),
-        StepName::ExcludeIdleTk => exclude::idle_tk(model, context),
-        StepName::ExcludeDevModules => exclude::dev_modules(model, context),
-        StepName::ExcludeDeadBatteries => exclude::dead_batteries(model, context),
-        StepName::KeepFor => keep_for::keep_for(model, context),
-        _ => keep_imported::keep_imported(model, context, Vec::new()),
-    }
-}
-
-/// What an exclusion step takes away on one tree, module by module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ModuleRemovals {
-    /// The modules it removes, by dotted name, sorted; a package stands for
-    /// its submodules (`test`, not `test.test_json` too).
-    pub removed: Vec<String>,
-    /// The modules it would remove but keeps, because kept modules import them.
-    pub kept: Vec<KeptImport>,
-    /// `keep-for`'s: imports of computed names in the modules it keeps,
-    /// which nothing resolved.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub computed: Vec<ComputedIn>,
-}
-
-/// What `step` removes and keeps of the modules of `model`; `None` for a step
-/// that removes no modules by name (every step but the exclusions).
-pub fn module_removals(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<Option<ModuleRemovals>, StepError> {
-    if !matches!(
-        step,
-        StepName::ExcludeTests
-            | StepName::ExcludeInstallers
-            | StepName::ExcludeIdleTk
-            | StepName::ExcludeDevModules
-            | StepName::ExcludeDeadBatteries
-            | StepName::KeepFor
-    ) {
-        return Ok(None);
-    }
-    let outcome = exclusion(step, model, context)?;
-    Ok(Some(ModuleRemovals {
-        removed: outcome.removed,
-        kept: outcome.kept,
-        computed: outcome.computed,
-    }))
-}
-
-/// Something a step would change but leaves as it is, and why: a library
-/// `strip-extensions` must not or cannot strip safely, a third-party test
-/// directory `exclude-tests` keeps, a distribution `sourceless` keeps the
-/// sources of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LeftAsIs {
-    /// A path relative to the tree (as pyprune shows paths), or a distribution's name.
-    pub what: String,
-    pub why: String,
-}
-
-/// What `step` leaves as it is on `model` although it would change it, with
-/// why (empty for the steps that leave nothing so).
-pub fn left_as_is(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<Vec<LeftAsIs>, StepError> {
-    let mut left = match step {
-        StepName::StripExtensions => extensions::strip(model, context)?.left,
-        StepName::ExcludeTests => exclude::tests_left(model, context)?,
-        StepName::ExcludeInstallers => installers::installers(model, context)?.left,
-        StepName::Sourceless | StepName::SourcesCompressed => {
-            sourceless::kept_sources(model, context)?
-        }
-        _ => Vec::new(),
-    };
-    let left_out = context.left_out(model);
-    left.retain(|l| {
-        !left_out
-            .iter()
-            .any(|dir| std::path::Path::new(&l.what).starts_with(dir))
-    });
-    Ok(left)
-}
-
-/// The modules `step` (an exclusion; other steps remove no modules) keeps on
-/// `model` because modules it keeps import them, with who imports each.
-pub fn kept_by_imports(
-    step: StepName,
-    model: &Model,
-    context: &Context,
-) -> Result<Vec<KeptImport>, StepError> {
-    Ok(module_removals(step, model, context)?
-        .map(|r| r.kept)
-        .unwrap_or_default())
 }
 
 /// The stdlib directory of the model: the root itself, or `lib/python3.X`

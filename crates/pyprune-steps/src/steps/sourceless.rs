@@ -111,10 +111,10 @@ fn reads_source(context: &Context, file: &ModelFile) -> Result<Option<&'static s
 
 /// The installed distributions (by index) that read Python source at run
 /// time, each with its first module that does (by path) and why.
-fn source_readers(
-    model: &Model,
-    context: &Context,
-) -> Result<BTreeMap<usize, (PathBuf, &'static str)>, StepError> {
+pub(crate) type Readers = BTreeMap<usize, (PathBuf, &'static str)>;
+
+/// The [`Readers`] of `model`.
+pub(crate) fn source_readers(model: &Model, context: &Context) -> Result<Readers, StepError> {
     let owned: Vec<(&PathBuf, &Vec<usize>, &crate::model::ModelFile)> = model
         .files
         .iter()
@@ -139,35 +139,36 @@ fn source_readers(
     Ok(readers)
 }
 
-/// The distributions whose sources `sourceless` keeps, and why.
-pub(crate) fn kept_sources(model: &Model, context: &Context) -> Result<Vec<LeftAsIs>, StepError> {
-    let readers = source_readers(model, context)?;
+/// The distributions whose sources `sourceless` keeps (`readers`, those of `model`), and why.
+pub(crate) fn kept_sources(readers: &Readers, model: &Model, context: &Context) -> Vec<LeftAsIs> {
     let left_out = context.left_out(model);
-    Ok(readers
-        .into_iter()
+    readers
+        .iter()
         .filter(|(index, _)| {
-            let dist_info = &context.distributions.dists[*index].dist_info;
+            let dist_info = &context.distributions.dists[**index].dist_info;
             !left_out.iter().any(|dir| dist_info.starts_with(dir))
         })
         .map(|(index, (path, why))| {
-            let dist = &context.distributions.dists[index];
+            let dist = &context.distributions.dists[*index];
             LeftAsIs {
                 what: format!("{} {}", dist.name, dist.version),
                 why: format!(
                     "keeps its sources: `{}` {why}",
-                    pyprune_fs::display_path(&path)
+                    pyprune_fs::display_path(path)
                 ),
             }
         })
-        .collect())
+        .collect()
 }
 
+/// `sourceless`' (`sources-compressed`' with `keep_compressed`) actions on
+/// `model`, whose [`Readers`] are `readers`.
 pub(crate) fn sourceless(
     model: &Model,
     context: &Context,
     keep_compressed: bool,
+    readers: &Readers,
 ) -> Result<Vec<Action>, StepError> {
-    let readers = source_readers(model, context)?;
     // A distribution that reads its own sources keeps them all.
     let kept = |source: &Path| {
         context
