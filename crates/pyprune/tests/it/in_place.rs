@@ -162,8 +162,10 @@ fn killed_at_any_moment_the_tree_works_and_undo_restores_it() {
         let before_any_change = String::from_utf8_lossy(&output.stderr).contains("no journal");
         assert!(
             output.status.success() || before_any_change,
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+            "{profile} killed at {delay}: undo exited {:?}: {}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
         );
         if !before_any_change {
             let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
