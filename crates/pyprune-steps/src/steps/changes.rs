@@ -220,19 +220,6 @@ fn changes_any(action: &Action, held: impl Fn(&Path) -> bool) -> bool {
     changed.iter().any(|path| held(path))
 }
 
-/// Whether `step` is an exclusion: one that removes modules by name.
-fn is_exclusion(step: StepName) -> bool {
-    matches!(
-        step,
-        StepName::ExcludeTests
-            | StepName::ExcludeInstallers
-            | StepName::ExcludeIdleTk
-            | StepName::ExcludeDevModules
-            | StepName::ExcludeDeadBatteries
-            | StepName::KeepFor
-    )
-}
-
 /// What `step` removes and keeps of the modules of `model`; `None` for a step
 /// that removes no modules by name (every step but the exclusions).
 pub fn module_removals(
@@ -240,7 +227,8 @@ pub fn module_removals(
     model: &Model,
     context: &Context,
 ) -> Result<Option<ModuleRemovals>, StepError> {
-    if !is_exclusion(step) {
+    // The exclusions remove modules by name; their entry says so.
+    if !step.info().removes_modules {
         return Ok(None);
     }
     work(step, model, context).map(|c| c.modules)

@@ -156,14 +156,9 @@ fn refuse_another_release(
             releases.extend(entries.filter_map(|e| named_release(&e.ok()?.path())));
         }
     }
-    let ours = interpreter
-        .version
-        .split('.')
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(".");
-    let ours = format!("python{ours}");
-    if releases.is_empty() || releases.contains(&ours) {
+    let ours = pyprune_pyc::PythonVersion::parse(&interpreter.version)
+        .map(pyprune_pyc::PythonVersion::stdlib_dir_name);
+    if releases.is_empty() || ours.is_some_and(|ours| releases.contains(&ours)) {
         return Ok(());
     }
     releases.sort();
