@@ -24,6 +24,7 @@ mod release;
 mod staging;
 mod step_tree;
 mod steps;
+mod tree_path;
 mod venv_paths;
 
 pub use action::{Action, ActionError, perform};
@@ -34,7 +35,7 @@ pub use footprint::{
 pub use journal::{
     JOURNAL_DIR, Journal, JournalError, RollbackError, Skip, Undone, commit, has_journal, undo,
 };
-pub use model::{Model, ModelFile, Origin};
+pub use model::{Model, ModelFile, Origin, TreeKey, TreePath};
 pub use plan::{ApplyError, PlanRow, actions_for, apply, plan, predict};
 pub use profiles::{
     PROFILES, Profile, ProfileDef, ProfileError, choose_steps, load_profiles, parse_profiles,

@@ -3,8 +3,10 @@
 //! the disk would be, so that its size is the prediction.
 
 use crate::action::Action;
+pub use crate::tree_path::{TreeKey, TreePath};
 use pyprune_tree::{Inventory, Kind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +14,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// In the tree, at this relative path as it was scanned.
-    Disk(PathBuf),
+    Disk(TreePath),
     /// Written by an earlier step.
     Bytes(Arc<[u8]>),
 }
@@ -38,8 +40,8 @@ pub struct ModelFile {
 /// A tree as planned: files by relative path, directories, and the block size new files round to.
 #[derive(Debug, Clone)]
 pub struct Model {
-    pub files: BTreeMap<PathBuf, ModelFile>,
-    pub dirs: BTreeSet<PathBuf>,
+    pub files: BTreeMap<TreePath, ModelFile>,
+    pub dirs: BTreeSet<TreePath>,
     pub block_size: u64,
     /// Disk bytes of each directory, as found (new ones take one block).
     dir_disk: HashMap<PathBuf, u64>,
@@ -54,10 +56,11 @@ impl Model {
         for file in &inventory.files {
             let next = inodes.len() as u64;
             let inode = *inodes.entry(file.inode).or_insert(next);
+            let path = TreePath::from(file.path.as_path());
             files.insert(
-                file.path.clone(),
+                path.clone(),
                 ModelFile {
-                    origin: Origin::Disk(file.path.clone()),
+                    origin: Origin::Disk(path),
                     mode: file.mode & 0o7777,
                     kind: file.kind,
                     module: file.module.clone(),
@@ -68,10 +71,10 @@ impl Model {
                 },
             );
         }
-        let dirs: BTreeSet<PathBuf> = inventory
+        let dirs: BTreeSet<TreePath> = inventory
             .directories_list
             .iter()
-            .map(|(p, _)| p.clone())
+            .map(|(p, _)| TreePath::from(p.as_path()))
             .collect();
         let dir_disk = inventory.directories_list.iter().cloned().collect();
         Model {
@@ -89,11 +92,7 @@ impl Model {
         for file in self.files.values() {
             seen.insert(file.inode, file.disk);
         }
-        let dirs: u64 = self
-            .dirs
-            .iter()
-            .map(|d| self.dir_disk.get(d).copied().unwrap_or(self.block_size))
-            .sum();
+        let dirs: u64 = self.dirs.iter().map(|d| self.dir_disk(d)).sum();
         seen.values().sum::<u64>() + dirs
     }
 
@@ -109,7 +108,7 @@ impl Model {
             .dirs
             .iter()
             .filter(|d| under(d))
-            .map(|d| self.dir_disk.get(d).copied().unwrap_or(self.block_size))
+            .map(|d| self.dir_disk(d))
             .sum();
         seen.values().sum::<u64>() + dirs
     }
@@ -124,15 +123,43 @@ impl Model {
         len.div_ceil(self.block_size) * self.block_size
     }
 
+    /// The file at `path`, if the model has one.
+    pub fn file(&self, path: &Path) -> Option<&ModelFile> {
+        self.files.get(TreeKey::of(path))
+    }
+
+    /// The file at `path`, which the model has.
+    ///
+    /// # Panics
+    /// If the model has no file at `path`.
+    pub fn file_at(&self, path: &Path) -> &ModelFile {
+        &self.files[TreeKey::of(path)]
+    }
+
+    /// Whether the model has a file at `path`.
+    pub fn has_file(&self, path: &Path) -> bool {
+        self.files.contains_key(TreeKey::of(path))
+    }
+
+    /// Whether the model has the directory `path`.
+    pub fn has_dir(&self, path: &Path) -> bool {
+        self.dirs.contains(TreeKey::of(path))
+    }
+
+    /// Takes the file at `path` out of the model.
+    pub fn take_file(&mut self, path: &Path) -> Option<ModelFile> {
+        self.files.remove(TreeKey::of(path))
+    }
+
     /// Applies one action to the model.
     pub fn apply(&mut self, action: &Action) {
         match action {
             Action::Remove(path) => {
-                self.files.remove(path);
+                self.take_file(path);
             }
             Action::Link { existing, target } => {
-                if let Some(file) = self.files.get(existing).cloned() {
-                    self.files.insert(target.clone(), file);
+                if let Some(file) = self.file(existing).cloned() {
+                    self.files.insert(TreePath::from(target.as_path()), file);
                 }
             }
             Action::Write {
@@ -155,17 +182,17 @@ impl Model {
                     symlink: false,
                 };
                 self.ensure_parents(path);
-                self.files.insert(path.clone(), file);
+                self.files.insert(TreePath::from(path.as_path()), file);
             }
             Action::Move { from, to, kind } => {
-                if let Some(mut file) = self.files.remove(from) {
+                if let Some(mut file) = self.take_file(from) {
                     file.kind = *kind;
                     self.ensure_parents(to);
-                    self.files.insert(to.clone(), file);
+                    self.files.insert(TreePath::from(to.as_path()), file);
                 }
             }
             Action::RemoveDir(path) => {
-                self.dirs.remove(path);
+                self.dirs.remove(TreeKey::of(path));
             }
         }
     }
@@ -182,24 +209,34 @@ impl Model {
         };
         while let Some(d) = dir.filter(|d| inside(d)) {
             // Most are there already: no path made for them.
-            if !self.dirs.contains(d) {
-                self.dirs.insert(d.to_path_buf());
+            if !self.has_dir(d) {
+                self.dirs.insert(TreePath::from(d));
             }
             dir = d.parent();
         }
     }
 
-    /// Whether a file or directory of the model is below `dir`. (Below a
-    /// path come, in `Path` order, exactly the paths under it.)
+    /// The files below `dir`, in the model's order. (Below a path come, in
+    /// that order, exactly the paths under it.)
+    pub fn files_below<'a>(
+        &'a self,
+        dir: &'a Path,
+    ) -> impl Iterator<Item = (&'a TreePath, &'a ModelFile)> + 'a {
+        self.files
+            .range::<TreeKey, _>((Excluded(TreeKey::of(dir)), Unbounded))
+            .take_while(move |(p, _)| p.starts_with(dir))
+    }
+
+    /// The directories below `dir`, in the model's order.
+    pub fn dirs_below<'a>(&'a self, dir: &'a Path) -> impl Iterator<Item = &'a TreePath> + 'a {
+        self.dirs
+            .range::<TreeKey, _>((Excluded(TreeKey::of(dir)), Unbounded))
+            .take_while(move |p| p.starts_with(dir))
+    }
+
+    /// Whether a file or directory of the model is below `dir`.
     pub fn holds_anything(&self, dir: &Path) -> bool {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let range = (Excluded(dir), Unbounded);
-        let first_file = self.files.range::<Path, _>(range).next().map(|(p, _)| p);
-        let first_dir = self.dirs.range::<Path, _>(range).next();
-        [first_file, first_dir]
-            .into_iter()
-            .flatten()
-            .any(|p| p.starts_with(dir))
+        self.files_below(dir).next().is_some() || self.dirs_below(dir).next().is_some()
     }
 
     /// Directories that hold nothing (no file and no other directory below them).
@@ -217,7 +254,7 @@ impl Model {
         self.dirs
             .iter()
             .filter(|d| !used.contains(d.as_path()) && !d.as_os_str().is_empty())
-            .cloned()
+            .map(PathBuf::from)
             .collect()
     }
 }

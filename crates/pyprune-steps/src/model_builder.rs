@@ -65,7 +65,7 @@ pub(crate) fn context() -> Context {
 /// `dist_infos`, read from the model's bytes as from a disk.
 pub(crate) fn distributions(model: &Model, dist_infos: &[&str]) -> pyprune_dist::Distributions {
     let infos: Vec<PathBuf> = dist_infos.iter().map(PathBuf::from).collect();
-    pyprune_dist::Distributions::read_with(&infos, |rel| match model.files.get(rel) {
+    pyprune_dist::Distributions::read_with(&infos, |rel| match model.file(rel) {
         Some(file) => Ok(context().read(file).expect("bytes in memory").to_vec()),
         None => Err(std::io::ErrorKind::NotFound.into()),
     })
@@ -207,8 +207,7 @@ pub(crate) fn written(actions: &[Action], path: impl AsRef<Path>) -> Vec<u8> {
 /// The bytes of a file of `model`.
 pub(crate) fn bytes_of(model: &Model, path: &str) -> Vec<u8> {
     let file = model
-        .files
-        .get(Path::new(path))
+        .file(Path::new(path))
         .unwrap_or_else(|| panic!("`{path}` is in the model"));
     context().read(file).expect("bytes in memory").to_vec()
 }
@@ -371,7 +370,7 @@ impl TreeBuilder {
         };
         let mut model = Model::from_inventory(&inventory, BLOCK);
         for (path, file) in &mut model.files {
-            file.origin = Origin::Bytes(Arc::clone(&bytes_of[path]));
+            file.origin = Origin::Bytes(Arc::clone(&bytes_of[path.as_path()]));
         }
         model
     }
@@ -408,7 +407,7 @@ mod tests {
                 "test/test_json.py",
             ]
         );
-        let file = |p: &str| &model.files[Path::new(p)];
+        let file = |p: &str| model.file_at(Path::new(p));
         let kinds: Vec<Kind> = paths.iter().map(|p| file(p).kind).collect();
         assert_eq!(
             kinds,

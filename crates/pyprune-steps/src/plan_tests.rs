@@ -63,7 +63,7 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
     assert!(
         runtime_paths()
             .iter()
-            .all(|p| !after.files.contains_key(Path::new(p)))
+            .all(|p| !after.has_file(Path::new(p)))
     );
 
     let (actions, after) =
@@ -87,11 +87,7 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
             Path::new(&at("site-packages/00-pyprune-runtime.pth")),
         ]
     );
-    assert!(
-        runtime_paths()
-            .iter()
-            .all(|p| after.files.contains_key(Path::new(p)))
-    );
+    assert!(runtime_paths().iter().all(|p| after.has_file(Path::new(p))));
     let text = |model: &Model, path: &str| {
         String::from_utf8(crate::model_builder::bytes_of(model, path)).expect("utf-8")
     };
@@ -110,16 +106,12 @@ fn actions_for_installs_the_runtime_only_when_a_step_needs_it() {
     let excluded = step_actions(StepName::ExcludeTests, &model, &context()).expect("planned");
     assert_eq!(actions[..excluded.len()], excluded[..]);
     assert_eq!(actions.len(), excluded.len() + 3);
-    assert!(!after.files.contains_key(Path::new(&at("sitecustomize.py"))));
+    assert!(!after.has_file(Path::new(&at("sitecustomize.py"))));
     assert!(
         text(&after, &at("site-packages/00-pyprune-runtime.pth"))
             .contains("pyprune_removed.install()")
     );
-    assert!(
-        !after
-            .files
-            .contains_key(Path::new(&at("pyprune_runtime.py")))
-    );
+    assert!(!after.has_file(Path::new(&at("pyprune_runtime.py"))));
     assert_eq!(
         text(&after, &at(crate::REMOVED_FILE)),
         crate::list_text(
@@ -263,7 +255,7 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
         .into_iter()
         .filter(|p| !p.ends_with("pyprune_runtime.py") && !p.ends_with("sitecustomize.py"))
         .chain([at(crate::REMOVED_FILE)])
-        .map(|p| after.files[Path::new(&p)].disk)
+        .map(|p| after.file_at(Path::new(&p)).disk)
         .sum();
     assert!(explains >= 3 * BLOCK);
     assert_eq!(saved("exclude-tests"), 5 * BLOCK as i64 - explains as i64);
@@ -274,7 +266,7 @@ fn plan_has_a_row_per_step_and_profile_with_the_size_of_its_result() {
     let (_, after) = actions_for(&model, &[StepName::CacheFallback], &context()).expect("planned");
     let runtime: u64 = runtime_paths()
         .iter()
-        .map(|p| after.files[Path::new(p)].disk)
+        .map(|p| after.file_at(Path::new(p)).disk)
         .sum();
     assert!(runtime >= 3 * BLOCK);
     assert_eq!(saved("cache-fallback"), -(runtime as i64));

@@ -48,8 +48,8 @@ pub(crate) fn rewrite_records<'t>(
         if let Some(listing) = dists.owners.get(path) {
             // Handled with the rows of each RECORD that lists it.
             dirty.extend(listing);
-        } else if after.files.contains_key(path)
-            && !before.files.contains_key(path)
+        } else if after.has_file(path)
+            && !before.has_file(path)
             // A file pyprune adds belongs to the distribution its source or
             // its directory says; one directly in site-packages, like
             // pyprune's `.pth`, is no distribution's.
@@ -73,7 +73,7 @@ pub(crate) fn rewrite_records<'t>(
                 rows.push(row.clone());
                 continue;
             }
-            let new = match (before.files.get(file), after.files.get(file)) {
+            let new = match (before.file(file), after.file(file)) {
                 // Removed by a step: pip must not look for it.
                 (Some(_), None) => None,
                 (Some(was), Some(now))
@@ -90,12 +90,12 @@ pub(crate) fn rewrite_records<'t>(
             rows.extend(new);
         }
         for path in added.get(&index).into_iter().flatten() {
-            let now = &after.files[*path];
+            let now = after.file_at(path);
             rows.push(row_for(dist, path, now, context, is_cache(path))?);
             changed = true;
         }
         // The RECORD itself: rewritten as it was (mode, kind), unless a step took it.
-        let Some(file) = after.files.get(&record_path).filter(|_| changed) else {
+        let Some(file) = after.file(&record_path).filter(|_| changed) else {
             continue;
         };
         actions.push(Action::Write {

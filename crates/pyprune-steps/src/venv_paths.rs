@@ -41,7 +41,7 @@ pub struct VenvRelocation {
 
 /// Whether the tree of `model` is a venv: `pyvenv.cfg` at its root.
 pub fn is_venv(model: &Model) -> bool {
-    model.files.contains_key(Path::new("pyvenv.cfg"))
+    model.has_file(Path::new("pyvenv.cfg"))
 }
 
 /// The spellings by which the venv at `original` names itself: its path, and
@@ -75,7 +75,7 @@ pub fn own_spellings(original: &Path) -> Vec<PathBuf> {
 
 /// The files of a venv that may name its path: `pyvenv.cfg` and the text files
 /// directly in `bin/` (console scripts, `activate*`); never a symlink.
-fn candidates(model: &Model) -> impl Iterator<Item = (&PathBuf, &crate::ModelFile)> {
+fn candidates(model: &Model) -> impl Iterator<Item = (&crate::TreePath, &crate::ModelFile)> {
     model.files.iter().filter(|(path, file)| {
         !file.symlink
             && file.apparent < 1 << 20
@@ -104,10 +104,10 @@ pub fn relocation_actions(
         if rewritten[..] == bytes[..] {
             continue;
         }
-        files.push(path.clone());
+        files.push(path.to_path_buf());
         if paths == VenvPaths::NewPlace {
             actions.push(Action::Write {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 bytes: rewritten,
                 mode: file.mode,
                 kind: file.kind,

@@ -4,7 +4,7 @@
 use super::startup::{StartupSources, cache_source};
 use super::{Context, StepError};
 use crate::action::Action;
-use crate::model::Model;
+use crate::model::{Model, TreePath};
 use pyprune_pyc::CacheFileName;
 use pyprune_tree::Kind;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ fn cache_group(path: &Path) -> Option<(PathBuf, String)> {
 
 /// Each module's caches that hold the same bytes become hardlinks of the first (in path order).
 pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
-    let mut groups: BTreeMap<(PathBuf, String), Vec<&PathBuf>> = BTreeMap::new();
+    let mut groups: BTreeMap<(PathBuf, String), Vec<&TreePath>> = BTreeMap::new();
     for (path, file) in &model.files {
         // A symlinked cache is not a copy to merge: linking would replace the link.
         if is_cache(file.kind)
@@ -44,17 +44,17 @@ pub(crate) fn dedupe(model: &Model, context: &Context) -> Result<Vec<Action>, St
     let mut actions = Vec::new();
     for paths in groups.values().filter(|p| p.len() > 1) {
         // (inode, bytes) of the files kept so far; later equal files link to them.
-        let mut kept: Vec<(&PathBuf, u64, std::sync::Arc<[u8]>)> = Vec::new();
+        let mut kept: Vec<(&TreePath, u64, std::sync::Arc<[u8]>)> = Vec::new();
         for path in paths {
-            let file = &model.files[*path];
+            let file = model.file_at(path);
             if kept.iter().any(|(_, inode, _)| *inode == file.inode) {
                 continue;
             }
             let bytes = context.read(file)?;
             match kept.iter().find(|(_, _, b)| **b == *bytes) {
                 Some((existing, _, _)) => actions.push(Action::Link {
-                    existing: (*existing).clone(),
-                    target: (*path).clone(),
+                    existing: (*existing).to_path_buf(),
+                    target: (*path).to_path_buf(),
                 }),
                 None => kept.push((path, file.inode, bytes)),
             }
@@ -72,7 +72,7 @@ pub(crate) fn drop_levels(model: &Model, context: &Context, levels: &[Kind]) -> 
         .files
         .iter()
         .filter(|(path, f)| levels.contains(&f.kind) && !startup.is_startup_cache(path))
-        .map(|(path, _)| Action::Remove(path.clone()))
+        .map(|(path, _)| Action::Remove(path.to_path_buf()))
         .collect()
 }
 
@@ -93,19 +93,19 @@ pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, S
         .dirs
         .iter()
         .filter(|d| d.file_name().is_some_and(|n| n == "__pycache__"))
-        .filter(|d| !model.files.contains_key(&d.join(MARKER)))
+        .filter(|d| !model.has_file(&d.join(MARKER)))
         .map(|d| marker(d))
         .collect();
-    if !model.files.contains_key(Path::new(MARKER)) {
+    if !model.has_file(Path::new(MARKER)) {
         actions.push(marker(Path::new("")));
     }
     let startup = StartupSources::of(model, context);
     for path in startup.all() {
-        let source = model.files.get(path);
+        let source = model.file(path);
         if let Some(file) = source.filter(|f| f.kind == Kind::Source && !f.symlink) {
             let source = context.read(file)?;
             let wanted = |cache: &Path| {
-                !model.files.contains_key(cache)
+                !model.has_file(cache)
                     && cache_source(cache)
                         .is_some_and(|(source, level)| startup.imports_at(&source, level))
             };
@@ -191,7 +191,7 @@ mod tests {
             ]
         );
         let after = applied(&model, &got);
-        let inode = |p: &str| after.files[Path::new(p)].inode;
+        let inode = |p: &str| after.file_at(Path::new(p)).inode;
         assert_eq!(
             inode(&cache_path(decoder, 0)),
             inode(&cache_path(decoder, 1))

@@ -35,7 +35,7 @@ impl Content {
             return Ok(Content::read(bytes));
         };
         if file.symlink {
-            return Err(StepError::Symlink(rel.clone()));
+            return Err(StepError::Symlink(rel.to_path_buf()));
         }
         let path = context.root.join(rel);
         let meta = std::fs::symlink_metadata(&path).map_err(|source| StepError::Read {
@@ -118,7 +118,7 @@ mod tests {
 
     fn disk_file(rel: &str) -> ModelFile {
         ModelFile {
-            origin: Origin::Disk(rel.into()),
+            origin: Origin::Disk(std::path::Path::new(rel).into()),
             mode: 0o644,
             kind: Kind::Source,
             module: "m".into(),

@@ -14,7 +14,7 @@ pub(crate) fn devel(model: &Model) -> Vec<Action> {
         .files
         .keys()
         .filter(|path| is_devel(path))
-        .map(|path| Action::Remove(path.clone()))
+        .map(|path| Action::Remove(path.to_path_buf()))
         .collect()
 }
 

@@ -23,7 +23,7 @@ fn remove_where(
         .iter()
         .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
         .filter(|(path, file)| !keep(path, &file.module))
-        .map(|(path, _)| Action::Remove(path.clone()))
+        .map(|(path, _)| Action::Remove(path.to_path_buf()))
         .collect();
     keep_imported(model, context, removals)
 }
@@ -112,7 +112,7 @@ fn tests_keeping(
         let newly: BTreeSet<PathBuf> = model
             .files
             .iter()
-            .filter(|(path, _)| third_party.holds(path) && !removed.contains(*path))
+            .filter(|(path, _)| third_party.holds(path) && !removed.contains(path.as_path()))
             .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
             .filter(|(_, file)| {
                 matches!(
@@ -137,10 +137,10 @@ fn tests_keeping(
                 model
                     .files
                     .keys()
-                    .filter(|path| third_party.holds(path) && !removed.contains(*path))
+                    .filter(|path| third_party.holds(path) && !removed.contains(path.as_path()))
                     .filter(|path| !left_out.iter().any(|dir| path.starts_with(dir)))
                     .filter(|path| suite(path).is_some())
-                    .map(|path| Action::Remove(path.clone())),
+                    .map(|path| Action::Remove(path.to_path_buf())),
             );
             actions.sort_by(|a, b| a.paths().cmp(&b.paths()));
             let outcome = Outcome {
@@ -228,9 +228,7 @@ fn public_testing_packages(model: &Model, context: &Context) -> BTreeSet<PathBuf
     packages
         .filter(|dir| {
             !model
-                .files
-                .range(dir.clone()..)
-                .take_while(|(p, _)| p.starts_with(dir))
+                .files_below(dir)
                 .filter(|(p, _)| p.parent() == Some(dir.as_path()))
                 .any(|(p, _)| {
                     let name = p
@@ -665,7 +663,7 @@ mod tests {
             .expect("planned")
             .iter()
             .filter_map(|a| match a {
-                crate::action::Action::Remove(path) => Some(model.files[path].module.clone()),
+                crate::action::Action::Remove(path) => Some(model.file_at(path).module.clone()),
                 _ => None,
             })
             .collect();

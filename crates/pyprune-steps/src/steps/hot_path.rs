@@ -112,12 +112,11 @@ pub(crate) fn hot_sources(
         }
     }
     if let Some(needed) = application_files(model, context)? {
-        hot.extend(needed.into_iter().filter(|path| {
-            model
-                .files
-                .get(path)
-                .is_some_and(|f| f.kind == Kind::Source)
-        }));
+        hot.extend(
+            needed
+                .into_iter()
+                .filter(|path| model.file(path).is_some_and(|f| f.kind == Kind::Source)),
+        );
     }
     Ok(hot)
 }
@@ -133,11 +132,7 @@ fn own_files(model: &Model, stdlib: &Path, module: &str) -> Vec<PathBuf> {
             .fold(stdlib.to_path_buf(), |p, part| p.join(part));
         let package = dir.join("__init__.py");
         let plain = dir.with_extension("py");
-        files.extend(
-            [package, plain]
-                .into_iter()
-                .filter(|p| model.files.contains_key(p)),
-        );
+        files.extend([package, plain].into_iter().filter(|p| model.has_file(p)));
     }
     files
 }

@@ -96,7 +96,7 @@ pub(crate) fn installers(model: &Model, context: &Context) -> Result<Installers,
             .map(|(i, files)| {
                 let tops = files
                     .iter()
-                    .filter_map(|p| model.files.get(p))
+                    .filter_map(|p| model.file(p))
                     .map(|f| f.module.as_str())
                     .collect();
                 (*i, tops)
@@ -148,7 +148,7 @@ fn files_of(
     let mut files: BTreeSet<PathBuf> = dist
         .files
         .iter()
-        .filter(|path| model.files.contains_key(*path))
+        .filter(|path| model.has_file(path))
         .cloned()
         .collect();
     let package_dirs: BTreeSet<PathBuf> = dist
@@ -169,11 +169,9 @@ fn files_of(
     for dir in package_dirs.iter().chain([&dist.dist_info]) {
         files.extend(
             model
-                .files
-                .range(dir.clone()..)
-                .take_while(|(path, _)| path.starts_with(dir))
+                .files_below(dir)
                 .filter(|(path, _)| owned_here(path))
-                .map(|(path, _)| path.clone()),
+                .map(|(path, _)| path.to_path_buf()),
         );
     }
     files

@@ -45,11 +45,11 @@ pub(crate) fn application_files(
     let Some(outcome) = application(model, context)? else {
         return Ok(None);
     };
-    let removed: BTreeSet<&PathBuf> = outcome
+    let removed: BTreeSet<&Path> = outcome
         .actions
         .iter()
         .filter_map(|a| match a {
-            Action::Remove(path) => Some(path),
+            Action::Remove(path) => Some(path.as_path()),
             _ => None,
         })
         .collect();
@@ -57,8 +57,8 @@ pub(crate) fn application_files(
         model
             .files
             .keys()
-            .filter(|path| !removed.contains(path))
-            .cloned()
+            .filter(|path| !removed.contains(path.as_path()))
+            .map(PathBuf::from)
             .collect(),
     ))
 }
@@ -78,7 +78,7 @@ fn application(model: &Model, context: &Context) -> Result<Option<Outcome>, Step
         .iter()
         .filter(|(path, _)| !left_out.iter().any(|dir| path.starts_with(dir)))
         .filter(|(path, file)| names.owner(path, file.kind).is_some())
-        .map(|(path, _)| Action::Remove(path.clone()))
+        .map(|(path, _)| Action::Remove(path.to_path_buf()))
         .collect();
     keep_needed(
         model,
@@ -150,7 +150,7 @@ pub(crate) fn wheel_imports(
     if path.extension().is_none_or(|e| e != "whl") {
         return Ok(None);
     }
-    let Some(file) = model.files.get(path).filter(|f| !f.symlink) else {
+    let Some(file) = model.file(path).filter(|f| !f.symlink) else {
         return Ok(None);
     };
     let members = super::read_members(&context.read(file)?);

@@ -265,7 +265,7 @@ pub(crate) fn keep_needed(
                 let files = &candidates[&name];
                 taken_back.extend(files.iter().copied());
                 let module_files: Vec<(&Path, &ModelFile)> =
-                    files.iter().map(|p| (*p, &model.files[*p])).collect();
+                    files.iter().map(|p| (*p, model.file_at(p))).collect();
                 let next = imports_of_module(&name, &module_files)?;
                 queue.push((name, next));
             }
@@ -460,12 +460,11 @@ pub(crate) fn names_of(model: &Model, context: &Context) -> ModuleNames {
         .version
         .and_then(|v| super::stdlib_dir(model, v))
         .or_else(|| {
-            pyprune_tree::is_stdlib_dir(Path::new(""), |p| model.files.contains_key(p))
-                .then(PathBuf::new)
+            pyprune_tree::is_stdlib_dir(Path::new(""), |p| model.has_file(p)).then(PathBuf::new)
         });
     ModuleNames::new(
         stdlib,
-        model.dirs.iter().map(PathBuf::as_path),
+        model.dirs.iter().map(crate::TreePath::as_path),
         model.files.iter().map(|(p, f)| (p.as_path(), f.kind)),
     )
 }

@@ -181,7 +181,7 @@ fn a_package_keeps_its_data_only_when_it_or_one_of_its_modules_is_imported() {
                 .iter()
                 .any(|d| p.starts_with(d))
         })
-        .map(|p| Action::Remove(p.clone()))
+        .map(|p| Action::Remove(p.to_path_buf()))
         .collect();
     let outcome = keep_imported(&model, &context(), removals).expect("kept");
     let still_removed: Vec<String> = outcome

@@ -171,8 +171,8 @@ impl Context {
         if self.site_packages {
             return Vec::new();
         }
-        pyprune_tree::third_party_dirs(model.dirs.iter().map(PathBuf::as_path), |p| {
-            model.files.contains_key(p)
+        pyprune_tree::third_party_dirs(model.dirs.iter().map(crate::TreePath::as_path), |p| {
+            model.has_file(p)
         })
     }
 
@@ -181,7 +181,7 @@ impl Context {
     pub fn read(&self, file: &ModelFile) -> Result<Arc<[u8]>, StepError> {
         match &file.origin {
             Origin::Bytes(bytes) => Ok(Arc::clone(bytes)),
-            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.clone())),
+            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.to_path_buf())),
             Origin::Disk(rel) => {
                 let path = self.root.join(rel);
                 std::fs::read(&path)
@@ -197,7 +197,7 @@ impl Context {
         use std::io::Read as _;
         match &file.origin {
             Origin::Bytes(bytes) => Ok(bytes[..len.min(bytes.len())].to_vec()),
-            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.clone())),
+            Origin::Disk(rel) if file.symlink => Err(StepError::Symlink(rel.to_path_buf())),
             Origin::Disk(rel) => {
                 let path = self.root.join(rel);
                 let mut head = Vec::with_capacity(len);
@@ -214,7 +214,7 @@ impl Context {
 /// (`lib64/...`) below it.
 pub(crate) fn stdlib_dir(model: &Model, version: PythonVersion) -> Option<PathBuf> {
     pyprune_tree::find_stdlib_dir(std::path::Path::new(""), version, |path| {
-        model.files.contains_key(path)
+        model.has_file(path)
     })
 }
 
@@ -263,7 +263,7 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
     // only packages were its installers): it is where Python looks, and
     // where the next install goes.
     candidates.retain(|dir| {
-        model.dirs.contains(*dir)
+        model.has_dir(dir)
             && model.holds_anything(dir)
             && !dir
                 .file_name()
@@ -277,17 +277,11 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
             let range = (Excluded(dir), Unbounded);
             added.range::<Path, _>(range).next().is_some_and(&under)
                 || model
-                    .files
-                    .range::<Path, _>(range)
-                    .map(|(p, _)| p.as_path())
-                    .take_while(under)
-                    .any(|p| !gone.contains(p))
+                    .files_below(dir)
+                    .any(|(p, _)| !gone.contains(p.as_path()))
                 || model
-                    .dirs
-                    .range::<Path, _>(range)
-                    .map(PathBuf::as_path)
-                    .take_while(under)
-                    .any(|p| !gone_dirs.contains(p))
+                    .dirs_below(dir)
+                    .any(|p| !gone_dirs.contains(p.as_path()))
         };
         let newly: Vec<&Path> = candidates
             .iter()

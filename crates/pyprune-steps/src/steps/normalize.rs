@@ -8,14 +8,14 @@ use crate::action::Action;
 use crate::model::Model;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The writes (and links) that normalize the model's bytecode; a file that
 /// is normalized already, or that does not read as a pyc, is left as it is.
 pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let pycs = super::sourceless::bytecode_files(model);
     // One write per inode, the first path in name order; its other names are linked to it.
-    let mut first_of_inode: HashMap<u64, &PathBuf> = HashMap::new();
+    let mut first_of_inode: HashMap<u64, &crate::TreePath> = HashMap::new();
     let mut links = Vec::new();
     let mut writes = Vec::new();
     for (path, file) in pycs {
@@ -35,7 +35,7 @@ pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>,
                 .ok()
                 .flatten()
                 .map(|bytes| Action::Write {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     bytes,
                     mode: file.mode,
                     kind: file.kind,
@@ -50,8 +50,8 @@ pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>,
         .into_iter()
         .filter(|(existing, _)| rewritten.contains(existing.as_path()))
         .map(|(existing, target)| Action::Link {
-            existing: existing.clone(),
-            target: target.clone(),
+            existing: existing.to_path_buf(),
+            target: target.to_path_buf(),
         })
         .collect();
     actions.extend(relinked);

@@ -171,8 +171,7 @@ pub(crate) fn actions(
     // and its message unless a new one is given.
     let list = dir.join(REMOVED_FILE);
     let (earlier, earlier_message) = model
-        .files
-        .get(&list)
+        .file(&list)
         .and_then(|file| context.read(file).ok())
         .map(|bytes| parse_list(&String::from_utf8_lossy(&bytes)))
         .unwrap_or_default();
@@ -205,8 +204,7 @@ pub(crate) fn actions(
     }
     let path = dir.join(format!("{MISSING_STDLIB_INFO}.py"));
     let existing = model
-        .files
-        .get(&path)
+        .file(&path)
         .and_then(|file| context.read(file).ok())
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
     let source = missing_stdlib_info(existing.as_deref(), removed, message);
@@ -221,7 +219,7 @@ pub(crate) fn actions(
                 p.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with(&stale_prefix))
             })
-            .map(|p| Action::Remove(p.clone())),
+            .map(|p| Action::Remove(p.to_path_buf())),
     );
     let compiled = super::runtime::compiled_caches(
         context,

@@ -167,9 +167,9 @@ pub(crate) fn site_packages(model: &Model, context: &Context) -> Option<PathBuf>
     let existing = ["site-packages", "dist-packages"]
         .iter()
         .map(|name| stdlib.join(name))
-        .find(|dir| model.dirs.contains(dir));
+        .find(|dir| model.has_dir(dir));
     let new = stdlib.join("site-packages");
-    existing.or_else(|| (!model.files.contains_key(&new)).then_some(new))
+    existing.or_else(|| (!model.has_file(&new)).then_some(new))
 }
 
 /// Of the directories the interpreter's `site` reads under a prefix
@@ -211,7 +211,7 @@ fn asked_site_packages(
     let usable = |dir: &PathBuf| {
         dir.ancestors()
             .filter(|a| !a.as_os_str().is_empty())
-            .all(|a| !model.files.contains_key(a))
+            .all(|a| !model.has_file(a))
     };
     let candidates: Vec<PathBuf> = site_dirs
         .iter()
@@ -220,7 +220,7 @@ fn asked_site_packages(
         .collect();
     candidates
         .iter()
-        .find(|dir| model.dirs.contains(*dir))
+        .find(|dir| model.has_dir(dir))
         .or_else(|| candidates.iter().find(|dir| dir.starts_with(stdlib)))
         .or_else(|| candidates.first())
         .cloned()
@@ -257,7 +257,7 @@ fn venv_site_packages(model: &Model, context: &Context) -> Option<PathBuf> {
     let dir = Path::new("lib")
         .join(version.stdlib_dir_name())
         .join("site-packages");
-    model.dirs.contains(&dir).then_some(dir)
+    model.has_dir(&dir).then_some(dir)
 }
 
 /// Whether the stdlib already has a `sitecustomize` of its own (Debian's),
@@ -273,7 +273,7 @@ pub fn has_own_sitecustomize(model: &Model, context: &Context) -> bool {
         "sitecustomize/__init__.py",
     ]
     .iter()
-    .filter_map(|name| model.files.get(&dir.join(name)).map(|f| (*name, f)))
+    .filter_map(|name| model.file(&dir.join(name)).map(|f| (*name, f)))
     .any(|(name, file)| {
         let ours = name == SITECUSTOMIZE
             && context
@@ -304,7 +304,7 @@ pub(crate) fn install(
     // What a runtime installed by an earlier run turned on stays on: a later
     // exclusion alone must not turn off its markers or its fallback.
     let earlier = site_packages(model, context)
-        .and_then(|site| model.files.get(&site.join(RUNTIME_PTH)))
+        .and_then(|site| model.file(&site.join(RUNTIME_PTH)))
         .and_then(|file| context.read(file).ok())
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
     let (fallback, hooks) = match &earlier {
@@ -798,12 +798,8 @@ mod tests {
             &model,
             &crate::model_builder::actions(StepName::Sourceless, &model),
         );
-        assert!(after.files.contains_key(Path::new(&custom)));
-        assert!(
-            !after
-                .files
-                .contains_key(Path::new(&format!("{LIB}/sitecustomize.pyc")))
-        );
+        assert!(after.has_file(Path::new(&custom)));
+        assert!(!after.has_file(Path::new(&format!("{LIB}/sitecustomize.pyc"))));
         assert!(!has_own_sitecustomize(&after, &context()));
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{Context, LeftAsIs, StepError};
 use crate::action::Action;
-use crate::model::{Model, ModelFile};
+use crate::model::{Model, ModelFile, TreePath};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use pyprune_tree::Kind;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// runtime's module and the stdlib's `sitecustomize` stay sources: every
 /// apply that needs the runtime rewrites them, and tells pyprune's
 /// `sitecustomize` from the stdlib's own by its first line.
-fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a PathBuf, PathBuf)> {
+fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a TreePath, PathBuf)> {
     let stdlib = context.version.and_then(|v| super::stdlib_dir(model, v));
     let runtime_file = |path: &Path| {
         stdlib.as_deref() == path.parent()
@@ -41,8 +41,7 @@ fn sources_with_caches<'a>(model: &'a Model, context: &Context) -> Vec<(&'a Path
                 .join("__pycache__")
                 .join(format!("{stem}.{}.pyc", context.cache_tag));
             model
-                .files
-                .get(&cache)
+                .file(&cache)
                 .is_some_and(|c| c.kind == Kind::BytecodeOpt0 && !c.symlink)
                 .then_some((path, cache))
         })
@@ -65,11 +64,11 @@ pub(crate) fn cache_is_current(
 ) -> Result<bool, StepError> {
     use pyprune_pyc::{Freshness, Header, SourceStat, freshness};
     use std::os::unix::fs::MetadataExt as _;
-    let source_file = &model.files[source];
+    let source_file = model.file_at(source);
     let crate::model::Origin::Disk(rel) = &source_file.origin else {
         return Ok(true);
     };
-    let Ok(header) = Header::parse(&context.read_head(&model.files[cache], Header::MAX_LEN)?)
+    let Ok(header) = Header::parse(&context.read_head(model.file_at(cache), Header::MAX_LEN)?)
     else {
         return Ok(false);
     };
@@ -115,16 +114,16 @@ pub(crate) type Readers = BTreeMap<usize, (PathBuf, &'static str)>;
 
 /// The [`Readers`] of `model`.
 pub(crate) fn source_readers(model: &Model, context: &Context) -> Result<Readers, StepError> {
-    let owned: Vec<(&PathBuf, &Vec<usize>, &crate::model::ModelFile)> = model
+    let owned: Vec<(&TreePath, &Vec<usize>, &crate::model::ModelFile)> = model
         .files
         .iter()
         .filter(|(_, f)| f.kind == Kind::Source && !f.symlink)
         .filter_map(|(path, file)| {
-            let owners = context.distributions.owners.get(path)?;
+            let owners = context.distributions.owners.get(path.as_path())?;
             Some((path, owners, file))
         })
         .collect();
-    let found: Vec<Option<(&PathBuf, &Vec<usize>, &'static str)>> = owned
+    let found: Vec<Option<(&TreePath, &Vec<usize>, &'static str)>> = owned
         .par_iter()
         .map(|(path, owners, file)| {
             Ok(reads_source(context, file)?.map(|why| (*path, *owners, why)))
@@ -133,7 +132,9 @@ pub(crate) fn source_readers(model: &Model, context: &Context) -> Result<Readers
     let mut readers = BTreeMap::new();
     for (path, owners, why) in found.into_iter().flatten() {
         for owner in owners {
-            readers.entry(*owner).or_insert_with(|| (path.clone(), why));
+            readers
+                .entry(*owner)
+                .or_insert_with(|| (path.to_path_buf(), why));
         }
     }
     Ok(readers)
@@ -179,13 +180,13 @@ pub(crate) fn sourceless(
     };
     // Module by module in parallel (reading and gzip are much of `plan`'s
     // time on a large venv), in the model's order.
-    let per_module = |(source, cache): (&PathBuf, PathBuf)| -> Result<Vec<Action>, StepError> {
+    let per_module = |(source, cache): (&TreePath, PathBuf)| -> Result<Vec<Action>, StepError> {
         let mut actions = Vec::new();
         let read = std::cell::OnceCell::new();
         if kept(source) || !cache_is_current(model, context, source, &cache, &read)? {
             return Ok(actions);
         }
-        let source_file = &model.files[source];
+        let source_file = model.file_at(source);
         if keep_compressed {
             let bytes = match read.into_inner() {
                 Some(bytes) => bytes,
@@ -206,10 +207,7 @@ pub(crate) fn sourceless(
             .unwrap_or_default();
         let prefix = format!("{stem}.{}.", context.cache_tag);
         let pycache = cache.parent().map(Path::to_path_buf).unwrap_or_default();
-        for (path, _) in model.files.range(pycache.clone()..) {
-            if !path.starts_with(&pycache) {
-                break;
-            }
+        for (path, _) in model.files_below(&pycache) {
             let name = path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -218,7 +216,7 @@ pub(crate) fn sourceless(
                 && path.parent() == Some(pycache.as_path())
                 && name.starts_with(&prefix)
             {
-                actions.push(Action::Remove(path.clone()));
+                actions.push(Action::Remove(path.to_path_buf()));
             }
         }
         actions.push(Action::Move {
@@ -226,7 +224,7 @@ pub(crate) fn sourceless(
             to: source.with_extension("pyc"),
             kind: Kind::Sourceless,
         });
-        actions.push(Action::Remove(source.clone()));
+        actions.push(Action::Remove(source.to_path_buf()));
         Ok(actions)
     };
     let per_module: Vec<Vec<Action>> = sources_with_caches(model, context)
@@ -262,7 +260,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 /// replaced by its own compressed form. Plan only: no CPython reads such files.
 /// Every bytecode file of the model (caches and sourceless), symlinks left out: the files
 /// `compress-pycs` and `normalize` rewrite.
-pub(crate) fn bytecode_files(model: &Model) -> Vec<(&PathBuf, &ModelFile)> {
+pub(crate) fn bytecode_files(model: &Model) -> Vec<(&TreePath, &ModelFile)> {
     model
         .files
         .iter()
@@ -286,7 +284,7 @@ pub(crate) fn compress_each_pyc(
         .map(|(path, file)| {
             let bytes = context.read(file)?;
             Ok(Action::Write {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 bytes: gzip(&bytes),
                 mode: file.mode,
                 kind: file.kind,
@@ -429,7 +427,7 @@ mod tests {
                 "os.pyc",
             ]
         );
-        let pyc = &after.files[Path::new("json/__init__.pyc")];
+        let pyc = after.file_at(Path::new("json/__init__.pyc"));
         assert_eq!(pyc.kind, Kind::Sourceless);
         assert_eq!(pyc.module, "json");
         assert_eq!(bytes_of(&after, "json/__init__.pyc"), cache_bytes(INIT, 0));
@@ -479,7 +477,9 @@ mod tests {
         let after = applied(&model, &got);
         assert!(dirs(&after).contains(&"json/__pysources__".to_owned()));
         assert_eq!(
-            after.files[Path::new("json/__pysources__/__init__.py.gz")].disk,
+            after
+                .file_at(Path::new("json/__pysources__/__init__.py.gz"))
+                .disk,
             crate::model_builder::BLOCK
         );
     }
@@ -524,7 +524,7 @@ mod tests {
         // file of its own, and the model counts it again.
         let model = TreeBuilder::new().module("os.py", "").build();
         let after = applied(&model, &actions(StepName::CompressPycs, &model));
-        let inode = |p: &str| after.files[Path::new(p)].inode;
+        let inode = |p: &str| after.file_at(Path::new(p)).inode;
         assert_ne!(
             inode(&cache_path("os.py", 0)),
             inode(&cache_path("os.py", 1))
@@ -534,7 +534,7 @@ mod tests {
             model.disk_total() + crate::model_builder::BLOCK
         );
         assert!(matches!(
-            after.files[Path::new(&cache_path("os.py", 1))].origin,
+            after.file_at(Path::new(&cache_path("os.py", 1))).origin,
             Origin::Bytes(_)
         ));
     }

@@ -167,7 +167,7 @@ pub(crate) fn zip(
         } else {
             first.split('.').next().unwrap_or_default().to_owned()
         };
-        modules.entry(name).or_default().push(path.clone());
+        modules.entry(name).or_default().push(path.to_path_buf());
     }
     // Caches of top-level modules live in `stdlib/__pycache__`: attach them by module name.
     let cache_of = |source: &Path| -> Option<PathBuf> {
@@ -182,7 +182,7 @@ pub(crate) fn zip(
 
     // A module with a symlink among its files (or caches) stays on disk as it
     // is: zipping would read through the link, and remove it.
-    let is_link = |p: &Path| model.files.get(p).is_some_and(|f| f.symlink);
+    let is_link = |p: &Path| model.file(p).is_some_and(|f| f.symlink);
     let has_link = |paths: &[PathBuf]| {
         paths
             .iter()
@@ -253,7 +253,7 @@ pub(crate) fn zip(
                 .get(module)
                 .is_some_and(|files| files.iter().any(|f| removed.contains(f)))
         {
-            removed.insert(path.clone());
+            removed.insert(path.to_path_buf());
         }
     }
     if members.is_empty() {
@@ -263,7 +263,7 @@ pub(crate) fn zip(
         // A zip that is a link is somebody else's: left as it is, nothing zipped.
         return Ok(Vec::new());
     }
-    if let Some(existing) = model.files.get(&zip_path) {
+    if let Some(existing) = model.file(&zip_path) {
         // A zip already there: its members are read and kept (ours win on a clash).
         let bytes = context.read(existing)?;
         let mut kept = BTreeMap::new();
@@ -365,7 +365,7 @@ fn zip_module(
     let mut members = Vec::new();
     let mut removed = Vec::new();
     for path in paths {
-        let file = &model.files[path];
+        let file = model.file_at(path);
         let member = |p: &Path| {
             p.strip_prefix(stdlib)
                 .unwrap_or(p)
@@ -383,12 +383,12 @@ fn zip_module(
                 if !known_safe && pyprune_source::uses_file_relative_paths(&source) != Some(false) {
                     return Ok(None);
                 }
-                let cache = cache_of(path).filter(|c| model.files.contains_key(c));
+                let cache = cache_of(path).filter(|c| model.has_file(c));
                 let pyc = match &cache {
                     // Not a cache at all: the module stays as it is.
                     Some(cache)
                         if Header::parse(
-                            &context.read_head(&model.files[cache], Header::MAX_LEN)?,
+                            &context.read_head(model.file_at(cache), Header::MAX_LEN)?,
                         )
                         .is_err() =>
                     {
@@ -403,7 +403,7 @@ fn zip_module(
                             &std::cell::OnceCell::new(),
                         )? =>
                     {
-                        let bytecode = context.read(&model.files[cache])?;
+                        let bytecode = context.read(model.file_at(cache))?;
                         let pyc = hash_based(&bytecode, &source, version, checked)
                             .and_then(|pyc| named_in_zip(pyc, version, &member(path), zip_name));
                         // Another release's, or unreadable code: the module stays as it is.

@@ -102,11 +102,7 @@ fn left(model: &Model) -> Vec<String> {
 /// The caches of a source of the model that are still there.
 fn caches_left(model: &Model, source: &str) -> usize {
     (0..3)
-        .filter(|&l| {
-            model
-                .files
-                .contains_key(Path::new(&cache_path(&at(source), l)))
-        })
+        .filter(|&l| model.has_file(Path::new(&cache_path(&at(source), l))))
         .count()
 }
 
@@ -197,7 +193,7 @@ fn zip_stdlib_zips_the_zip_safe_modules_with_their_sources() {
     );
     let after = applied(&model, &got);
     assert_eq!(left(&after), stays_and(&["_pydecimal.py"]));
-    assert!(after.files.contains_key(Path::new(ZIP)));
+    assert!(after.has_file(Path::new(ZIP)));
     // Every cache of a zipped module goes, those of the others stay.
     assert_eq!(caches_left(&after, "json/decoder.py"), 0);
     assert_eq!(caches_left(&after, "nocache.py"), 0);
@@ -389,7 +385,7 @@ fn a_zip_beside_the_tree_adds_no_directory_to_it() {
         .module("json/__init__.py", "")
         .build();
     let after = applied(&model, &actions(StepName::ZipStdlib, &model));
-    assert!(!after.dirs.contains(Path::new("..")), "{:?}", after.dirs);
+    assert!(!after.has_dir(Path::new("..")), "{:?}", after.dirs);
 }
 
 #[test]
