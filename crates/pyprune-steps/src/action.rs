@@ -5,6 +5,7 @@ use pyprune_fs::{replace_with_bytes, replace_with_link};
 use pyprune_tree::Kind;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One change to a tree; paths are relative to its root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,10 +14,11 @@ pub enum Action {
     Remove(PathBuf),
     /// Make `target` a hardlink of `existing` (replacing what `target` was).
     Link { existing: PathBuf, target: PathBuf },
-    /// Create or replace a file with these bytes and this mode.
+    /// Create or replace a file with these bytes and this mode. (Shared:
+    /// `plan` applies one step's writes to the model of every row after it.)
     Write {
         path: PathBuf,
-        bytes: Vec<u8>,
+        bytes: Arc<[u8]>,
         mode: u32,
         kind: Kind,
         module: String,
@@ -187,7 +189,7 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), root.path().join("out")).expect("symlink");
         let write = |path: &str| Action::Write {
             path: PathBuf::from(path),
-            bytes: b"x".to_vec(),
+            bytes: b"x".to_vec().into(),
             mode: 0o644,
             kind: Kind::Data,
             module: String::new(),

@@ -91,7 +91,7 @@ fn tree() -> tempfile::TempDir {
 fn write(path: &str, bytes: &[u8], mode: u32) -> Action {
     Action::Write {
         path: PathBuf::from(path),
-        bytes: bytes.to_vec(),
+        bytes: bytes.to_vec().into(),
         mode,
         kind: Kind::Data,
         module: String::new(),

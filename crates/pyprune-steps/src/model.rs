@@ -172,7 +172,7 @@ impl Model {
                 let len = bytes.len() as u64;
                 self.next_inode += 1;
                 let file = ModelFile {
-                    origin: Origin::Bytes(Arc::from(bytes.as_slice())),
+                    origin: Origin::Bytes(Arc::clone(bytes)),
                     mode: *mode,
                     kind: *kind,
                     module: module.clone(),

@@ -198,7 +198,7 @@ pub(crate) fn written(actions: &[Action], path: impl AsRef<Path>) -> Vec<u8> {
     actions
         .iter()
         .find_map(|action| match action {
-            Action::Write { path: p, bytes, .. } if p == path => Some(bytes.clone()),
+            Action::Write { path: p, bytes, .. } if p == path => Some(bytes.to_vec()),
             _ => None,
         })
         .unwrap_or_else(|| panic!("nothing writes `{}`", path.display()))

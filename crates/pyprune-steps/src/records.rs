@@ -100,7 +100,7 @@ pub(crate) fn rewrite_records<'t>(
         };
         actions.push(Action::Write {
             path: record_path,
-            bytes: pyprune_dist::Record { rows }.to_pip_bytes(),
+            bytes: pyprune_dist::Record { rows }.to_pip_bytes().into(),
             mode: file.mode,
             kind: file.kind,
             module: file.module.clone(),

@@ -70,7 +70,7 @@ const INFOS: [&str; 2] = ["site/good-1.0.dist-info", "site/other-2.0.dist-info"]
 fn write(path: &str, bytes: &[u8], kind: Kind) -> Action {
     Action::Write {
         path: PathBuf::from(path),
-        bytes: bytes.to_vec(),
+        bytes: bytes.to_vec().into(),
         mode: 0o644,
         kind,
         module: String::new(),
@@ -87,7 +87,7 @@ fn rewritten(model: &Model, context: &Context, actions: &[Action]) -> Vec<(Strin
         .map(|action| match action {
             Action::Write { path, bytes, .. } => (
                 path.to_string_lossy().into_owned(),
-                String::from_utf8(bytes.clone()).expect("utf-8"),
+                String::from_utf8(bytes.to_vec()).expect("utf-8"),
             ),
             other => panic!("only writes: {other:?}"),
         })

@@ -358,7 +358,7 @@ mod tests {
         // What the steps do to the copy leaves the tree's bytes alone.
         let write = crate::Action::Write {
             path: "pkg/a.py".into(),
-            bytes: b"a = 2\n".to_vec(),
+            bytes: b"a = 2\n".to_vec().into(),
             mode: 0o644,
             kind: pyprune_tree::Kind::Source,
             module: "pkg.a".to_owned(),

@@ -108,7 +108,7 @@ pub fn relocation_actions(
         if paths == VenvPaths::NewPlace {
             actions.push(Action::Write {
                 path: path.to_path_buf(),
-                bytes: rewritten,
+                bytes: rewritten.into(),
                 mode: file.mode,
                 kind: file.kind,
                 module: file.module.clone(),

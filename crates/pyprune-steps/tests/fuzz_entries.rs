@@ -36,7 +36,7 @@ fn real_log() -> &'static [u8] {
             Action::Remove(PathBuf::from("json/tool.py")),
             Action::Write {
                 path: PathBuf::from("json/__init__.py"),
-                bytes: b"x = 2\n".to_vec(),
+                bytes: b"x = 2\n".to_vec().into(),
                 mode: 0o644,
                 kind: Kind::Source,
                 module: "json".into(),
@@ -48,7 +48,7 @@ fn real_log() -> &'static [u8] {
             },
             Action::Write {
                 path: PathBuf::from("new/dir/data.txt"),
-                bytes: b"data".to_vec(),
+                bytes: b"data".to_vec().into(),
                 mode: 0o600,
                 kind: Kind::Data,
                 module: String::new(),

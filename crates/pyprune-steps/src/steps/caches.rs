@@ -84,7 +84,7 @@ pub(crate) fn drop_levels(model: &Model, context: &Context, levels: &[Kind]) -> 
 pub(crate) fn markers(model: &Model, context: &Context) -> Result<Vec<Action>, StepError> {
     let marker = |dir: &Path| Action::Write {
         path: dir.join(MARKER),
-        bytes: Vec::new(),
+        bytes: Vec::new().into(),
         mode: 0o644,
         kind: Kind::Data,
         module: String::new(),
@@ -325,7 +325,7 @@ mod tests {
     fn marker(dir: &str) -> Action {
         Action::Write {
             path: Path::new(dir).join(super::MARKER),
-            bytes: Vec::new(),
+            bytes: Vec::new().into(),
             mode: 0o644,
             kind: Kind::Data,
             module: String::new(),
@@ -362,7 +362,8 @@ mod tests {
             bytes: compiled(
                 &format!("{ROOT}/{source}"),
                 if level == 1 { 0 } else { level },
-            ),
+            )
+            .into(),
             mode: 0o644,
             kind: Kind::of(Path::new(&cache)),
             module: module.to_owned(),

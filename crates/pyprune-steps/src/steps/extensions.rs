@@ -76,7 +76,7 @@ pub(crate) fn strip(model: &Model, context: &Context) -> Result<Stripping, StepE
 fn write(path: &Path, file: &ModelFile, bytes: Vec<u8>) -> Action {
     Action::Write {
         path: path.to_path_buf(),
-        bytes,
+        bytes: bytes.into(),
         mode: file.mode,
         kind: Kind::Extension,
         module: file.module.clone(),

@@ -346,7 +346,7 @@ mod emptied_dirs_tests {
             .build();
         let write = |path: &str| Action::Write {
             path: PathBuf::from(path),
-            bytes: Vec::new(),
+            bytes: Vec::new().into(),
             mode: 0o644,
             kind: Kind::Source,
             module: String::new(),

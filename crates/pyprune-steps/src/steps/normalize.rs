@@ -36,7 +36,7 @@ pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>,
                 .flatten()
                 .map(|bytes| Action::Write {
                     path: path.to_path_buf(),
-                    bytes,
+                    bytes: bytes.into(),
                     mode: file.mode,
                     kind: file.kind,
                     module: file.module.clone(),

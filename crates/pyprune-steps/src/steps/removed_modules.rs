@@ -187,7 +187,7 @@ pub(crate) fn actions(
         .or(earlier_message.as_deref());
     let mut actions = vec![Action::Write {
         path: list,
-        bytes: list_text(removed, message).into_bytes(),
+        bytes: list_text(removed, message).into_bytes().into(),
         mode: 0o644,
         kind: Kind::Data,
         module: String::new(),
@@ -230,7 +230,7 @@ pub(crate) fn actions(
     );
     actions.push(Action::Write {
         path,
-        bytes: source.into_bytes(),
+        bytes: source.into_bytes().into(),
         mode: 0o644,
         kind: Kind::Source,
         module: MISSING_STDLIB_INFO.to_owned(),
@@ -289,7 +289,7 @@ mod tests {
             step: StepName::ExcludeDeadBatteries,
         }];
         let written = |context: &Context| match &actions(&model, context, dir, &later)[..] {
-            [Action::Write { bytes, .. }] => String::from_utf8(bytes.clone()).expect("utf-8"),
+            [Action::Write { bytes, .. }] => String::from_utf8(bytes.to_vec()).expect("utf-8"),
             other => panic!("one list: {other:?}"),
         };
         let both = [removed()[0].clone(), later[0].clone()];

@@ -388,7 +388,7 @@ pub(crate) fn compiled_caches(
             }),
             _ => actions.push(Action::Write {
                 path: cache.clone(),
-                bytes: bytes.clone(),
+                bytes: bytes.clone().into(),
                 mode: 0o644,
                 kind: Kind::of(&cache),
                 module: module.to_owned(),
@@ -412,7 +412,7 @@ fn write(path: PathBuf, bytes: Vec<u8>, kind: Kind) -> Action {
     let module = file_module(&path);
     Action::Write {
         path,
-        bytes,
+        bytes: bytes.into(),
         mode: 0o644,
         kind,
         module,
@@ -669,7 +669,7 @@ mod tests {
     fn written(path: &str, bytes: impl Into<Vec<u8>>, kind: Kind, module: &str) -> Action {
         Action::Write {
             path: PathBuf::from(path),
-            bytes: bytes.into(),
+            bytes: bytes.into().into(),
             mode: 0o644,
             kind,
             module: module.to_owned(),
@@ -773,7 +773,7 @@ mod tests {
                 .into_iter()
                 .find_map(|a| match a {
                     Action::Write { path, bytes, .. } if path == Path::new(&pth) => {
-                        Some(String::from_utf8(bytes).expect("utf-8"))
+                        Some(String::from_utf8(bytes.to_vec()).expect("utf-8"))
                     }
                     _ => None,
                 })

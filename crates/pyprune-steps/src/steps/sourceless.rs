@@ -194,7 +194,7 @@ pub(crate) fn sourceless(
             };
             actions.push(Action::Write {
                 path: compressed_source_path(source),
-                bytes: gzip(&bytes),
+                bytes: gzip(&bytes).into(),
                 mode: source_file.mode,
                 kind: Kind::Data,
                 module: source_file.module.clone(),
@@ -285,7 +285,7 @@ pub(crate) fn compress_each_pyc(
             let bytes = context.read(file)?;
             Ok(Action::Write {
                 path: path.to_path_buf(),
-                bytes: gzip(&bytes),
+                bytes: gzip(&bytes).into(),
                 mode: file.mode,
                 kind: file.kind,
                 module: file.module.clone(),
@@ -446,7 +446,7 @@ mod tests {
         let gz = |source: &str| written(&got, super::compressed_source_path(Path::new(source)));
         let write = |source: &str, mode: u32, module: &str| Action::Write {
             path: super::compressed_source_path(Path::new(source)),
-            bytes: gz(source),
+            bytes: gz(source).into(),
             mode,
             kind: Kind::Data,
             module: module.to_owned(),
@@ -507,7 +507,7 @@ mod tests {
             assert_eq!(back, original, "{path}");
             Action::Write {
                 path: PathBuf::from(path),
-                bytes,
+                bytes: bytes.into(),
                 mode: 0o644,
                 kind,
                 module: module.to_owned(),

@@ -290,7 +290,7 @@ pub(crate) fn zip(
     // still imports (from the zip, which comes first on sys.path).
     let mut actions = vec![Action::Write {
         path: zip_path.clone(),
-        bytes,
+        bytes: bytes.into(),
         mode: 0o644,
         kind: Kind::Data,
         module: zip_path
