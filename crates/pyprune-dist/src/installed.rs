@@ -69,8 +69,8 @@ pub struct Distributions {
     pub dists: Vec<Distribution>,
     /// Each file some RECORD lists (relative to the root) and the indexes in
     /// `dists` of those that list it (two or more: a shared file, stated).
-    /// (Hashed: `plan` asks for every file of every row's model.)
-    pub owners: HashMap<PathBuf, Vec<usize>>,
+    /// (Hashed, by a fast hash: `plan` asks for every file of every row's model.)
+    pub owners: HashMap<PathBuf, Vec<usize>, rustc_hash::FxBuildHasher>,
     pub warnings: Vec<DistWarning>,
     /// The directories below site-packages and their one owner, for
     /// [`Distributions::owner_of`]: made on first need, once per tree (plan

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Each directory below a site-packages that holds files of RECORDs, and the
 /// one distribution whose files alone are in it (`None`: files of two
 /// distributions meet there, as in a namespace package).
-pub(crate) type DirOwners = HashMap<PathBuf, Option<usize>>;
+pub(crate) type DirOwners = HashMap<PathBuf, Option<usize>, rustc_hash::FxBuildHasher>;
 
 impl Distributions {
     /// The distribution (index in [`Distributions::dists`]) whose RECORD
@@ -47,7 +47,7 @@ impl Distributions {
 
 /// The directory index of [`Distributions::owner_of`], made once per tree.
 fn dir_owners(distributions: &Distributions) -> DirOwners {
-    let mut dirs = DirOwners::new();
+    let mut dirs = DirOwners::default();
     for (index, dist) in distributions.dists.iter().enumerate() {
         for file in &dist.files {
             // Only below the site directory: `bin/` holds every

@@ -192,11 +192,11 @@ impl Sizes<'_> {
     fn row(&self, job: &RowJob, ran: Ran<'_>, context: &Context) -> Result<PlanRow, StepError> {
         let model = self.before;
         let steps = &job.steps;
-        let after = ran.finish(model, steps, context)?;
         let (modules, left_as_is) = match (job.kind, ran.last()) {
             ("step", Some(changes)) => (changes.modules.clone(), changes.left.clone()),
             _ => (None, Vec::new()),
         };
+        let after = ran.finish(model, steps, context)?;
         let disk_bytes = after.disk_total().saturating_sub(self.left_out);
         let distributions = &context.distributions;
         let by_distribution = match &self.owned_before {

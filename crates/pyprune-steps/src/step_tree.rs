@@ -10,6 +10,7 @@
 use crate::model::Model;
 use crate::steps::{Changes, Context, Removed, StepError, StepName, changes};
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Rows by the steps they run, sharing their first steps.
 #[derive(Debug, Default)]
@@ -34,10 +35,11 @@ struct Link<'a> {
     up: Option<&'a Link<'a>>,
 }
 
-/// What a row's steps did, for the row to finish: the model they left, and
-/// the changes of each step.
+/// What a row's steps did, for the row to finish: the model they left (its
+/// own when no other row or step starts from it: a row's last actions are
+/// applied to it without a copy), and the changes of each step.
 pub(crate) struct Ran<'a> {
-    model: &'a Model,
+    model: Cow<'a, Model>,
     last: Option<&'a Link<'a>>,
 }
 
@@ -50,7 +52,7 @@ impl Ran<'_> {
     /// The model of the result, runtime and RECORDs included
     /// ([`crate::plan::finish`]), from `before`, the model before any step.
     pub(crate) fn finish(
-        &self,
+        self,
         before: &Model,
         steps: &[StepName],
         context: &Context,
@@ -65,7 +67,7 @@ impl Ran<'_> {
         debug_assert!(links.iter().map(|l| l.step).eq(steps.iter().copied()));
         let done = links.iter().flat_map(|l| &l.changes.actions);
         let removed: Vec<Removed> = links.iter().flat_map(|l| l.removed.clone()).collect();
-        let mut after = self.model.clone();
+        let mut after = self.model.into_owned();
         crate::plan::finish(before, &mut after, steps, done, &removed, context)?;
         Ok(after)
     }
@@ -103,7 +105,7 @@ impl StepTree {
         context: &Context,
         row: &(dyn Fn(usize, Ran<'_>) -> Result<T, StepError> + Sync),
     ) -> Result<Vec<(usize, T)>, StepError> {
-        grow(&self.root, model, None, context, row)
+        grow(&self.root, Cow::Borrowed(model), None, context, row)
     }
 }
 
@@ -111,16 +113,24 @@ impl StepTree {
 /// steps down to `node` (`last` and those above it) left.
 fn grow<T: Send>(
     node: &Node,
-    model: &Model,
+    model: Cow<'_, Model>,
     last: Option<&Link<'_>>,
     context: &Context,
     row: &(dyn Fn(usize, Ran<'_>) -> Result<T, StepError> + Sync),
 ) -> Result<Vec<(usize, T)>, StepError> {
+    // A row alone at the end of its steps takes their model as it is.
+    if let ([index], []) = (node.rows.as_slice(), node.children.as_slice()) {
+        return Ok(vec![(*index, row(*index, Ran { model, last })?)]);
+    }
+    let model = model.as_ref();
     let (here, below) = rayon::join(
         || {
             node.rows
                 .par_iter()
-                .map(|&index| Ok((index, row(index, Ran { model, last })?)))
+                .map(|&index| {
+                    let model = Cow::Borrowed(model);
+                    Ok((index, row(index, Ran { model, last })?))
+                })
                 .collect::<Result<Vec<_>, StepError>>()
         },
         || {
@@ -146,7 +156,7 @@ fn grow<T: Send>(
                         changes,
                         up: last,
                     };
-                    grow(child, &after, Some(&link), context, row)
+                    grow(child, Cow::Owned(after), Some(&link), context, row)
                 })
                 .collect::<Result<Vec<_>, StepError>>()
         },

@@ -338,7 +338,7 @@ mod tests {
             dist("jit", &["jit/__init__.py", "jit/core.py"]),
             dist("plain", &["plain/__init__.py"]),
         ];
-        let mut owners = std::collections::HashMap::new();
+        let mut owners = std::collections::HashMap::default();
         for (index, d) in dists.iter().enumerate() {
             for file in &d.files {
                 owners.insert(file.clone(), vec![index]);
