@@ -181,6 +181,11 @@ impl Model {
                     inode: self.next_inode,
                     symlink: false,
                 };
+                // Most writes rewrite a file in place (its directories are there).
+                if let Some(slot) = self.files.get_mut(TreeKey::of(path)) {
+                    *slot = file;
+                    return;
+                }
                 self.ensure_parents(path);
                 self.files.insert(TreePath::from(path.as_path()), file);
             }

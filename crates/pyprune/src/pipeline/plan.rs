@@ -22,6 +22,8 @@ pub struct Planned {
     pub measure_space: Option<Space>,
     /// With `--measure-import`: the modules timed.
     pub import_set: Option<ImportSet>,
+    /// The tree's footprint by installed distribution (worked out while the rows are).
+    pub footprint: Footprint,
 }
 
 impl std::fmt::Debug for Planned {
@@ -46,7 +48,7 @@ pub struct PlanDocument<'a> {
     pub rows: &'a [PlanRow],
     /// The tree's footprint by installed distribution (as `analyze` gives
     /// it); each row's `by_distribution` says what it saves each.
-    pub footprint: Footprint,
+    pub footprint: &'a Footprint,
     /// Where pyprune's runtime goes for the steps that need it; absent when
     /// the tree has no place for it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,7 +75,7 @@ impl Planned {
             cache_tag: &prepared.context.cache_tag,
             left_out: &prepared.left_out,
             rows: &self.rows,
-            footprint: Footprint::of(&prepared.inventory, &prepared.context.distributions),
+            footprint: &self.footprint,
             runtime: runtime_place(prepared),
             measure_space: self.measure_space.as_ref(),
             import_set: self.import_set.as_ref(),
@@ -105,11 +107,16 @@ pub fn plan_tree(settings: &PlanSettings, printer: &Printer) -> anyhow::Result<P
     if prepared.context.version.is_none() {
         printer.note("no Python release known for this tree (no caches, no --python): the zip steps plan nothing, and the module lists of exclude-dev-modules and exclude-dead-batteries are every release's");
     }
-    let mut rows = {
+    let (mut rows, footprint) = {
         let tally = Arc::new(Tally::new("plan rows done"));
         let _progress = printer.progress(Arc::clone(&tally));
         let (model, context) = (&prepared.model, &prepared.context);
-        pyprune_steps::plan(model, context, &settings.profiles, Some(&tally))?
+        // The footprint needs none of the rows: worked out beside them.
+        let (rows, footprint) = rayon::join(
+            || pyprune_steps::plan(model, context, &settings.profiles, Some(&tally)),
+            || Footprint::of(&prepared.inventory, &context.distributions),
+        );
+        (rows?, footprint)
     };
     let mut measure_space = None;
     let mut measured_set = None;
@@ -156,6 +163,7 @@ pub fn plan_tree(settings: &PlanSettings, printer: &Printer) -> anyhow::Result<P
         rows,
         measure_space,
         import_set: measured_set,
+        footprint,
     })
 }
 
