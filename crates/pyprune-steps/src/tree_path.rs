@@ -33,6 +33,10 @@ impl TreeKey {
     pub fn of(path: &Path) -> &TreeKey {
         TreeKey::ref_cast(path)
     }
+
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
 }
 
 impl TreePath {

@@ -110,7 +110,7 @@ pub(crate) fn keep_needed(
     removals: Vec<Action>,
     needs: &Needs<'_>,
 ) -> Result<Outcome, StepError> {
-    let removed: BTreeSet<&Path> = removals
+    let removed: rustc_hash::FxHashSet<&Path> = removals
         .iter()
         .filter_map(|a| match a {
             Action::Remove(path) => Some(path.as_path()),

@@ -25,10 +25,11 @@ mod zip;
 mod zip_write;
 
 use crate::action::Action;
-use crate::model::{Model, ModelFile, Origin};
+use crate::model::{Model, ModelFile, Origin, TreeKey};
 use pyprune_pyc::PythonVersion;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -223,37 +224,39 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
     // What the actions take away and add, in their order, without a copy
     // of the model (a clone per step was a good part of `plan`'s time).
     // (`Remove` takes files away, `RemoveDir` directories, as `Model::apply` does.)
-    let mut gone: HashSet<&Path> = HashSet::new();
-    let mut gone_dirs: HashSet<&Path> = HashSet::new();
-    let mut added: BTreeSet<&Path> = BTreeSet::new();
+    // (Ordered sets in the model's order, hashed ones by a fast hash: a
+    // venv's steps remove tens of thousands of files.)
+    let mut gone: FxHashSet<&Path> = FxHashSet::default();
+    let mut gone_dirs: FxHashSet<&Path> = FxHashSet::default();
+    let mut added: BTreeSet<&TreeKey> = BTreeSet::new();
     for action in actions {
         match action {
             Action::Remove(path) => {
                 gone.insert(path);
-                added.remove(path.as_path());
+                added.remove(TreeKey::of(path));
             }
             Action::RemoveDir(path) => {
                 gone_dirs.insert(path);
             }
             Action::Move { from, to, .. } => {
                 gone.insert(from);
-                added.remove(from.as_path());
-                added.insert(to);
+                added.remove(TreeKey::of(from));
+                added.insert(TreeKey::of(to));
                 gone.remove(to.as_path());
             }
             Action::Write { path: to, .. } | Action::Link { target: to, .. } => {
-                added.insert(to);
+                added.insert(TreeKey::of(to));
                 gone.remove(to.as_path());
             }
         }
     }
     // Only a directory something left can be emptied: those above each
     // removed or moved path.
-    let mut candidates: BTreeSet<&Path> = BTreeSet::new();
+    let mut candidates: BTreeSet<&TreeKey> = BTreeSet::new();
     for path in gone.iter().chain(&gone_dirs) {
         let mut dir = path.parent();
         while let Some(at) = dir.filter(|d| !d.as_os_str().is_empty()) {
-            if !candidates.insert(at) {
+            if !candidates.insert(TreeKey::of(at)) {
                 break;
             }
             dir = at.parent();
@@ -263,6 +266,7 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
     // only packages were its installers): it is where Python looks, and
     // where the next install goes.
     candidates.retain(|dir| {
+        let dir = dir.as_path();
         model.has_dir(dir)
             && model.holds_anything(dir)
             && !dir
@@ -273,9 +277,11 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
     // Removing a directory may empty its parent: repeat until nothing changes.
     loop {
         let held = |dir: &Path| {
-            let under = |p: &&Path| p.starts_with(dir);
-            let range = (Excluded(dir), Unbounded);
-            added.range::<Path, _>(range).next().is_some_and(&under)
+            let key = TreeKey::of(dir);
+            added
+                .range::<&TreeKey, _>((Excluded(&key), Unbounded))
+                .next()
+                .is_some_and(|p| p.as_path().starts_with(dir))
                 || model
                     .files_below(dir)
                     .any(|(p, _)| !gone.contains(p.as_path()))
@@ -283,18 +289,18 @@ fn emptied_dirs(model: &Model, actions: &[Action]) -> Vec<Action> {
                     .dirs_below(dir)
                     .any(|p| !gone_dirs.contains(p.as_path()))
         };
-        let newly: Vec<&Path> = candidates
+        let newly: Vec<&TreeKey> = candidates
             .iter()
             .copied()
-            .filter(|dir| !gone_dirs.contains(dir) && !held(dir))
+            .filter(|dir| !gone_dirs.contains(dir.as_path()) && !held(dir.as_path()))
             .collect();
         if newly.is_empty() {
             break;
         }
         for dir in newly {
             candidates.remove(dir);
-            gone_dirs.insert(dir);
-            removed.push(Action::RemoveDir(dir.to_path_buf()));
+            gone_dirs.insert(dir.as_path());
+            removed.push(Action::RemoveDir(dir.as_path().to_path_buf()));
         }
     }
     removed
