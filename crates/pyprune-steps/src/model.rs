@@ -44,7 +44,7 @@ pub struct Model {
     pub dirs: BTreeSet<TreePath>,
     pub block_size: u64,
     /// Disk bytes of each directory, as found (new ones take one block).
-    dir_disk: HashMap<PathBuf, u64>,
+    dir_disk: rustc_hash::FxHashMap<PathBuf, u64>,
     next_inode: u64,
 }
 

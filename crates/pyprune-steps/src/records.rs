@@ -10,7 +10,7 @@ use crate::action::Action;
 use crate::model::{Model, ModelFile, Origin};
 use crate::steps::{Content, Context, Memo, StepError};
 use pyprune_dist::{Distribution, RecordRow, RecordState, record_hash};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The `Write` actions that make every affected RECORD true of `after`,
@@ -40,7 +40,7 @@ pub(crate) fn rewrite_records<'t>(
         .map(|(p, _)| p.as_path());
     // Every path whose file may differ between the models: what the steps
     // did not touch is the same in both (as is its row, below).
-    let mut may_differ: HashSet<&Path> = written.collect();
+    let mut may_differ: rustc_hash::FxHashSet<&Path> = written.collect();
     for path in touched {
         may_differ.insert(path);
     }

@@ -7,7 +7,7 @@ use super::{Context, StepError};
 use crate::action::Action;
 use crate::model::Model;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The writes (and links) that normalize the model's bytecode; a file that
@@ -45,7 +45,7 @@ pub(crate) fn normalize(model: &Model, context: &Context) -> Result<Vec<Action>,
         .collect::<Result<_, StepError>>()?;
     let mut actions: Vec<Action> = written.into_iter().flatten().collect();
     // A set: a venv's caches are tens of thousands, and so are their links.
-    let rewritten: HashSet<&Path> = actions.iter().map(|a| a.paths()[0]).collect();
+    let rewritten: rustc_hash::FxHashSet<&Path> = actions.iter().map(|a| a.paths()[0]).collect();
     let relinked: Vec<Action> = links
         .into_iter()
         .filter(|(existing, _)| rewritten.contains(existing.as_path()))
