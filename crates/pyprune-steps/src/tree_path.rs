@@ -5,7 +5,7 @@
 //!
 //! For the paths a model holds (relative, no `.` components, no doubled or
 //! trailing `/`) that is the order `Path` gives them, without parsing both
-//! paths into components at every comparison, which was a tenth of `plan`'s
+//! paths into components at every comparison, which was a sixth of `plan`'s
 //! time on a large venv. The one difference: a leading `..` (a zip written
 //! beside the tree) sorts as the bytes `..` do, not before every name.
 //! Below a path come, in this order as in `Path`'s, exactly the paths under it.
