@@ -388,7 +388,7 @@ pub(crate) fn compiled_caches(
             }),
             _ => actions.push(Action::Write {
                 path: cache.clone(),
-                bytes: bytes.clone().into(),
+                bytes: Arc::from(bytes.as_slice()),
                 mode: 0o644,
                 kind: Kind::of(&cache),
                 module: module.to_owned(),
@@ -667,9 +667,10 @@ mod tests {
     }
 
     fn written(path: &str, bytes: impl Into<Vec<u8>>, kind: Kind, module: &str) -> Action {
+        let bytes: Vec<u8> = bytes.into();
         Action::Write {
             path: PathBuf::from(path),
-            bytes: bytes.into().into(),
+            bytes: bytes.into(),
             mode: 0o644,
             kind,
             module: module.to_owned(),
